@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { campaignRoutes } from './campaign/routes';
+import type { Config } from './config';
+import type { Db } from './db/database';
+import { healthRoutes } from './health/routes';
+import { handleErrors, notFound } from './http/errors';
+import { configureViews } from './http/views';
+import { chooseLocale } from './i18n/locale';
+import type { Logger } from './logger';
+import { PUBLIC_DIR } from './paths';
+
+export type AppDeps = {
+  config: Config;
+  db: Db;
+  logger: Logger;
+};
+
+/** Builds the Express application; main.ts listens, tests mount it with Supertest. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  configureViews(app);
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Paths only: query strings may carry tokens.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
+        },
+      },
+      strictTransportSecurity: deps.config.publicUrl.startsWith('https:'),
+    }),
+  );
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
+  app.use(healthRoutes(deps.db));
+
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
+  app.use(express.json({ limit: '32kb' }));
+  app.use(chooseLocale);
+  app.use((req, res, next) => {
+    res.locals.currentPath = req.path;
+    next();
+  });
+
+  app.use(campaignRoutes(deps.db));
+
+  app.use(notFound);
+  app.use(handleErrors);
+  return app;
+}

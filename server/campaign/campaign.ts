@@ -1,0 +1,75 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import { DomainError } from '../domain-error';
+import { accounts } from '../ledger/accounts';
+import { balancesOf } from '../ledger/ledger';
+
+export type Campaign = {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  story: string;
+  goalCents: number;
+  familiesGoal: number;
+  currency: string;
+};
+
+export type CampaignTotals = {
+  goalCents: number;
+  /** Money received for the campaign, less refunds and lost disputes. */
+  raisedCents: number;
+  /** Promised by pay-later and fixed-term pledges and not yet received. */
+  pledgedOutstandingCents: number;
+  donorCount: number;
+  familiesGoal: number;
+  familiesSponsored: number;
+  currency: string;
+};
+
+/** The campaign the home page shows: the oldest active one. */
+export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
+  const row = await db
+    .selectFrom('campaigns')
+    .select(['id', 'slug', 'title', 'summary', 'story', 'goal_cents', 'families_goal', 'currency'])
+    .where('status', '=', 'active')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) throw new DomainError('not_found', 'There is no active campaign.');
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    summary: row.summary,
+    story: row.story,
+    goalCents: row.goal_cents,
+    familiesGoal: row.families_goal,
+    currency: row.currency,
+  };
+}
+
+/**
+ * The campaign's totals, each read from maintained balances and counters: a fixed number of
+ * index look-ups however many gifts there are. All funds belong to the one campaign today;
+ * a second campaign would give each campaign its own fund prefix.
+ */
+export async function campaignTotals(db: Db, campaign: Campaign): Promise<CampaignTotals> {
+  const [balances, donors] = await Promise.all([
+    balancesOf(db, [accounts.allFunds, accounts.allReceivables]),
+    db
+      .selectFrom('campaign_counters')
+      .select(sql<number>`coalesce(sum(donor_count), 0)::bigint`.as('count'))
+      .where('campaign_id', '=', campaign.id)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return {
+    goalCents: campaign.goalCents,
+    raisedCents: 0 - (balances.get(accounts.allFunds) ?? 0),
+    pledgedOutstandingCents: balances.get(accounts.allReceivables) ?? 0,
+    donorCount: donors.count,
+    familiesGoal: campaign.familiesGoal,
+    familiesSponsored: 0, // counts approved matches once families and matching exist
+    currency: campaign.currency,
+  };
+}

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { Db } from '../db/database';
+import { campaignTotals, requireCurrentCampaign } from './campaign';
+import { toProgress } from './progress';
+
+export function campaignRoutes(db: Db): Router {
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    const campaign = await requireCurrentCampaign(db);
+    const totals = await campaignTotals(db, campaign);
+    res.render('campaign/home', {
+      title: campaign.title,
+      campaign,
+      totals,
+      storyParagraphs: campaign.story.split(/\n{2,}/),
+      progress: toProgress(totals.raisedCents, totals.pledgedOutstandingCents, totals.goalCents),
+    });
+  });
+
+  router.get('/api/campaign', async (_req, res) => {
+    const campaign = await requireCurrentCampaign(db);
+    res.set('Cache-Control', 'public, max-age=5');
+    res.json(await campaignTotals(db, campaign));
+  });
+
+  return router;
+}

@@ -1,0 +1,67 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { startEmbeddedPostgres } from './embedded';
+import type { Database } from './schema';
+
+export type Db = Kysely<Database>;
+
+export type OpenDatabase = {
+  db: Db;
+  mode: 'server' | 'embedded';
+  /** Destroys the pool and, in embedded mode, stops PGlite after flushing it to disk. */
+  close(): Promise<void>;
+};
+
+const INT8_OID = 20;
+const DATE_OID = 1082;
+
+/**
+ * bigint columns (money in cents, ids) become JS numbers, and a value that a double
+ * cannot hold exactly is an error rather than a silently rounded amount.
+ */
+export function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} is outside the safe integer range`);
+  return value;
+}
+
+pg.types.setTypeParser(INT8_OID, parseInt8);
+// Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
+pg.types.setTypeParser(DATE_OID, (text: string) => text);
+
+export function createKysely(connectionString: string, poolSize: number): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server went away emits 'error'; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * DATABASE_URL set: that PostgreSQL server. Unset: PGlite under DATA_DIR, served over the
+ * PostgreSQL wire protocol on a loopback port, so both modes share one pg-based code path.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+  if (config.databaseUrl) {
+    const db = createKysely(config.databaseUrl, config.databasePoolSize);
+    return { db, mode: 'server', close: () => db.destroy() };
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+  logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL to use a PostgreSQL server)');
+  // PGlite runs one transaction at a time; a few connections let reads queue behind it.
+  const db = createKysely(embedded.url, Math.min(config.databasePoolSize, 4));
+  return {
+    db,
+    mode: 'embedded',
+    async close() {
+      await db.destroy();
+      await embedded.stop();
+    },
+  };
+}

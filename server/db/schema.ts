@@ -1,0 +1,135 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table types for Kysely. bigint columns arrive as JS numbers: server/db/database.ts
+ * registers an int8 parser that refuses values beyond Number.MAX_SAFE_INTEGER.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Id = Generated<number>;
+
+export interface CampaignsTable {
+  id: Id;
+  slug: string;
+  title: string;
+  summary: string;
+  story: string;
+  goal_cents: number;
+  families_goal: number;
+  currency: Generated<string>;
+  status: Generated<'draft' | 'active' | 'closed'>;
+  created_at: CreatedAt;
+}
+
+export interface CampaignCountersTable {
+  campaign_id: number;
+  shard: number;
+  donor_count: number;
+}
+
+export interface CampaignDonorsTable {
+  campaign_id: number;
+  donor_id: number;
+  first_gift_at: Timestamp;
+}
+
+export interface DonorsTable {
+  id: Id;
+  email: string;
+  name: string;
+  address_line1: string | null;
+  address_line2: string | null;
+  city: string | null;
+  province: string | null;
+  postal_code: string | null;
+  country: Generated<string>;
+  locale: Generated<'en' | 'fr'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type PledgeStatus = 'pending' | 'active' | 'fulfilled' | 'cancelled' | 'lapsed';
+export type PledgeMethod = 'card' | 'cheque' | 'etransfer';
+
+export interface PledgesTable {
+  id: Id;
+  campaign_id: number;
+  donor_id: number;
+  /** A non-binding preference for a sponsor group (CRA: the charity decides). */
+  group_id: number | null;
+  amount_cents: number;
+  fee_cover_cents: Generated<number>;
+  committed_cents: number | null;
+  frequency: 'once' | 'monthly';
+  installments: number | null;
+  method: PledgeMethod;
+  status: Generated<PledgeStatus>;
+  anonymous: Generated<boolean>;
+  display_name: string | null;
+  public_message: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
+export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed';
+
+export interface PaymentsTable {
+  id: Id;
+  pledge_id: number;
+  amount_cents: number;
+  fee_cents: Generated<number>;
+  refunded_cents: Generated<number>;
+  method: PaymentMethod;
+  status: Generated<PaymentStatus>;
+  reference: string | null;
+  stripe_payment_intent_id: string | null;
+  stripe_charge_id: string | null;
+  stripe_invoice_id: string | null;
+  receiptable: Generated<boolean>;
+  received_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface LedgerTransactionsTable {
+  id: Id;
+  kind: string;
+  description: string;
+  payment_id: number | null;
+  created_at: CreatedAt;
+}
+
+export interface LedgerEntriesTable {
+  id: Id;
+  transaction_id: number;
+  account: string;
+  amount_cents: number;
+}
+
+export interface LedgerBalancesTable {
+  account: string;
+  shard: number;
+  balance_cents: number;
+}
+
+export interface CostTablesTable {
+  id: Id;
+  edition_on: ColumnType<string, string, string>;
+  family_size: number;
+  income_support_cents: number;
+  startup_cents: number;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  campaigns: CampaignsTable;
+  campaign_counters: CampaignCountersTable;
+  campaign_donors: CampaignDonorsTable;
+  donors: DonorsTable;
+  pledges: PledgesTable;
+  payments: PaymentsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_balances: LedgerBalancesTable;
+  cost_tables: CostTablesTable;
+}

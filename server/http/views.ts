@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { Express } from 'express';
+import { create } from 'express-handlebars';
+import type { HelperOptions } from 'handlebars';
+import { INTL_LOCALE, isLocale, type Locale, translatorFor } from '../i18n/i18n';
+import { VIEWS_DIR } from '../paths';
+
+function localeOf(options: HelperOptions): Locale {
+  const locale: unknown = options.data?.root?.locale;
+  return isLocale(locale) ? locale : 'en';
+}
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** The one place cents become dollars: formatted per locale (en-CA $1,234.56, fr-CA 1 234,56 $). */
+export function formatMoney(cents: number, locale: Locale, options: { whole?: boolean } = {}): string {
+  const key = `${locale}:${options.whole ? 'whole' : 'cents'}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    const digits = options.whole ? 0 : 2;
+    format = new Intl.NumberFormat(INTL_LOCALE[locale], {
+      style: 'currency',
+      currency: 'CAD',
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    moneyFormats.set(key, format);
+  }
+  return format.format(cents / 100);
+}
+
+export function formatDate(value: Date | string, locale: Locale): string {
+  const date = typeof value === 'string' ? new Date(value.length === 10 ? `${value}T12:00:00Z` : value) : value;
+  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'America/Toronto' }).format(date);
+}
+
+export function formatNumber(value: number, locale: Locale): string {
+  return new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
+}
+
+const helpers = {
+  /** {{t "ns:key" name=value}} */
+  t(key: string, options: HelperOptions): string {
+    return String(translatorFor(localeOf(options))(key, options.hash ?? {}));
+  },
+  /** {{money cents}} or {{money cents whole=true}} */
+  money(cents: number, options: HelperOptions): string {
+    return formatMoney(Number(cents), localeOf(options), { whole: Boolean(options.hash?.whole) });
+  },
+  date(value: Date | string, options: HelperOptions): string {
+    return value ? formatDate(value, localeOf(options)) : '';
+  },
+  number(value: number, options: HelperOptions): string {
+    return formatNumber(Number(value), localeOf(options));
+  },
+  eq(a: unknown, b: unknown): boolean {
+    return a === b;
+  },
+};
+
+export function configureViews(app: Express): void {
+  const engine = create({
+    extname: '.hbs',
+    defaultLayout: 'main',
+    layoutsDir: path.join(VIEWS_DIR, 'layouts'),
+    partialsDir: path.join(VIEWS_DIR, 'partials'),
+    helpers,
+  });
+  app.engine('.hbs', engine.engine);
+  app.set('view engine', '.hbs');
+  app.set('views', VIEWS_DIR);
+}

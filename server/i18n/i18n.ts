@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import i18next, { type i18n, type Resource, type TFunction } from 'i18next';
+import { LOCALES_DIR } from '../paths';
+
+export const LOCALES = ['en', 'fr'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** Intl locale per language: amounts and dates are formatted for Canada (fr-CA: 1 234,56 $). */
+export const INTL_LOCALE: Record<Locale, string> = { en: 'en-CA', fr: 'fr-CA' };
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}
+
+/**
+ * Messages live in locales/<language>/<namespace>.json, one namespace per module, and are
+ * read once at start-up. Keys are written `namespace:key` in views and code.
+ */
+function loadResources(): Resource {
+  const resources: Resource = {};
+  for (const locale of LOCALES) {
+    resources[locale] = {};
+    for (const file of fs.readdirSync(path.join(LOCALES_DIR, locale))) {
+      if (!file.endsWith('.json')) continue;
+      resources[locale][path.basename(file, '.json')] = JSON.parse(fs.readFileSync(path.join(LOCALES_DIR, locale, file), 'utf8'));
+    }
+  }
+  return resources;
+}
+
+let instance: i18n | undefined;
+
+export function translations(): i18n {
+  if (!instance) {
+    const resources = loadResources();
+    instance = i18next.createInstance();
+    void instance.init({
+      initAsync: false,
+      resources,
+      lng: 'en',
+      fallbackLng: 'en',
+      supportedLngs: [...LOCALES],
+      ns: Object.keys(resources.en ?? {}),
+      defaultNS: 'common',
+      // Handlebars escapes what the t helper returns; escaping here too would double-escape.
+      interpolation: { escapeValue: false },
+      returnNull: false,
+      showSupportNotice: false,
+    });
+  }
+  return instance;
+}
+
+export function translatorFor(locale: Locale): TFunction {
+  return translations().getFixedT(locale);
+}

@@ -1,0 +1,58 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../db/database';
+import type { Database } from '../db/schema';
+
+export type Entry = { account: string; amountCents: number };
+
+export type LedgerPosting = {
+  kind: string;
+  description: string;
+  paymentId?: number | null;
+  entries: Entry[];
+};
+
+/**
+ * Posts one balanced transaction. The database checks the balance again at commit (a
+ * deferred constraint trigger); this check only turns a programming error into a clear one.
+ */
+export async function postTransaction(trx: Transaction<Database>, posting: LedgerPosting): Promise<number> {
+  const entries = posting.entries.filter((e) => e.amountCents !== 0);
+  if (entries.length < 2) throw new Error(`ledger posting "${posting.kind}" needs at least two non-zero entries`);
+  for (const e of entries) {
+    if (!Number.isSafeInteger(e.amountCents)) throw new Error(`ledger amount ${e.amountCents} is not a whole number of cents`);
+  }
+  const total = entries.reduce((sum, e) => sum + e.amountCents, 0);
+  if (total !== 0) throw new Error(`ledger posting "${posting.kind}" is unbalanced by ${total} cents`);
+
+  const { id } = await trx
+    .insertInto('ledger_transactions')
+    .values({ kind: posting.kind, description: posting.description, payment_id: posting.paymentId ?? null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('ledger_entries')
+    .values(entries.map((e) => ({ transaction_id: id, account: e.account, amount_cents: e.amountCents })))
+    .execute();
+  return id;
+}
+
+/**
+ * Balances of accounts or account prefixes, read from ledger_balances (at most eight shard
+ * rows each): O(1) in the number of entries. Accounts with no entries are 0.
+ */
+export async function balancesOf(db: Db | Transaction<Database>, names: string[]): Promise<Map<string, number>> {
+  const result = new Map(names.map((n) => [n, 0]));
+  if (names.length === 0) return result;
+  const rows = await db
+    .selectFrom('ledger_balances')
+    .select(['account', sql<number>`sum(balance_cents)::bigint`.as('balance')])
+    .where('account', 'in', names)
+    .groupBy('account')
+    .execute();
+  for (const row of rows) result.set(row.account, row.balance);
+  return result;
+}
+
+export async function balanceOf(db: Db | Transaction<Database>, name: string): Promise<number> {
+  return (await balancesOf(db, [name])).get(name) ?? 0;
+}

@@ -1,0 +1,51 @@
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { migrateToLatest } from './db/migrator';
+import { createLogger } from './logger';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main() {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config);
+  const database = await openDatabase(config, logger);
+  await migrateToLatest(database.db);
+
+  const app = createApp({ config, db: database.db, logger });
+  const server: Server = app.listen(config.port, () => {
+    logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'the HTTP server failed');
+    process.exit(1);
+  });
+
+  // Stop accepting, let in-flight requests finish, then close the pool (and PGlite).
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; closing anyway');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(async () => {
+      await database.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // One line naming the problem; no stack trace for a configuration mistake.
+  console.error(error instanceof ConfigError ? error.message : `Haven failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

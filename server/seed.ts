@@ -1,0 +1,73 @@
+import { requireCurrentCampaign } from './campaign/campaign';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { migrateToLatest } from './db/migrator';
+import { upsertDonor } from './donations/donors';
+import { recordPayment } from './donations/payments';
+import { createPledge } from './donations/pledges';
+import { createLogger } from './logger';
+
+/**
+ * npm run seed: demo data for a local Haven, posted through the same functions the app uses,
+ * so the campaign page shows progress. Running it twice adds nothing the second time.
+ */
+const DEMO_GIFTS = [
+  { name: 'Grace Park', email: 'grace.park@demo.haven.test', amountCents: 250_000, method: 'card' as const, paid: 1 },
+  { name: 'Daniel Tremblay', email: 'daniel.tremblay@demo.haven.test', amountCents: 50_000, method: 'cheque' as const, paid: 1 },
+  { name: 'Min-ji Lee', email: 'minji.lee@demo.haven.test', amountCents: 10_000, method: 'etransfer' as const, paid: 2, installments: 12 },
+  { name: 'Toronto Korean Church', email: 'office@demo.haven.test', amountCents: 1_000_000, method: 'cheque' as const, paid: 0 },
+  { name: 'Anonymous friend', email: 'friend@demo.haven.test', amountCents: 500_000, method: 'card' as const, paid: 1, anonymous: true },
+];
+
+async function main() {
+  const config = loadConfig(process.env);
+  const logger = createLogger({ ...config, logLevel: 'warn' });
+  const database = await openDatabase(config, logger);
+  const { db } = database;
+  try {
+    await migrateToLatest(db);
+    const campaign = await requireCurrentCampaign(db);
+    const already = await db.selectFrom('donors').select('id').where('email', 'like', '%@demo.haven.test').executeTakeFirst();
+    if (already) {
+      console.log('Demo gifts are already in place.');
+    } else {
+      let reference = 1000;
+      for (const gift of DEMO_GIFTS) {
+        await db.transaction().execute(async (trx) => {
+          const donorId = await upsertDonor(trx, { name: gift.name, email: gift.email, city: 'Toronto', province: 'ON', country: 'CA' });
+          const pledgeId = await createPledge(trx, {
+            campaignId: campaign.id,
+            donorId,
+            groupId: null,
+            amountCents: gift.amountCents,
+            frequency: gift.installments ? 'monthly' : 'once',
+            installments: gift.installments ?? null,
+            method: gift.method,
+            anonymous: gift.anonymous ?? false,
+          });
+          for (let i = 0; i < gift.paid; i++) {
+            const card = gift.method === 'card';
+            await recordPayment(trx, {
+              pledgeId,
+              amountCents: gift.amountCents,
+              // Stripe's Canadian card rate: 2.9% + 30¢, rounded to the cent.
+              feeCents: card ? Math.round(gift.amountCents * 0.029) + 30 : 0,
+              method: gift.method,
+              reference: card ? null : `DEMO-${reference++}`,
+              stripeChargeId: card ? `ch_demo_${pledgeId}_${i}` : null,
+              receivedAt: new Date(),
+            });
+          }
+        });
+      }
+      console.log(`Seeded ${DEMO_GIFTS.length} demo donors and their gifts.`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : `Seeding failed: ${(error as Error).message}`);
+  process.exit(1);
+});

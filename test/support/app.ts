@@ -1,0 +1,19 @@
+import type { Express } from 'express';
+import { createApp } from '../../server/app';
+import { type Config, loadConfig } from '../../server/config';
+import { createLogger } from '../../server/logger';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export type TestApp = TestDatabase & { app: Express; config: Config };
+
+export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', PUBLIC_URL: 'http://haven.test', ...overrides });
+}
+
+/** createApp on a fresh database: one per test file, destroyed in afterAll. */
+export async function createTestApp(overrides: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = testConfig(overrides);
+  const app = createApp({ config, db: database.db, logger: createLogger(config) });
+  return { ...database, app, config };
+}
