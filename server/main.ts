@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
+import { createMailTransport, startDispatcher } from './notifications/dispatcher';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -14,6 +15,8 @@ async function main() {
   await migrateToLatest(database.db);
 
   const app = createApp({ config, db: database.db, logger });
+  if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
+  const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -34,6 +37,7 @@ async function main() {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
+      await dispatcher.stop();
       await database.close();
       logger.info('stopped');
       process.exit(0);

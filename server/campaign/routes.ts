@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import type { Db } from '../db/database';
+import { allow } from '../http/policy';
 import { campaignTotals, requireCurrentCampaign } from './campaign';
 import { toProgress } from './progress';
 
 export function campaignRoutes(db: Db): Router {
   const router = Router();
 
-  router.get('/', async (_req, res) => {
+  router.get('/', allow.anyone, async (_req, res) => {
     const campaign = await requireCurrentCampaign(db);
     const totals = await campaignTotals(db, campaign);
     res.render('campaign/home', {
@@ -18,7 +19,7 @@ export function campaignRoutes(db: Db): Router {
     });
   });
 
-  router.get('/api/campaign', async (_req, res) => {
+  router.get('/api/campaign', allow.anyone, async (_req, res) => {
     const campaign = await requireCurrentCampaign(db);
     res.set('Cache-Control', 'public, max-age=5');
     res.json(await campaignTotals(db, campaign));

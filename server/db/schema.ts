@@ -121,6 +121,28 @@ export interface CostTablesTable {
   created_at: CreatedAt;
 }
 
+export interface OutboxTable {
+  id: Id;
+  kind: 'email';
+  payload: ColumnType<unknown, string, string>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  sent_at: Date | null;
+  failed_at: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  actor_user_id: number | null;
+  actor_label: string;
+  action: string;
+  subject: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  at: CreatedAt;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -132,4 +154,6 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   ledger_balances: LedgerBalancesTable;
   cost_tables: CostTablesTable;
+  outbox: OutboxTable;
+  audit_log: AuditLogTable;
 }

@@ -54,7 +54,9 @@ export const handleErrors: ErrorRequestHandler = (error: unknown, req, res, _nex
   const t = (res.locals.t as TFunction | undefined) ?? translatorFor('en');
   if (error instanceof DomainError) {
     const extra = Object.keys(error.fieldErrors).length ? { fields: error.fieldErrors } : {};
-    return sendError(req, res, STATUS[error.kind], error.message, extra);
+    // A policy may have set 401 (not signed in) before passing a 'forbidden' error on.
+    const status = error.kind === 'forbidden' && res.statusCode === 401 ? 401 : STATUS[error.kind];
+    return sendError(req, res, status, error.message, extra);
   }
   const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

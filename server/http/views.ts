@@ -38,7 +38,8 @@ export function formatNumber(value: number, locale: Locale): string {
   return new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
 }
 
-const helpers = {
+/** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */
+export const viewHelpers = {
   /** {{t "ns:key" name=value}} */
   t(key: string, options: HelperOptions): string {
     return String(translatorFor(localeOf(options))(key, options.hash ?? {}));
@@ -64,7 +65,7 @@ export function configureViews(app: Express): void {
     defaultLayout: 'main',
     layoutsDir: path.join(VIEWS_DIR, 'layouts'),
     partialsDir: path.join(VIEWS_DIR, 'partials'),
-    helpers,
+    helpers: viewHelpers,
   });
   app.engine('.hbs', engine.engine);
   app.set('view engine', '.hbs');

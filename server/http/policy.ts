@@ -1,0 +1,67 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { DomainError } from '../domain-error';
+
+/**
+ * Who may use a route. Every route's first handler is one of `allow.*`; test/http/policy.test.ts
+ * walks the router and fails on a route without one. The signed-in user (if any) is put in
+ * res.locals.user by the session middleware.
+ */
+export type SessionUser = {
+  id: number;
+  email: string;
+  name: string;
+  role: 'staff' | 'sponsor';
+  /** The sponsor group this user belongs to, if any, and their role in it. */
+  groupId: number | null;
+  groupRole: 'coordinator' | 'member' | null;
+};
+
+export type PolicyRule = 'anyone' | 'signedIn' | 'staff' | 'groupMember' | 'groupCoordinator';
+
+export const POLICY = Symbol('haven.policy');
+export type PolicyHandler = RequestHandler & { [POLICY]: PolicyRule };
+
+export function currentUser(res: Response): SessionUser | undefined {
+  return res.locals.user as SessionUser | undefined;
+}
+
+/** The signed-in user, for handlers behind a policy that guarantees one. */
+export function requireUser(res: Response): SessionUser {
+  const user = currentUser(res);
+  if (!user) throw new DomainError('forbidden', 'Please sign in.');
+  return user;
+}
+
+/** The group of a signed-in sponsor, for handlers behind allow.groupMember/groupCoordinator. */
+export function requireGroupId(res: Response): number {
+  const { groupId } = requireUser(res);
+  if (groupId === null) throw new DomainError('forbidden', 'You are not a member of a sponsor group.');
+  return groupId;
+}
+
+function rule(name: PolicyRule, permits: (user: SessionUser) => boolean): PolicyHandler {
+  const handler = (req: Request, res: Response, next: NextFunction) => {
+    if (name === 'anyone') return next();
+    const user = currentUser(res);
+    if (!user) {
+      // Not signed in: pages send people to sign in and back; the API answers 401.
+      if (req.method === 'GET' && !req.path.startsWith('/api/')) {
+        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+      }
+      res.status(401);
+      return next(new DomainError('forbidden', 'Please sign in.'));
+    }
+    if (!permits(user)) return next(new DomainError('forbidden', 'You do not have access to this page.'));
+    return next();
+  };
+  return Object.assign(handler, { [POLICY]: name });
+}
+
+export const allow = {
+  anyone: rule('anyone', () => true),
+  signedIn: rule('signedIn', () => true),
+  staff: rule('staff', (u) => u.role === 'staff'),
+  /** A sponsor who belongs to a group; the handler acts on requireGroupId(res), never on a group id from the request. */
+  groupMember: rule('groupMember', (u) => u.role === 'sponsor' && u.groupId !== null),
+  groupCoordinator: rule('groupCoordinator', (u) => u.role === 'sponsor' && u.groupId !== null && u.groupRole === 'coordinator'),
+} as const;
