@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.string().trim().min(3).default('HanVoice Haven <no-reply@hanvoice.ca>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GROUP_STARTUP_CASH_FLOOR_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
 });
 
 export type Config = {
@@ -42,6 +43,8 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Share of the start-up costs a sponsor group must hold in cash: in-kind gifts never replace it. */
+  groupStartupCashFloorPercent: number;
 };
 
 /** Variables whose values never appear in an error message. */
@@ -77,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    groupStartupCashFloorPercent: e.GROUP_STARTUP_CASH_FLOOR_PERCENT,
   };
 }
 
