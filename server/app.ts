@@ -6,6 +6,8 @@ import { pinoHttp } from 'pino-http';
 import { campaignRoutes } from './campaign/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
+import { groupRoutes } from './groups/routes';
+import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { handleErrors, notFound } from './http/errors';
 import { configureViews } from './http/views';
@@ -73,6 +75,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(campaignRoutes(deps.db));
+  app.use(groupRoutes(deps));
+  app.use(staffGroupRoutes(deps));
 
   app.use(notFound);
   app.use(handleErrors);
