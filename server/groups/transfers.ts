@@ -10,7 +10,7 @@ import { balancesOf, postTransaction } from '../ledger/ledger';
 export async function generalFundAvailable(trx: Db | Transaction<Database>): Promise<number> {
   const general = { groupId: null };
   const b = await balancesOf(trx, [accounts.fund(general), accounts.expenses(general)]);
-  return -((b.get(accounts.fund(general)) ?? 0) + (b.get(accounts.expenses(general)) ?? 0));
+  return 0 - ((b.get(accounts.fund(general)) ?? 0) + (b.get(accounts.expenses(general)) ?? 0));
 }
 
 /**
