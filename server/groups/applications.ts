@@ -59,7 +59,7 @@ async function uniqueSlug(trx: Transaction<Database>, name: string): Promise<str
  * A group applies: created `applied`, its requirement fixed from the current cost table, the
  * coordinator recorded as its first member and invited. A group name already in use is refused.
  */
-export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication): Promise<{ id: number; slug: string }> {
+export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication, publicUrl: string): Promise<{ id: number; slug: string }> {
   const sameName = await trx
     .selectFrom('sponsor_groups')
     .select('id')
@@ -88,12 +88,8 @@ export async function applyForGroup(trx: Transaction<Database>, input: GroupAppl
     .returning(['id', 'slug'])
     .executeTakeFirstOrThrow();
   await setRequirement(trx, group.id, input.familySize);
-  const member = await trx
-    .insertInto('group_members')
-    .values({ group_id: group.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await inviteToGroup(trx, { groupId: group.id, memberId: member.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator', locale: input.locale });
+  await trx.insertInto('group_members').values({ group_id: group.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator' }).execute();
+  await inviteToGroup(trx, { groupId: group.id, email: input.coordinatorEmail, locale: input.locale, invitedBy: { userId: null, label: 'HanVoice' }, publicUrl });
   await queueEmail(trx, { to: input.coordinatorEmail, template: 'groups/received', locale: input.locale, data: { name: input.coordinatorName, groupName: input.name } });
   return group;
 }

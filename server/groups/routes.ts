@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
-import { allow, requireGroupId } from '../http/policy';
+import { allow, requireGroupId, requireUser } from '../http/policy';
 import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
@@ -49,6 +49,11 @@ function formError(error: unknown): DomainError {
   throw error;
 }
 
+function actorOf(res: Response) {
+  const user = requireUser(res);
+  return { userId: user.id, label: user.name };
+}
+
 function idParam(value: unknown): number {
   const parsed = IdParam.safeParse(value);
   if (!parsed.success) throw new DomainError('not_found', 'groups:errors.notFound');
@@ -78,7 +83,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderApply(res, 400, form.values, form.fieldErrors);
     const result = await db
       .transaction()
-      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }))
+      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }, deps.config.publicUrl))
       .catch(formError);
     if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, result.message);
     res.redirect(303, '/groups/apply/thanks');
@@ -107,7 +112,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   router.get('/group', allow.groupMember, async (_req, res) => {
     const groupId = requireGroupId(res);
     const [group, profile, funding] = await Promise.all([requireGroup(db, groupId), groupProfile(db, groupId, rules), fundingPosition(db, groupId, rules)]);
-    res.render('groups/workspace', { title: group.name, group, profile, funding, section: 'overview', noindex: true });
+    res.render('groups/workspace', { title: group.name, group, profile, funding, noindex: true });
   });
 
   const renderPageForm = async (res: Response, status: number, values?: Record<string, unknown>, errors: Record<string, string> = {}) => {
@@ -117,7 +122,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       group,
       values: values ?? { name: group.name, story: group.story },
       errors,
-      section: 'page',
       noindex: true,
     });
   };
@@ -144,7 +148,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       isCoordinator: res.locals.user?.groupRole === 'coordinator',
       values,
       errors,
-      section: 'members',
       noindex: true,
     });
   };
@@ -155,7 +158,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderMembers(res, 400, form.values, form.fieldErrors);
     const failed = await db
       .transaction()
-      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }))
+      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }, { invitedBy: actorOf(res), publicUrl: deps.config.publicUrl }))
       .catch(formError);
     if (failed instanceof DomainError) return renderMembers(res, 409, form.values, failed.fieldErrors);
     res.redirect(303, '/group/members');
@@ -177,7 +180,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       plan,
       areas,
       percent: Math.round(plan.completeness * 100),
-      section: 'plan',
       noindex: true,
     });
   });
@@ -207,7 +209,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       floorPercent: rules.startupCashFloorPercent,
       values,
       errors,
-      section: 'inKind',
       noindex: true,
     });
   };
