@@ -127,3 +127,28 @@ test.each(['en', 'fr'] as const)('the group e-mails render in %s with a subject 
     expect(mail.text).toContain('Min-ji');
   }
 });
+
+test.each(['en', 'fr'])('every groups page renders in %s with no untranslated message key', async (lang) => {
+  const group = await makeApprovedGroup(t.db, { name: `Pages ${lang}` });
+  const coordinator = await signInMember(t, group.id, 'coordinator');
+  await postForm(coordinator, '/group/in-kind', { category: 'housing', description: 'Flat', value: '500', evidenceNote: 'Lease' });
+  const pages: [typeof staff.agent | ReturnType<typeof request>, string][] = [
+    [request(t.app), '/groups/apply'],
+    [request(t.app), '/groups/apply/thanks'],
+    [request(t.app), '/groups'],
+    [request(t.app), `/groups/${group.slug}`],
+    [coordinator.agent, '/group'],
+    [coordinator.agent, '/group/page'],
+    [coordinator.agent, '/group/members'],
+    [coordinator.agent, '/group/plan'],
+    [coordinator.agent, '/group/in-kind'],
+    [staff.agent, '/staff/groups'],
+    [staff.agent, `/staff/groups/${group.id}`],
+    [staff.agent, '/staff/cost-tables'],
+  ];
+  for (const [agent, path] of pages) {
+    const res = await agent.get(`${path}?lang=${lang}`);
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    expect({ path, keys: res.text.match(/\b(groups|accounts|common|emails):[a-zA-Z_.]+/g) }).toEqual({ path, keys: null });
+  }
+});
