@@ -152,3 +152,16 @@ test.each(['en', 'fr'])('every groups page renders in %s with no untranslated me
     expect({ path, keys: res.text.match(/\b(groups|accounts|common|emails):[a-zA-Z_.]+/g) }).toEqual({ path, keys: null });
   }
 });
+
+test('approval re-invites a coordinator whose invitation expired during review', async () => {
+  const group = await makeGroup(t.db, { coordinatorEmail: 'slow@example.org' });
+  await t.db.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('email', '=', 'slow@example.org').execute();
+  expect((await postForm(staff, `/staff/groups/${group.id}/approve`)).status).toBe(303);
+  const invitations = await t.db.selectFrom('invitations').select(['group_id']).where('email', '=', 'slow@example.org').where('expires_at', '>', new Date()).execute();
+  expect(invitations).toEqual([{ group_id: group.id }]);
+
+  // With an invitation still open, approval sends no second one.
+  const prompt = await makeGroup(t.db, { coordinatorEmail: 'prompt@example.org' });
+  expect((await postForm(staff, `/staff/groups/${prompt.id}/approve`)).status).toBe(303);
+  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'prompt@example.org').execute()).toHaveLength(1);
+});
