@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { allow, requireGroupId, requireUser } from '../http/policy';
+import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
@@ -15,6 +16,10 @@ import { addMember, listMembers, removeMember, updateGroupPage } from './workspa
 
 export const LANGUAGES = ['ko', 'en', 'fr', 'zh', 'ja', 'ru', 'th'] as const;
 export const STORY_MAX = 10_000;
+export const APPLY_LIMITS = {
+  perIp: { name: 'group_apply_ip', max: 10, windowSeconds: 3600 },
+  perEmail: { name: 'group_apply_email', max: 3, windowSeconds: 86_400 },
+} satisfies Record<string, RateLimit>;
 
 const ApplyForm = z.object({
   name: text(120),
@@ -81,11 +86,22 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   router.post('/groups/apply', allow.anyone, async (req, res) => {
     const form = parseForm(ApplyForm, req);
     if (!form.ok) return renderApply(res, 400, form.values, form.fieldErrors);
+    // Each application e-mails the address given: limit how often one visitor, or one address, can.
+    for (const [limit, subject] of [
+      [APPLY_LIMITS.perIp, req.ip ?? 'unknown'],
+      [APPLY_LIMITS.perEmail, form.data.coordinatorEmail],
+    ] as const) {
+      const outcome = await consumeRateLimit(db, limit, subject);
+      if (outcome.limited) {
+        res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+        return renderApply(res, 429, form.values, {}, res.locals.t('groups:errors.rateLimited', { minutes: Math.ceil(outcome.retryAfterSeconds / 60) }));
+      }
+    }
     const result = await db
       .transaction()
       .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }, deps.config.publicUrl))
       .catch(formError);
-    if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, result.message);
+    if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, res.locals.t(result.message));
     res.redirect(303, '/groups/apply/thanks');
   });
 

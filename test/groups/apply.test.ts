@@ -93,3 +93,16 @@ test('the form is in French when asked', async () => {
   expect(res.text).toContain('Inscrire un groupe de parrainage');
   expect(res.text).toContain('Coréen');
 });
+
+test('applications are rate-limited per e-mail address (each one sends an e-mail)', async () => {
+  const visitor = await anonymous(t);
+  for (let i = 0; i < 3; i += 1) {
+    const res = await postForm(visitor, '/groups/apply', { ...valid, name: `Limited ${i}`, coordinatorEmail: 'limited@example.org' });
+    expect(res.status).toBe(303);
+  }
+  const res = await postForm(visitor, '/groups/apply', { ...valid, name: 'Limited 3', coordinatorEmail: 'limited@example.org' });
+  expect(res.status).toBe(429);
+  expect(res.headers['retry-after']).toBeDefined();
+  expect(res.text).toContain('Too many applications');
+  expect(await t.db.selectFrom('sponsor_groups').select('id').where('name', '=', 'Limited 3').executeTakeFirst()).toBeUndefined();
+});
