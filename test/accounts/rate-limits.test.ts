@@ -72,3 +72,18 @@ test('a window that has passed starts again', async () => {
   const keys = await t.db.selectFrom('rate_limits').select('key').execute();
   expect(JSON.stringify(keys)).not.toContain('target@example.org');
 });
+
+test('housekeeping drops expired sessions and old windows, and keeps live ones', async () => {
+  const { pruneExpiredAccountsData } = await import('../../server/accounts/housekeeping');
+  const { createSession } = await import('../../server/accounts/sessions');
+  const userId = await createUser(t.db, { email: 'house@example.org', name: 'House', role: 'staff' });
+  await createSession(t.db, userId);
+  await createSession(t.db, userId);
+  await t.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', userId).execute();
+  await createSession(t.db, userId);
+  await consumeRateLimit(t.db, { name: 'old', max: 1, windowSeconds: 60 }, 'z');
+  await t.db.updateTable('rate_limits').set({ window_started_at: new Date(Date.now() - 2 * 86_400_000) }).execute();
+  await pruneExpiredAccountsData(t.db);
+  expect(await t.db.selectFrom('sessions').select('token_hash').where('user_id', '=', userId).execute()).toHaveLength(1);
+  expect(await t.db.selectFrom('rate_limits').select('key').execute()).toEqual([]);
+});
