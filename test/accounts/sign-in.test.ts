@@ -119,6 +119,8 @@ describe('CSRF', () => {
     const none = await staff.agent.post('/sign-out').type('form').send({});
     expect(none.status).toBe(403);
     expect(none.text).toContain('This form has expired');
+    const fr = await staff.agent.post('/sign-out?lang=fr').type('form').send({});
+    expect(fr.text).toContain('Ce formulaire a expiré');
     const forged = await staff.agent.post('/sign-out').type('form').send({ _csrf: 'A'.repeat(43) });
     expect(forged.status).toBe(403);
     // Still signed in.
@@ -142,6 +144,16 @@ describe('CSRF', () => {
     expect(after).not.toBe(before);
     await v.agent.post('/sign-out').type('form').send({ _csrf: before }).expect(403);
     await v.agent.post('/sign-out').type('form').send({ _csrf: after }).expect(303);
+  });
+
+  test('a script may send the token as X-CSRF-Token, and a multipart form in the query string', async () => {
+    const staff = await signInAs(t, 'staff');
+    const token = await staff.csrfToken();
+    await staff.agent.post('/sign-out?_csrf=' + token).type('form').send({}).expect(403);
+    await staff.agent.post('/sign-out').set('X-CSRF-Token', token).expect(303);
+    const again = await signInAs(t, 'staff');
+    const token2 = await again.csrfToken();
+    await again.agent.post(`/sign-out?_csrf=${token2}`).field('x', '1').expect(303);
   });
 
   test('JSON under /api and webhooks are not subject to the form token; a form post to /api is', async () => {

@@ -34,7 +34,10 @@ describe('layout navigation by role', () => {
     expect(res.text).not.toContain('href="/group"');
     expect(res.text).toContain('Sign out');
     await sponsor.agent.get('/group').expect(403);
-    await sponsor.agent.get('/staff').expect(403);
+    const refused = await sponsor.agent.get('/staff').expect(403);
+    expect(refused.text).toContain('You do not have access to this page.');
+    const refusedFr = await sponsor.agent.get('/staff?lang=fr').expect(403);
+    expect(refusedFr.text).toContain('Vous n’avez pas accès à cette page.');
   });
 });
 
