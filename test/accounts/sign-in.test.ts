@@ -88,6 +88,14 @@ test('an empty or oversized form is a 400 with a message, never a 500', async ()
   expect(arrays.status).toBe(400);
 });
 
+test('a NUL byte in any field or query parameter is a 400, not a database error', async () => {
+  const v = await anonymous(t);
+  expect((await v.postForm('/sign-in', { email: 'a\u0000@example.org', password: 'whatever it is' })).status).toBe(400);
+  expect((await v.postForm('/accept-invitation', { token: 'x', name: 'A\u0000', password: 'p', confirm: 'p' })).status).toBe(400);
+  const staff = await signInAs(t, 'staff');
+  expect((await staff.agent.get('/staff/audit?subject=a%00b')).status).toBe(400);
+});
+
 test('a disabled account cannot sign in, and its open sessions stop working', async () => {
   const sponsor = await signInAs(t, 'sponsor', { email: 'disabled@example.org' });
   await sponsor.agent.get('/sign-in').expect(200).expect((res) => expect(res.text).toContain('Sign out'));

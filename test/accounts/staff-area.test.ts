@@ -53,6 +53,8 @@ describe('security headers', () => {
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("form-action 'self'");
+    expect(csp).toContain("font-src 'self';");
+    expect(csp).not.toMatch(/https:(?!\/\/)/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     // No inline script or style in the pages themselves.
