@@ -13,6 +13,7 @@ import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { PUBLIC_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
+import { reportRoutes } from './reports/routes';
 
 export type AppDeps = {
   config: Config;
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(campaignRoutes(deps.db));
   app.use(receiptRoutes(deps));
+  app.use(reportRoutes(deps));
 
   app.use(notFound);
   app.use(handleErrors);
