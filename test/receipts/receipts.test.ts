@@ -1,4 +1,7 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import request from 'supertest';
+import type { Database } from '../../server/db/schema';
 import { listAudit } from '../../server/audit/audit';
 import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
@@ -15,9 +18,11 @@ import { findReceipt } from '../../server/receipts/receipts';
 import { createTestApp, type TestApp } from '../support/app';
 import { giveAndReceive, pdfText, receiveAgain } from '../support/receipted-gifts';
 import { recordRefundAsGivingWill } from '../support/refunds';
-import { signedInAs, STAFF_USER } from '../support/staff';
+import { type SignedIn, signInAs } from '../support/session';
 
 let t: TestApp;
+let staffMember: SignedIn;
+let staff: { userId: number; label: string };
 beforeAll(async () => {
   t = await createTestApp({
     CHARITY_NAME: 'HanVoice Test Charity',
@@ -27,10 +32,10 @@ beforeAll(async () => {
     RECEIPT_SIGNATORY_NAME: 'Jane Signer',
     RECEIPT_SIGNATORY_TITLE: 'Treasurer',
   });
+  staffMember = await signInAs(t, 'staff');
+  staff = { userId: staffMember.user.id, label: staffMember.user.email };
 });
 afterAll(() => t.destroy());
-
-const staff = { userId: STAFF_USER.id, label: STAFF_USER.email };
 
 function issue(paymentId: number) {
   return t.db.transaction().execute((trx) => issueReceiptForPayment(trx, t.config, paymentId, staff));
@@ -102,7 +107,11 @@ test('serials stay unique under 50 concurrent issues', async () => {
   for (let i = 0; i < 50; i += 1) {
     payments.push((await giveAndReceive(t.db, { email: `concurrent${i}@example.org`, amountCents: 1_000 + i })).paymentId);
   }
-  const issued = await Promise.all(payments.map((id) => issue(id)));
+  // A pool as large as the test database allows, with a patient connection timeout: on the
+  // embedded database the 50 transactions queue one behind another.
+  const pool = new pg.Pool({ connectionString: t.url, max: t.mode === 'embedded' ? 4 : 20, connectionTimeoutMillis: 120_000 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const issued = await Promise.all(payments.map((id) => db.transaction().execute((trx) => issueReceiptForPayment(trx, t.config, id, staff)))).finally(() => db.destroy());
   const serials = new Set(issued.map((r) => r.serial));
   expect(serials.size).toBe(50);
   const stored = await t.db.selectFrom('receipts').select('serial').execute();
@@ -237,16 +246,20 @@ test('per-gift receipts can be issued as payments arrive; the donor preference i
 
 test('donors download their receipt by its link; staff cancel and replace from their page', async () => {
   const { paymentId } = await giveAndReceive(t.db, { email: 'link@example.org', amountCents: 5_500 });
-  const staffApp = signedInAs(t.app);
 
   // Anonymous visitors are sent to sign in; staff see the queue and issue.
   await request(t.app).get('/staff/receipts').expect(303).expect('Location', '/sign-in?next=%2Fstaff%2Freceipts');
-  const queue = await request(staffApp).get('/staff/receipts').expect(200);
+  const sponsor = await signInAs(t, 'sponsor');
+  await sponsor.agent.get('/staff/receipts').expect(403);
+  const queue = await staffMember.agent.get('/staff/receipts').expect(200);
   expect(queue.text).toContain('Received but not yet receipted');
   expect(queue.text).toContain(`name="paymentId" value="${paymentId}"`);
-  const issued = await request(staffApp).post('/staff/receipts/issue').type('form').send({ paymentId }).expect(303);
+  const issued = await staffMember.postForm('/staff/receipts/issue', { paymentId });
+  expect(issued.status).toBe(303);
+  // Without the CSRF token nothing is issued.
+  await staffMember.agent.post('/staff/receipts/issue').type('form').send({ paymentId }).expect(403);
   const serial = decodeURIComponent(/issued=([^&]+)/.exec(issued.headers.location!)![1]!);
-  expect((await request(staffApp).get(issued.headers.location!).expect(200)).text).toContain(`Receipt ${serial} issued.`);
+  expect((await staffMember.agent.get(issued.headers.location!).expect(200)).text).toContain(`Receipt ${serial} issued.`);
 
   const [mail] = await outboxFor('link@example.org');
   const link = String(mail!.data.link);
@@ -265,17 +278,19 @@ test('donors download their receipt by its link; staff cancel and replace from t
 
   // Cancel and replace: the old link says it was cancelled, the audit log has the decision.
   const receipt = await t.db.selectFrom('receipts').select('id').where('serial', '=', serial).executeTakeFirstOrThrow();
-  const replaced = await request(staffApp).post(`/staff/receipts/${receipt.id}/replace`).type('form').send({ reason: 'Donor moved' }).expect(303);
+  const replaced = await staffMember.postForm(`/staff/receipts/${receipt.id}/replace`, { reason: 'Donor moved' });
+  expect(replaced.status).toBe(303);
   expect(replaced.headers.location).toMatch(/replaced=.*&replacement=HV-/);
   const gone = await request(t.app).get(path).expect(410);
   expect(gone.text).toContain(`Receipt ${serial} was cancelled`);
   const audit = await listAudit(t.db, { subject: `receipt:${receipt.id}` });
   expect(audit.rows.map((r) => r.action)).toEqual(['receipt.replaced', 'receipt.issued']);
-  expect(audit.rows[0]).toMatchObject({ actor_user_id: STAFF_USER.id });
+  expect(audit.rows[0]).toMatchObject({ actor_user_id: staffMember.user.id });
   await expect(t.db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, t.config, receipt.id, 'again', staff))).rejects.toThrow(/already cancelled/);
 
   // The year-end run from the staff page, audited.
-  const run = await request(staffApp).post('/staff/receipts/year-end').type('form').send({ year: 2024 }).expect(303);
+  const run = await staffMember.postForm('/staff/receipts/year-end', { year: 2024 });
+  expect(run.status).toBe(303);
   expect(run.headers.location).toBe('/staff/receipts?yearEnd=2024:0:0:0');
   expect((await listAudit(t.db, { action: 'receipt.year_end_run' })).rows.length).toBeGreaterThan(0);
 });

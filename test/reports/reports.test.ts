@@ -5,14 +5,14 @@ import { centsToDecimal } from '../../server/reports/csv-export';
 import { createTestApp, type TestApp } from '../support/app';
 import { giveAndReceive, receiveAgain } from '../support/receipted-gifts';
 import { recordRefundAsGivingWill } from '../support/refunds';
-import { signedInAs } from '../support/staff';
+import { type SignedIn, signInAs } from '../support/session';
 
 let t: TestApp;
-let staffApp: ReturnType<typeof signedInAs>;
+let staff: SignedIn;
 
 beforeAll(async () => {
   t = await createTestApp();
-  staffApp = signedInAs(t.app);
+  staff = await signInAs(t, 'staff');
   // Card gifts with fees to the general fund, offline gifts to group 3, a monthly donor, a
   // partial refund, a lost dispute, a pay-later pledge not yet paid, and support paid to a family.
   const card = await giveAndReceive(t.db, { email: 'a@example.org', amountCents: 10_001, method: 'card', feeCents: 320, receivedAt: new Date('2026-01-10T15:00:00Z') });
@@ -54,7 +54,7 @@ function toCents(decimal: string): number {
 }
 
 async function csv(path: string) {
-  const res = await request(staffApp).get(path).expect(200).expect('Content-Type', /text\/csv/);
+  const res = await staff.agent.get(path).expect(200).expect('Content-Type', /text\/csv/);
   return parseCsv(res.text);
 }
 
@@ -131,14 +131,14 @@ test('the journal export has every entry, sums to zero, and gives every account 
 test('report pages render for staff only, in both languages', async () => {
   for (const path of ['/staff/reports', '/staff/reports/gifts?by=group', '/staff/reports/funds', '/staff/reports/disbursements', '/staff/reports/journal']) {
     await request(t.app).get(path).expect(303);
-    const en = await request(staffApp).get(path).expect(200);
+    const en = await staff.agent.get(path).expect(200);
     expect(en.text).not.toMatch(/\b(reports|common):[a-zA-Z]+\.[a-zA-Z.]+/);
-    const fr = await request(staffApp).get(`${path}${path.includes('?') ? '&' : '?'}lang=fr`).expect(200);
+    const fr = await staff.agent.get(`${path}${path.includes('?') ? '&' : '?'}lang=fr`).expect(200);
     expect(fr.text).toContain('<html lang="fr">');
   }
-  const funds = await request(staffApp).get('/staff/reports/funds').expect(200);
+  const funds = await staff.agent.get('/staff/reports/funds?lang=en').expect(200);
   expect(funds.text).toContain('$397.17');
-  const journal = await request(staffApp).get('/staff/reports/journal').expect(200);
+  const journal = await staff.agent.get('/staff/reports/journal').expect(200);
   expect(journal.text).toContain('support_paid');
 });
 
