@@ -294,3 +294,9 @@ test('donors download their receipt by its link; staff cancel and replace from t
   expect(run.headers.location).toBe('/staff/receipts?yearEnd=2024:0:0:0');
   expect((await listAudit(t.db, { action: 'receipt.year_end_run' })).rows.length).toBeGreaterThan(0);
 });
+
+test('request logs never carry a receipt download token', async () => {
+  const { redactPathTokens } = await import('../../server/app');
+  expect(redactPathTokens('/receipts/abcDEF123_-xyz')).toBe('/receipts/:token');
+  expect(redactPathTokens('/staff/receipts')).toBe('/staff/receipts');
+});
