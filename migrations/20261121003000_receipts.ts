@@ -31,6 +31,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       donor_name text not null,
       donor_address text not null,
       locale text not null check (locale in ('en', 'fr')),
+      -- The charity and signatory as configured at issue: a copy downloaded years later reads the same.
+      charity_name text not null,
+      charity_address text not null,
+      charity_registration_number text not null,
+      place_of_issue text not null,
+      signatory_name text not null,
+      signatory_title text not null,
       status text not null default 'issued' check (status in ('issued', 'cancelled')),
       cancelled_at timestamptz,
       cancel_reason text,

@@ -217,6 +217,12 @@ export interface ReceiptsTable {
   donor_name: string;
   donor_address: string;
   locale: 'en' | 'fr';
+  charity_name: string;
+  charity_address: string;
+  charity_registration_number: string;
+  place_of_issue: string;
+  signatory_name: string;
+  signatory_title: string;
   status: Generated<'issued' | 'cancelled'>;
   cancelled_at: Date | null;
   cancel_reason: string | null;

@@ -137,6 +137,12 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       donor_name: donor.name,
       donor_address: formatAddress(donor),
       locale: donor.locale,
+      charity_name: settings.charity.name,
+      charity_address: settings.charity.address,
+      charity_registration_number: settings.charity.registrationNumber,
+      place_of_issue: settings.charity.receiptLocation,
+      signatory_name: settings.charity.signatoryName,
+      signatory_title: settings.charity.signatoryTitle,
       replaces_receipt_id: input.replaces?.id ?? null,
       download_token_hash: hashToken(token),
     })

@@ -1,5 +1,4 @@
 import PDFDocument from 'pdfkit';
-import type { CharityDetails } from '../config';
 import { formatDate, formatMoney } from '../http/views';
 import { translatorFor } from '../i18n/i18n';
 import type { Receipt } from './receipts';
@@ -14,10 +13,11 @@ function pdfText(text: string): string {
 
 /**
  * The official receipt as a PDF, in the language of the donor it was issued to, carrying every
- * element CRA requires (shared/DOMAIN.md "Donations and tax receipts"). Rendered from the
- * receipt row, which cannot change once issued, so every copy reads the same.
+ * element CRA requires (shared/DOMAIN.md "Donations and tax receipts"). Rendered only from the
+ * receipt row (charity details included), which cannot change once issued, so every copy reads the same.
  */
-export function renderReceiptPdf(receipt: Receipt, charity: CharityDetails): Promise<Buffer> {
+export function renderReceiptPdf(receipt: Receipt): Promise<Buffer> {
+  const { charity } = receipt;
   const t = translatorFor(receipt.locale);
   const money = (cents: number) => pdfText(formatMoney(cents, receipt.locale));
   const date = (d: Date | string) => pdfText(formatDate(d, receipt.locale));
@@ -54,7 +54,7 @@ export function renderReceiptPdf(receipt: Receipt, charity: CharityDetails): Pro
   if (receipt.replacesSerial) {
     doc.font('Helvetica-Bold').text(t('receipts:pdf.replaces', { serial: receipt.replacesSerial }));
   }
-  field(t('receipts:pdf.placeOfIssue'), charity.receiptLocation);
+  field(t('receipts:pdf.placeOfIssue'), charity.placeOfIssue);
   if (receipt.frequency === 'annual' || receipt.receivedFrom !== receipt.receivedTo) {
     field(t('receipts:pdf.receivedRange'), t('receipts:pdf.range', { from: date(receipt.receivedFrom), to: date(receipt.receivedTo) }));
     field(t('receipts:pdf.taxYear'), String(receipt.taxYear));

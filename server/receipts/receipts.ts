@@ -20,6 +20,8 @@ export type Receipt = {
   donorName: string;
   donorAddress: string;
   locale: 'en' | 'fr';
+  /** The charity and signatory as they were when the receipt was issued. */
+  charity: { name: string; address: string; registrationNumber: string; placeOfIssue: string; signatoryName: string; signatoryTitle: string };
   status: 'issued' | 'cancelled';
   cancelledAt: Date | null;
   replacesSerial: string | null;
@@ -48,6 +50,12 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
       'r.donor_name as donorName',
       'r.donor_address as donorAddress',
       'r.locale',
+      'r.charity_name',
+      'r.charity_address',
+      'r.charity_registration_number',
+      'r.place_of_issue',
+      'r.signatory_name',
+      'r.signatory_title',
       'r.status',
       'r.cancelled_at as cancelledAt',
       'o.serial as replacesSerial',
@@ -64,7 +72,19 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
     .orderBy('p.id')
     .execute();
   const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' });
-  return { ...row, gifts: gifts.map((g) => ({ amountCents: g.amountCents, receivedOn: day.format(g.receivedAt) })) };
+  const { charity_name, charity_address, charity_registration_number, place_of_issue, signatory_name, signatory_title, ...receipt } = row;
+  return {
+    ...receipt,
+    charity: {
+      name: charity_name,
+      address: charity_address,
+      registrationNumber: charity_registration_number,
+      placeOfIssue: place_of_issue,
+      signatoryName: signatory_name,
+      signatoryTitle: signatory_title,
+    },
+    gifts: gifts.map((g) => ({ amountCents: g.amountCents, receivedOn: day.format(g.receivedAt) })),
+  };
 }
 
 export function findReceipt(db: Handle, id: number): Promise<Receipt | undefined> {

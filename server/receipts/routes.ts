@@ -54,7 +54,7 @@ export function receiptRoutes(deps: AppDeps): Router {
       res.status(410).render('receipts/cancelled', { title: t('receipts:download.cancelledTitle'), serial: receipt.serial, noindex: true });
       return;
     }
-    const pdf = await renderReceiptPdf(receipt, config.charity);
+    const pdf = await renderReceiptPdf(receipt);
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });
 
@@ -113,7 +113,7 @@ export function receiptRoutes(deps: AppDeps): Router {
     const t = res.locals.t as TFunction;
     const receipt = await findReceipt(db, parseOr400(IdParam, req.params.id, t));
     if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
-    const pdf = await renderReceiptPdf(receipt, config.charity);
+    const pdf = await renderReceiptPdf(receipt);
     res.set('Cache-Control', 'private, no-store');
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });

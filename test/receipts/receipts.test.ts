@@ -15,7 +15,9 @@ import {
 } from '../../server/receipts/issuing';
 import { renderReceiptPdf } from '../../server/receipts/pdf';
 import { findReceipt } from '../../server/receipts/receipts';
-import { createTestApp, type TestApp } from '../support/app';
+import { createApp } from '../../server/app';
+import { createLogger } from '../../server/logger';
+import { createTestApp, type TestApp, testConfig } from '../support/app';
 import { giveAndReceive, pdfText, receiveAgain } from '../support/receipted-gifts';
 import { recordRefundAsGivingWill } from '../support/refunds';
 import { type SignedIn, signInAs } from '../support/session';
@@ -51,7 +53,7 @@ test('a receipt PDF carries every element CRA requires, read back from the PDF',
   const issued = await issue(paymentId);
   expect(issued.serial).toMatch(/^HV-2026-\d{6}$/);
   const receipt = (await findReceipt(t.db, issued.id))!;
-  const text = await pdfText(await renderReceiptPdf(receipt, t.config.charity));
+  const text = await pdfText(await renderReceiptPdf(receipt));
   for (const element of [
     'Official receipt for income tax purposes',
     'HanVoice Test Charity',
@@ -80,7 +82,7 @@ test('a receipt PDF carries every element CRA requires, read back from the PDF',
 test('a French donor gets the receipt in French, amounts formatted for fr-CA', async () => {
   const { paymentId } = await giveAndReceive(t.db, { email: 'fr@example.org', name: 'Soo-ah Kim', locale: 'fr', amountCents: 123_456, receivedAt: new Date('2026-03-14T15:00:00Z') });
   const issued = await issue(paymentId);
-  const text = await pdfText(await renderReceiptPdf((await findReceipt(t.db, issued.id))!, t.config.charity));
+  const text = await pdfText(await renderReceiptPdf((await findReceipt(t.db, issued.id))!));
   for (const element of [
     'Reçu officiel aux fins de l’impôt sur le revenu',
     'Numéro d’enregistrement de l’organisme de bienfaisance : 123456789 RR 0001',
@@ -131,7 +133,7 @@ test('a refund after receipting cancels the receipt and replaces it for what rem
   const replacement = (await findReceipt(t.db, partial!.replacement!.id))!;
   expect(replacement).toMatchObject({ status: 'issued', amountCents: 6_000, eligibleAmountCents: 6_000, replacesSerial: original.serial });
   expect((await findReceipt(t.db, original.id))!).toMatchObject({ status: 'cancelled', amountCents: 10_000 });
-  const text = await pdfText(await renderReceiptPdf(replacement, t.config.charity));
+  const text = await pdfText(await renderReceiptPdf(replacement));
   expect(text).toContain(`This receipt replaces receipt ${original.serial}`);
   expect(text).toContain('Amount of gift: $60.00');
 
@@ -186,7 +188,7 @@ test('the year-end run issues exactly one annual receipt per donor with the righ
   const perGift = await t.db.selectFrom('receipts').select('amount_cents').where('donor_id', '=', once.donorId).execute();
   expect(perGift).toEqual([{ amount_cents: 7_700 }]);
 
-  const text = await pdfText(await renderReceiptPdf((await findReceipt(t.db, byDonor.get(a.donorId)!.id))!, t.config.charity));
+  const text = await pdfText(await renderReceiptPdf((await findReceipt(t.db, byDonor.get(a.donorId)!.id))!));
   expect(text).toContain('Gifts received: January 15, 2025 to March 15, 2025');
   expect(text).toContain('Tax year: 2025');
   expect(text).toContain('Amount of gift: $75.00');
@@ -275,6 +277,18 @@ test('donors download their receipt by its link; staff cancel and replace from t
   expect(pdf.headers['cache-control']).toBe('private, no-store');
   expect(await pdfText(pdf.body as Buffer)).toContain(`Receipt number: ${serial}`);
   await request(t.app).get('/receipts/not-a-real-token-at-all-xxxxxxxx').expect(404);
+
+  // The charity's details changing later does not alter a receipt already issued.
+  const movedConfig = testConfig({ CHARITY_NAME: 'Renamed Charity', CHARITY_ADDRESS: '9 New Street, Ottawa ON  K1A 0A1' });
+  const movedApp = createApp({ config: movedConfig, db: t.db, logger: createLogger(movedConfig) });
+  const copy = await request(movedApp).get(path).buffer(true).parse((res, cb) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => cb(null, Buffer.concat(chunks)));
+  });
+  const copyText = await pdfText(copy.body as Buffer);
+  expect(copyText).toContain('HanVoice Test Charity');
+  expect(copyText).not.toContain('Renamed Charity');
 
   // Cancel and replace: the old link says it was cancelled, the audit log has the decision.
   const receipt = await t.db.selectFrom('receipts').select('id').where('serial', '=', serial).executeTakeFirstOrThrow();
