@@ -76,7 +76,8 @@ export function receiptRoutes(deps: AppDeps): Router {
       notices.push(t('receipts:staff.yearEnd.done', { year, annual, replaced, perGift }));
     }
     if (query.preference) notices.push(t('receipts:staff.preference.saved'));
-    res.render('receipts/staff', { title: t('receipts:staff.title'), queue, receipts: receipts.rows, nextBefore: receipts.nextBefore, notices, defaultYear: lastYear(), noindex: true });
+    const queueRows = queue.map((q) => ({ ...q, methodLabel: t(`receipts:staff.method.${q.method}`) }));
+    res.render('receipts/staff', { title: t('receipts:staff.title'), queue: queueRows, receipts: receipts.rows, nextBefore: receipts.nextBefore, notices, defaultYear: lastYear(), noindex: true });
   });
 
   router.post('/staff/receipts/issue', allow.staff, async (req, res) => {

@@ -203,6 +203,13 @@ test('the year-end run issues exactly one annual receipt per donor with the righ
   expect(inForce).toHaveLength(1);
   expect(inForce[0]).toMatchObject({ amount_cents: 10_000, replaces_receipt_id: byDonor.get(a.donorId)!.id });
 
+  // A refund of one gift on an annual receipt: replaced by one for the other gifts.
+  const janPayment = await t.db.selectFrom('payments').select('id').where('pledge_id', '=', a.pledgeId).orderBy('received_at').executeTakeFirstOrThrow();
+  const revised = await recordRefundAsGivingWill(t.db, t.config, janPayment.id, 2_500);
+  const afterRefund = (await findReceipt(t.db, revised!.replacement!.id))!;
+  expect(afterRefund).toMatchObject({ frequency: 'annual', taxYear: 2025, amountCents: 7_500, receivedFrom: '2025-02-15', receivedTo: '2025-04-15' });
+  expect(afterRefund.gifts).toHaveLength(3);
+
   // The 2026 gift waits for next year's run.
   expect((await listUnreceipted(t.db)).filter((p) => p.donorId === b.donorId)).toHaveLength(1);
 });
