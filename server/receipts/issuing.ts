@@ -386,6 +386,29 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
   return result;
 }
 
+/**
+ * Issues every per-gift receipt due (all years): each receiptable payment of a per-gift donor that
+ * has none yet. Annual donors' payments wait for the year-end run.
+ */
+export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSettings, actor: Actor): Promise<{ issued: number; serials: string[] }> {
+  await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
+  const due = await unreceiptedPayments(trx)
+    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn')])
+    .where(effectiveFrequency, '=', 'per_gift')
+    .orderBy('p.received_at')
+    .orderBy('p.id')
+    .forUpdate('p')
+    .execute();
+  const serials: string[] = [];
+  for (const row of due) {
+    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
+    const receipt = await insertReceipt(trx, settings, { donorId: row.donorId, frequency: 'per_gift', taxYear: yearOf(row.receivedOn), lines: [line] });
+    serials.push(receipt.serial);
+  }
+  await writeAudit(trx, { actor, action: 'receipt.per_gift_run', subject: 'receipts:per_gift', details: { issued: serials.length, serials } });
+  return { issued: serials.length, serials };
+}
+
 /** The donor's receipt preference; null returns them to the default. */
 export async function setReceiptFrequency(trx: Trx, donorId: number, frequency: ReceiptFrequency | null, actor: Actor): Promise<void> {
   const updated = await trx.updateTable('donors').set({ receipt_frequency: frequency, updated_at: new Date() }).where('id', '=', donorId).executeTakeFirst();

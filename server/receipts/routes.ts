@@ -5,7 +5,7 @@ import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
-import { cancelAndReplaceReceipt, issueReceiptForPayment, listUnreceipted, RECEIPT_TIME_ZONE, runYearEnd, setReceiptFrequency } from './issuing';
+import { cancelAndReplaceReceipt, issueDuePerGiftReceipts, issueReceiptForPayment, listUnreceipted, RECEIPT_TIME_ZONE, runYearEnd, setReceiptFrequency } from './issuing';
 import { renderReceiptPdf } from './pdf';
 import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
@@ -21,6 +21,7 @@ const ListQuery = z.object({
   replacement: z.string().max(40).optional(),
   yearEnd: z.string().regex(/^\d{4}:\d+:\d+:\d+$/).optional(),
   preference: z.literal('saved').optional(),
+  perGift: z.coerce.number().int().min(0).optional(),
 });
 
 function staffActor(res: Parameters<typeof requireUser>[0]): Actor {
@@ -75,6 +76,7 @@ export function receiptRoutes(deps: AppDeps): Router {
       const [year, annual, replaced, perGift] = query.yearEnd.split(':');
       notices.push(t('receipts:staff.yearEnd.done', { year, annual, replaced, perGift }));
     }
+    if (query.perGift !== undefined) notices.push(t('receipts:staff.perGiftRun.done', { issued: query.perGift }));
     if (query.preference) notices.push(t('receipts:staff.preference.saved'));
     const queueRows = queue.map((q) => ({ ...q, methodLabel: t(`receipts:staff.method.${q.method}`) }));
     res.render('receipts/staff', { title: t('receipts:staff.title'), queue: queueRows, receipts: receipts.rows, nextBefore: receipts.nextBefore, notices, defaultYear: lastYear(), noindex: true });
@@ -84,6 +86,11 @@ export function receiptRoutes(deps: AppDeps): Router {
     const form = parseOr400(IssueForm, req.body, res.locals.t as TFunction);
     const receipt = await db.transaction().execute((trx) => issueReceiptForPayment(trx, config, form.paymentId, staffActor(res)));
     res.redirect(303, `/staff/receipts?issued=${encodeURIComponent(receipt.serial)}`);
+  });
+
+  router.post('/staff/receipts/issue-due', allow.staff, async (_req, res) => {
+    const result = await db.transaction().execute((trx) => issueDuePerGiftReceipts(trx, config, staffActor(res)));
+    res.redirect(303, `/staff/receipts?perGift=${result.issued}`);
   });
 
   router.post('/staff/receipts/year-end', allow.staff, async (req, res) => {

@@ -309,6 +309,14 @@ test('donors download their receipt by its link; staff cancel and replace from t
   expect(audit.rows[0]).toMatchObject({ actor_user_id: staffMember.user.id });
   await expect(t.db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, t.config, receipt.id, 'again', staff))).rejects.toThrow(/already cancelled/);
 
+  // Every per-gift receipt due, in one action; annual donors' gifts stay in the queue.
+  await giveAndReceive(t.db, { email: 'due-1@example.org', amountCents: 1_100 });
+  await giveAndReceive(t.db, { email: 'due-2@example.org', amountCents: 2_200 });
+  const dueRun = await staffMember.postForm('/staff/receipts/issue-due');
+  expect(dueRun.status).toBe(303);
+  expect(Number(/perGift=(\d+)/.exec(dueRun.headers.location!)![1])).toBeGreaterThanOrEqual(2);
+  expect((await listUnreceipted(t.db)).filter((p) => p.frequency === 'per_gift')).toEqual([]);
+
   // The year-end run from the staff page, audited.
   const run = await staffMember.postForm('/staff/receipts/year-end', { year: 2024 });
   expect(run.status).toBe(303);
