@@ -4,7 +4,8 @@ import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
 import type { Config } from '../config';
 import type { Database, ReceiptFrequency } from '../db/schema';
-import { DomainError } from '../domain-error';
+import { DomainError, type DomainErrorKind } from '../domain-error';
+import { translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 
 /** What issuing needs from configuration: the serial prefix and the address for download links. */
@@ -12,6 +13,20 @@ export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl'>;
 
 /** Calendar dates of receipts (gift received, tax year) are Canadian Eastern dates. */
 export const RECEIPT_TIME_ZONE = 'America/Toronto';
+
+/**
+ * A DomainError whose message is a receipts message key: English by default (logs, callers
+ * outside HTTP), and shown in the reader's language by the receipts routes' error translator.
+ */
+export class ReceiptError extends DomainError {
+  constructor(
+    kind: DomainErrorKind,
+    readonly messageKey: string,
+    readonly messageParams: Record<string, string | number> = {},
+  ) {
+    super(kind, String(translatorFor('en')(`receipts:errors.${messageKey}`, messageParams)));
+  }
+}
 
 const SYSTEM: Actor = { userId: null, label: 'system' };
 
@@ -185,12 +200,12 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
     .where('p.id', '=', paymentId)
     .forUpdate('p')
     .executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', `Payment ${paymentId} does not exist.`);
-  if (!payment.receiptable) throw new DomainError('conflict', 'This payment is marked non-receiptable.');
-  if (!payment.received) throw new DomainError('conflict', 'A receipt cannot be issued before the gift is received.');
-  if (payment.amountCents <= 0) throw new DomainError('conflict', 'Nothing of this payment can be receipted (refunded or disputed).');
+  if (!payment) throw new ReceiptError('not_found', 'noPayment', { id: paymentId });
+  if (!payment.receiptable) throw new ReceiptError('conflict', 'notReceiptable');
+  if (!payment.received) throw new ReceiptError('conflict', 'notReceived');
+  if (payment.amountCents <= 0) throw new ReceiptError('conflict', 'nothingLeft');
   const existing = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', paymentId).where('in_force', '=', true).executeTakeFirst();
-  if (existing) throw new DomainError('conflict', 'This payment already has a receipt.');
+  if (existing) throw new ReceiptError('conflict', 'alreadyReceipted');
   return payment;
 }
 
@@ -201,7 +216,7 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
 export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings, paymentId: number, actor: Actor): Promise<IssuedReceipt> {
   const payment = await requireReceiptableLine(trx, paymentId);
   if (payment.frequency === 'annual') {
-    throw new DomainError('conflict', 'This donor receives one receipt a year: it is issued by the year-end run.');
+    throw new ReceiptError('conflict', 'annualDonor');
   }
   const receipt = await insertReceipt(trx, settings, {
     donorId: payment.donorId,
@@ -286,8 +301,8 @@ async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: L
  */
 export async function cancelAndReplaceReceipt(trx: Trx, settings: ReceiptSettings, receiptId: number, reason: string, actor: Actor): Promise<Replacement> {
   const original = await lockReceipt(trx, receiptId);
-  if (!original) throw new DomainError('not_found', 'No such receipt.');
-  if (original.status !== 'issued') throw new DomainError('conflict', 'This receipt is already cancelled.');
+  if (!original) throw new ReceiptError('not_found', 'noReceipt');
+  if (original.status !== 'issued') throw new ReceiptError('conflict', 'alreadyCancelled');
   const result = await cancelAndReissue(trx, settings, original, await currentLines(trx, receiptId), reason);
   await writeAudit(trx, {
     actor,
@@ -331,7 +346,7 @@ export type YearEndResult = { year: number; annualIssued: number; annualReplaced
  */
 export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: number, actor: Actor): Promise<YearEndResult> {
   const currentYear = Number(new Intl.DateTimeFormat('en-CA', { year: 'numeric', timeZone: RECEIPT_TIME_ZONE }).format(new Date()));
-  if (!Number.isInteger(year) || year < 2000 || year > currentYear) throw new DomainError('invalid', `The year must be between 2000 and ${currentYear}.`);
+  if (!Number.isInteger(year) || year < 2000 || year > currentYear) throw new ReceiptError('invalid', 'badYear', { latest: currentYear });
   // One run at a time; concurrent issuing of single receipts is guarded by the unique indexes.
   await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
 
@@ -412,6 +427,6 @@ export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSetting
 /** The donor's receipt preference; null returns them to the default. */
 export async function setReceiptFrequency(trx: Trx, donorId: number, frequency: ReceiptFrequency | null, actor: Actor): Promise<void> {
   const updated = await trx.updateTable('donors').set({ receipt_frequency: frequency, updated_at: new Date() }).where('id', '=', donorId).executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 0) throw new DomainError('not_found', 'No such donor.');
+  if (Number(updated.numUpdatedRows) === 0) throw new ReceiptError('not_found', 'noDonor');
   await writeAudit(trx, { actor, action: 'donor.receipt_frequency_set', subject: `donor:${donorId}`, details: { frequency } });
 }

@@ -1,11 +1,20 @@
-import { Router } from 'express';
+import { type ErrorRequestHandler, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
-import { cancelAndReplaceReceipt, issueDuePerGiftReceipts, issueReceiptForPayment, listUnreceipted, RECEIPT_TIME_ZONE, runYearEnd, setReceiptFrequency } from './issuing';
+import {
+  cancelAndReplaceReceipt,
+  issueDuePerGiftReceipts,
+  issueReceiptForPayment,
+  listUnreceipted,
+  RECEIPT_TIME_ZONE,
+  ReceiptError,
+  runYearEnd,
+  setReceiptFrequency,
+} from './issuing';
 import { renderReceiptPdf } from './pdf';
 import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
@@ -125,6 +134,14 @@ export function receiptRoutes(deps: AppDeps): Router {
     res.set('Cache-Control', 'private, no-store');
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });
+
+  // The module's errors in the reader's language; everything else passes on unchanged.
+  const translateErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    if (!(error instanceof ReceiptError)) return next(error);
+    const t = res.locals.t as TFunction;
+    next(new DomainError(error.kind, String(t(`receipts:errors.${error.messageKey}`, error.messageParams))));
+  };
+  router.use(translateErrors);
 
   return router;
 }

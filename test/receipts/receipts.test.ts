@@ -297,6 +297,11 @@ test('donors download their receipt by its link; staff cancel and replace from t
   expect(copyText).toContain('HanVoice Test Charity');
   expect(copyText).not.toContain('Renamed Charity');
 
+  // The module's errors are shown in the reader's language.
+  const again = await staffMember.postForm('/staff/receipts/issue?lang=fr', { paymentId });
+  expect(again.status).toBe(409);
+  expect(again.text).toContain('Ce paiement a déjà un reçu.');
+
   // Cancel and replace: the old link says it was cancelled, the audit log has the decision.
   const receipt = await t.db.selectFrom('receipts').select('id').where('serial', '=', serial).executeTakeFirstOrThrow();
   const replaced = await staffMember.postForm(`/staff/receipts/${receipt.id}/replace`, { reason: 'Donor moved' });
