@@ -48,6 +48,9 @@ export function hashToken(token: string): string {
 const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
 const receivedOn = sql<string>`((p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::date)`;
 
+/** CRA: a receipt states the donor's address; a donor without one waits in the queue until staff add it. */
+const hasAddress = sql<boolean>`(coalesce(trim(d.address_line1), '') <> '' and coalesce(trim(d.city), '') <> '')`;
+
 /** The donor's choice, or the default: annual for anyone giving monthly, otherwise one receipt per gift. */
 const effectiveFrequency = sql<ReceiptFrequency>`coalesce(d.receipt_frequency, case when exists (
   select 1 from pledges m where m.donor_id = d.id and m.frequency = 'monthly') then 'annual' else 'per_gift' end)`;
@@ -78,6 +81,7 @@ export type UnreceiptedPayment = {
   receivedAt: Date;
   receivedOn: string;
   frequency: ReceiptFrequency;
+  hasAddress: boolean;
 };
 
 /** The "received but not yet receipted" queue, oldest first. */
@@ -92,6 +96,7 @@ export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: 
       'p.received_at as receivedAt',
       receivedOn.as('receivedOn'),
       effectiveFrequency.as('frequency'),
+      hasAddress.as('hasAddress'),
     ])
     .orderBy('p.received_at')
     .orderBy('p.id')
@@ -120,7 +125,7 @@ type NewReceipt = {
   frequency: ReceiptFrequency;
   taxYear: number;
   lines: Line[];
-  replaces?: { id: number; serial: string; advantageCents: number; advantageDescription: string | null };
+  replaces?: { id: number; serial: string; advantageCents: number; advantageDescription: string | null; donorAddress: string };
 };
 
 /** Inserts one receipt and its lines, and queues the donor's e-mail with the download link. */
@@ -150,7 +155,8 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       received_from: dates[0]!,
       received_to: dates[dates.length - 1]!,
       donor_name: donor.name,
-      donor_address: formatAddress(donor),
+      // A replacement keeps the address receipted before if the donor's record has lost it.
+      donor_address: formatAddress(donor) || input.replaces?.donorAddress || '',
       locale: donor.locale,
       charity_name: settings.charity.name,
       charity_address: settings.charity.address,
@@ -195,7 +201,7 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
     .innerJoin('donors as d', 'd.id', 'pl.donor_id')
-    .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency')])
+    .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')])
     .select(sql<boolean>`p.received_at <= now()`.as('received'))
     .where('p.id', '=', paymentId)
     .forUpdate('p')
@@ -206,6 +212,7 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
   if (payment.amountCents <= 0) throw new ReceiptError('conflict', 'nothingLeft');
   const existing = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', paymentId).where('in_force', '=', true).executeTakeFirst();
   if (existing) throw new ReceiptError('conflict', 'alreadyReceipted');
+  if (!payment.hasAddress) throw new ReceiptError('conflict', 'noAddress');
   return payment;
 }
 
@@ -247,13 +254,14 @@ type LockedReceipt = {
   amount_cents: number;
   advantage_cents: number;
   advantage_description: string | null;
+  donor_address: string;
   status: 'issued' | 'cancelled';
 };
 
 async function lockReceipt(trx: Trx, receiptId: number): Promise<LockedReceipt | undefined> {
   return trx
     .selectFrom('receipts')
-    .select(['id', 'serial', 'donor_id', 'frequency', 'tax_year', 'amount_cents', 'advantage_cents', 'advantage_description', 'status'])
+    .select(['id', 'serial', 'donor_id', 'frequency', 'tax_year', 'amount_cents', 'advantage_cents', 'advantage_description', 'donor_address', 'status'])
     .where('id', '=', receiptId)
     .forUpdate()
     .executeTakeFirst();
@@ -290,7 +298,13 @@ async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: L
           frequency: original.frequency,
           taxYear: original.tax_year,
           lines: remaining,
-          replaces: { id: original.id, serial: original.serial, advantageCents: original.advantage_cents, advantageDescription: original.advantage_description },
+          replaces: {
+            id: original.id,
+            serial: original.serial,
+            advantageCents: original.advantage_cents,
+            advantageDescription: original.advantage_description,
+            donorAddress: original.donor_address,
+          },
         });
   return { cancelled: { id: original.id, serial: original.serial }, replacement };
 }
@@ -352,6 +366,7 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
 
   const due = await unreceiptedPayments(trx)
     .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency')])
+    .where(hasAddress)
     .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
     .orderBy('d.id')
     .orderBy('p.received_at')
@@ -410,6 +425,7 @@ export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSetting
   const due = await unreceiptedPayments(trx)
     .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn')])
     .where(effectiveFrequency, '=', 'per_gift')
+    .where(hasAddress)
     .orderBy('p.received_at')
     .orderBy('p.id')
     .forUpdate('p')

@@ -7,6 +7,7 @@ import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
 import {
   cancelAndReplaceReceipt,
+  issueDuePerGiftReceipts,
   issueReceiptForPayment,
   issueReceiptIfDue,
   listUnreceipted,
@@ -232,6 +233,20 @@ test('receipts are only for money received and receiptable', async () => {
   expect((await listUnreceipted(t.db)).map((p) => p.paymentId)).not.toContain(paymentId);
   await expect(issue(paymentId)).rejects.toThrow(/non-receiptable/);
 
+  // A donor without an address waits (CRA: the receipt states it) and is not swept up by a run.
+  const noAddress = await t.db.transaction().execute(async (trx) => {
+    const { upsertDonor } = await import('../../server/donations/donors');
+    const { createPledge } = await import('../../server/donations/pledges');
+    const { recordPayment } = await import('../../server/donations/payments');
+    const donorId = await upsertDonor(trx, { email: 'no-address@example.org', name: 'No Address' });
+    const pledgeId = await createPledge(trx, { campaignId: campaign.id, donorId, groupId: null, amountCents: 4_200, frequency: 'once', installments: null, method: 'etransfer' });
+    return recordPayment(trx, { pledgeId, amountCents: 4_200, method: 'etransfer', receivedAt: new Date() });
+  });
+  await expect(issue(noAddress)).rejects.toThrow(/address is needed/);
+  expect((await listUnreceipted(t.db)).find((p) => p.paymentId === noAddress)).toMatchObject({ hasAddress: false });
+  await t.db.transaction().execute((trx) => issueDuePerGiftReceipts(trx, t.config, staff));
+  expect(await t.db.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', noAddress).execute()).toEqual([]);
+
   // A payment dated in the future is not received yet.
   const future = await giveAndReceive(t.db, { email: 'future@example.org', amountCents: 3_000, receivedAt: new Date(Date.now() + 86_400_000) });
   await expect(issue(future.paymentId)).rejects.toThrow(/before the gift is received/);
@@ -320,7 +335,7 @@ test('donors download their receipt by its link; staff cancel and replace from t
   const dueRun = await staffMember.postForm('/staff/receipts/issue-due');
   expect(dueRun.status).toBe(303);
   expect(Number(/perGift=(\d+)/.exec(dueRun.headers.location!)![1])).toBeGreaterThanOrEqual(2);
-  expect((await listUnreceipted(t.db)).filter((p) => p.frequency === 'per_gift')).toEqual([]);
+  expect((await listUnreceipted(t.db)).filter((p) => p.frequency === 'per_gift' && p.hasAddress)).toEqual([]);
 
   // The year-end run from the staff page, audited.
   const run = await staffMember.postForm('/staff/receipts/year-end', { year: 2024 });
