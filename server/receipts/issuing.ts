@@ -350,7 +350,15 @@ export async function reviseReceiptsAfterRefund(trx: Trx, paymentId: number, set
   return result;
 }
 
-export type YearEndResult = { year: number; annualIssued: number; annualReplaced: number; perGiftIssued: number; serials: string[] };
+export type YearEndResult = {
+  year: number;
+  annualIssued: number;
+  annualReplaced: number;
+  perGiftIssued: number;
+  /** Donors with gifts in the year who have no address on file: they wait in the queue. */
+  donorsWithoutAddress: number;
+  serials: string[];
+};
 
 /**
  * The year-end run, in one transaction: every annual donor with gifts received in `year` ends
@@ -374,7 +382,12 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
     .forUpdate('p')
     .execute();
 
-  const result: YearEndResult = { year, annualIssued: 0, annualReplaced: 0, perGiftIssued: 0, serials: [] };
+  const waiting = await unreceiptedPayments(trx)
+    .select(sql<number>`count(distinct d.id)::bigint`.as('n'))
+    .where(sql<boolean>`not ${hasAddress}`)
+    .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
+    .executeTakeFirstOrThrow();
+  const result: YearEndResult = { year, annualIssued: 0, annualReplaced: 0, perGiftIssued: 0, donorsWithoutAddress: waiting.n, serials: [] };
   const annualByDonor = new Map<number, Line[]>();
   for (const row of due) {
     const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
@@ -411,7 +424,7 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
     actor,
     action: 'receipt.year_end_run',
     subject: `receipts:${year}`,
-    details: { annualIssued: result.annualIssued, annualReplaced: result.annualReplaced, perGiftIssued: result.perGiftIssued },
+    details: { annualIssued: result.annualIssued, annualReplaced: result.annualReplaced, perGiftIssued: result.perGiftIssued, donorsWithoutAddress: result.donorsWithoutAddress },
   });
   return result;
 }

@@ -28,7 +28,7 @@ const ListQuery = z.object({
   issued: z.string().max(40).optional(),
   replaced: z.string().max(40).optional(),
   replacement: z.string().max(40).optional(),
-  yearEnd: z.string().regex(/^\d{4}:\d+:\d+:\d+$/).optional(),
+  yearEnd: z.string().regex(/^\d{4}:\d+:\d+:\d+:\d+$/).optional(),
   preference: z.literal('saved').optional(),
   perGift: z.coerce.number().int().min(0).optional(),
 });
@@ -82,8 +82,9 @@ export function receiptRoutes(deps: AppDeps): Router {
       );
     }
     if (query.yearEnd) {
-      const [year, annual, replaced, perGift] = query.yearEnd.split(':');
+      const [year, annual, replaced, perGift, withoutAddress] = query.yearEnd.split(':');
       notices.push(t('receipts:staff.yearEnd.done', { year, annual, replaced, perGift }));
+      if (withoutAddress !== '0') notices.push(t('receipts:staff.yearEnd.withoutAddress', { n: withoutAddress }));
     }
     if (query.perGift !== undefined) notices.push(t('receipts:staff.perGiftRun.done', { issued: query.perGift }));
     if (query.preference) notices.push(t('receipts:staff.preference.saved'));
@@ -105,7 +106,7 @@ export function receiptRoutes(deps: AppDeps): Router {
   router.post('/staff/receipts/year-end', allow.staff, async (req, res) => {
     const form = parseOr400(YearEndForm, req.body, res.locals.t as TFunction);
     const result = await db.transaction().execute((trx) => runYearEnd(trx, config, form.year, staffActor(res)));
-    res.redirect(303, `/staff/receipts?yearEnd=${result.year}:${result.annualIssued}:${result.annualReplaced}:${result.perGiftIssued}`);
+    res.redirect(303, `/staff/receipts?yearEnd=${result.year}:${result.annualIssued}:${result.annualReplaced}:${result.perGiftIssued}:${result.donorsWithoutAddress}`);
   });
 
   router.post('/staff/receipts/preference', allow.staff, async (req, res) => {
