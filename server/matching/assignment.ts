@@ -91,10 +91,11 @@ function hungarian(cost: Float64Array, n: number, m: number): Int32Array {
       }
       for (let j = 0; j <= m; j++) {
         if (used[j]) {
-          u[rowOfCol[j]!] += delta;
-          v[j] -= delta;
+          const r = rowOfCol[j]!;
+          u[r] = u[r]! + delta;
+          v[j] = v[j]! - delta;
         } else {
-          minv[j] -= delta;
+          minv[j] = minv[j]! - delta;
         }
       }
       j0 = j1;
