@@ -60,6 +60,7 @@ const EnvSchema = z.object({
   MATCH_WEIGHT_PLAN: weight(10),
   MATCH_WEIGHT_PRIORITY_NEEDS: weight(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GROUP_STARTUP_CASH_FLOOR_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
 });
 
 export type Config = {
@@ -75,6 +76,8 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Share of the start-up costs a sponsor group must hold in cash: in-kind gifts never replace it. */
+  groupStartupCashFloorPercent: number;
   /** AES-256 key for family_identities; unset outside production: see server/families/data-keys.ts. */
   familyDataKey: Buffer | undefined;
   /** Earlier keys, still able to decrypt rows written before a rotation. */
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    groupStartupCashFloorPercent: e.GROUP_STARTUP_CASH_FLOOR_PERCENT,
     familyDataKey: e.FAMILY_DATA_KEY ? parseDataKey(e.FAMILY_DATA_KEY) : undefined,
     familyDataPreviousKeys: (e.FAMILY_DATA_PREVIOUS_KEYS ?? '')
       .split(',')

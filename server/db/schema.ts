@@ -143,6 +143,76 @@ export interface AuditLogTable {
   at: CreatedAt;
 }
 
+export type GroupStatus = 'applied' | 'approved' | 'rejected';
+
+export interface SponsorGroupsTable {
+  id: Id;
+  slug: string;
+  name: string;
+  city: string;
+  province: string;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  family_size: number;
+  story: Generated<string>;
+  status: Generated<GroupStatus>;
+  rejection_reason: string | null;
+  coordinator_name: string;
+  coordinator_email: string;
+  locale: Generated<'en' | 'fr'>;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupMembersTable {
+  id: Id;
+  group_id: number;
+  user_id: number | null;
+  name: string;
+  email: string;
+  role: 'coordinator' | 'member';
+  created_at: CreatedAt;
+  removed_at: Date | null;
+}
+
+export interface SettlementAssignmentsTable {
+  group_id: number;
+  area: string;
+  member_id: number;
+  created_at: CreatedAt;
+}
+
+export interface InKindCommitmentsTable {
+  id: Id;
+  group_id: number;
+  category: string;
+  description: string;
+  value_cents: number;
+  evidence_note: string;
+  donor_is_party: Generated<boolean>;
+  status: Generated<'offered' | 'confirmed' | 'received' | 'withdrawn'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupRequirementsTable {
+  group_id: number;
+  edition_on: ColumnType<string, string, string>;
+  family_size: number;
+  income_support_cents: number;
+  startup_cents: number;
+  set_at: Timestamp;
+}
+
+export interface GroupChecksTable {
+  group_id: number;
+  check_name: 'training' | 'background_checks';
+  done: boolean;
+  note: string | null;
+  recorded_by_user_id: number | null;
+  recorded_at: Timestamp;
+}
+
 export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
 export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
 
@@ -208,6 +278,12 @@ export interface Database {
   cost_tables: CostTablesTable;
   outbox: OutboxTable;
   audit_log: AuditLogTable;
+  sponsor_groups: SponsorGroupsTable;
+  group_members: GroupMembersTable;
+  settlement_assignments: SettlementAssignmentsTable;
+  in_kind_commitments: InKindCommitmentsTable;
+  group_requirements: GroupRequirementsTable;
+  group_checks: GroupChecksTable;
   families: FamiliesTable;
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
