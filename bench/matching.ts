@@ -40,8 +40,7 @@ function makeGroup(id: number): GroupCandidate {
     region: pick(regions),
     languages: [...new Set([pick(languages), pick(languages)])],
     capacity: 1 + Math.floor(random() * 8),
-    planAreasCovered: Math.floor(random() * 15),
-    planAreasTotal: 14,
+    planCompleteness: Math.floor(random() * 15) / 14,
     offers: { sgbvInformedSupport: random() > 0.5, medicalSupport: random() > 0.5, traumaInformedSupport: random() > 0.5 },
   };
 }

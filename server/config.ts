@@ -52,6 +52,7 @@ const EnvSchema = z.object({
       .refine((v) => v.split(',').every((k) => isDataKey(k.trim())), 'must be comma-separated 32-byte keys (hex or base64)')
       .optional(),
   ),
+  MATCHING_STAFF_EMAIL: optionalText.pipe(z.email().optional()),
   MATCH_HOLD_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   MATCH_WEIGHT_FUNDS: weight(35),
   MATCH_WEIGHT_REGION: weight(15),
@@ -82,6 +83,8 @@ export type Config = {
   familyDataKey: Buffer | undefined;
   /** Earlier keys, still able to decrypt rows written before a rotation. */
   familyDataPreviousKeys: Buffer[];
+  /** The staff inbox told of every match step (ids and links only); unset: only coordinators are e-mailed. */
+  matchingStaffEmail: string | undefined;
   /** How long a proposed match holds the family and the group before it lapses. */
   matchHoldDays: number;
   /** Points of each part of a match score (each part scores 0..weight × 10). */
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       .map((k) => k.trim())
       .filter((k) => k !== '')
       .map((k) => parseDataKey(k)!),
+    matchingStaffEmail: e.MATCHING_STAFF_EMAIL,
     matchHoldDays: e.MATCH_HOLD_DAYS,
     matchWeights: {
       funds: e.MATCH_WEIGHT_FUNDS,

@@ -265,6 +265,15 @@ export interface MatchesTable {
   shared_fields: ColumnType<string[], string[] | undefined, string[]>;
 }
 
+export interface GroupSupportOffersTable {
+  group_id: number;
+  sgbv_informed_support: Generated<boolean>;
+  medical_support: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  recorded_by: number | null;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -287,4 +296,5 @@ export interface Database {
   families: FamiliesTable;
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
+  group_support_offers: GroupSupportOffersTable;
 }

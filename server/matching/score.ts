@@ -31,9 +31,8 @@ export type GroupCandidate = {
   languages: readonly string[];
   /** The largest family the group can take (housing, undertaking). */
   capacity: number;
-  /** Settlement-plan areas with a named member, of all areas. */
-  planAreasCovered: number;
-  planAreasTotal: number;
+  /** Share of the settlement-plan areas with a named member, 0..1. */
+  planCompleteness: number;
   /** What the group can offer for the priority needs. */
   offers: { sgbvInformedSupport: boolean; medicalSupport: boolean; traumaInformedSupport: boolean };
 };
@@ -122,10 +121,7 @@ export function scoreGroup(family: FamilyNeedsProfile, group: GroupCandidate, ne
     }),
     // A group whose capacity fits the family closely is preferred: larger groups stay free for larger families.
     part('capacity', weights.capacity, family.size / group.capacity, { familySize: family.size, groupCapacity: group.capacity }),
-    part('plan', weights.plan, group.planAreasTotal === 0 ? 0 : group.planAreasCovered / group.planAreasTotal, {
-      areasCovered: group.planAreasCovered,
-      areasTotal: group.planAreasTotal,
-    }),
+    part('plan', weights.plan, group.planCompleteness, { percentComplete: Math.floor(group.planCompleteness * 100) }),
     part('priorityNeeds', weights.priorityNeeds, needed.length === 0 ? 1 : met / needed.length, { needs: needed.length, met }),
   ];
   return {
