@@ -4,6 +4,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { campaignRoutes } from './campaign/routes';
+import { loadFamilyKeyring } from './families/data-keys';
+import { familyRoutes } from './families/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { healthRoutes } from './health/routes';
@@ -11,6 +13,7 @@ import { handleErrors, notFound } from './http/errors';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
+import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR } from './paths';
 
 export type AppDeps = {
@@ -73,6 +76,9 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(campaignRoutes(deps.db));
+  const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
+  app.use(familyRoutes(deps, familyKeys));
+  app.use(matchingRoutes(deps, familyKeys));
 
   app.use(notFound);
   app.use(handleErrors);

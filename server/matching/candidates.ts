@@ -113,3 +113,9 @@ export async function recordSupportOffers(trx: Transaction<Database>, actor: Act
     .execute();
   await writeAudit(trx, { actor, action: 'group.support_offers_recorded', subject: `group:${groupId}`, details: { ...offers } });
 }
+
+/** Families held by a live proposal (the best overall assignment leaves them out). */
+export async function heldFamilyIds(db: Handle): Promise<Set<number>> {
+  const rows = await db.selectFrom('matches').select('family_id').where('status', '=', 'proposed').where('hold_expires_at', '>', sql<Date>`now()`).execute();
+  return new Set(rows.map((r) => r.family_id));
+}
