@@ -31,8 +31,11 @@ export function slugify(name: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 60)
     .replace(/-+$/g, '');
-  return slug || 'group';
+  return slug && !RESERVED_SLUGS.has(slug) ? slug : `${slug || 'sponsor'}-group`;
 }
+
+/** Paths under /groups/ that a group's page must not take. */
+const RESERVED_SLUGS = new Set(['apply']);
 
 /** The slug for a name, suffixed -2, -3… when taken. */
 async function uniqueSlug(trx: Transaction<Database>, name: string): Promise<string> {
