@@ -2,6 +2,7 @@ import type { CookieOptions, NextFunction, Request, RequestHandler, Response } f
 import { sql } from 'kysely';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
+import { groupMembershipOf } from '../groups/membership';
 import type { SessionUser } from '../http/policy';
 import { hashToken, looksLikeToken, newToken } from './tokens';
 
@@ -54,7 +55,8 @@ export async function loadSessionUser(db: Db, token: string): Promise<SessionUse
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: null, groupRole: null };
+  const membership = row.role === 'sponsor' ? await groupMembershipOf(db, { id: row.id, email: row.email }) : undefined;
+  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null };
 }
 
 export function sessionToken(req: Request): string | undefined {
