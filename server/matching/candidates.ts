@@ -100,6 +100,8 @@ export function needsProfileOf(family: Family): FamilyNeedsProfile {
 
 /** Staff record what a group can offer for priority needs (scored by matching); audited. */
 export async function recordSupportOffers(trx: Transaction<Database>, actor: Actor, groupId: number, offers: GroupCandidate['offers']): Promise<void> {
+  const group = await trx.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).executeTakeFirst();
+  if (!group) throw new DomainError('not_found', 'No such sponsor group.');
   const values = {
     sgbv_informed_support: offers.sgbvInformedSupport,
     medical_support: offers.medicalSupport,
