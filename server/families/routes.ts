@@ -20,7 +20,7 @@ export function staffActor(res: Response): Actor {
 
 function familyId(req: Request): number {
   const id = Number(req.params.id);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'No such family.');
+  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'families:errors.notFound');
   return id;
 }
 

@@ -17,7 +17,7 @@ const SHAREABLE = Object.keys(SHAREABLE_FIELDS) as ShareableField[];
 
 function idParam(req: Request, name = 'id'): number {
   const id = Number(req.params[name]);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'Not found.');
+  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'matching:errors.notFound');
   return id;
 }
 
@@ -38,7 +38,7 @@ const OffersForm = z.object({ sgbvInformedSupport: checkbox, medicalSupport: che
 
 function parse<S extends z.ZodType>(schema: S, req: Request): z.infer<S> {
   const parsed = schema.safeParse(req.body ?? {});
-  if (!parsed.success) throw new DomainError('invalid', 'Please check the form.');
+  if (!parsed.success) throw new DomainError('invalid', 'matching:errors.invalid');
   return parsed.data;
 }
 

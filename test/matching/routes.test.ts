@@ -93,7 +93,7 @@ test("a group's public pages are the same before and after it is matched", async
   const pages = async () => Promise.all([`/groups/${group.slug}`, '/groups', '/'].map(async (p) => strip((await request(t.app).get(p)).text)));
   const before = await pages();
   const proposed = await staffA.postForm('/staff/matches', { familyId, groupId: group.id });
-  await staffB.postForm(`${proposed.headers.location!}/approve`, { shared: ['names', 'contact'] });
+  await staffB.postForm(`${proposed.headers.location!}/approve`, { shared: 'contact' });
   const after = await pages();
   expect(after[0]).toBe(before[0]);
   expect(after[1]).toBe(before[1]);
