@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
+import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -17,6 +18,14 @@ async function main() {
   const app = createApp({ config, db: database.db, logger });
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
   const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
+  // Match holds also expire lazily on every matching read; this catches them when nobody looks.
+  const holdExpiry = setInterval(() => {
+    database.db
+      .transaction()
+      .execute((trx) => expireHolds(trx, config))
+      .catch((error: unknown) => logger.warn({ err: error }, 'expiring match holds failed'));
+  }, 15 * 60_000);
+  holdExpiry.unref();
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -37,6 +46,7 @@ async function main() {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
+      clearInterval(holdExpiry);
       await dispatcher.stop();
       await database.close();
       logger.info('stopped');
