@@ -18,6 +18,7 @@ import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
+import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
           formAction: ["'self'"],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '32kb' }));
   app.use(chooseLocale);
+  app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     next();
