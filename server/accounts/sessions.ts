@@ -42,7 +42,7 @@ export async function endAllSessions(db: Db, userId: number): Promise<void> {
 
 /**
  * The one place a session token becomes the SessionUser of res.locals.user: an unexpired session
- * of an account that is not disabled. (The groups module adds the group membership here.)
+ * of an account that is not disabled. Group membership comes from the groups module's group_members.
  */
 export async function loadSessionUser(db: Db, token: string): Promise<SessionUser | undefined> {
   if (!looksLikeToken(token)) return undefined;
@@ -55,7 +55,7 @@ export async function loadSessionUser(db: Db, token: string): Promise<SessionUse
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
-  const membership = row.role === 'sponsor' ? await groupMembershipOf(db, { id: row.id, email: row.email }) : undefined;
+  const membership = row.role === 'sponsor' ? await groupMembershipOf(db, row.id) : undefined;
   return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null };
 }
 

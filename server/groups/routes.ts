@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
-import { allow, requireGroupId } from '../http/policy';
+import { allow, requireGroupId, requireUser } from '../http/policy';
+import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
@@ -15,6 +16,10 @@ import { addMember, listMembers, removeMember, updateGroupPage } from './workspa
 
 export const LANGUAGES = ['ko', 'en', 'fr', 'zh', 'ja', 'ru', 'th'] as const;
 export const STORY_MAX = 10_000;
+export const APPLY_LIMITS = {
+  perIp: { name: 'group_apply_ip', max: 10, windowSeconds: 3600 },
+  perEmail: { name: 'group_apply_email', max: 3, windowSeconds: 86_400 },
+} satisfies Record<string, RateLimit>;
 
 const ApplyForm = z.object({
   name: text(120),
@@ -49,6 +54,11 @@ function formError(error: unknown): DomainError {
   throw error;
 }
 
+function actorOf(res: Response) {
+  const user = requireUser(res);
+  return { userId: user.id, label: user.name };
+}
+
 function idParam(value: unknown): number {
   const parsed = IdParam.safeParse(value);
   if (!parsed.success) throw new DomainError('not_found', 'groups:errors.notFound');
@@ -76,11 +86,22 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   router.post('/groups/apply', allow.anyone, async (req, res) => {
     const form = parseForm(ApplyForm, req);
     if (!form.ok) return renderApply(res, 400, form.values, form.fieldErrors);
+    // Each application e-mails the address given: limit how often one visitor, or one address, can.
+    for (const [limit, subject] of [
+      [APPLY_LIMITS.perIp, req.ip ?? 'unknown'],
+      [APPLY_LIMITS.perEmail, form.data.coordinatorEmail],
+    ] as const) {
+      const outcome = await consumeRateLimit(db, limit, subject);
+      if (outcome.limited) {
+        res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+        return renderApply(res, 429, form.values, {}, res.locals.t('groups:errors.rateLimited', { minutes: Math.ceil(outcome.retryAfterSeconds / 60) }));
+      }
+    }
     const result = await db
       .transaction()
-      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }))
+      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }, deps.config.publicUrl))
       .catch(formError);
-    if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, result.message);
+    if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, res.locals.t(result.message));
     res.redirect(303, '/groups/apply/thanks');
   });
 
@@ -107,7 +128,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   router.get('/group', allow.groupMember, async (_req, res) => {
     const groupId = requireGroupId(res);
     const [group, profile, funding] = await Promise.all([requireGroup(db, groupId), groupProfile(db, groupId, rules), fundingPosition(db, groupId, rules)]);
-    res.render('groups/workspace', { title: group.name, group, profile, funding, section: 'overview', noindex: true });
+    res.render('groups/workspace', { title: group.name, group, profile, funding, noindex: true });
   });
 
   const renderPageForm = async (res: Response, status: number, values?: Record<string, unknown>, errors: Record<string, string> = {}) => {
@@ -117,7 +138,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       group,
       values: values ?? { name: group.name, story: group.story },
       errors,
-      section: 'page',
       noindex: true,
     });
   };
@@ -144,7 +164,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       isCoordinator: res.locals.user?.groupRole === 'coordinator',
       values,
       errors,
-      section: 'members',
       noindex: true,
     });
   };
@@ -155,7 +174,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderMembers(res, 400, form.values, form.fieldErrors);
     const failed = await db
       .transaction()
-      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }))
+      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }, { invitedBy: actorOf(res), publicUrl: deps.config.publicUrl }))
       .catch(formError);
     if (failed instanceof DomainError) return renderMembers(res, 409, form.values, failed.fieldErrors);
     res.redirect(303, '/group/members');
@@ -177,7 +196,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       plan,
       areas,
       percent: Math.round(plan.completeness * 100),
-      section: 'plan',
       noindex: true,
     });
   });
@@ -207,7 +225,6 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       floorPercent: rules.startupCashFloorPercent,
       values,
       errors,
-      section: 'inKind',
       noindex: true,
     });
   };

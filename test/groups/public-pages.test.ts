@@ -21,7 +21,7 @@ test('an approved group has a public page with its story rendered and sanitised,
   expect(res.text).toContain('<strong>twelve</strong>');
   expect(res.text).not.toMatch(/<script>alert|onerror|javascript:/);
   expect(res.text).toContain('Guelph, Ontario');
-  expect(res.text).toContain(`href="/give?group=${group.slug}"`);
+  expect(res.text).toContain(`href="/give?groupId=${group.id}"`);
   expect(res.text).toContain('not binding');
   // The goal is the cost-table amount for a family of two: $24,800.
   expect(res.text).toContain('Goal: $24,800');
@@ -78,4 +78,16 @@ test('the public page is in French when asked', async () => {
   expect(res.text).toContain('Québec, Québec');
   expect(res.text).toContain('Objectif');
   expect(res.text).toContain('pas contraignante');
+});
+
+test('only approved groups may be named as a giving preference', async () => {
+  const { isPreferableGroup, listPreferableGroups } = await import('../../server/groups/public-pages');
+  const approved = await makeApprovedGroup(t.db, { name: 'Aardvark Approved' });
+  const applied = await makeGroup(t.db, { name: 'Aardvark Applied' });
+  expect(await isPreferableGroup(t.db, approved.id)).toBe(true);
+  expect(await isPreferableGroup(t.db, applied.id)).toBe(false);
+  expect(await isPreferableGroup(t.db, 0)).toBe(false);
+  const names = (await listPreferableGroups(t.db)).map((g) => g.name);
+  expect(names).toContain('Aardvark Approved');
+  expect(names).not.toContain('Aardvark Applied');
 });
