@@ -1,7 +1,7 @@
 /**
  * The assignment of families to groups that maximises the total score: the Hungarian
- * (Kuhn–Munkres) algorithm with potentials, O(rows² × columns), on a rectangular matrix
- * with forbidden pairs. Hand-written (about 50 lines) rather than a dependency: the npm
+ * (Kuhn–Munkres) method in its shortest-augmenting-path form, O(rows² × columns), on a
+ * rectangular matrix with forbidden pairs. Hand-written (about 70 lines) rather than a dependency: the npm
  * packages for it are small, mostly unmaintained, and either square-only, float-fragile or
  * without forbidden pairs; this one is checked against brute force by property tests.
  *
@@ -54,60 +54,78 @@ export function optimalAssignment(scores: ScoreMatrix): Assignment {
 
 /**
  * Minimum-cost assignment of each of n rows to a distinct one of m ≥ n columns. `cost` is
- * row-major n × m. Returns the column of each row. Potentials u (rows) and v (columns) keep
- * reduced costs non-negative; each row is added by a Dijkstra-like search for the shortest
- * augmenting path (indices are 1-based inside, 0 is the virtual start).
+ * row-major n × m. Returns the column of each row. Shortest augmenting paths with potentials
+ * (Jonker–Volgenant style, as in Crouse 2016 and SciPy's linear_sum_assignment): each row is
+ * added by a Dijkstra search over reduced costs, which stops at the first free column; among
+ * equal distances a free column is preferred, so the many ties of forbidden pairs end searches early.
  */
 function hungarian(cost: Float64Array, n: number, m: number): Int32Array {
-  const u = new Float64Array(n + 1);
-  const v = new Float64Array(m + 1);
-  const rowOfCol = new Int32Array(m + 1); // p: row assigned to column j (0 = none)
-  const way = new Int32Array(m + 1);
-  const minv = new Float64Array(m + 1);
-  const used = new Uint8Array(m + 1);
-  for (let i = 1; i <= n; i++) {
-    rowOfCol[0] = i;
-    let j0 = 0;
-    minv.fill(Infinity);
-    used.fill(0);
-    do {
-      used[j0] = 1;
-      const i0 = rowOfCol[j0]!;
-      const base = (i0 - 1) * m - 1;
-      const ui0 = u[i0]!;
-      let delta = Infinity;
-      let j1 = 0;
-      for (let j = 1; j <= m; j++) {
-        if (used[j]) continue;
-        const cur = cost[base + j]! - ui0 - v[j]!;
-        if (cur < minv[j]!) {
-          minv[j] = cur;
-          way[j] = j0;
+  const u = new Float64Array(n);
+  const v = new Float64Array(m);
+  const dist = new Float64Array(m); // shortest path cost to each column in this search
+  const path = new Int32Array(m); // row preceding each column on its shortest path
+  const colOfRow = new Int32Array(n).fill(-1);
+  const rowOfCol = new Int32Array(m).fill(-1);
+  const scannedRow = new Uint8Array(n);
+  const scannedCol = new Uint8Array(m);
+  const remaining = new Int32Array(m);
+  for (let cur = 0; cur < n; cur++) {
+    // Dijkstra from row `cur` until it reaches a free column (the sink).
+    let minVal = 0;
+    let remainingCount = m;
+    for (let k = 0; k < m; k++) remaining[k] = m - k - 1;
+    scannedRow.fill(0);
+    scannedCol.fill(0);
+    dist.fill(Infinity);
+    let i = cur;
+    let sink = -1;
+    while (sink === -1) {
+      scannedRow[i] = 1;
+      let lowest = Infinity;
+      let index = -1;
+      const base = i * m;
+      const ui = u[i]!;
+      for (let k = 0; k < remainingCount; k++) {
+        const j = remaining[k]!;
+        const r = minVal + cost[base + j]! - ui - v[j]!;
+        if (r < dist[j]!) {
+          path[j] = i;
+          dist[j] = r;
         }
-        if (minv[j]! < delta) {
-          delta = minv[j]!;
-          j1 = j;
+        const d = dist[j]!;
+        if (d < lowest || (d === lowest && rowOfCol[j] === -1)) {
+          lowest = d;
+          index = k;
         }
       }
-      for (let j = 0; j <= m; j++) {
-        if (used[j]) {
-          const r = rowOfCol[j]!;
-          u[r] = u[r]! + delta;
-          v[j] = v[j]! - delta;
-        } else {
-          minv[j] = minv[j]! - delta;
-        }
-      }
-      j0 = j1;
-    } while (rowOfCol[j0] !== 0);
-    do {
-      const j1 = way[j0]!;
-      rowOfCol[j0] = rowOfCol[j1]!;
-      j0 = j1;
-    } while (j0 !== 0);
+      minVal = lowest;
+      if (index === -1 || minVal === Infinity) throw new Error('no feasible assignment'); // cannot happen: every cost is finite
+      const j = remaining[index]!;
+      if (rowOfCol[j] === -1) sink = j;
+      else i = rowOfCol[j]!;
+      scannedCol[j] = 1;
+      remainingCount -= 1;
+      remaining[index] = remaining[remainingCount]!;
+    }
+    // Update the potentials so reduced costs stay non-negative.
+    u[cur] = u[cur]! + minVal;
+    for (let r = 0; r < n; r++) {
+      if (scannedRow[r] && r !== cur) u[r] = u[r]! + minVal - dist[colOfRow[r]!]!;
+    }
+    for (let j = 0; j < m; j++) {
+      if (scannedCol[j]) v[j] = v[j]! - (minVal - dist[j]!);
+    }
+    // Augment along the path back from the sink.
+    let j = sink;
+    for (;;) {
+      const r = path[j]!;
+      rowOfCol[j] = r;
+      const previous = colOfRow[r]!;
+      colOfRow[r] = j;
+      j = previous;
+      if (r === cur) break;
+    }
   }
-  const colOfRow = new Int32Array(n);
-  for (let j = 1; j <= m; j++) if (rowOfCol[j]! > 0) colOfRow[rowOfCol[j]! - 1] = j - 1;
   return colOfRow;
 }
 
