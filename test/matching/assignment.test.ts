@@ -1,24 +1,26 @@
 import fc from 'fast-check';
 import { greedyAssignment, optimalAssignment, type ScoreMatrix } from '../../server/matching/assignment';
 
-/** Every matching (pairs may be left out), by exhaustive search: the reference for small matrices. */
+/** Every matching (pairs may be left out), by exhaustive search over (row, used columns): the reference. */
 function bruteForceBest(scores: ScoreMatrix): number {
   const rows = scores.length;
   const cols = rows === 0 ? 0 : scores[0]!.length;
-  const usedCols = new Array<boolean>(cols).fill(false);
-  const go = (r: number): number => {
+  const memo = new Map<number, number>();
+  const go = (r: number, used: number): number => {
     if (r === rows) return 0;
-    let best = go(r + 1); // row r left unassigned
+    const key = r * (1 << cols) + used;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let best = go(r + 1, used); // row r left unassigned
     for (let c = 0; c < cols; c++) {
       const s = scores[r]![c]!;
-      if (s === null || usedCols[c]) continue;
-      usedCols[c] = true;
-      best = Math.max(best, s + go(r + 1));
-      usedCols[c] = false;
+      if (s === null || used & (1 << c)) continue;
+      best = Math.max(best, s + go(r + 1, used | (1 << c)));
     }
+    memo.set(key, best);
     return best;
   };
-  return go(0);
+  return go(0, 0);
 }
 
 function checkValid(scores: ScoreMatrix, result: ReturnType<typeof optimalAssignment>) {
@@ -94,7 +96,7 @@ test('refuses non-rectangular matrices and negative or fractional scores', () =>
 
 test('matches brute force on random small matrices with forbidden pairs', () => {
   const matrix = fc
-    .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }))
+    .tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 11 }))
     .chain(([r, c]) =>
       fc.array(fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { freq: 3, nil: null }), { minLength: c, maxLength: c }), { minLength: r, maxLength: r }),
     );
@@ -120,5 +122,31 @@ test('ties and equal scores: still a valid optimum (many equal entries)', () => 
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('larger matrices: the optimum does not change when rows or columns are shuffled or the matrix is transposed', () => {
+  const sized = fc
+    .tuple(fc.integer({ min: 5, max: 40 }), fc.integer({ min: 5, max: 40 }), fc.integer())
+    .chain(([r, c, seed]) =>
+      fc
+        .array(fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { freq: 2, nil: null }), { minLength: c, maxLength: c }), { minLength: r, maxLength: r })
+        .map((m) => ({ m, seed })),
+    );
+  fc.assert(
+    fc.property(sized, ({ m, seed }) => {
+      const base = optimalAssignment(m);
+      checkValid(m, base);
+      const transposed = m[0]!.map((_, c) => m.map((row) => row[c]!));
+      expect(optimalAssignment(transposed).total).toBe(base.total);
+      let state = seed >>> 0 || 1;
+      const rand = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const shuffledRows = [...m].sort(() => rand() - 0.5);
+      const order = m[0]!.map((_, c) => c).sort(() => rand() - 0.5);
+      const shuffled = shuffledRows.map((row) => order.map((c) => row[c]!));
+      expect(optimalAssignment(shuffled).total).toBe(base.total);
+      expect(base.total).toBeGreaterThanOrEqual(greedyAssignment(m).total);
+    }),
+    { numRuns: 100 },
   );
 });
