@@ -84,19 +84,28 @@ export async function setRequirement(trx: Transaction<Database>, groupId: number
 }
 
 export async function findRequirement(db: Handle, groupId: number): Promise<Requirement | undefined> {
-  const row = await db
+  return (await findRequirements(db, [groupId])).get(groupId);
+}
+
+/** Requirements of several groups in one query, by group id. */
+export async function findRequirements(db: Handle, groupIds: number[]): Promise<Map<number, Requirement>> {
+  const result = new Map<number, Requirement>();
+  if (groupIds.length === 0) return result;
+  const rows = await db
     .selectFrom('group_requirements')
-    .select(['edition_on', 'family_size', 'income_support_cents', 'startup_cents'])
-    .where('group_id', '=', groupId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    editionOn: row.edition_on,
-    familySize: row.family_size,
-    incomeSupportCents: row.income_support_cents,
-    startupCents: row.startup_cents,
-    totalCents: row.income_support_cents + row.startup_cents,
-  };
+    .select(['group_id', 'edition_on', 'family_size', 'income_support_cents', 'startup_cents'])
+    .where('group_id', 'in', groupIds)
+    .execute();
+  for (const row of rows) {
+    result.set(row.group_id, {
+      editionOn: row.edition_on,
+      familySize: row.family_size,
+      incomeSupportCents: row.income_support_cents,
+      startupCents: row.startup_cents,
+      totalCents: row.income_support_cents + row.startup_cents,
+    });
+  }
+  return result;
 }
 
 /** Staff add a new edition: sizes 1–6 and the additional-member row. Existing requirements keep theirs. */

@@ -36,13 +36,20 @@ function countable(c: { category: string; status: string; donorIsParty: boolean 
 }
 
 export async function listInKind(db: Handle, groupId: number): Promise<InKindCommitment[]> {
+  return (await listInKindOf(db, [groupId])).get(groupId) ?? [];
+}
+
+/** The commitments of several groups in one query, by group id. */
+export async function listInKindOf(db: Handle, groupIds: number[]): Promise<Map<number, InKindCommitment[]>> {
+  const result = new Map<number, InKindCommitment[]>(groupIds.map((id) => [id, []]));
+  if (groupIds.length === 0) return result;
   const rows = await db
     .selectFrom('in_kind_commitments')
-    .select(['id', 'category', 'description', 'value_cents', 'evidence_note', 'donor_is_party', 'status'])
-    .where('group_id', '=', groupId)
+    .select(['group_id', 'id', 'category', 'description', 'value_cents', 'evidence_note', 'donor_is_party', 'status'])
+    .where('group_id', 'in', groupIds)
     .orderBy('id')
     .execute();
-  return rows.map((r) => {
+  for (const r of rows) {
     const c = {
       id: r.id,
       category: r.category as InKindCategory,
@@ -52,8 +59,9 @@ export async function listInKind(db: Handle, groupId: number): Promise<InKindCom
       donorIsParty: r.donor_is_party,
       status: r.status,
     };
-    return { ...c, countable: countable(c) };
-  });
+    result.get(r.group_id)?.push({ ...c, countable: countable(c) });
+  }
+  return result;
 }
 
 export async function addInKind(trx: Transaction<Database>, groupId: number, item: NewInKind): Promise<number> {

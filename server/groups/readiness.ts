@@ -1,12 +1,12 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, GroupStatus } from '../db/schema';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
-import { findRequirement, type Requirement } from './cost-tables';
-import { allowedInKind, DEFAULT_IN_KIND_RULES, type InKindRules, listInKind } from './in-kind';
-import { settlementPlan } from './settlement-plan';
+import { findRequirements, type Requirement } from './cost-tables';
+import { allowedInKind, DEFAULT_IN_KIND_RULES, type InKindCommitment, type InKindRules, listInKindOf } from './in-kind';
+import { SETTLEMENT_AREAS } from './settlement-plan';
 
 export const GROUP_CHECKS = ['training', 'background_checks'] as const;
 export type GroupCheck = (typeof GROUP_CHECKS)[number];
@@ -30,12 +30,20 @@ export type FundingPosition = {
 type Handle = Db | Transaction<Database>;
 
 export async function fundingPosition(db: Handle, groupId: number, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<FundingPosition> {
+  return (await fundingPositions(db, [groupId], rules)).get(groupId)!;
+}
+
+/** Funding positions of several groups: three queries whatever the number of groups. */
+export async function fundingPositions(db: Handle, groupIds: number[], rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<Map<number, FundingPosition>> {
+  const names = groupIds.flatMap((groupId) => [accounts.fund({ groupId }), accounts.expenses({ groupId }), accounts.receivable({ groupId })]);
+  const requirements = await findRequirements(db, groupIds);
+  const balances = await balancesOf(db, names);
+  const items = await listInKindOf(db, groupIds);
+  return new Map(groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules)]));
+}
+
+function toFundingPosition(groupId: number, requirement: Requirement | undefined, balances: Map<string, number>, items: InKindCommitment[], rules: InKindRules): FundingPosition {
   const ref = { groupId };
-  const [requirement, balances, items] = await Promise.all([
-    findRequirement(db, groupId),
-    balancesOf(db, [accounts.fund(ref), accounts.expenses(ref), accounts.receivable(ref)]),
-    listInKind(db, groupId),
-  ]);
   const fund = balances.get(accounts.fund(ref)) ?? 0;
   const expenses = balances.get(accounts.expenses(ref)) ?? 0;
   const fundsAvailableCents = 0 - (fund + expenses);
@@ -58,9 +66,30 @@ export async function fundingPosition(db: Handle, groupId: number, rules: InKind
 }
 
 export async function groupChecks(db: Handle, groupId: number): Promise<Record<GroupCheck, boolean>> {
-  const rows = await db.selectFrom('group_checks').select(['check_name', 'done']).where('group_id', '=', groupId).execute();
-  const result = { training: false, background_checks: false };
-  for (const row of rows) result[row.check_name] = row.done;
+  return (await checksOf(db, [groupId])).get(groupId)!;
+}
+
+async function checksOf(db: Handle, groupIds: number[]): Promise<Map<number, Record<GroupCheck, boolean>>> {
+  const result = new Map(groupIds.map((id) => [id, { training: false, background_checks: false }]));
+  if (groupIds.length === 0) return result;
+  const rows = await db.selectFrom('group_checks').select(['group_id', 'check_name', 'done']).where('group_id', 'in', groupIds).execute();
+  for (const row of rows) result.get(row.group_id)![row.check_name] = row.done;
+  return result;
+}
+
+/** How many settlement areas each group has assigned to a live member. */
+async function assignedAreasOf(db: Handle, groupIds: number[]): Promise<Map<number, number>> {
+  const result = new Map(groupIds.map((id) => [id, 0]));
+  if (groupIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('settlement_assignments as a')
+    .innerJoin('group_members as m', 'm.id', 'a.member_id')
+    .select(['a.group_id', sql<number>`count(distinct a.area)::int`.as('areas')])
+    .where('a.group_id', 'in', groupIds)
+    .where('m.removed_at', 'is', null)
+    .groupBy('a.group_id')
+    .execute();
+  for (const row of rows) result.set(row.group_id, row.areas);
   return result;
 }
 
@@ -104,54 +133,65 @@ export type GroupProfile = {
 };
 
 export async function groupProfile(db: Handle, groupId: number, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile | undefined> {
-  const group = await db
-    .selectFrom('sponsor_groups')
-    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'status'])
-    .where('id', '=', groupId)
-    .executeTakeFirst();
-  if (!group) return undefined;
-  const [funding, plan, checks] = await Promise.all([fundingPosition(db, groupId, rules), settlementPlan(db, groupId), groupChecks(db, groupId)]);
-  const missing: MissingItem[] = [];
-  if (group.status !== 'approved') missing.push('approved');
-  if (!funding.requirement || funding.shortfallCents > 0) missing.push('funds');
-  if (plan.unassigned.length > 0) missing.push('settlement_plan');
-  for (const check of GROUP_CHECKS) if (!checks[check]) missing.push(check);
-  return {
-    id: group.id,
-    slug: group.slug,
-    name: group.name,
-    city: group.city,
-    province: group.province,
-    languages: group.languages,
-    capacity: group.family_size,
-    status: group.status,
-    requirementCents: funding.requirementCents,
-    fundsAvailableCents: funding.fundsAvailableCents,
-    pledgedOutstandingCents: funding.pledgedOutstandingCents,
-    inKindAllowedCents: funding.inKindAllowedCents,
-    shortfallCents: funding.shortfallCents,
-    settlementCompleteness: plan.completeness,
-    checks,
-    ready: missing.length === 0,
-    missing,
-  };
+  return (await groupProfiles(db, [groupId], rules))[0];
 }
 
-/** Every group's profile, by name (staff list). A few dozen groups: one profile each is fine. */
+/**
+ * Profiles of the given groups (unknown ids are left out), in the order given: seven queries
+ * whatever the number of groups.
+ */
+export async function groupProfiles(db: Handle, groupIds: number[], rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('sponsor_groups')
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'status'])
+    .where('id', 'in', groupIds)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const ids = groupIds.filter((id) => byId.has(id));
+  const funding = await fundingPositions(db, ids, rules);
+  const areas = await assignedAreasOf(db, ids);
+  const checks = await checksOf(db, ids);
+  return ids.map((id) => {
+    const group = byId.get(id)!;
+    const position = funding.get(id)!;
+    const groupChecksDone = checks.get(id)!;
+    const assigned = areas.get(id) ?? 0;
+    const missing: MissingItem[] = [];
+    if (group.status !== 'approved') missing.push('approved');
+    if (!position.requirement || position.shortfallCents > 0) missing.push('funds');
+    if (assigned < SETTLEMENT_AREAS.length) missing.push('settlement_plan');
+    for (const check of GROUP_CHECKS) if (!groupChecksDone[check]) missing.push(check);
+    return {
+      id: group.id,
+      slug: group.slug,
+      name: group.name,
+      city: group.city,
+      province: group.province,
+      languages: group.languages,
+      capacity: group.family_size,
+      status: group.status,
+      requirementCents: position.requirementCents,
+      fundsAvailableCents: position.fundsAvailableCents,
+      pledgedOutstandingCents: position.pledgedOutstandingCents,
+      inKindAllowedCents: position.inKindAllowedCents,
+      shortfallCents: position.shortfallCents,
+      settlementCompleteness: assigned / SETTLEMENT_AREAS.length,
+      checks: groupChecksDone,
+      ready: missing.length === 0,
+      missing,
+    };
+  });
+}
+
+/** Every group's profile, by name (staff list). */
 export async function listGroupProfiles(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
   const ids = await db.selectFrom('sponsor_groups').select('id').orderBy('name').orderBy('id').execute();
-  const profiles: GroupProfile[] = [];
-  for (const { id } of ids) profiles.push((await groupProfile(db, id, rules))!);
-  return profiles;
+  return groupProfiles(db, ids.map((r) => r.id), rules);
 }
 
 /** Approved groups that meet the whole checklist: the ones matching may offer a family. */
 export async function listReadyGroups(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
   const ids = await db.selectFrom('sponsor_groups').select('id').where('status', '=', 'approved').orderBy('name').orderBy('id').execute();
-  const ready: GroupProfile[] = [];
-  for (const { id } of ids) {
-    const profile = (await groupProfile(db, id, rules))!;
-    if (profile.ready) ready.push(profile);
-  }
-  return ready;
+  return (await groupProfiles(db, ids.map((r) => r.id), rules)).filter((p) => p.ready);
 }

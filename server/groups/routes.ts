@@ -112,7 +112,8 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     const city = typeof req.query.city === 'string' ? req.query.city.trim().slice(0, 80) : '';
     const after = typeof req.query.after === 'string' ? req.query.after.slice(0, 80) : undefined;
     const page = await listPublicGroups(db, { city: city || undefined, after });
-    res.render('groups/index', { title: res.locals.t('groups:list.title'), city, ...page });
+    const next = page.nextAfter ? `/groups?${new URLSearchParams({ ...(city ? { city } : {}), after: page.nextAfter }).toString()}` : undefined;
+    res.render('groups/index', { title: res.locals.t('groups:list.title'), city, groups: page.groups, next });
   });
 
   router.get('/groups/:slug', allow.anyone, async (req, res) => {

@@ -11,6 +11,7 @@ import { dollars, parseDollars, parseForm, text } from './forms';
 import { listInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
 import { settlementPlan } from './settlement-plan';
+import { renderStory } from './story';
 import { generalFundAvailable, transferToGroup } from './transfers';
 import { listMembers } from './workspace';
 
@@ -70,6 +71,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     res.status(status).render('groups/staff-detail', {
       title: group.name,
       group,
+      storyHtml: renderStory(group.story),
       profile,
       funding,
       plan,

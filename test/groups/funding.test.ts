@@ -147,3 +147,15 @@ describe('transfers from the general fund', () => {
     await expect(t.db.transaction().execute((trx) => transferToGroup(trx, staffActor, group.id, 1))).rejects.toThrow('groups:errors.notApproved');
   });
 });
+
+test('profiles of many groups come in one batch and agree with the single-group profile', async () => {
+  const { groupProfiles } = await import('../../server/groups/readiness');
+  const a = await makeApprovedGroup(t.db);
+  const b = await makeGroup(t.db);
+  await completePlanAndChecks(t.db, a.id);
+  const batch = await groupProfiles(t.db, [b.id, 999_999, a.id], rules);
+  expect(batch.map((p) => p.id)).toEqual([b.id, a.id]);
+  expect(batch[1]).toEqual(await groupProfile(t.db, a.id, rules));
+  expect(batch[1]!.settlementCompleteness).toBe(1);
+  expect(batch[0]!.settlementCompleteness).toBe(0);
+});
