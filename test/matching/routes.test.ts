@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { proposeMatch } from '../../server/matching/matches';
 import { createTestApp, type TestApp } from '../support/app';
 import { signInAs, type SignedIn } from '../support/session';
 import { SENTINELS } from '../families/factories';
@@ -99,4 +100,26 @@ test("a group's public pages are the same before and after it is matched", async
   expect(after[1]).toBe(before[1]);
   // The campaign's pooled count moves; nothing else about the group does.
   expect(after[2]).not.toBe(before[2]);
+});
+
+test('holds expire lazily when staff open the matches page; staff change what an approved match shares (audited)', async () => {
+  const familyId = await registerAvailable();
+  const group = await readyGroup(t.db, { familySize: 3 });
+  const longAgo = new Date(Date.now() - 30 * 86_400_000);
+  const staffActor = { userId: staffA.user.id, label: `user:${staffA.user.id}` };
+  const match = await t.db.transaction().execute((trx) => proposeMatch(trx, t.config, staffActor, { familyId, groupId: group.id }, longAgo));
+  expect((await staffA.agent.get('/staff/matches?lang=en')).status).toBe(200);
+  expect((await t.db.selectFrom('matches').select('status').where('id', '=', match.id).executeTakeFirstOrThrow()).status).toBe('expired');
+  expect((await staffB.postForm(`/staff/matches/${match.id}/approve`, {})).status).toBe(409);
+
+  const fresh = await staffA.postForm('/staff/matches', { familyId, groupId: group.id });
+  const path = fresh.headers.location!;
+  expect((await staffB.postForm(`${path}/approve`, {})).status).toBe(303);
+  expect((await staffA.postForm(`${path}/sharing`, { shared: 'current_location' })).status).toBe(303);
+  const id = Number(path.split('/').pop());
+  expect((await t.db.selectFrom('matches').select('shared_fields').where('id', '=', id).executeTakeFirstOrThrow()).shared_fields).toEqual(['current_location']);
+  const audit = await t.db.selectFrom('audit_log').select('action').where('subject', '=', `match:${id}`).orderBy('id').execute();
+  expect(audit.map((a) => a.action)).toEqual(['match.proposed', 'match.approved', 'match.sharing_changed']);
+  expect((await staffA.postForm(`${path}/withdraw`, { reason: 'Group breakdown' })).status).toBe(303);
+  expect((await t.db.selectFrom('families').select('status').where('id', '=', familyId).executeTakeFirstOrThrow()).status).toBe('available');
 });
