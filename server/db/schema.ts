@@ -307,6 +307,67 @@ export interface GroupChecksTable {
   recorded_at: Timestamp;
 }
 
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
+
+/** What matching needs to know about a family. Nothing here identifies anyone: see family_identities. */
+export interface FamiliesTable {
+  id: Id;
+  case_code: string;
+  size: number;
+  adults: number;
+  children: number;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  needs: ColumnType<FamilyNeed[], FamilyNeed[] | undefined, FamilyNeed[]>;
+  sgbv_survivor: Generated<boolean>;
+  medical_needs: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  preferred_region: string | null;
+  vetting_status: Generated<'pending' | 'cleared' | 'refused'>;
+  vetted_on: ColumnType<string | null, string | null | undefined, string | null>;
+  status: Generated<FamilyStatus>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */
+export interface FamilyIdentitiesTable {
+  family_id: number;
+  format: number;
+  key_id: string;
+  iv: Buffer;
+  auth_tag: Buffer;
+  ciphertext: Buffer;
+  updated_at: Timestamp;
+}
+
+export type MatchStatus = 'proposed' | 'approved' | 'rejected' | 'withdrawn' | 'expired';
+
+export interface MatchesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  status: Generated<MatchStatus>;
+  score: number;
+  score_parts: ColumnType<unknown, string, string>;
+  proposed_by: number;
+  proposed_at: CreatedAt;
+  hold_expires_at: Timestamp;
+  decided_by: number | null;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reason: string | null;
+  shared_fields: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface GroupSupportOffersTable {
+  group_id: number;
+  sgbv_informed_support: Generated<boolean>;
+  medical_support: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  recorded_by: number | null;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -333,4 +394,8 @@ export interface Database {
   in_kind_commitments: InKindCommitmentsTable;
   group_requirements: GroupRequirementsTable;
   group_checks: GroupChecksTable;
+  families: FamiliesTable;
+  family_identities: FamilyIdentitiesTable;
+  matches: MatchesTable;
+  group_support_offers: GroupSupportOffersTable;
 }
