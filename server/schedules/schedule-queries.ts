@@ -69,7 +69,7 @@ async function inflowFlows(db: Db, groupIds: number[], today: string): Promise<M
 }
 
 export async function groupForecast(db: Db, groupId: number, today: string): Promise<ForecastMonth[]> {
-  const [opening, owed, inflows] = await Promise.all([availableFundsCents(db, groupId), owedFlows(db, [groupId], today), inflowFlows(db, [groupId], today)]);
+  const [opening, owed, inflows] = await Promise.all([availableFundsCents(db, groupId), owedFlows(db, [groupId]), inflowFlows(db, [groupId], today)]);
   return forecast({ from: today, openingBalanceCents: opening, owed: owed.get(groupId)!, inflows: inflows.get(groupId)! });
 }
 
@@ -77,7 +77,7 @@ export async function groupForecast(db: Db, groupId: number, today: string): Pro
 export async function programForecast(db: Db, today: string): Promise<{ rows: ForecastMonth[]; shortGroups: { groupId: number; firstShortMonth: string }[] }> {
   const groups = await db.selectFrom('support_schedules').select('group_id').distinct().execute();
   const groupIds = groups.map((g) => g.group_id);
-  const [owed, inflows] = await Promise.all([owedFlows(db, groupIds, today), inflowFlows(db, groupIds, today)]);
+  const [owed, inflows] = await Promise.all([owedFlows(db, groupIds), inflowFlows(db, groupIds, today)]);
   const perGroup = await Promise.all(
     groupIds.map(async (groupId) => ({
       groupId,
