@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
+import { countApprovedMatches } from '../matching/matches';
 
 export type Campaign = {
   id: number;
@@ -55,13 +56,14 @@ export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
  * a second campaign would give each campaign its own fund prefix.
  */
 export async function campaignTotals(db: Db, campaign: Campaign): Promise<CampaignTotals> {
-  const [balances, donors] = await Promise.all([
+  const [balances, donors, familiesSponsored] = await Promise.all([
     balancesOf(db, [accounts.allFunds, accounts.allReceivables]),
     db
       .selectFrom('campaign_counters')
       .select(sql<number>`coalesce(sum(donor_count), 0)::bigint`.as('count'))
       .where('campaign_id', '=', campaign.id)
       .executeTakeFirstOrThrow(),
+    countApprovedMatches(db),
   ]);
   return {
     goalCents: campaign.goalCents,
@@ -69,7 +71,7 @@ export async function campaignTotals(db: Db, campaign: Campaign): Promise<Campai
     pledgedOutstandingCents: balances.get(accounts.allReceivables) ?? 0,
     donorCount: donors.count,
     familiesGoal: campaign.familiesGoal,
-    familiesSponsored: 0, // counts approved matches once families and matching exist
+    familiesSponsored,
     currency: campaign.currency,
   };
 }
