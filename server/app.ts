@@ -18,6 +18,7 @@ import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { PUBLIC_DIR } from './paths';
+import { scheduleRoutes } from './schedules/routes';
 
 export type AppDeps = {
   config: Config;
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(areaRoutes());
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db));
+  app.use(scheduleRoutes(deps));
 
   app.use(notFound);
   app.use(handleErrors);
