@@ -11,9 +11,12 @@ import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
+import { groupRoutes } from './groups/routes';
+import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
+import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
           formAction: ["'self'"],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '32kb' }));
   app.use(chooseLocale);
+  app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     next();
@@ -83,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
   app.use(campaignRoutes(deps.db));
+  app.use(groupRoutes(deps));
+  app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(areaRoutes());
   app.use(staffAccountRoutes(deps));

@@ -31,8 +31,11 @@ export function slugify(name: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 60)
     .replace(/-+$/g, '');
-  return slug || 'group';
+  return slug && !RESERVED_SLUGS.has(slug) ? slug : `${slug || 'sponsor'}-group`;
 }
+
+/** Paths under /groups/ that a group's page must not take. */
+const RESERVED_SLUGS = new Set(['apply']);
 
 /** The slug for a name, suffixed -2, -3… when taken. */
 async function uniqueSlug(trx: Transaction<Database>, name: string): Promise<string> {
@@ -56,7 +59,9 @@ async function uniqueSlug(trx: Transaction<Database>, name: string): Promise<str
  * A group applies: created `applied`, its requirement fixed from the current cost table, the
  * coordinator recorded as its first member and invited. A group name already in use is refused.
  */
-export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication): Promise<{ id: number; slug: string }> {
+export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication, publicUrl: string): Promise<{ id: number; slug: string }> {
+  // Serialise name and slug choice: two applications with the same name cannot both take it.
+  await sql`select pg_advisory_xact_lock(hashtext('sponsor_groups.slug'))`.execute(trx);
   const sameName = await trx
     .selectFrom('sponsor_groups')
     .select('id')
@@ -65,8 +70,6 @@ export async function applyForGroup(trx: Transaction<Database>, input: GroupAppl
     .executeTakeFirst();
   if (sameName) throw new DomainError('conflict', 'groups:errors.nameTaken', { name: 'groups:errors.nameTaken' });
 
-  // Serialise slug choice: two applications with the same name cannot both take it.
-  await sql`select pg_advisory_xact_lock(hashtext('sponsor_groups.slug'))`.execute(trx);
   const slug = await uniqueSlug(trx, input.name);
   const group = await trx
     .insertInto('sponsor_groups')
@@ -85,12 +88,8 @@ export async function applyForGroup(trx: Transaction<Database>, input: GroupAppl
     .returning(['id', 'slug'])
     .executeTakeFirstOrThrow();
   await setRequirement(trx, group.id, input.familySize);
-  const member = await trx
-    .insertInto('group_members')
-    .values({ group_id: group.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await inviteToGroup(trx, { groupId: group.id, memberId: member.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator', locale: input.locale });
+  await trx.insertInto('group_members').values({ group_id: group.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator' }).execute();
+  await inviteToGroup(trx, { groupId: group.id, email: input.coordinatorEmail, locale: input.locale, invitedBy: { userId: null, label: 'HanVoice' }, publicUrl });
   await queueEmail(trx, { to: input.coordinatorEmail, template: 'groups/received', locale: input.locale, data: { name: input.coordinatorName, groupName: input.name } });
   return group;
 }
@@ -111,12 +110,37 @@ export async function approveGroup(trx: Transaction<Database>, actor: Actor, gro
   const group = await lockApplication(trx, groupId);
   await trx.updateTable('sponsor_groups').set({ status: 'approved', decided_at: new Date(), updated_at: new Date() }).where('id', '=', groupId).execute();
   await writeAudit(trx, { actor, action: 'group.approved', subject: `group:${groupId}` });
+  await reinviteCoordinatorIfNeeded(trx, groupId, group.coordinator_email, group.locale, actor, publicUrl);
   await queueEmail(trx, {
     to: group.coordinator_email,
     template: 'groups/approved',
     locale: group.locale,
     data: { name: group.coordinator_name, groupName: group.name, pageUrl: `${publicUrl}/groups/${group.slug}`, workspaceUrl: `${publicUrl}/group` },
   });
+}
+
+/**
+ * The coordinator was invited on application; invitations expire after a week. If review took
+ * longer and the coordinator has no account yet, approval sends a fresh invitation.
+ */
+async function reinviteCoordinatorIfNeeded(trx: Transaction<Database>, groupId: number, email: string, locale: Locale, actor: Actor, publicUrl: string) {
+  const coordinator = await trx
+    .selectFrom('group_members')
+    .select('user_id')
+    .where('group_id', '=', groupId)
+    .where('role', '=', 'coordinator')
+    .where('removed_at', 'is', null)
+    .executeTakeFirst();
+  if (!coordinator || coordinator.user_id !== null) return;
+  const open = await trx
+    .selectFrom('invitations')
+    .select('id')
+    .where('group_id', '=', groupId)
+    .where('email', '=', email.toLowerCase())
+    .where('accepted_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  if (!open) await inviteToGroup(trx, { groupId, email, locale, invitedBy: actor, publicUrl });
 }
 
 export async function rejectGroup(trx: Transaction<Database>, actor: Actor, groupId: number, reason: string): Promise<void> {

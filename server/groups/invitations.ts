@@ -1,24 +1,30 @@
 import type { Transaction } from 'kysely';
+import { createInvitation } from '../accounts/invitations';
+import type { Actor } from '../audit/audit';
 import type { Database } from '../db/schema';
+import type { Locale } from '../i18n/i18n';
 
 export type GroupInvitation = {
   groupId: number;
-  memberId: number;
-  name: string;
   email: string;
-  role: 'coordinator' | 'member';
-  locale: 'en' | 'fr';
+  locale: Locale;
+  invitedBy: Actor;
+  /** Config.publicUrl, for the link in the e-mail. */
+  publicUrl: string;
 };
 
 /**
- * THE call site for the accounts branch's invitations: every group invitation (the coordinator
- * on application, members added by the coordinator) goes through here.
- *
- * TODO(accounts): once the accounts branch lands, call its create-invitation-in-a-transaction
- * function here (role 'sponsor', this group) and, on acceptance, set group_members.user_id.
- * Until then the member row (name, e-mail, role) is the record of the invitation, and
- * groupMembershipOf() links a signed-in user to it by e-mail.
+ * Every group invitation (the coordinator on application, members added by the coordinator)
+ * goes through here: a sponsor invitation for this group, from the accounts module. On
+ * acceptance, accounts calls linkMemberAccount so the member row gets its user_id.
  */
-export async function inviteToGroup(_trx: Transaction<Database>, _invitation: GroupInvitation): Promise<void> {
-  // Intentionally empty until accounts merges (see above).
+export async function inviteToGroup(trx: Transaction<Database>, invitation: GroupInvitation): Promise<void> {
+  await createInvitation(trx, {
+    email: invitation.email,
+    role: 'sponsor',
+    invitedBy: invitation.invitedBy,
+    groupId: invitation.groupId,
+    locale: invitation.locale,
+    publicUrl: invitation.publicUrl,
+  });
 }

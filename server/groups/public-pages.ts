@@ -62,3 +62,17 @@ export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGr
     pledgedOutstandingCents: funding.pledgedOutstandingCents,
   };
 }
+
+/**
+ * The groups a donor may name as a non-binding preference on the giving form: approved groups,
+ * by name. (For giving's group-preferences.ts.)
+ */
+export async function listPreferableGroups(db: Db): Promise<{ id: number; name: string }[]> {
+  return db.selectFrom('sponsor_groups').select(['id', 'name']).where('status', '=', 'approved').orderBy('name').orderBy('id').execute();
+}
+
+export async function isPreferableGroup(db: Db, groupId: number): Promise<boolean> {
+  if (!Number.isSafeInteger(groupId) || groupId <= 0) return false;
+  const row = await db.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).where('status', '=', 'approved').executeTakeFirst();
+  return row !== undefined;
+}

@@ -38,7 +38,7 @@ export async function fundingPosition(db: Handle, groupId: number, rules: InKind
   ]);
   const fund = balances.get(accounts.fund(ref)) ?? 0;
   const expenses = balances.get(accounts.expenses(ref)) ?? 0;
-  const fundsAvailableCents = -(fund + expenses);
+  const fundsAvailableCents = 0 - (fund + expenses);
   const pledgedOutstandingCents = Math.max(0, balances.get(accounts.receivable(ref)) ?? 0);
   const requirementCents = requirement?.totalCents ?? 0;
   const inKind = requirement ? allowedInKind(items, requirement, rules) : { recordedCents: 0, allowedCents: 0, cashFloorCents: 0 };
@@ -47,7 +47,7 @@ export async function fundingPosition(db: Handle, groupId: number, rules: InKind
     requirement,
     requirementCents,
     fundsAvailableCents,
-    receivedCents: -fund,
+    receivedCents: 0 - fund,
     pledgedOutstandingCents,
     inKindRecordedCents: inKind.recordedCents,
     inKindAllowedCents: inKind.allowedCents,

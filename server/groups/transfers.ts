@@ -1,15 +1,16 @@
 import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
+import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
 import { balancesOf, postTransaction } from '../ledger/ledger';
 
 /** What the general fund can still spend: -(fund:general + expense:general). */
-export async function generalFundAvailable(trx: Transaction<Database>): Promise<number> {
+export async function generalFundAvailable(trx: Db | Transaction<Database>): Promise<number> {
   const general = { groupId: null };
   const b = await balancesOf(trx, [accounts.fund(general), accounts.expenses(general)]);
-  return -((b.get(accounts.fund(general)) ?? 0) + (b.get(accounts.expenses(general)) ?? 0));
+  return 0 - ((b.get(accounts.fund(general)) ?? 0) + (b.get(accounts.expenses(general)) ?? 0));
 }
 
 /**

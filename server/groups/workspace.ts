@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import type { Actor } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
@@ -33,7 +34,12 @@ export async function listMembers(db: Db | Transaction<Database>, groupId: numbe
 }
 
 /** The coordinator adds a member, who is invited by e-mail. */
-export async function addMember(trx: Transaction<Database>, groupId: number, member: { name: string; email: string; locale: Locale }): Promise<number> {
+export async function addMember(
+  trx: Transaction<Database>,
+  groupId: number,
+  member: { name: string; email: string; locale: Locale },
+  invitation: { invitedBy: Actor; publicUrl: string },
+): Promise<number> {
   const existing = await trx
     .selectFrom('group_members')
     .select('id')
@@ -47,7 +53,7 @@ export async function addMember(trx: Transaction<Database>, groupId: number, mem
     .values({ group_id: groupId, name: member.name, email: member.email, role: 'member' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await inviteToGroup(trx, { groupId, memberId: id, name: member.name, email: member.email, role: 'member', locale: member.locale });
+  await inviteToGroup(trx, { groupId, email: member.email, locale: member.locale, ...invitation });
   return id;
 }
 
