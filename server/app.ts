@@ -9,6 +9,8 @@ import { loadSession, SESSION_COOKIE } from './accounts/sessions';
 import { staffAccountRoutes } from './accounts/staff-routes';
 import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
+import { loadFamilyKeyring } from './families/data-keys';
+import { familyRoutes } from './families/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
@@ -20,6 +22,7 @@ import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
+import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR } from './paths';
 import { scheduleRoutes } from './schedules/routes';
 
@@ -94,6 +97,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(areaRoutes());
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db));
+  const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
+  app.use(familyRoutes(deps, familyKeys));
+  app.use(matchingRoutes(deps, familyKeys));
   app.use(scheduleRoutes(deps));
 
   app.use(notFound);

@@ -139,7 +139,7 @@ export async function updateFamilyProfile(trx: Transaction<Database>, actor: Act
     .where('id', '=', familyId)
     .returning(FAMILY_COLUMNS)
     .executeTakeFirst();
-  if (!row) throw new DomainError('not_found', 'No such family.');
+  if (!row) throw new DomainError('not_found', 'families:errors.notFound');
   await writeAudit(trx, { actor, action: 'family.updated', subject: `family:${familyId}` });
   return toFamily(row);
 }
@@ -149,11 +149,11 @@ export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, 
   const family = await lockFamily(trx, familyId);
   if (family.status === status) return family;
   if (status === 'available' && family.vettingStatus !== 'cleared') {
-    throw new DomainError('conflict', 'A family becomes available for matching only once its government vetting is cleared.');
+    throw new DomainError('conflict', 'families:errors.notVetted');
   }
   if (status === 'matched' || family.status === 'matched') {
     if (!(family.status === 'matched' && ['arrived', 'closed'].includes(status))) {
-      throw new DomainError('conflict', 'A family is matched by approving a match.');
+      throw new DomainError('conflict', 'families:errors.matchedByApproval');
     }
   }
   const row = await trx
@@ -168,7 +168,7 @@ export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, 
 
 export async function lockFamily(trx: Transaction<Database>, familyId: number): Promise<Family> {
   const row = await trx.selectFrom('families').select(FAMILY_COLUMNS).where('id', '=', familyId).forUpdate().executeTakeFirst();
-  if (!row) throw new DomainError('not_found', 'No such family.');
+  if (!row) throw new DomainError('not_found', 'families:errors.notFound');
   return toFamily(row);
 }
 
@@ -179,7 +179,7 @@ export async function findFamily(db: Db | Transaction<Database>, familyId: numbe
 
 export async function requireFamily(db: Db | Transaction<Database>, familyId: number): Promise<Family> {
   const family = await findFamily(db, familyId);
-  if (!family) throw new DomainError('not_found', 'No such family.');
+  if (!family) throw new DomainError('not_found', 'families:errors.notFound');
   return family;
 }
 

@@ -121,7 +121,7 @@ export async function viewFamilyIdentity(
   try {
     identity = openIdentity(keyring, familyId, row);
   } catch {
-    throw new DomainError('unavailable', 'This family’s protected details cannot be opened with the configured key.');
+    throw new DomainError('unavailable', 'families:errors.keyUnavailable');
   }
   const shown = { ...EMPTY_IDENTITY };
   for (const field of fields) shown[field] = identity[field];

@@ -21,7 +21,7 @@ export function inKindRules(config: Pick<Config, 'groupStartupCashFloorPercent'>
 /** The current cost-table edition's rows. */
 export async function currentCostTable(db: Handle): Promise<CostRow[]> {
   const [latest] = await listEditions(db);
-  if (!latest) throw new DomainError('unavailable', 'There is no sponsorship cost table.');
+  if (!latest) throw new DomainError('unavailable', 'matching:errors.noCostTable');
   return latest.rows;
 }
 
@@ -78,7 +78,7 @@ export async function listCandidateGroups(db: Handle, config: Pick<Config, 'grou
 /** One group as a candidate, whatever its state (for proposing and approving). */
 export async function requireCandidateGroup(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>, groupId: number, ignoreMatchId?: number): Promise<CandidateGroup> {
   const profile = await groupProfile(db, groupId, inKindRules(config));
-  if (!profile) throw new DomainError('not_found', 'No such sponsor group.');
+  if (!profile) throw new DomainError('not_found', 'matching:errors.groupNotFound');
   let takenQuery = db.selectFrom('matches').select('id').where('group_id', '=', groupId).where('status', 'in', ['proposed', 'approved']);
   if (ignoreMatchId !== undefined) takenQuery = takenQuery.where('id', '!=', ignoreMatchId);
   const taken = (await takenQuery.executeTakeFirst()) !== undefined;
@@ -100,6 +100,8 @@ export function needsProfileOf(family: Family): FamilyNeedsProfile {
 
 /** Staff record what a group can offer for priority needs (scored by matching); audited. */
 export async function recordSupportOffers(trx: Transaction<Database>, actor: Actor, groupId: number, offers: GroupCandidate['offers']): Promise<void> {
+  const group = await trx.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).executeTakeFirst();
+  if (!group) throw new DomainError('not_found', 'matching:errors.groupNotFound');
   const values = {
     sgbv_informed_support: offers.sgbvInformedSupport,
     medical_support: offers.medicalSupport,
@@ -112,4 +114,10 @@ export async function recordSupportOffers(trx: Transaction<Database>, actor: Act
     .onConflict((oc) => oc.column('group_id').doUpdateSet({ ...values, recorded_at: sql`now()` }))
     .execute();
   await writeAudit(trx, { actor, action: 'group.support_offers_recorded', subject: `group:${groupId}`, details: { ...offers } });
+}
+
+/** Families held by a live proposal (the best overall assignment leaves them out). */
+export async function heldFamilyIds(db: Handle): Promise<Set<number>> {
+  const rows = await db.selectFrom('matches').select('family_id').where('status', '=', 'proposed').where('hold_expires_at', '>', sql<Date>`now()`).execute();
+  return new Set(rows.map((r) => r.family_id));
 }

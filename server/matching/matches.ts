@@ -114,7 +114,7 @@ function isUniqueViolation(error: unknown): boolean {
 
 async function lockMatch(trx: Transaction<Database>, matchId: number): Promise<Match> {
   const row = await trx.selectFrom('matches').select(MATCH_COLUMNS).where('id', '=', matchId).forUpdate().executeTakeFirst();
-  if (!row) throw new DomainError('not_found', 'No such match.');
+  if (!row) throw new DomainError('not_found', 'matching:errors.matchNotFound');
   return toMatch(row);
 }
 
@@ -145,14 +145,14 @@ export async function proposeMatch(
   input: { familyId: number; groupId: number },
   now: Date = new Date(),
 ): Promise<Match> {
-  if (actor.userId === null) throw new DomainError('forbidden', 'Only a staff member can propose a match.');
+  if (actor.userId === null) throw new DomainError('forbidden', 'matching:errors.staffOnly');
   await expireHolds(trx, config, now);
   const family = await lockFamily(trx, input.familyId);
-  if (family.status !== 'available') throw new DomainError('conflict', 'Only an available family can be proposed for a match.');
+  if (family.status !== 'available') throw new DomainError('conflict', 'matching:errors.familyNotAvailable');
   const group = await requireCandidateGroup(trx, config, input.groupId);
   const need = requirementCents(await currentCostTable(trx), family.size);
   const scored = scoreGroup(needsProfileOf(family), group, need, config.matchWeights);
-  if (!scored.eligible) throw new DomainError('conflict', `This group cannot be proposed for this family (${scored.reasons.join(', ')}).`);
+  if (!scored.eligible) throw new DomainError('conflict', 'matching:errors.notEligible', { reasons: scored.reasons.join(',') });
   const holdExpiresAt = new Date(now.getTime() + config.matchHoldDays * 86_400_000);
   let row: MatchRow;
   try {
@@ -170,7 +170,7 @@ export async function proposeMatch(
       .returning(MATCH_COLUMNS)
       .executeTakeFirstOrThrow();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DomainError('conflict', 'This family or this group is already held by another proposal.');
+    if (isUniqueViolation(error)) throw new DomainError('conflict', 'matching:errors.alreadyHeld');
     throw error;
   }
   await writeAudit(trx, {
@@ -187,9 +187,9 @@ export async function proposeMatch(
 async function requireLiveProposal(trx: Transaction<Database>, config: MatchingConfig, matchId: number, now: Date): Promise<Match> {
   const match = await lockMatch(trx, matchId);
   if (match.status === 'expired' || (match.status === 'proposed' && match.holdExpiresAt.getTime() <= now.getTime())) {
-    throw new DomainError('conflict', 'This proposal’s hold has expired.');
+    throw new DomainError('conflict', 'matching:errors.holdExpired');
   }
-  if (match.status !== 'proposed') throw new DomainError('conflict', 'This match has already been decided.');
+  if (match.status !== 'proposed') throw new DomainError('conflict', 'matching:errors.alreadyDecided');
   return match;
 }
 
@@ -206,15 +206,15 @@ export async function approveMatch(
   sharedFields: readonly ShareableField[] = [],
   now: Date = new Date(),
 ): Promise<Match> {
-  if (actor.userId === null) throw new DomainError('forbidden', 'Only a staff member can approve a match.');
+  if (actor.userId === null) throw new DomainError('forbidden', 'matching:errors.staffOnly');
   const match = await requireLiveProposal(trx, config, matchId, now);
-  if (match.proposedBy === actor.userId) throw new DomainError('forbidden', 'A match must be approved by a different staff member from the one who proposed it.');
+  if (match.proposedBy === actor.userId) throw new DomainError('forbidden', 'matching:errors.fourEyes');
   const family = await lockFamily(trx, match.familyId);
-  if (family.status !== 'available') throw new DomainError('conflict', 'This family is no longer available.');
+  if (family.status !== 'available') throw new DomainError('conflict', 'matching:errors.familyNotAvailable');
   const group = await requireCandidateGroup(trx, config, match.groupId, match.id);
   const need = requirementCents(await currentCostTable(trx), family.size);
   const scored = scoreGroup(needsProfileOf(family), group, need, config.matchWeights);
-  if (!scored.eligible) throw new DomainError('conflict', `This group no longer meets the rules for this family (${scored.reasons.join(', ')}).`);
+  if (!scored.eligible) throw new DomainError('conflict', 'matching:errors.notEligible', { reasons: scored.reasons.join(',') });
   let row: MatchRow;
   try {
     row = await trx
@@ -224,7 +224,7 @@ export async function approveMatch(
       .returning(MATCH_COLUMNS)
       .executeTakeFirstOrThrow();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DomainError('conflict', 'This family or this group already has an approved match.');
+    if (isUniqueViolation(error)) throw new DomainError('conflict', 'matching:errors.alreadyMatched');
     throw error;
   }
   await trx.updateTable('families').set({ status: 'matched', updated_at: now }).where('id', '=', family.id).execute();
@@ -234,8 +234,8 @@ export async function approveMatch(
 }
 
 export async function rejectMatch(trx: Transaction<Database>, config: MatchingConfig, actor: Actor, matchId: number, reason: string, now: Date = new Date()): Promise<Match> {
-  if (actor.userId === null) throw new DomainError('forbidden', 'Only a staff member can reject a match.');
-  if (reason.trim() === '') throw new DomainError('invalid', 'Please give a reason.', { reason: 'matching:errors.reasonRequired' });
+  if (actor.userId === null) throw new DomainError('forbidden', 'matching:errors.staffOnly');
+  if (reason.trim() === '') throw new DomainError('invalid', 'matching:errors.reasonRequired', { reason: 'matching:errors.reasonRequired' });
   const match = await requireLiveProposal(trx, config, matchId, now);
   const row = await trx
     .updateTable('matches')
@@ -251,10 +251,10 @@ export async function rejectMatch(trx: Transaction<Database>, config: MatchingCo
 
 /** Withdraws a proposal, or an approved match (the family becomes available again). */
 export async function withdrawMatch(trx: Transaction<Database>, config: MatchingConfig, actor: Actor, matchId: number, reason: string, now: Date = new Date()): Promise<Match> {
-  if (actor.userId === null) throw new DomainError('forbidden', 'Only a staff member can withdraw a match.');
+  if (actor.userId === null) throw new DomainError('forbidden', 'matching:errors.staffOnly');
   const match = await lockMatch(trx, matchId);
   const live = match.status === 'approved' || (match.status === 'proposed' && match.holdExpiresAt.getTime() > now.getTime());
-  if (!live) throw new DomainError('conflict', 'Only a live proposal or an approved match can be withdrawn.');
+  if (!live) throw new DomainError('conflict', 'matching:errors.notWithdrawable');
   const row = await trx
     .updateTable('matches')
     .set({ status: 'withdrawn', decided_by: actor.userId, decided_at: now, reason: reason.trim() || null })
@@ -272,7 +272,7 @@ export async function withdrawMatch(trx: Transaction<Database>, config: Matching
 /** Staff change which identity fields the matched group sees. */
 export async function setSharedFields(trx: Transaction<Database>, actor: Actor, matchId: number, sharedFields: readonly ShareableField[]): Promise<Match> {
   const match = await lockMatch(trx, matchId);
-  if (match.status !== 'approved') throw new DomainError('conflict', 'Only an approved match shares details with its group.');
+  if (match.status !== 'approved') throw new DomainError('conflict', 'matching:errors.notApproved');
   const row = await trx.updateTable('matches').set({ shared_fields: [...new Set(sharedFields)] }).where('id', '=', matchId).returning(MATCH_COLUMNS).executeTakeFirstOrThrow();
   await writeAudit(trx, { actor, action: 'match.sharing_changed', subject: `match:${matchId}`, details: { from: match.sharedFields, to: sharedFields } });
   return toMatch(row);
@@ -280,7 +280,7 @@ export async function setSharedFields(trx: Transaction<Database>, actor: Actor, 
 
 export async function requireMatch(db: Db | Transaction<Database>, matchId: number): Promise<Match> {
   const row = await db.selectFrom('matches').select(MATCH_COLUMNS).where('id', '=', matchId).executeTakeFirst();
-  if (!row) throw new DomainError('not_found', 'No such match.');
+  if (!row) throw new DomainError('not_found', 'matching:errors.matchNotFound');
   return toMatch(row);
 }
 

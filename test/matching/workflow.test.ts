@@ -73,8 +73,8 @@ test('hard rules: a group too small for this family, or not ready (short of fund
   const family = await availableFamily(t.db, keyring, { adults: 2, children: 3 }); // size 5: needs $32,300
   const small = await readyGroup(t.db, { familySize: 4 });
   const poor = await readyGroup(t.db, { familySize: 6, fundsCents: 3_000_000 }); // short of the $35,500 for six: not ready
-  await expect(tx((trx) => proposeMatch(trx, config, staffA, { familyId: family.id, groupId: small.id }))).rejects.toThrow(/too_small/);
-  await expect(tx((trx) => proposeMatch(trx, config, staffA, { familyId: family.id, groupId: poor.id }))).rejects.toThrow(/not_ready/);
+  await expect(tx((trx) => proposeMatch(trx, config, staffA, { familyId: family.id, groupId: small.id }))).rejects.toMatchObject({ kind: 'conflict', fieldErrors: { reasons: 'too_small' } });
+  await expect(tx((trx) => proposeMatch(trx, config, staffA, { familyId: family.id, groupId: poor.id }))).rejects.toMatchObject({ kind: 'conflict', fieldErrors: { reasons: expect.stringContaining('not_ready') } });
 });
 
 test('holds expire after MATCH_HOLD_DAYS: the pair is released and an expired proposal cannot be approved', async () => {
@@ -85,7 +85,7 @@ test('holds expire after MATCH_HOLD_DAYS: the pair is released and an expired pr
   const justBefore = new Date(start.getTime() + 7 * 86_400_000 - 1000);
   expect(await tx((trx) => expireHolds(trx, config, justBefore))).not.toContain(match.id);
   const later = new Date(start.getTime() + 8 * 86_400_000);
-  await expect(tx((trx) => approveMatch(trx, config, staffB, match.id, [], later))).rejects.toThrow(/expired/);
+  await expect(tx((trx) => approveMatch(trx, config, staffB, match.id, [], later))).rejects.toMatchObject({ message: 'matching:errors.holdExpired' });
   // The periodic job (or the next read) records the expiry.
   expect(await tx((trx) => expireHolds(trx, config, later))).toEqual([match.id]);
   const row = await t.db.selectFrom('matches').select(['status', 'decided_at']).where('id', '=', match.id).executeTakeFirstOrThrow();
