@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-function expectStatus(res: { status: number; text: string }, status: number) {
+function expectStatus<R extends { status: number; text: string }>(res: R, status: number): R {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`);
   return res;
 }

@@ -9,6 +9,7 @@ import { balanceOf, postTransaction } from '../../server/ledger/ledger';
 import { approveMatch, proposeMatch } from '../../server/matching/matches';
 import { recordArrival } from '../../server/schedules/arrivals';
 import { availableFundsCents, groupForecast, overdueInstallments } from '../../server/schedules/schedule-queries';
+import { remindOverdueInstallments } from '../../server/schedules/reminders';
 import { decideExtension, extensionSupportCents, markSelfSufficient, recordDisbursement, reportEarnings, requestExtension, resumeSupport } from '../../server/schedules/support-schedules';
 import { testConfig } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -129,4 +130,17 @@ test('the group forecast flags the first month its money runs out', async () => 
   expect(rows[0]).toMatchObject({ month: '2027-06', short: false, balanceCents: 1_070_000 - 750_000 - 176_667 });
   expect(rows.find((r) => r.short)?.month).toBe('2027-07');
   expect(await overdueInstallments(t.db, '2027-06-02')).toEqual(expect.arrayContaining([expect.objectContaining({ group_id: group.id, due_on: '2027-06-01' })]));
+});
+
+test('overdue instalments e-mail the coordinator once a week, with no family details', async () => {
+  const { group } = await arrivedFamily('2027-07-01');
+  const queued = await remindOverdueInstallments(t.db, '2027-09-15', 'http://haven.test');
+  expect(queued).toBeGreaterThanOrEqual(1);
+  const mails = await t.db.selectFrom('outbox').select('payload').orderBy('id', 'desc').limit(queued).execute();
+  const coordinator = await t.db.selectFrom('group_members').select('email').where('group_id', '=', group.id).where('role', '=', 'coordinator').executeTakeFirstOrThrow();
+  const mine = mails.map((m) => m.payload as { to: string; template: string; data: Record<string, unknown> }).find((p) => p.to === coordinator.email);
+  // Start-up plus July, August and September for each of the two adults.
+  expect(mine).toMatchObject({ template: 'schedules/overdue', data: { count: 7 } });
+  expect(JSON.stringify(mine)).not.toMatch(/SENTINEL/);
+  expect(await remindOverdueInstallments(t.db, '2027-09-16', 'http://haven.test')).toBe(0);
 });
