@@ -26,6 +26,7 @@ import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
+import { scheduleRoutes } from './schedules/routes';
 
 export type AppDeps = {
   config: Config;
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps): Express {
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
   app.use(familyRoutes(deps, familyKeys));
   app.use(matchingRoutes(deps, familyKeys));
+  app.use(scheduleRoutes(deps));
 
   app.use(notFound);
   app.use(handleErrors);

@@ -398,4 +398,81 @@ export interface Database {
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
   group_support_offers: GroupSupportOffersTable;
+  support_schedules: SupportSchedulesTable;
+  schedule_payees: SchedulePayeesTable;
+  schedule_installments: ScheduleInstallmentsTable;
+  disbursements: DisbursementsTable;
+  schedule_events: ScheduleEventsTable;
+}
+
+export interface SupportSchedulesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  arrival_on: string;
+  months: Generated<number>;
+  status: Generated<'active' | 'self_sufficient' | 'ended'>;
+  rate_source: 'cost_table' | 'community';
+  cost_edition_on: string | null;
+  annual_income_support_cents: number;
+  startup_cents: number;
+  created_by: number;
+  created_at: CreatedAt;
+}
+
+export interface SchedulePayeesTable {
+  id: Id;
+  schedule_id: number;
+  position: number;
+  label: string;
+}
+
+export type InstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped';
+
+export interface ScheduleInstallmentsTable {
+  id: Id;
+  schedule_id: number;
+  payee_id: number;
+  kind: 'startup' | 'monthly';
+  month_index: number;
+  due_on: string;
+  amount_cents: number;
+  paid_cents: Generated<number>;
+  status: Generated<InstallmentStatus>;
+  skip_reason: string | null;
+  reminded_at: Date | null;
+}
+
+export interface DisbursementsTable {
+  id: Id;
+  installment_id: number;
+  amount_cents: number;
+  paid_on: string;
+  method: 'direct_deposit' | 'etransfer' | 'cheque' | 'cash';
+  reference: string | null;
+  ledger_transaction_id: number;
+  recorded_by: number;
+  created_at: CreatedAt;
+}
+
+export interface ScheduleEventsTable {
+  id: Id;
+  schedule_id: number;
+  kind:
+    | 'arrived'
+    | 'disbursed'
+    | 'skipped'
+    | 'earnings_reported'
+    | 'self_sufficient'
+    | 'resumed'
+    | 'extension_requested'
+    | 'extension_approved'
+    | 'extension_declined';
+  months: number | null;
+  amount_cents: number | null;
+  effective_on: string | null;
+  reason: string | null;
+  status: 'pending' | 'approved' | 'declined' | null;
+  actor_user_id: number | null;
+  at: CreatedAt;
 }
