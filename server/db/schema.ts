@@ -69,6 +69,11 @@ export interface PledgesTable {
   public_message: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  stripe_checkout_session_id: string | null;
+  stripe_subscription_id: string | null;
+  stripe_customer_id: string | null;
+  wall_consent: Generated<boolean>;
+  ended_at: Date | null;
 }
 
 export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
@@ -143,6 +148,46 @@ export interface AuditLogTable {
   at: CreatedAt;
 }
 
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  object_id: string | null;
+  stripe_created_at: Timestamp;
+  received_at: CreatedAt;
+  payload: ColumnType<unknown, string, never>;
+}
+
+export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
+
+export interface PledgeInstallmentsTable {
+  id: Id;
+  pledge_id: number;
+  seq: number;
+  due_on: ColumnType<string, string, string>;
+  amount_cents: number;
+  status: Generated<InstallmentStatus>;
+  payment_id: number | null;
+  stripe_invoice_id: string | null;
+  reminded_at: Date | null;
+}
+
+export interface StripeDisputesTable {
+  id: string;
+  payment_id: number;
+  amount_cents: number;
+  fee_cents: Generated<number>;
+  status: string;
+  reversed: Generated<boolean>;
+  opened_at: Generated<Date>;
+  closed_at: Date | null;
+}
+
+export interface RateLimitHitsTable {
+  key: string;
+  window_start: Date;
+  hits: number;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -156,4 +201,8 @@ export interface Database {
   cost_tables: CostTablesTable;
   outbox: OutboxTable;
   audit_log: AuditLogTable;
+  stripe_events: StripeEventsTable;
+  pledge_installments: PledgeInstallmentsTable;
+  stripe_disputes: StripeDisputesTable;
+  rate_limit_hits: RateLimitHitsTable;
 }
