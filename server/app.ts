@@ -9,6 +9,11 @@ import type { Db } from './db/database';
 import { healthRoutes } from './health/routes';
 import { handleErrors, notFound } from './http/errors';
 import { configureViews } from './http/views';
+import { givingRoutes } from './giving/routes';
+import { createLinkSigner } from './giving/signed-links';
+import { staffGivingRoutes } from './giving/staff-routes';
+import { createStripe } from './giving/stripe-client';
+import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { PUBLIC_DIR } from './paths';
@@ -62,6 +67,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
+  // Stripe webhooks need the raw body for their signature: before any body parser.
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret) };
+  app.use(stripeWebhookRoutes({ ...giving, logger: deps.logger }));
 
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
@@ -73,6 +81,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(campaignRoutes(deps.db));
+  app.use(givingRoutes(giving));
+  app.use(staffGivingRoutes(giving));
 
   app.use(notFound);
   app.use(handleErrors);

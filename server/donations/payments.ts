@@ -25,7 +25,8 @@ export type ReceivedPayment = {
 export async function recordPayment(trx: Transaction<Database>, input: ReceivedPayment): Promise<number> {
   const pledge = await lockPledge(trx, input.pledgeId);
   if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
-  if (pledge.status === 'cancelled') throw new DomainError('conflict', 'This pledge was cancelled.');
+  // Card money Stripe reports after a cancellation was still received and must be recorded.
+  if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
   const fee = input.feeCents ?? 0;
   if (fee > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
 
@@ -80,7 +81,7 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
   const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && Number(paidCount.n) >= pledge.installments);
   await trx
     .updateTable('pledges')
-    .set({ status: fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })
+    .set({ status: pledge.status === 'cancelled' ? 'cancelled' : fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })
     .where('id', '=', pledge.id)
     .execute();
   return payment.id;
