@@ -110,7 +110,7 @@ describe('without STRIPE_SECRET_KEY', () => {
     await request(plain.app).post('/give').type('form').send(giveForm({ method: 'card' })).expect(503);
     const res = await request(plain.app).post('/give').type('form').send(giveForm({ method: 'etransfer' })).expect(303);
     expect(res.headers.location).toMatch(/^\/give\/pledged\?p=\d+&t=/);
-    const pledged = await request(plain.app).get(res.headers.location).expect(200);
+    const pledged = await request(plain.app).get(res.headers.location!).expect(200);
     expect(pledged.text).toMatch(/Interac e-Transfer to giving@hanvoice.ca with the reference HAVEN-\d+/);
     await request(plain.app).post('/webhooks/stripe').set('content-type', 'application/json').send('{}').expect(503);
   });

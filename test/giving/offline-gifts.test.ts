@@ -16,7 +16,7 @@ const staff = { userId: 7, label: 'staff@hanvoice.ca' };
 
 async function pledgeLater(overrides: Record<string, string>) {
   const res = await request(t.app).post('/give').type('form').send(giveForm(overrides)).expect(303);
-  return Number(new URL(res.headers.location, 'http://x').searchParams.get('p'));
+  return Number(new URL(res.headers.location!, 'http://x').searchParams.get('p'));
 }
 
 test('an offline pledge in monthly instalments: instructions e-mailed, a cheque recorded, a duplicate cheque rejected', async () => {
