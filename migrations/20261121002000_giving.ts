@@ -2,8 +2,7 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * Giving: Stripe Checkout state on pledges, instalments (pay-later schedules and paid or failed
- * Stripe invoices), Stripe webhook events (de-duplication), disputes, and the counters behind
- * the pledge-creation rate limits.
+ * Stripe invoices), Stripe webhook events (de-duplication) and disputes.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table pledges add column stripe_checkout_session_id text unique`.execute(db);
@@ -55,12 +54,4 @@ export async function up(db: Kysely<any>): Promise<void> {
       closed_at timestamptz
     )`.execute(db);
 
-  // Fixed-window counters, in the database so every app process shares them.
-  await sql`
-    create table rate_limit_hits (
-      key text not null,
-      window_start timestamptz not null,
-      hits integer not null,
-      primary key (key, window_start)
-    )`.execute(db);
 }

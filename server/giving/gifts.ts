@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
+import { consumeRateLimit } from '../http/rate-limit';
 import { upsertDonor } from '../donations/donors';
 import { createPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
@@ -9,7 +10,6 @@ import { translatorFor } from '../i18n/i18n';
 import { queuePledgeInstructions } from './gift-emails';
 import type { GiveInput } from './give-form';
 import { isGroupChoice } from './group-preferences';
-import { hitRateLimit } from './rate-limits';
 import type { LinkSigner } from './signed-links';
 import { feeCoverCents } from './stripe-client';
 
@@ -31,9 +31,9 @@ export type GiftStarted = { kind: 'checkout'; url: string; pledgeId: number } | 
 export async function startGift(deps: GivingDeps, input: GiveInput, request: { ip: string; locale: Locale }): Promise<GiftStarted> {
   const t = translatorFor(request.locale);
   const { perIp, perEmail } = deps.config.pledgeRateLimits;
-  const ipOk = await hitRateLimit(deps.db, `pledge:ip:${request.ip}`, perIp, 3600);
-  const emailOk = await hitRateLimit(deps.db, `pledge:email:${input.email.toLowerCase()}`, perEmail, 3600);
-  if (!ipOk || !emailOk) throw new DomainError('rate_limited', t('donations:give.errors.rateLimited'));
+  const byIp = await consumeRateLimit(deps.db, { name: 'pledge-ip', max: perIp, windowSeconds: 3600 }, request.ip);
+  const byEmail = await consumeRateLimit(deps.db, { name: 'pledge-email', max: perEmail, windowSeconds: 3600 }, input.email.toLowerCase());
+  if (byIp.limited || byEmail.limited) throw new DomainError('rate_limited', t('donations:give.errors.rateLimited'));
   if (input.method === 'card' && !deps.stripe) throw new DomainError('unavailable', t('donations:give.cardOff'));
   if (input.groupId !== null && !(await isGroupChoice(deps.db, input.groupId))) {
     throw new DomainError('invalid', t('donations:give.errors.groupId'), { groupId: t('donations:give.errors.groupId') });

@@ -4,7 +4,7 @@ import { listOverdueInstallments, listPayments, listPledges, recordOfflinePaymen
 import { createLogger } from '../../server/logger';
 import type { RenderedEmail } from '../../server/notifications/emails';
 import { createTestApp, type TestApp, testConfig } from '../support/app';
-import { giveForm, ledgerImbalance, totals } from '../support/giving';
+import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ afterAll(() => t.destroy());
 const staff = { userId: 7, label: 'staff@hanvoice.ca' };
 
 async function pledgeLater(overrides: Record<string, string>) {
-  const res = await request(t.app).post('/give').type('form').send(giveForm(overrides)).expect(303);
+  const res = await postGive(t.app, giveForm(overrides), 303);
   return Number(new URL(res.headers.location!, 'http://x').searchParams.get('p'));
 }
 
@@ -77,9 +77,4 @@ test('staff lists search, filter and page by keyset', async () => {
   const all = await listPayments(t.db, {});
   const older = await listPayments(t.db, { before: all.rows[0]!.id });
   expect(older.rows.every((r) => r.id < all.rows[0]!.id)).toBe(true);
-});
-
-test('staff pages refuse visitors who are not signed in', async () => {
-  await request(t.app).get('/staff/gifts').expect(303).expect('location', /\/sign-in/);
-  await request(t.app).post('/staff/pledges/1/payments').type('form').send({ amount: '10', method: 'cheque', reference: 'X', receivedOn: '2026-11-21' }).expect(401);
 });

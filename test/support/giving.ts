@@ -41,9 +41,25 @@ export function giveForm(overrides: Record<string, string> = {}): Record<string,
   };
 }
 
+/** A visitor's agent holding the CSRF cookie, and a form post that carries the matching token. */
+export async function formVisitor(app: Express, pagePath = '/give') {
+  const agent = request.agent(app);
+  const page = await agent.get(pagePath);
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+  if (!token) throw new Error(`no _csrf field on ${pagePath} (status ${page.status})`);
+  return { agent, post: (path: string, fields: Record<string, string>) => agent.post(path).type('form').send({ ...fields, _csrf: token }) };
+}
+
+/** Submits the giving form as a visitor would (with the CSRF token), checking the status when given. */
+export async function postGive(app: Express, fields: Record<string, string>, status?: number) {
+  const res = await (await formVisitor(app)).post('/give', fields);
+  if (status !== undefined && res.status !== status) throw new Error(`POST /give answered ${res.status}, expected ${status}: ${res.text.slice(0, 500)}`);
+  return res;
+}
+
 /** Submits the giving form; for a card gift returns the Checkout session id the donor was sent to. */
 export async function startCardGift(app: Express, overrides: Record<string, string> = {}): Promise<{ sessionId: string; location: string }> {
-  const res = await request(app).post('/give').type('form').send(giveForm(overrides)).expect(303);
+  const res = await postGive(app, giveForm(overrides), 303);
   const location = res.headers.location as string;
   const match = /\/checkout\/(cs_[\w]+)$/.exec(location);
   if (!match) throw new Error(`expected a redirect to Checkout, got ${location}`);
