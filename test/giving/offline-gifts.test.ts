@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { deliverDueEmails } from '../../server/notifications/dispatcher';
 import { listOverdueInstallments, listPayments, listPledges, recordOfflinePayment, remindOverdueInstallments, requirePledgeDetail } from '../../server/giving/staff';
 import { createLogger } from '../../server/logger';
