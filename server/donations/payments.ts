@@ -30,9 +30,9 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
   const fee = input.feeCents ?? 0;
   if (fee > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
 
-  const { received } = await trx
+  const { received, count } = await trx
     .selectFrom('payments')
-    .select(sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'))
+    .select([sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
     .where('pledge_id', '=', pledge.id)
     .executeTakeFirstOrThrow();
 
@@ -73,12 +73,8 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
     .onConflict((oc) => oc.columns(['campaign_id', 'donor_id']).doNothing())
     .execute();
 
-  const paidCount = await trx
-    .selectFrom('payments')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('pledge_id', '=', pledge.id)
-    .executeTakeFirstOrThrow();
-  const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && Number(paidCount.n) >= pledge.installments);
+  const paidCount = count + 1;
+  const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && paidCount >= pledge.installments);
   await trx
     .updateTable('pledges')
     .set({ status: pledge.status === 'cancelled' ? 'cancelled' : fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })

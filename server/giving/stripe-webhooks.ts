@@ -44,35 +44,52 @@ export type ChargeFacts = {
 type AfterCommit = () => Promise<void>;
 const STRIPE_ACTOR = { userId: null, label: 'stripe' } as const;
 
-export async function ingestStripeEvent(ctx: WebhookContext, event: Stripe.Event): Promise<'applied' | 'duplicate'> {
+export async function ingestStripeEvent(ctx: WebhookContext, event: Stripe.Event, rawBody?: string): Promise<'applied' | 'duplicate'> {
   // Fast path for redeliveries; the insert below is what actually de-duplicates.
   const seen = await ctx.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst();
   if (seen) return 'duplicate';
 
   const facts = await prepareFacts(ctx, event);
-  const afterCommit: AfterCommit[] = [];
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
-    const object = event.data.object as { id?: string };
-    const inserted = await trx
-      .insertInto('stripe_events')
-      .values({
-        id: event.id,
-        type: event.type,
-        object_id: typeof object.id === 'string' ? object.id : null,
-        stripe_created_at: new Date(event.created * 1000),
-        payload: JSON.stringify(event),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) return 'duplicate' as const;
-    await applyEvent(trx, ctx, event, facts, afterCommit);
-    return 'applied' as const;
-  });
+  let afterCommit: AfterCommit[] = [];
+  let outcome: 'applied' | 'duplicate' | undefined;
+  // Two deliveries about one object at once (a refund racing its gift) serialize on the pledge
+  // row; a deadlock or a lost race on a unique index is retried here, as Stripe would retry.
+  for (let attempt = 1; outcome === undefined; attempt++) {
+    afterCommit = [];
+    const pending = afterCommit;
+    try {
+      outcome = await ctx.db.transaction().execute(async (trx) => {
+        const object = event.data.object as { id?: string };
+        const inserted = await trx
+          .insertInto('stripe_events')
+          .values({
+            id: event.id,
+            type: event.type,
+            object_id: typeof object.id === 'string' ? object.id : null,
+            stripe_created_at: new Date(event.created * 1000),
+            payload: rawBody ?? JSON.stringify(event),
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return 'duplicate' as const;
+        await applyEvent(trx, ctx, event, facts, pending);
+        return 'applied' as const;
+      });
+    } catch (error) {
+      if (attempt >= 3 || !isRetryable(error)) throw error;
+    }
+  }
   for (const action of afterCommit) {
     await action().catch((error: unknown) => ctx.logger.error({ err: error, eventId: event.id }, 'a follow-up call to Stripe failed'));
   }
   return outcome;
+}
+
+/** Deadlock, serialization failure, or a unique index that another delivery filled first. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '40P01' || code === '40001' || code === '23505';
 }
 
 /** API look-ups an event's effect needs, made before the transaction so no lock is held across the network. */
@@ -204,6 +221,9 @@ export async function recordCardPayment(
   invoiceId: string | null,
   statedAmountCents: number | null,
 ): Promise<number | undefined> {
+  // Lock the pledge first: every path that records card money for it queues here.
+  const pledge = await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+  if (!pledge) return undefined;
   const existing = await trx
     .selectFrom('payments')
     .select('id')
@@ -217,7 +237,6 @@ export async function recordCardPayment(
     .executeTakeFirst();
   if (existing) return undefined;
 
-  const pledge = await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).executeTakeFirstOrThrow();
   const expected = pledge.amount_cents + pledge.fee_cover_cents;
   if (facts.currency !== 'cad' || facts.amountCents !== expected || (statedAmountCents !== null && statedAmountCents !== facts.amountCents)) {
     // Money Stripe holds is real: record what was charged, and leave a trail for staff to look into.
@@ -398,9 +417,10 @@ async function onDisputeOpened(trx: Transaction<Database>, dispute: Stripe.Dispu
     description: `Dispute ${dispute.id} on card payment ${payment.id}`,
     paymentId: payment.id,
     entries: [
+      // Same account order as a gift's posting, so concurrent postings lock balance rows in one order.
       { account: accounts.stripe, amountCents: -(dispute.amount + feeCents) },
-      { account: accounts.fund(fund), amountCents: dispute.amount },
       { account: accounts.fees(fund), amountCents: feeCents },
+      { account: accounts.fund(fund), amountCents: dispute.amount },
     ],
   });
   await trx.updateTable('payments').set({ status: 'disputed' }).where('id', '=', payment.id).execute();
