@@ -202,3 +202,18 @@ test('a dispute takes the amount and Stripe\'s fee out once; winning it returns 
   expect(await balanceOf(t.db, 'stripe')).toBe(stripeBefore - DISPUTE_FEE_CENTS);
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
 });
+
+test('a failed monthly invoice marks the instalment and e-mails the donor; no money moves', async () => {
+  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '15' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const pledge = await pledgeOfSession(sessionId);
+  const before = await totals(t.db);
+  const failed = t.stand.renewSubscription(pledge.stripe_subscription_id!, 'failed');
+  await deliverAll(t.app, t.stand, [failed, failed]);
+  expect(await totals(t.db)).toEqual(before);
+  const rows = await t.db.selectFrom('pledge_installments').select(['seq', 'status']).where('pledge_id', '=', pledge.id).orderBy('seq').execute();
+  expect(rows).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'failed' }]);
+  const mails = await t.db.selectFrom('outbox').select('payload').execute();
+  expect(mails.filter((m) => (m.payload as { template: string }).template === 'donations/payment-failed')).toHaveLength(1);
+  expect((await pledgeOfSession(sessionId)).status).toBe('active');
+});
