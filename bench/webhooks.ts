@@ -5,8 +5,10 @@
  * look-ups. Then checks zero double counts: one payment per gift, totals equal to the sum.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts [gifts=2000] [concurrency=32]
+ *   (BENCH_POOL_SIZE=20: the app's connection pool)
  *
- * It creates (and drops) its own database next to DATABASE_URL's.
+ * BENCH_POOL_SIZE (default 20) sets the app's connection pool. It creates (and drops) its own
+ * database next to DATABASE_URL's.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,7 +47,7 @@ async function main() {
   await admin(serverUrl, `create database ${name}`);
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
-  const db = createKysely(u.toString(), 20);
+  const db = createKysely(u.toString(), Number(process.env.BENCH_POOL_SIZE ?? 20));
   const stand = await startStripeStandIn();
   let server: http.Server | undefined;
   try {

@@ -56,14 +56,14 @@ export function givingRoutes(deps: GivingDeps): Router {
   });
 
   router.get('/give/thanks', allow.anyone, async (req: Request, res: Response) => {
-    const pledgeId = signedPledgeId(req);
+    const pledgeId = signedPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
     res.render('donations/thanks', { title: (res.locals.t as TFunction)('donations:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
   });
 
   router.get('/give/pledged', allow.anyone, async (req: Request, res: Response) => {
-    const pledgeId = signedPledgeId(req);
+    const pledgeId = signedPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
     res.render('donations/pledged', {
@@ -92,9 +92,9 @@ export function givingRoutes(deps: GivingDeps): Router {
     res.json({ gifts: await listDonorWall(deps.db, { groupId, limit: 20 }) });
   });
 
-  function signedPledgeId(req: Request): number {
+  function signedPledgeId(req: Request, res: Response): number {
     const pledgeId = Number(req.query.p);
-    if (!deps.links.verify('pledge', pledgeId, req.query.t)) throw new DomainError('not_found', 'This link is not valid.');
+    if (!deps.links.verify('pledge', pledgeId, req.query.t)) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
     return pledgeId;
   }
 

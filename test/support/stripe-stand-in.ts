@@ -318,7 +318,8 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
         const url = new URL(req.url ?? '/', 'http://stand-in');
         const method = req.method ?? 'GET';
         const page = /^\/checkout\/([\w]+)(\/pay)?$/.exec(url.pathname);
-        if (page) return checkoutPage(req, res, page[1]!, method === 'POST' && page[2] === '/pay');
+        // The Pay button posts to /checkout/:id/pay; a POST to /checkout/:id pays too.
+        if (page) return checkoutPage(req, res, page[1]!, method === 'POST');
         const params = method === 'GET' || method === 'DELETE' ? parseForm(url.search.slice(1)) : parseForm(Buffer.concat(chunks).toString('utf8'));
         const key = req.headers['idempotency-key'] as string | undefined;
         requests.push({ method, path: url.pathname, params, idempotencyKey: key });
