@@ -86,7 +86,10 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
   });
   if (input.method !== 'card') return { kind: 'pay_later', pledgeId };
 
-  const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale);
+  const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale).catch((error: unknown) => {
+    // Stripe unreachable or refusing: the pledge stays pending (it counts nowhere) and the donor may try again.
+    throw new DomainError('unavailable', t('donations:give.errors.stripe'), { cause: String((error as Error)?.message ?? error) });
+  });
   await deps.db.updateTable('pledges').set({ stripe_checkout_session_id: session.id }).where('id', '=', pledgeId).execute();
   if (!session.url) throw new DomainError('unavailable', t('donations:give.errors.stripe'));
   return { kind: 'checkout', url: session.url, pledgeId };

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { balanceOf } from '../../server/ledger/ledger';
 import { requestRefund } from '../../server/giving/staff';
 import { createStripe } from '../../server/giving/stripe-client';
-import { balance, createGivingTest, deliverAll, type GivingTest, ledgerImbalance, postEvent, startCardGift, totals } from '../support/giving';
+import { balance, createGivingTest, deliverAll, giveForm, type GivingTest, ledgerImbalance, postEvent, postGive, startCardGift, totals } from '../support/giving';
 import { DISPUTE_FEE_CENTS, standInFee } from '../support/stripe-stand-in';
 
 let t: GivingTest;
@@ -216,4 +216,26 @@ test('a failed monthly invoice marks the instalment and e-mails the donor; no mo
   const mails = await t.db.selectFrom('outbox').select('payload').execute();
   expect(mails.filter((m) => (m.payload as { template: string }).template === 'donations/payment-failed')).toHaveLength(1);
   expect((await pledgeOfSession(sessionId)).status).toBe('active');
+});
+
+test('an amount at Stripe that differs from the pledge is recorded as received and flagged for staff', async () => {
+  const { sessionId } = await startCardGift(t.app, { amount: '60' });
+  const session = t.stand.objects.get(sessionId)!;
+  session.amount_total = 5_000; // as if the price had been tampered with
+  const events = t.stand.completeCheckout(sessionId);
+  const before = await totals(t.db);
+  await deliverAll(t.app, t.stand, events);
+  expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(5_000);
+  const pledge = await pledgeOfSession(sessionId);
+  const flag = await t.db.selectFrom('audit_log').select(['action', 'details']).where('subject', '=', `pledge:${pledge.id}`).executeTakeFirstOrThrow();
+  expect(flag).toMatchObject({ action: 'payment.amount_mismatch', details: { expectedCents: 6_000, chargedCents: 5_000 } });
+});
+
+test('when Stripe cannot be reached the donor sees a clear 503 and nothing counts', async () => {
+  await t.stand.close();
+  const before = await totals(t.db);
+  const res = await postGive(t.app, giveForm({ amount: '45' }));
+  expect(res.status).toBe(503);
+  expect(res.text).toContain('The card payment page could not be opened.');
+  expect(await totals(t.db)).toEqual(before);
 });
