@@ -11,8 +11,9 @@ export function stripeWebhookRoutes(deps: GivingDeps & { logger: Logger }): Rout
   router.post('/webhooks/stripe', allow.anyone, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const stripe = deps.stripe;
     const secret = deps.config.stripe?.webhookSecret;
-    // Never skip verification: without a secret, card giving is off and so are its webhooks.
-    if (!stripe || !secret) throw new DomainError('unavailable', 'Card giving is not configured.');
+    // Never skip verification: without a secret, card giving is off and so is this endpoint
+    // (any non-2xx makes Stripe retry, so events sent during a misconfiguration are not lost).
+    if (!stripe || !secret) throw new DomainError('not_found', 'Card giving is not configured.');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const event = verifyStripeEvent(stripe, body, req.header('stripe-signature'), secret);
     const ctx = { db: deps.db, stripe, links: deps.links, publicUrl: deps.config.publicUrl, logger: deps.logger };
