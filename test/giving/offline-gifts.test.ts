@@ -1,3 +1,5 @@
+import request from 'supertest';
+import { listDonorWall } from '../../server/giving/donor-wall';
 import { deliverDueEmails } from '../../server/notifications/dispatcher';
 import { listOverdueInstallments, listPayments, listPledges, recordOfflinePayment, remindOverdueInstallments, requirePledgeDetail } from '../../server/giving/staff';
 import { createLogger } from '../../server/logger';
@@ -76,4 +78,25 @@ test('staff lists search, filter and page by keyset', async () => {
   const all = await listPayments(t.db, {});
   const older = await listPayments(t.db, { before: all.rows[0]!.id });
   expect(older.rows.every((r) => r.id < all.rows[0]!.id)).toBe(true);
+});
+
+test('the donor wall shows names and messages only with consent, anonymous gifts as anonymous, and filters by group', async () => {
+  const gift = async (fields: Record<string, string>, reference: string) => {
+    const pledgeId = await pledgeLater({ method: 'cheque', amount: '25', ...fields });
+    await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 2_500, method: 'cheque', reference, receivedOn: '2026-11-21', actor: staff }));
+  };
+  await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
+  await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
+  await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: '12' }, 'W-3');
+
+  const home = await request(t.app).get('/').expect(200);
+  expect(home.text).toContain('The Parks');
+  expect(home.text).toContain('Welcome home');
+  expect(home.text).toContain('Anonymous');
+  for (const hidden of ['Private Person', 'Pat<', 'Quinn', 'Unshown note', 'Quiet Person', '@example.org']) expect(home.text).not.toContain(hidden);
+
+  const group = await listDonorWall(t.db, { groupId: 12 });
+  expect(group.map((g) => g.displayName)).toEqual(['The Parks']);
+  const api = await request(t.app).get('/api/donor-wall?groupId=12').expect(200);
+  expect(api.body.gifts).toEqual([expect.objectContaining({ displayName: 'The Parks', message: 'Welcome home', anonymous: false })]);
 });
