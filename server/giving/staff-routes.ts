@@ -1,4 +1,6 @@
 import { Router, type Request, type Response } from 'express';
+import type { TFunction } from 'i18next';
+import type { Locale } from '../i18n/i18n';
 import { z } from 'zod';
 import { allow, requireUser } from '../http/policy';
 import type { GivingDeps } from './gifts';
@@ -39,10 +41,17 @@ function actorOf(res: Response) {
   return { userId: user.id, label: user.email };
 }
 
-function cents(text: string): number {
+function cents(res: Response, text: string): number {
   const value = parseDollars(text);
-  if (value === undefined || value <= 0) throw new DomainError('invalid', 'Enter an amount in dollars, for example 50 or 50.25.', { amount: 'amount' });
+  if (value === undefined || value <= 0) {
+    const message = (res.locals.t as TFunction)('donations:give.errors.amount');
+    throw new DomainError('invalid', message, { amount: message });
+  }
   return value;
+}
+
+function localeOf(res: Response): Locale {
+  return res.locals.locale as Locale;
 }
 
 /** Staff pages for gifts: every route is allow.staff, every action is audited. */
@@ -62,23 +71,23 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   });
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
-    const detail = await requirePledgeDetail(deps.db, Id.parse(req.params.id));
+    const detail = await requirePledgeDetail(deps.db, Id.parse(req.params.id), localeOf(res));
     res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/pledges/:id/payments', allow.staff, async (req: Request, res: Response) => {
     const pledgeId = Id.parse(req.params.id);
     const form = OfflineForm.safeParse(req.body);
-    if (!form.success) throw new DomainError('invalid', 'Enter the amount, method, cheque number or e-transfer reference, and date received.');
-    const amountCents = cents(form.data.amount);
-    await deps.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents, ...form.data, actor: actorOf(res) }));
+    if (!form.success) throw new DomainError('invalid', (res.locals.t as TFunction)('donations:staff.errors.offlineForm'));
+    const amountCents = cents(res, form.data.amount);
+    await deps.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents, ...form.data, actor: actorOf(res), locale: localeOf(res) }));
     res.redirect(303, `/staff/pledges/${pledgeId}`);
   });
 
   router.post('/staff/payments/:id/refund', allow.staff, async (req: Request, res: Response) => {
     const paymentId = Id.parse(req.params.id);
-    const amountCents = cents(String((req.body as Record<string, unknown>)?.amount ?? ''));
-    await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res) });
+    const amountCents = cents(res, String((req.body as Record<string, unknown>)?.amount ?? ''));
+    await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res), locale: localeOf(res) });
     const { pledge_id } = await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirstOrThrow();
     res.redirect(303, `/staff/pledges/${pledge_id}?refund=requested`);
   });

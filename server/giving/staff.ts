@@ -6,6 +6,8 @@ import type { Database, PaymentMethod, PaymentStatus, PledgeStatus } from '../db
 import { recordPayment } from '../donations/payments';
 import { lockPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
+import { formatMoney } from '../http/views';
+import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 import { pledgeReference } from './gift-emails';
 
@@ -65,7 +67,7 @@ export async function listPledges(db: Db, filter: PledgeFilter) {
   return { rows: rows.slice(0, PAGE), nextBefore: rows.length > PAGE ? rows[PAGE - 1]!.id : undefined };
 }
 
-export async function requirePledgeDetail(db: Db, pledgeId: number) {
+export async function requirePledgeDetail(db: Db, pledgeId: number, locale: Locale = 'en') {
   const pledge = await db
     .selectFrom('pledges')
     .innerJoin('donors', 'donors.id', 'pledges.donor_id')
@@ -76,7 +78,7 @@ export async function requirePledgeDetail(db: Db, pledgeId: number) {
     ])
     .where('pledges.id', '=', pledgeId)
     .executeTakeFirst();
-  if (!pledge) throw new DomainError('not_found', `Pledge ${pledgeId} does not exist.`);
+  if (!pledge) throw new DomainError('not_found', translatorFor(locale)('donations:staff.errors.noPledge', { id: pledgeId }));
   const [installments, payments] = await Promise.all([
     db.selectFrom('pledge_installments').select(['id', 'seq', 'due_on', 'amount_cents', 'status', 'payment_id', 'reminded_at']).where('pledge_id', '=', pledgeId).orderBy('seq').execute(),
     db
@@ -97,13 +99,15 @@ export type OfflinePayment = {
   reference: string;
   receivedOn: string;
   actor: Actor;
+  locale?: Locale;
 };
 
 /** Staff record a cheque or e-transfer: one payment, its ledger posting, the next due instalment marked paid, an audit row. */
 export async function recordOfflinePayment(trx: Transaction<Database>, input: OfflinePayment): Promise<number> {
+  const t = translatorFor(input.locale ?? 'en');
   const pledge = await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
-  if (pledge.method === 'card') throw new DomainError('conflict', 'Card pledges are paid through Stripe; record offline payments on pay-later pledges.');
+  if (!pledge) throw new DomainError('not_found', t('donations:staff.errors.noPledge', { id: input.pledgeId }));
+  if (pledge.method === 'card') throw new DomainError('conflict', t('donations:staff.errors.cardPledge'));
   const reference = input.reference.trim();
   const duplicate = await trx
     .selectFrom('payments')
@@ -112,9 +116,12 @@ export async function recordOfflinePayment(trx: Transaction<Database>, input: Of
     .where(sql<string>`lower(reference)`, '=', reference.toLowerCase())
     .executeTakeFirst();
   if (duplicate) {
-    throw new DomainError('conflict', `This ${input.method === 'cheque' ? 'cheque' : 'reference'} (${reference}) was already recorded as payment ${duplicate.id} on pledge ${duplicate.pledge_id}.`, {
-      reference: 'duplicate',
+    const message = t(input.method === 'cheque' ? 'donations:staff.errors.duplicateCheque' : 'donations:staff.errors.duplicateReference', {
+      reference,
+      payment: duplicate.id,
+      pledge: duplicate.pledge_id,
     });
+    throw new DomainError('conflict', message, { reference: message });
   }
   const paymentId = await recordPayment(trx, {
     pledgeId: pledge.id,
@@ -146,15 +153,22 @@ export async function recordOfflinePayment(trx: Transaction<Database>, input: Of
  * payment and the amount already refunded, so a double click refunds once); the ledger moves
  * only when Stripe's charge.refunded webhook arrives.
  */
-export async function requestRefund(db: Db, stripe: Stripe | undefined, input: { paymentId: number; amountCents: number; actor: Actor }): Promise<string> {
-  if (!stripe) throw new DomainError('unavailable', 'Card giving is not configured, so refunds cannot be sent to Stripe.');
+export async function requestRefund(
+  db: Db,
+  stripe: Stripe | undefined,
+  input: { paymentId: number; amountCents: number; actor: Actor; locale?: Locale },
+): Promise<string> {
+  const locale = input.locale ?? 'en';
+  const t = translatorFor(locale);
+  if (!stripe) throw new DomainError('unavailable', t('donations:staff.errors.stripeOff'));
   const payment = await db.selectFrom('payments').select(['id', 'method', 'amount_cents', 'refunded_cents', 'stripe_charge_id', 'status']).where('id', '=', input.paymentId).executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', `Payment ${input.paymentId} does not exist.`);
-  if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', 'Only card payments can be refunded through Stripe.');
-  if (payment.status === 'disputed') throw new DomainError('conflict', 'This payment is disputed; it cannot be refunded while the dispute is open.');
+  if (!payment) throw new DomainError('not_found', t('donations:staff.errors.noPayment', { id: input.paymentId }));
+  if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', t('donations:staff.errors.notCard'));
+  if (payment.status === 'disputed') throw new DomainError('conflict', t('donations:staff.errors.disputed'));
   const refundable = payment.amount_cents - payment.refunded_cents;
   if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0 || input.amountCents > refundable) {
-    throw new DomainError('invalid', `The refund must be between $0.01 and the ${(refundable / 100).toFixed(2)} dollars not yet refunded.`, { amount: 'range' });
+    const message = t('donations:staff.errors.refundRange', { max: formatMoney(refundable, locale) });
+    throw new DomainError('invalid', message, { amount: message });
   }
   const refund = await stripe.refunds.create(
     { charge: payment.stripe_charge_id, amount: input.amountCents, reason: 'requested_by_customer', metadata: { payment_id: String(payment.id) } },

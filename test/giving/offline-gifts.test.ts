@@ -45,7 +45,7 @@ test('an offline pledge in monthly instalments: instructions e-mailed, a cheque 
   // The same cheque number again (any case) is refused with a clear message and changes nothing.
   await expect(
     t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 10_000, method: 'cheque', reference: 'chq-1001', receivedOn: '2026-11-21', actor: staff })),
-  ).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('(chq-1001) was already recorded as payment') });
+  ).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('Cheque chq-1001 was already recorded as payment') });
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(10_000);
   // The same reference as an e-transfer is a different natural key.
   await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 10_000, method: 'etransfer', reference: 'CHQ-1001', receivedOn: '2026-11-21', actor: staff }));
