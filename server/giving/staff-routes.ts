@@ -72,7 +72,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
     const detail = await requirePledgeDetail(deps.db, Id.parse(req.params.id), localeOf(res));
-    res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
+    res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, refundRequested: req.query.refund === 'requested', today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/pledges/:id/payments', allow.staff, async (req: Request, res: Response) => {

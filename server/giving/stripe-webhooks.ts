@@ -154,6 +154,7 @@ async function applyEvent(
     case 'checkout.session.async_payment_succeeded':
       return onCheckoutCompleted(trx, ctx, event.data.object, facts, afterCommit);
     case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired':
       return onCheckoutFailed(trx, event.data.object);
     case 'invoice.paid':
       return onInvoicePaid(trx, ctx, event.data.object, facts, afterCommit);
@@ -207,10 +208,18 @@ async function onCheckoutCompleted(
   if (recorded) await queueGiftConfirmation(trx, ctx, pledge.id);
 }
 
+/** The donor's bank refused a delayed payment, or the donor never paid (the session expired): the pledge lapses. */
 async function onCheckoutFailed(trx: Transaction<Database>, session: Stripe.Checkout.Session): Promise<void> {
   const pledgeId = pledgeIdIn(session.metadata);
   if (!pledgeId) return;
-  await trx.updateTable('pledges').set({ status: 'lapsed', updated_at: new Date() }).where('id', '=', pledgeId).where('status', 'in', ['pending', 'active']).execute();
+  // Only a pledge with no money recorded: an expiry or failure reported late never undoes a payment.
+  await trx
+    .updateTable('pledges')
+    .set({ status: 'lapsed', updated_at: new Date() })
+    .where('id', '=', pledgeId)
+    .where('status', 'in', ['pending', 'active'])
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('payments').select('payments.id').where('payments.pledge_id', '=', pledgeId))))
+    .execute();
 }
 
 /** Records a card payment once per charge (and per invoice); undefined when it was already recorded. */

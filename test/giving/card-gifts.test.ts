@@ -231,6 +231,20 @@ test('an amount at Stripe that differs from the pledge is recorded as received a
   expect(flag).toMatchObject({ action: 'payment.amount_mismatch', details: { expectedCents: 6_000, chargedCents: 5_000 } });
 });
 
+test('an expired Checkout session lapses its pledge, but never one that was paid', async () => {
+  const unpaid = await startCardGift(t.app, { amount: '35' });
+  const session = t.stand.objects.get(unpaid.sessionId)!;
+  const expired = { id: `evt_expired_${unpaid.sessionId}`, object: 'event', type: 'checkout.session.expired', created: Math.floor(Date.now() / 1000), data: { object: { ...session, status: 'expired' } }, livemode: false, api_version: null, pending_webhooks: 1, request: null };
+  await postEvent(t.app, t.stand, expired as never).expect(200);
+  expect((await pledgeOfSession(unpaid.sessionId)).status).toBe('lapsed');
+
+  const paid = await startCardGift(t.app, { amount: '35' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(paid.sessionId));
+  const late = { ...expired, id: `evt_expired_${paid.sessionId}`, data: { object: { ...t.stand.objects.get(paid.sessionId)!, status: 'expired' } } };
+  await postEvent(t.app, t.stand, late as never).expect(200);
+  expect((await pledgeOfSession(paid.sessionId)).status).toBe('fulfilled');
+});
+
 test('when Stripe cannot be reached the donor sees a clear 503 and nothing counts', async () => {
   await t.stand.close();
   const before = await totals(t.db);
