@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
-import type { Database } from '../db/schema';
+import type { Database, PledgeStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { recordPayment } from '../donations/payments';
 import type { Logger } from '../logger';
@@ -181,22 +181,23 @@ async function onCheckoutCompleted(
   afterCommit: AfterCommit[],
 ): Promise<void> {
   const pledgeId = pledgeIdIn(session.metadata) ?? Number(session.client_reference_id);
-  const pledge = await trx.selectFrom('pledges').selectAll().where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+  // One statement: the update takes the pledge's row lock that every card-money path queues on.
+  const pledge = await trx
+    .updateTable('pledges')
+    .set({
+      stripe_checkout_session_id: session.id,
+      stripe_customer_id: session.customer ? idOf(session.customer) : sql<string | null>`stripe_customer_id`,
+      stripe_subscription_id: session.subscription ? idOf(session.subscription) : sql<string | null>`stripe_subscription_id`,
+      status: sql<PledgeStatus>`case when status = 'pending' then 'active' else status end`,
+      updated_at: new Date(),
+    })
+    .where('id', '=', Number.isSafeInteger(pledgeId) ? pledgeId : -1)
+    .returning('id')
+    .executeTakeFirst();
   if (!pledge) {
     ctx.logger.warn({ sessionId: session.id }, 'checkout session for an unknown pledge');
     return;
   }
-  await trx
-    .updateTable('pledges')
-    .set({
-      stripe_checkout_session_id: session.id,
-      stripe_customer_id: session.customer ? idOf(session.customer) : pledge.stripe_customer_id,
-      stripe_subscription_id: session.subscription ? idOf(session.subscription) : pledge.stripe_subscription_id,
-      status: pledge.status === 'pending' ? 'active' : pledge.status,
-      updated_at: new Date(),
-    })
-    .where('id', '=', pledge.id)
-    .execute();
 
   if (session.mode === 'subscription') {
     await queueGiftConfirmation(trx, ctx, pledge.id);
@@ -204,7 +205,7 @@ async function onCheckoutCompleted(
     return;
   }
   if (session.payment_status !== 'paid' || !facts) return; // async methods: wait for async_payment_succeeded
-  const recorded = await recordCardPayment(trx, pledge.id, facts, null, session.amount_total);
+  const recorded = await recordCardPayment(trx, pledge.id, facts, null, session.amount_total, { locked: true });
   if (recorded) await queueGiftConfirmation(trx, ctx, pledge.id);
 }
 
@@ -229,9 +230,12 @@ export async function recordCardPayment(
   facts: ChargeFacts,
   invoiceId: string | null,
   statedAmountCents: number | null,
+  options: { locked?: boolean } = {},
 ): Promise<number | undefined> {
-  // Lock the pledge first: every path that records card money for it queues here.
-  const pledge = await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+  // Lock the pledge first (unless the caller holds its lock): every path that records card money for it queues here.
+  let query = trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId);
+  if (!options.locked) query = query.forUpdate();
+  const pledge = await query.executeTakeFirst();
   if (!pledge) return undefined;
   const existing = await trx
     .selectFrom('payments')
@@ -290,7 +294,7 @@ async function onInvoicePaid(
   if (subscriptionId && !pledge.stripe_subscription_id) {
     await trx.updateTable('pledges').set({ stripe_subscription_id: subscriptionId }).where('id', '=', pledge.id).execute();
   }
-  const paymentId = await recordCardPayment(trx, pledge.id, facts, invoice.id, invoice.amount_paid);
+  const paymentId = await recordCardPayment(trx, pledge.id, facts, invoice.id, invoice.amount_paid, { locked: true });
   if (!paymentId) return;
   await markInstallment(trx, pledge.id, invoice.id, facts.amountCents, 'paid', paymentId);
   await endIfComplete(trx, ctx, pledge.id, afterCommit);
