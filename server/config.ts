@@ -27,6 +27,23 @@ const EnvSchema = z.object({
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.string().trim().min(3).default('HanVoice Haven <no-reply@hanvoice.ca>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Official donation receipts (server/receipts): the charity as on file with CRA.
+  CHARITY_NAME: z.string().trim().min(1).default('HanVoice'),
+  CHARITY_ADDRESS: z.string().trim().min(1).default('123 Example Street, Toronto ON  M5V 0A1'),
+  CHARITY_REGISTRATION_NUMBER: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{9} ?RR ?\d{4}$/, 'must look like 123456789 RR 0001')
+      .optional(),
+  ),
+  RECEIPT_LOCATION: z.string().trim().min(1).default('Toronto, Ontario'),
+  RECEIPT_SIGNATORY_NAME: z.string().trim().min(1).default('Receipting Officer'),
+  RECEIPT_SIGNATORY_TITLE: z.string().trim().min(1).default('Authorized signatory, HanVoice'),
+  RECEIPT_SERIAL_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Z]{1,6}$/, 'must be 1 to 6 capital letters')
+    .default('HV'),
   STRIPE_SECRET_KEY: optionalText.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional()),
   STRIPE_WEBHOOK_SECRET: optionalText.pipe(z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_…)').optional()),
   STRIPE_API_HOST: optionalText,
@@ -62,6 +79,8 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** What official donation receipts say about the charity (server/receipts). */
+  charity: CharityDetails;
   /** Card giving (Stripe Checkout); undefined when STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET is unset: pay-later still works. */
   stripe: StripeConfig | undefined;
   /** What "cover the processing fee" adds: basis points of the gift plus a fixed amount. */
@@ -78,6 +97,20 @@ export type StripeConfig = {
   apiPort: number | undefined;
   apiProtocol: 'http' | 'https' | undefined;
 };
+
+export type CharityDetails = {
+  name: string;
+  address: string;
+  registrationNumber: string;
+  /** Place of issue printed on receipts. */
+  receiptLocation: string;
+  signatoryName: string;
+  signatoryTitle: string;
+  serialPrefix: string;
+};
+
+/** Development only: a made-up number, refused in production (CHARITY_REGISTRATION_NUMBER is then required). */
+const DEVELOPMENT_REGISTRATION_NUMBER = '000000000 RR 0000';
 
 /** Variables whose values never appear in an error message. */
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
@@ -101,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
     throw new ConfigError('Invalid configuration: SESSION_SECRET is required when NODE_ENV=production (it is not set)');
   }
+  if (e.NODE_ENV === 'production' && !e.CHARITY_REGISTRATION_NUMBER) {
+    throw new ConfigError('Invalid configuration: CHARITY_REGISTRATION_NUMBER is required when NODE_ENV=production (it is not set)');
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -112,6 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    charity: {
+      name: e.CHARITY_NAME,
+      address: e.CHARITY_ADDRESS,
+      registrationNumber: e.CHARITY_REGISTRATION_NUMBER ?? DEVELOPMENT_REGISTRATION_NUMBER,
+      receiptLocation: e.RECEIPT_LOCATION,
+      signatoryName: e.RECEIPT_SIGNATORY_NAME,
+      signatoryTitle: e.RECEIPT_SIGNATORY_TITLE,
+      serialPrefix: e.RECEIPT_SERIAL_PREFIX,
+    },
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? {
