@@ -80,7 +80,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const form = OfflineForm.safeParse(req.body);
     if (!form.success) throw new DomainError('invalid', (res.locals.t as TFunction)('donations:staff.errors.offlineForm'));
     const amountCents = cents(res, form.data.amount);
-    await deps.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents, ...form.data, actor: actorOf(res), locale: localeOf(res) }));
+    await deps.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents, ...form.data, actor: actorOf(res), locale: localeOf(res), receipts: deps.config }));
     res.redirect(303, `/staff/pledges/${pledgeId}`);
   });
 

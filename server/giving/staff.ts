@@ -9,7 +9,9 @@ import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
+import type { ReceiptSettings } from '../receipts/issuing';
 import { pledgeReference } from './gift-emails';
+import { receiptIfDue } from './stripe-webhooks';
 
 /** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
 const PAGE = 50;
@@ -100,6 +102,8 @@ export type OfflinePayment = {
   receivedOn: string;
   actor: Actor;
   locale?: Locale;
+  /** When given, a per-gift donor's receipt is issued in the same transaction. */
+  receipts?: ReceiptSettings;
 };
 
 /** Staff record a cheque or e-transfer: one payment, its ledger posting, the next due instalment marked paid, an audit row. */
@@ -139,6 +143,7 @@ export async function recordOfflinePayment(trx: Transaction<Database>, input: Of
     .limit(1)
     .executeTakeFirst();
   if (next) await trx.updateTable('pledge_installments').set({ status: 'paid', payment_id: paymentId }).where('id', '=', next.id).execute();
+  if (input.receipts) await receiptIfDue(trx, { receipts: input.receipts }, paymentId);
   await writeAudit(trx, {
     actor: input.actor,
     action: 'payment.recorded',

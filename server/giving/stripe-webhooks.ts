@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
 import { queueEmail } from '../notifications/outbox';
+import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
 import { queueGiftConfirmation } from './gift-emails';
 import type { LinkSigner } from './signed-links';
 
@@ -25,6 +26,8 @@ export type WebhookContext = {
   links: LinkSigner;
   publicUrl: string;
   logger: Logger;
+  /** For official receipts: issued per gift when due, revised after refunds and lost disputes. */
+  receipts: ReceiptSettings;
 };
 
 /** The effect cannot be applied yet (e.g. a refund for a payment Stripe has not told us about): answer 503, Stripe retries. */
@@ -163,11 +166,11 @@ async function applyEvent(
     case 'customer.subscription.deleted':
       return onSubscriptionDeleted(trx, event.data.object);
     case 'charge.refunded':
-      return onChargeRefunded(trx, event.data.object, facts);
+      return onChargeRefunded(trx, ctx, event.data.object, facts);
     case 'charge.dispute.created':
       return onDisputeOpened(trx, event.data.object);
     case 'charge.dispute.closed':
-      return onDisputeClosed(trx, event.data.object);
+      return onDisputeClosed(trx, ctx, event.data.object);
     default:
       return; // stored and acknowledged
   }
@@ -206,7 +209,9 @@ async function onCheckoutCompleted(
   }
   if (session.payment_status !== 'paid' || !facts) return; // async methods: wait for async_payment_succeeded
   const recorded = await recordCardPayment(trx, pledge.id, facts, null, session.amount_total, { locked: true });
-  if (recorded) await queueGiftConfirmation(trx, ctx, pledge.id);
+  if (!recorded) return;
+  await queueGiftConfirmation(trx, ctx, pledge.id);
+  await receiptIfDue(trx, ctx, recorded);
 }
 
 /** The donor's bank refused a delayed payment, or the donor never paid (the session expired): the pledge lapses. */
@@ -296,6 +301,7 @@ async function onInvoicePaid(
   }
   const paymentId = await recordCardPayment(trx, pledge.id, facts, invoice.id, invoice.amount_paid, { locked: true });
   if (!paymentId) return;
+  await receiptIfDue(trx, ctx, paymentId);
   await markInstallment(trx, pledge.id, invoice.id, facts.amountCents, 'paid', paymentId);
   await endIfComplete(trx, ctx, pledge.id, afterCommit);
 }
@@ -323,6 +329,22 @@ async function markInstallment(
     .insertInto('pledge_installments')
     .values({ pledge_id: pledgeId, seq: next, due_on: sql<string>`current_date` as never, amount_cents: amountCents, status, payment_id: paymentId, stripe_invoice_id: invoiceId })
     .execute();
+}
+
+/**
+ * Per-gift donors get their official receipt at once (annual donors at year end). A donor with
+ * no address on file waits in the receipts queue rather than failing the webhook.
+ */
+export async function receiptIfDue(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
+  const donor = await trx
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select(['donors.address_line1', 'donors.city'])
+    .where('payments.id', '=', paymentId)
+    .executeTakeFirstOrThrow();
+  if (!donor.address_line1 || !donor.city) return;
+  await issueReceiptIfDue(trx, ctx.receipts, paymentId);
 }
 
 /** A monthly pledge for N months ends itself after its Nth payment: its subscription is cancelled after commit. */
@@ -380,7 +402,7 @@ async function lockPaymentByCharge(trx: Transaction<Database>, chargeId: string)
  * charge.refunded carries the charge's cumulative amount_refunded: the ledger records only the
  * part not yet recorded, so partial refunds in any order, and repeats, add up exactly.
  */
-async function onChargeRefunded(trx: Transaction<Database>, charge: Stripe.Charge, facts: ChargeFacts | undefined): Promise<void> {
+async function onChargeRefunded(trx: Transaction<Database>, ctx: WebhookContext, charge: Stripe.Charge, facts: ChargeFacts | undefined): Promise<void> {
   let payment = await lockPaymentByCharge(trx, charge.id);
   if (!payment) {
     const pledgeId = pledgeIdIn(charge.metadata);
@@ -410,6 +432,7 @@ async function onChargeRefunded(trx: Transaction<Database>, charge: Stripe.Charg
     })
     .where('id', '=', payment.id)
     .execute();
+  await reviseReceiptsAfterRefund(trx, payment.id, ctx.receipts);
 }
 
 /** The disputed amount leaves the fund and Stripe's balance, with Stripe's dispute fee, once per dispute id. */
@@ -440,10 +463,12 @@ async function onDisputeOpened(trx: Transaction<Database>, dispute: Stripe.Dispu
 }
 
 /** A dispute won returns the disputed amount to the fund (once); a lost one only changes its status. */
-async function onDisputeClosed(trx: Transaction<Database>, dispute: Stripe.Dispute): Promise<void> {
+async function onDisputeClosed(trx: Transaction<Database>, ctx: WebhookContext, dispute: Stripe.Dispute): Promise<void> {
   await onDisputeOpened(trx, dispute); // closed delivered before created: apply the opening first
   const row = await trx.selectFrom('stripe_disputes').selectAll().where('id', '=', dispute.id).forUpdate().executeTakeFirstOrThrow();
   await trx.updateTable('stripe_disputes').set({ status: dispute.status, closed_at: new Date() }).where('id', '=', row.id).execute();
+  // A lost dispute is money the charity no longer holds: its receipt is revised.
+  if (dispute.status === 'lost') await reviseReceiptsAfterRefund(trx, row.payment_id, ctx.receipts);
   if (dispute.status !== 'won' || row.reversed) return;
   const fund = await fundOfPayment(trx, row.payment_id);
   await postTransaction(trx, {

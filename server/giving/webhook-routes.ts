@@ -16,7 +16,7 @@ export function stripeWebhookRoutes(deps: GivingDeps & { logger: Logger }): Rout
     if (!stripe || !secret) throw new DomainError('not_found', 'Card giving is not configured.');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const event = verifyStripeEvent(stripe, body, req.header('stripe-signature'), secret);
-    const ctx = { db: deps.db, stripe, links: deps.links, publicUrl: deps.config.publicUrl, logger: deps.logger };
+    const ctx = { db: deps.db, stripe, links: deps.links, publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
     const outcome = await ingestStripeEvent(ctx, event, body.toString('utf8')).catch((error: unknown) => {
       if (error instanceof RetryLater) {
         req.log?.warn({ eventId: event.id, reason: error.message }, 'webhook effect deferred: Stripe will retry');
