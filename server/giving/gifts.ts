@@ -120,7 +120,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
       ],
       metadata,
       ...(monthly ? { subscription_data: { metadata } } : { payment_intent_data: { metadata }, submit_type: 'donate' as const }),
-      success_url: `${base}/give/thanks?p=${pledgeId}&t=${deps.links.sign('pledge', pledgeId)}`,
+      success_url: `${base}/give/thanks/${pledgeId}?t=${deps.links.sign('pledge', pledgeId)}`,
       cancel_url: `${base}/give?resume=${pledgeId}&t=${deps.links.sign('pledge', pledgeId)}`,
     },
     { idempotencyKey: `pledge-${pledgeId}-checkout` },

@@ -52,17 +52,17 @@ export function givingRoutes(deps: GivingDeps): Router {
     if (!form.ok) return renderForm(res, form.values, form.errors, 400);
     const started = await startGift(deps, form.data, { ip: req.ip ?? 'unknown', locale: res.locals.locale as Locale });
     if (started.kind === 'checkout') return res.redirect(303, started.url);
-    return res.redirect(303, `/give/pledged?p=${started.pledgeId}&t=${deps.links.sign('pledge', started.pledgeId)}`);
+    return res.redirect(303, `/give/pledged/${started.pledgeId}?t=${deps.links.sign('pledge', started.pledgeId)}`);
   });
 
-  router.get('/give/thanks', allow.anyone, async (req: Request, res: Response) => {
+  router.get('/give/thanks/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
     const pledgeId = signedPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
     res.render('donations/thanks', { title: (res.locals.t as TFunction)('donations:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
   });
 
-  router.get('/give/pledged', allow.anyone, async (req: Request, res: Response) => {
+  router.get('/give/pledged/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
     const pledgeId = signedPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
@@ -93,7 +93,7 @@ export function givingRoutes(deps: GivingDeps): Router {
   });
 
   function signedPledgeId(req: Request, res: Response): number {
-    const pledgeId = Number(req.query.p);
+    const pledgeId = /^\d{1,15}$/.test(String(req.params.pledgeId)) ? Number(req.params.pledgeId) : NaN;
     if (!deps.links.verify('pledge', pledgeId, req.query.t)) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
     return pledgeId;
   }
