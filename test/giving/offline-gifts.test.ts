@@ -6,6 +6,7 @@ import { createLogger } from '../../server/logger';
 import type { RenderedEmail } from '../../server/notifications/emails';
 import { createTestApp, type TestApp, testConfig } from '../support/app';
 import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
+import { makeApprovedGroup } from '../groups/factories';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -81,13 +82,15 @@ test('staff lists search, filter and page by keyset', async () => {
 });
 
 test('the donor wall shows names and messages only with consent, anonymous gifts as anonymous, and filters by group', async () => {
+  // The preference must name an approved group.
+  const { id: groupId } = await makeApprovedGroup(t.db);
   const gift = async (fields: Record<string, string>, reference: string) => {
     const pledgeId = await pledgeLater({ method: 'cheque', amount: '25', ...fields });
     await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 2_500, method: 'cheque', reference, receivedOn: '2026-11-21', actor: staff }));
   };
   await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
   await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
-  await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: '12' }, 'W-3');
+  await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: String(groupId) }, 'W-3');
 
   const home = await request(t.app).get('/').expect(200);
   expect(home.text).toContain('The Parks');
@@ -95,8 +98,8 @@ test('the donor wall shows names and messages only with consent, anonymous gifts
   expect(home.text).toContain('Anonymous');
   for (const hidden of ['Private Person', 'Pat<', 'Quinn', 'Unshown note', 'Quiet Person', '@example.org']) expect(home.text).not.toContain(hidden);
 
-  const group = await listDonorWall(t.db, { groupId: 12 });
+  const group = await listDonorWall(t.db, { groupId });
   expect(group.map((g) => g.displayName)).toEqual(['The Parks']);
-  const api = await request(t.app).get('/api/donor-wall?groupId=12').expect(200);
+  const api = await request(t.app).get(`/api/donor-wall?groupId=${groupId}`).expect(200);
   expect(api.body.gifts).toEqual([expect.objectContaining({ displayName: 'The Parks', message: 'Welcome home', anonymous: false })]);
 });
