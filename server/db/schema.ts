@@ -5,7 +5,9 @@ import type { ColumnType, Generated } from 'kysely';
  * registers an int8 parser that refuses values beyond Number.MAX_SAFE_INTEGER.
  */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
 type Id = Generated<number>;
 
 export interface CampaignsTable {
@@ -54,6 +56,7 @@ export interface DonorsTable {
 }
 
 export type PledgeStatus = 'pending' | 'active' | 'fulfilled' | 'cancelled' | 'lapsed';
+
 export type PledgeMethod = 'card' | 'cheque' | 'etransfer';
 
 export interface PledgesTable {
@@ -82,6 +85,7 @@ export interface PledgesTable {
 }
 
 export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
+
 export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed';
 
 export interface PaymentsTable {
@@ -151,40 +155,6 @@ export interface AuditLogTable {
   subject: string;
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
   at: CreatedAt;
-}
-
-export interface StripeEventsTable {
-  id: string;
-  type: string;
-  object_id: string | null;
-  stripe_created_at: Timestamp;
-  received_at: CreatedAt;
-  payload: ColumnType<unknown, string, never>;
-}
-
-export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
-
-export interface PledgeInstallmentsTable {
-  id: Id;
-  pledge_id: number;
-  seq: number;
-  due_on: ColumnType<string, string, string>;
-  amount_cents: number;
-  status: Generated<InstallmentStatus>;
-  payment_id: number | null;
-  stripe_invoice_id: string | null;
-  reminded_at: Date | null;
-}
-
-export interface StripeDisputesTable {
-  id: string;
-  payment_id: number;
-  amount_cents: number;
-  fee_cents: Generated<number>;
-  status: string;
-  reversed: Generated<boolean>;
-  opened_at: Generated<Date>;
-  closed_at: Date | null;
 }
 
 export type UserRole = 'staff' | 'sponsor';
@@ -276,6 +246,138 @@ export interface ReceiptPaymentsTable {
   in_force: Generated<boolean>;
 }
 
+export type GroupStatus = 'applied' | 'approved' | 'rejected';
+
+export interface SponsorGroupsTable {
+  id: Id;
+  slug: string;
+  name: string;
+  city: string;
+  province: string;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  family_size: number;
+  story: Generated<string>;
+  status: Generated<GroupStatus>;
+  rejection_reason: string | null;
+  coordinator_name: string;
+  coordinator_email: string;
+  locale: Generated<'en' | 'fr'>;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupMembersTable {
+  id: Id;
+  group_id: number;
+  user_id: number | null;
+  name: string;
+  email: string;
+  role: 'coordinator' | 'member';
+  created_at: CreatedAt;
+  removed_at: Date | null;
+}
+
+export interface SettlementAssignmentsTable {
+  group_id: number;
+  area: string;
+  member_id: number;
+  created_at: CreatedAt;
+}
+
+export interface InKindCommitmentsTable {
+  id: Id;
+  group_id: number;
+  category: string;
+  description: string;
+  value_cents: number;
+  evidence_note: string;
+  donor_is_party: Generated<boolean>;
+  status: Generated<'offered' | 'confirmed' | 'received' | 'withdrawn'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupRequirementsTable {
+  group_id: number;
+  edition_on: ColumnType<string, string, string>;
+  family_size: number;
+  income_support_cents: number;
+  startup_cents: number;
+  set_at: Timestamp;
+}
+
+export interface GroupChecksTable {
+  group_id: number;
+  check_name: 'training' | 'background_checks';
+  done: boolean;
+  note: string | null;
+  recorded_by_user_id: number | null;
+  recorded_at: Timestamp;
+}
+
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+
+export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
+
+/** What matching needs to know about a family. Nothing here identifies anyone: see family_identities. */
+export interface FamiliesTable {
+  id: Id;
+  case_code: string;
+  size: number;
+  adults: number;
+  children: number;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  needs: ColumnType<FamilyNeed[], FamilyNeed[] | undefined, FamilyNeed[]>;
+  sgbv_survivor: Generated<boolean>;
+  medical_needs: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  preferred_region: string | null;
+  vetting_status: Generated<'pending' | 'cleared' | 'refused'>;
+  vetted_on: ColumnType<string | null, string | null | undefined, string | null>;
+  status: Generated<FamilyStatus>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */
+export interface FamilyIdentitiesTable {
+  family_id: number;
+  format: number;
+  key_id: string;
+  iv: Buffer;
+  auth_tag: Buffer;
+  ciphertext: Buffer;
+  updated_at: Timestamp;
+}
+
+export type MatchStatus = 'proposed' | 'approved' | 'rejected' | 'withdrawn' | 'expired';
+
+export interface MatchesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  status: Generated<MatchStatus>;
+  score: number;
+  score_parts: ColumnType<unknown, string, string>;
+  proposed_by: number;
+  proposed_at: CreatedAt;
+  hold_expires_at: Timestamp;
+  decided_by: number | null;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reason: string | null;
+  shared_fields: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface GroupSupportOffersTable {
+  group_id: number;
+  sgbv_informed_support: Generated<boolean>;
+  medical_support: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  recorded_by: number | null;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -296,7 +398,129 @@ export interface Database {
   rate_limits: RateLimitsTable;
   receipts: ReceiptsTable;
   receipt_payments: ReceiptPaymentsTable;
+  sponsor_groups: SponsorGroupsTable;
+  group_members: GroupMembersTable;
+  settlement_assignments: SettlementAssignmentsTable;
+  in_kind_commitments: InKindCommitmentsTable;
+  group_requirements: GroupRequirementsTable;
+  group_checks: GroupChecksTable;
+  families: FamiliesTable;
+  family_identities: FamilyIdentitiesTable;
+  matches: MatchesTable;
+  group_support_offers: GroupSupportOffersTable;
+  support_schedules: SupportSchedulesTable;
+  schedule_payees: SchedulePayeesTable;
+  schedule_installments: ScheduleInstallmentsTable;
+  disbursements: DisbursementsTable;
+  schedule_events: ScheduleEventsTable;
   stripe_events: StripeEventsTable;
   pledge_installments: PledgeInstallmentsTable;
   stripe_disputes: StripeDisputesTable;
+}
+
+export interface SupportSchedulesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  arrival_on: string;
+  months: Generated<number>;
+  status: Generated<'active' | 'self_sufficient' | 'ended'>;
+  rate_source: 'cost_table' | 'community';
+  cost_edition_on: string | null;
+  annual_income_support_cents: number;
+  startup_cents: number;
+  created_by: number;
+  created_at: CreatedAt;
+}
+
+export interface SchedulePayeesTable {
+  id: Id;
+  schedule_id: number;
+  position: number;
+  label: string;
+}
+
+/** A pledge's instalments are InstallmentStatus; a support schedule's are this. */
+export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped';
+
+export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
+
+export interface ScheduleInstallmentsTable {
+  id: Id;
+  schedule_id: number;
+  payee_id: number;
+  kind: 'startup' | 'monthly';
+  month_index: number;
+  due_on: string;
+  amount_cents: number;
+  paid_cents: Generated<number>;
+  status: Generated<ScheduleInstallmentStatus>;
+  skip_reason: string | null;
+  reminded_at: Date | null;
+}
+
+export interface DisbursementsTable {
+  id: Id;
+  installment_id: number;
+  amount_cents: number;
+  paid_on: string;
+  method: 'direct_deposit' | 'etransfer' | 'cheque' | 'cash';
+  reference: string | null;
+  ledger_transaction_id: number;
+  recorded_by: number;
+  created_at: CreatedAt;
+}
+
+export interface ScheduleEventsTable {
+  id: Id;
+  schedule_id: number;
+  kind:
+    | 'arrived'
+    | 'disbursed'
+    | 'skipped'
+    | 'earnings_reported'
+    | 'self_sufficient'
+    | 'resumed'
+    | 'extension_requested'
+    | 'extension_approved'
+    | 'extension_declined';
+  months: number | null;
+  amount_cents: number | null;
+  effective_on: string | null;
+  reason: string | null;
+  status: 'pending' | 'approved' | 'declined' | null;
+  actor_user_id: number | null;
+  at: CreatedAt;
+}
+
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  object_id: string | null;
+  stripe_created_at: Timestamp;
+  received_at: CreatedAt;
+  payload: ColumnType<unknown, string, never>;
+}
+
+export interface PledgeInstallmentsTable {
+  id: Id;
+  pledge_id: number;
+  seq: number;
+  due_on: ColumnType<string, string, string>;
+  amount_cents: number;
+  status: Generated<InstallmentStatus>;
+  payment_id: number | null;
+  stripe_invoice_id: string | null;
+  reminded_at: Date | null;
+}
+
+export interface StripeDisputesTable {
+  id: string;
+  payment_id: number;
+  amount_cents: number;
+  fee_cents: Generated<number>;
+  status: string;
+  reversed: Generated<boolean>;
+  opened_at: Generated<Date>;
+  closed_at: Date | null;
 }

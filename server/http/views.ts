@@ -57,6 +57,13 @@ export const viewHelpers = {
   eq(a: unknown, b: unknown): boolean {
     return a === b;
   },
+  /** {{concat "schedules:kinds." kind}}: builds a message key or a path. */
+  concat(...args: unknown[]): string {
+    return args.slice(0, -1).map(String).join('');
+  },
+  subtract(a: number, b: number): number {
+    return Number(a) - Number(b);
+  },
 };
 
 export function configureViews(app: Express): void {
