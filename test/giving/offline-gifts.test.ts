@@ -5,6 +5,7 @@ import { listOverdueInstallments, listPayments, listPledges, recordOfflinePaymen
 import { createLogger } from '../../server/logger';
 import type { RenderedEmail } from '../../server/notifications/emails';
 import { createTestApp, type TestApp, testConfig } from '../support/app';
+import { makeApprovedGroup } from '../groups/factories';
 import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
 
 let t: TestApp;
@@ -87,7 +88,9 @@ test('the donor wall shows names and messages only with consent, anonymous gifts
   };
   await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
   await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
-  await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: '12' }, 'W-3');
+  // Only an approved sponsor group can be named as a preference.
+  const { id: groupId } = await makeApprovedGroup(t.db);
+  await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: String(groupId) }, 'W-3');
 
   const home = await request(t.app).get('/').expect(200);
   expect(home.text).toContain('The Parks');
@@ -95,8 +98,8 @@ test('the donor wall shows names and messages only with consent, anonymous gifts
   expect(home.text).toContain('Anonymous');
   for (const hidden of ['Private Person', 'Pat<', 'Quinn', 'Unshown note', 'Quiet Person', '@example.org']) expect(home.text).not.toContain(hidden);
 
-  const group = await listDonorWall(t.db, { groupId: 12 });
+  const group = await listDonorWall(t.db, { groupId });
   expect(group.map((g) => g.displayName)).toEqual(['The Parks']);
-  const api = await request(t.app).get('/api/donor-wall?groupId=12').expect(200);
+  const api = await request(t.app).get(`/api/donor-wall?groupId=${groupId}`).expect(200);
   expect(api.body.gifts).toEqual([expect.objectContaining({ displayName: 'The Parks', message: 'Welcome home', anonymous: false })]);
 });
