@@ -5,8 +5,8 @@ import { listOverdueInstallments, listPayments, listPledges, recordOfflinePaymen
 import { createLogger } from '../../server/logger';
 import type { RenderedEmail } from '../../server/notifications/emails';
 import { createTestApp, type TestApp, testConfig } from '../support/app';
-import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
 import { makeApprovedGroup } from '../groups/factories';
+import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -82,14 +82,14 @@ test('staff lists search, filter and page by keyset', async () => {
 });
 
 test('the donor wall shows names and messages only with consent, anonymous gifts as anonymous, and filters by group', async () => {
-  // The preference must name an approved group.
-  const { id: groupId } = await makeApprovedGroup(t.db);
   const gift = async (fields: Record<string, string>, reference: string) => {
     const pledgeId = await pledgeLater({ method: 'cheque', amount: '25', ...fields });
     await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 2_500, method: 'cheque', reference, receivedOn: '2026-11-21', actor: staff }));
   };
   await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
   await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
+  // Only an approved sponsor group can be named as a preference.
+  const { id: groupId } = await makeApprovedGroup(t.db);
   await gift({ name: 'Open Person', displayName: 'The Parks', publicMessage: 'Welcome home', wallConsent: 'on', groupId: String(groupId) }, 'W-3');
 
   const home = await request(t.app).get('/').expect(200);
