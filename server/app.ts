@@ -3,10 +3,16 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { areaRoutes } from './accounts/area-routes';
+import { accountRoutes } from './accounts/routes';
+import { loadSession, SESSION_COOKIE } from './accounts/sessions';
+import { staffAccountRoutes } from './accounts/staff-routes';
+import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { healthRoutes } from './health/routes';
+import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
@@ -71,8 +77,15 @@ export function createApp(deps: AppDeps): Express {
     res.locals.currentPath = req.path;
     next();
   });
+  // Sessions (res.locals.user), then CSRF (res.locals.csrfToken; checks every unsafe request).
+  app.use(loadSession(deps.db, deps.config));
+  app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
   app.use(campaignRoutes(deps.db));
+  app.use(accountRoutes(deps));
+  app.use(areaRoutes());
+  app.use(staffAccountRoutes(deps));
+  app.use(auditRoutes(deps.db));
 
   app.use(notFound);
   app.use(handleErrors);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createUser, findUserByEmail, setPassword } from './accounts/users';
 import { requireCurrentCampaign } from './campaign/campaign';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
@@ -18,6 +20,8 @@ const DEMO_GIFTS = [
   { name: 'Toronto Korean Church', email: 'office@demo.haven.test', amountCents: 1_000_000, method: 'cheque' as const, paid: 0 },
   { name: 'Anonymous friend', email: 'friend@demo.haven.test', amountCents: 500_000, method: 'card' as const, paid: 1, anonymous: true },
 ];
+
+const DEMO_STAFF = { email: 'staff@demo.haven.test', name: 'Demo Staff' };
 
 async function main() {
   const config = loadConfig(process.env);
@@ -62,6 +66,14 @@ async function main() {
       }
       console.log(`Seeded ${DEMO_GIFTS.length} demo donors and their gifts.`);
     }
+
+    // A demo staff login. Its password is new on every run (printed here only), so a seeded
+    // database never carries a password anyone could read in this file.
+    const password = randomBytes(12).toString('base64url');
+    const staff = await findUserByEmail(db, DEMO_STAFF.email);
+    if (staff) await setPassword(db, staff.id, password);
+    else await createUser(db, { ...DEMO_STAFF, role: 'staff', password });
+    console.log(`Demo staff login: ${DEMO_STAFF.email} / ${password}  (sign in at ${config.publicUrl}/sign-in)`);
   } finally {
     await database.close();
   }

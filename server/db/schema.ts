@@ -143,6 +143,57 @@ export interface AuditLogTable {
   at: CreatedAt;
 }
 
+export type UserRole = 'staff' | 'sponsor';
+
+export interface UsersTable {
+  id: Id;
+  /** Always stored lower-cased and trimmed (server/accounts/users.ts normalizeEmail). */
+  email: string;
+  name: string;
+  /** argon2id; null until the person sets a password (a new staff account from create-staff). */
+  password_hash: string | null;
+  role: UserRole;
+  disabled_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie's token. */
+  token_hash: string;
+  user_id: number;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface InvitationsTable {
+  id: Id;
+  email: string;
+  role: UserRole;
+  group_id: number | null;
+  invited_by_user_id: number | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  accepted_at: Date | null;
+  accepted_user_id: number | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  id: Id;
+  user_id: number;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_started_at: Timestamp;
+  hits: number;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -156,4 +207,9 @@ export interface Database {
   cost_tables: CostTablesTable;
   outbox: OutboxTable;
   audit_log: AuditLogTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  invitations: InvitationsTable;
+  password_resets: PasswordResetsTable;
+  rate_limits: RateLimitsTable;
 }

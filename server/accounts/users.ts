@@ -1,0 +1,89 @@
+import { sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import { writeAudit } from '../audit/audit';
+import type { Db } from '../db/database';
+import type { Database, UserRole } from '../db/schema';
+import { DomainError } from '../domain-error';
+import { hashPassword } from './passwords';
+
+/** E-mail addresses are compared case-insensitively: stored trimmed and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
+
+export type NewUser = { email: string; name: string; role: UserRole; password?: string };
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+/** Creates a user (with a password, or none yet: they set it from an e-mailed link). */
+export async function createUser(db: Db, input: NewUser): Promise<number> {
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  try {
+    const row = await db
+      .insertInto('users')
+      .values({ email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, password_hash: passwordHash })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError('conflict', 'An account with this e-mail address already exists.');
+    throw error;
+  }
+}
+
+export type UserRow = { id: number; email: string; name: string; role: UserRole; password_hash: string | null; disabled_at: Date | null };
+
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'role', 'password_hash', 'disabled_at'])
+    .where(sql`lower(email)`, '=', normalizeEmail(email))
+    .executeTakeFirst();
+}
+
+export async function findUser(db: Db, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('users').select(['id', 'email', 'name', 'role', 'password_hash', 'disabled_at']).where('id', '=', id).executeTakeFirst();
+}
+
+export async function setPassword(db: Db, userId: number, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  await db.updateTable('users').set({ password_hash: hash, updated_at: new Date() }).where('id', '=', userId).execute();
+}
+
+/** Everyone who can sign in, staff first, for the staff users page. */
+export async function listUsers(db: Db) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'role', 'disabled_at', 'created_at', sql<boolean>`password_hash is not null`.as('has_password')])
+    .orderBy('role', 'desc')
+    .orderBy('email')
+    .limit(500)
+    .execute();
+}
+
+export type DisableResult = { ok: true } | { ok: false; reason: 'not_found' | 'self' };
+
+/**
+ * A staff decision: disabling signs the person out everywhere and stops sign-in; enabling
+ * lets them sign in again. Audited in the same transaction.
+ */
+export async function setUserDisabled(
+  trx: Transaction<Database>,
+  input: { userId: number; disabled: boolean; actor: { userId: number; label: string } },
+): Promise<DisableResult> {
+  if (input.userId === input.actor.userId) return { ok: false, reason: 'self' };
+  const row = await trx
+    .updateTable('users')
+    .set({ disabled_at: input.disabled ? sql<Date>`coalesce(disabled_at, now())` : null, updated_at: new Date() })
+    .where('id', '=', input.userId)
+    .returning('id')
+    .executeTakeFirst();
+  if (!row) return { ok: false, reason: 'not_found' };
+  if (input.disabled) await trx.deleteFrom('sessions').where('user_id', '=', input.userId).execute();
+  await writeAudit(trx, { actor: input.actor, action: input.disabled ? 'user.disabled' : 'user.enabled', subject: `user:${input.userId}` });
+  return { ok: true };
+}

@@ -1,0 +1,130 @@
+import express, { Router } from 'express';
+import request from 'supertest';
+import { createSession } from '../../server/accounts/sessions';
+import { allow, POLICY, type SessionUser } from '../../server/http/policy';
+import { createTestApp, type TestApp } from '../support/app';
+import { checkAccess, listRoutes, type Outcome, unprotectedRoutes, type Visitor } from '../support/route-policy';
+import { anonymous, signInAs, useSession } from '../support/session';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.destroy());
+
+describe('every route of the app', () => {
+  test('declares who may use it (its first handler is an allow.* policy)', () => {
+    const routes = listRoutes(t.app);
+    // Sanity: the walk reaches routes inside mounted routers.
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['get /healthz', 'get /', 'post /sign-in', 'get /staff/audit', 'get /group']));
+    expect(unprotectedRoutes(routes)).toEqual([]);
+  });
+
+  test('lets in exactly the roles its rule allows: anonymous, staff and sponsor', async () => {
+    const staff = await signInAs(t, 'staff');
+    const sponsor = await signInAs(t, 'sponsor');
+    const userIds = new Map<string, number>([
+      ['staff', staff.user.id],
+      ['sponsor', sponsor.user.id],
+    ]);
+    const visitors: Visitor[] = [
+      { name: 'anonymous', user: null },
+      { name: 'staff', user: staff.user },
+      { name: 'sponsor', user: sponsor.user },
+    ];
+    const send = async (visitor: Visitor, method: string, path: string): Promise<Outcome> => {
+      // A fresh browser and session per request, so a route like POST /sign-out cannot spoil the next one.
+      const v = await anonymous(t);
+      if (visitor.user) useSession(v.agent, await createSession(t.db, userIds.get(visitor.name)!));
+      let res: request.Response;
+      if (method === 'get' || method === 'head') {
+        res = await v.agent[method](path).redirects(0);
+      } else {
+        // The token first: the agent attaches its cookies when a request is created.
+        const token = await v.csrfToken();
+        res = await (v.agent as unknown as Record<string, (p: string) => request.Test>)[method]!(path).type('form').send({ _csrf: token }).redirects(0);
+      }
+      return { status: res.status, location: res.headers.location };
+    };
+    const problems = await checkAccess(listRoutes(t.app), visitors, send);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the checker itself', () => {
+  const staffUser: SessionUser = { id: 1, email: 's@example.org', name: 'S', role: 'staff', groupId: null, groupRole: null };
+  const sponsorUser: SessionUser = { id: 2, email: 'p@example.org', name: 'P', role: 'sponsor', groupId: null, groupRole: null };
+  const visitors: Visitor[] = [
+    { name: 'anonymous', user: null },
+    { name: 'staff', user: staffUser },
+    { name: 'sponsor', user: sponsorUser },
+  ];
+
+  /** A tiny app: the visitor's user comes from a header instead of a session. */
+  function tinyApp(router: Router, onError?: express.ErrorRequestHandler) {
+    const app = express();
+    app.use((req, res, next) => {
+      const who = req.get('x-visitor');
+      res.locals.user = who === 'staff' ? staffUser : who === 'sponsor' ? sponsorUser : undefined;
+      next();
+    });
+    app.use(router);
+    app.use(onError ?? (((error, _req, res, _next) => res.status(res.statusCode === 401 ? 401 : 403).send(String(error))) as express.ErrorRequestHandler));
+    return app;
+  }
+  const sendTo = (app: express.Express) => async (visitor: Visitor, method: string, path: string): Promise<Outcome> => {
+    const res = await (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path).set('x-visitor', visitor.name).redirects(0);
+    return { status: res.status, location: res.headers.location };
+  };
+
+  test('finds a route left without a policy, including inside a nested router', async () => {
+    const inner = Router();
+    inner.get('/staff/things/:id', allow.staff, (_req, res) => void res.send('ok'));
+    inner.post('/staff/things', (_req, res) => void res.send('forgot the policy'));
+    const outer = Router();
+    outer.get('/', allow.anyone, (_req, res) => void res.send('home'));
+    outer.use('/area', inner);
+    outer.route('/both').get(allow.signedIn, (_req, res) => void res.send('ok')).delete((_req, res) => void res.send('unprotected'));
+
+    const routes = listRoutes(outer);
+    expect(routes).toEqual([
+      { method: 'get', path: '/', rule: 'anyone' },
+      { method: 'get', path: '/area/staff/things/:id', rule: 'staff' },
+      { method: 'post', path: '/area/staff/things', rule: undefined },
+      { method: 'get', path: '/both', rule: 'signedIn' },
+      { method: 'delete', path: '/both', rule: undefined },
+    ]);
+    expect(unprotectedRoutes(routes)).toEqual(['POST /area/staff/things', 'DELETE /both']);
+    // A policy that is not the first handler does not count.
+    const late = Router();
+    late.get('/late', (_req, _res, next) => next(), allow.staff, (_req, res) => void res.send('x'));
+    expect(unprotectedRoutes(listRoutes(late))).toEqual(['GET /late']);
+
+    const problems = await checkAccess(routes, visitors, sendTo(tinyApp(outer)));
+    expect(problems).toContain('POST /area/staff/things: no policy');
+    expect(problems).toContain('DELETE /both: no policy');
+  });
+
+  test('finds a rule that lets in a role it should not', async () => {
+    const leaky = Object.assign((_req: express.Request, _res: express.Response, next: express.NextFunction) => next(), { [POLICY]: 'staff' as const });
+    const router = Router();
+    router.get('/staff/secret', leaky, (_req, res) => void res.send('secret'));
+    router.get('/staff/ok', allow.staff, (_req, res) => void res.send('fine'));
+    const problems = await checkAccess(listRoutes(router), visitors, sendTo(tinyApp(router)));
+    expect(problems).toEqual([
+      'GET /staff/secret as anonymous (allow.staff) → 200: let in, should be refused',
+      'GET /staff/secret as sponsor (allow.staff) → 200: let in, should be refused',
+    ]);
+  });
+
+  test('finds a route that refuses a role its rule allows, and a server error', async () => {
+    const router = Router();
+    router.get('/mine', allow.signedIn, (_req, res) => void res.status(403).send('no'));
+    router.get('/boom', allow.anyone, () => {
+      throw Object.assign(new Error('boom'), { status: 500 });
+    });
+    const app = tinyApp(router, ((_e, _q, res, _n) => res.status(500).send('error')) as express.ErrorRequestHandler);
+    const problems = await checkAccess(listRoutes(router), [visitors[1]!], sendTo(app));
+    expect(problems).toEqual(['GET /mine as staff (allow.signedIn) → 403: refused, should be allowed', 'GET /boom as staff (allow.anyone) → 500: server error']);
+  });
+});
