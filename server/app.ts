@@ -14,6 +14,7 @@ import type { Db } from './db/database';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
+import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
           formAction: ["'self'"],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '32kb' }));
   app.use(chooseLocale);
+  app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     next();

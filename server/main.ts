@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { pruneExpiredAccountsData } from './accounts/housekeeping';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
@@ -17,6 +18,10 @@ async function main() {
   const app = createApp({ config, db: database.db, logger });
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
   const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
+  const housekeeping = setInterval(() => {
+    pruneExpiredAccountsData(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired sessions failed'));
+  }, 60 * 60 * 1000);
+  housekeeping.unref();
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -37,6 +42,7 @@ async function main() {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
+      clearInterval(housekeeping);
       await dispatcher.stop();
       await database.close();
       logger.info('stopped');

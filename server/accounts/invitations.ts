@@ -111,6 +111,8 @@ export async function acceptInvitation(
     if (existing.disabled_at) return { ok: false, reason: 'disabled' };
     if (existing.role !== invitation.role) return { ok: false, reason: 'role_conflict' };
     await trx.updateTable('users').set({ name: input.name, password_hash: input.passwordHash, updated_at: new Date() }).where('id', '=', existing.id).execute();
+    // A new password: whoever held the old one is signed out, as after a reset.
+    await trx.deleteFrom('sessions').where('user_id', '=', existing.id).execute();
     userId = existing.id;
   } else {
     const row = await trx

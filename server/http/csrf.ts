@@ -9,6 +9,10 @@ import { DomainError } from '../domain-error';
  * token that is an HMAC of that secret and of the signed-in session (so signing in or out changes
  * it). Pages get it as res.locals.csrfToken; forms post it as `_csrf`, scripts as X-CSRF-Token.
  *
+ * Multipart forms (file uploads) are parsed by their route, after this check: they carry the
+ * token in the action's query string instead (`action="/x?_csrf={{csrfToken}}"`); request logs
+ * drop query strings and the Referrer-Policy is no-referrer.
+ *
  * Exempt: POST /webhooks/* (authenticated by signature) and /api/* requests that are not form
  * encoded (a cross-site form cannot send JSON without a CORS preflight, which Haven never grants).
  */
@@ -43,7 +47,8 @@ export function csrfProtection(config: Pick<Config, 'sessionSecret' | 'publicUrl
 
     if (SAFE_METHODS.has(req.method) || isExempt(req)) return next();
     const body: unknown = req.body;
-    const sent: unknown = (body && typeof body === 'object' ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token');
+    const fromQuery = req.is('multipart/form-data') ? req.query[CSRF_FIELD] : undefined;
+    const sent: unknown = (body && typeof body === 'object' ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token') ?? fromQuery;
     if (typeof sent === 'string' && sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
       return next();
     }

@@ -1,5 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { TFunction } from 'i18next';
 import { DomainError } from '../domain-error';
+import { translatorFor } from '../i18n/i18n';
+
+/** Messages in the visitor's language (res.locals.t is set by chooseLocale). */
+function message(res: Response, key: 'signIn' | 'forbidden' | 'noGroup'): string {
+  const t = (res.locals.t as TFunction | undefined) ?? translatorFor('en');
+  return t(`accounts:policy.${key}`);
+}
 
 /**
  * Who may use a route. Every route's first handler is one of `allow.*`; test/http/policy.test.ts
@@ -28,14 +36,14 @@ export function currentUser(res: Response): SessionUser | undefined {
 /** The signed-in user, for handlers behind a policy that guarantees one. */
 export function requireUser(res: Response): SessionUser {
   const user = currentUser(res);
-  if (!user) throw new DomainError('forbidden', 'Please sign in.');
+  if (!user) throw new DomainError('forbidden', message(res, 'signIn'));
   return user;
 }
 
 /** The group of a signed-in sponsor, for handlers behind allow.groupMember/groupCoordinator. */
 export function requireGroupId(res: Response): number {
   const { groupId } = requireUser(res);
-  if (groupId === null) throw new DomainError('forbidden', 'You are not a member of a sponsor group.');
+  if (groupId === null) throw new DomainError('forbidden', message(res, 'noGroup'));
   return groupId;
 }
 
@@ -49,9 +57,9 @@ function rule(name: PolicyRule, permits: (user: SessionUser) => boolean): Policy
         return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
       }
       res.status(401);
-      return next(new DomainError('forbidden', 'Please sign in.'));
+      return next(new DomainError('forbidden', message(res, 'signIn')));
     }
-    if (!permits(user)) return next(new DomainError('forbidden', 'You do not have access to this page.'));
+    if (!permits(user)) return next(new DomainError('forbidden', message(res, 'forbidden')));
     return next();
   };
   return Object.assign(handler, { [POLICY]: name });

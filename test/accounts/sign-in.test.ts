@@ -88,6 +88,14 @@ test('an empty or oversized form is a 400 with a message, never a 500', async ()
   expect(arrays.status).toBe(400);
 });
 
+test('a NUL byte in any field or query parameter is a 400, not a database error', async () => {
+  const v = await anonymous(t);
+  expect((await v.postForm('/sign-in', { email: 'a\u0000@example.org', password: 'whatever it is' })).status).toBe(400);
+  expect((await v.postForm('/accept-invitation', { token: 'x', name: 'A\u0000', password: 'p', confirm: 'p' })).status).toBe(400);
+  const staff = await signInAs(t, 'staff');
+  expect((await staff.agent.get('/staff/audit?subject=a%00b')).status).toBe(400);
+});
+
 test('a disabled account cannot sign in, and its open sessions stop working', async () => {
   const sponsor = await signInAs(t, 'sponsor', { email: 'disabled@example.org' });
   await sponsor.agent.get('/sign-in').expect(200).expect((res) => expect(res.text).toContain('Sign out'));
@@ -119,6 +127,8 @@ describe('CSRF', () => {
     const none = await staff.agent.post('/sign-out').type('form').send({});
     expect(none.status).toBe(403);
     expect(none.text).toContain('This form has expired');
+    const fr = await staff.agent.post('/sign-out?lang=fr').type('form').send({});
+    expect(fr.text).toContain('Ce formulaire a expiré');
     const forged = await staff.agent.post('/sign-out').type('form').send({ _csrf: 'A'.repeat(43) });
     expect(forged.status).toBe(403);
     // Still signed in.
@@ -142,6 +152,16 @@ describe('CSRF', () => {
     expect(after).not.toBe(before);
     await v.agent.post('/sign-out').type('form').send({ _csrf: before }).expect(403);
     await v.agent.post('/sign-out').type('form').send({ _csrf: after }).expect(303);
+  });
+
+  test('a script may send the token as X-CSRF-Token, and a multipart form in the query string', async () => {
+    const staff = await signInAs(t, 'staff');
+    const token = await staff.csrfToken();
+    await staff.agent.post('/sign-out?_csrf=' + token).type('form').send({}).expect(403);
+    await staff.agent.post('/sign-out').set('X-CSRF-Token', token).expect(303);
+    const again = await signInAs(t, 'staff');
+    const token2 = await again.csrfToken();
+    await again.agent.post(`/sign-out?_csrf=${token2}`).field('x', '1').expect(303);
   });
 
   test('JSON under /api and webhooks are not subject to the form token; a form post to /api is', async () => {

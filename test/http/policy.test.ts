@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createSession } from '../../server/accounts/sessions';
 import { allow, POLICY, type SessionUser } from '../../server/http/policy';
 import { createTestApp, type TestApp } from '../support/app';
-import { checkAccess, listRoutes, type Outcome, unprotectedRoutes, type Visitor } from '../support/route-policy';
+import { checkAccess, concretePath, listRoutes, MAY_USE, type Outcome, unprotectedRoutes, type Visitor } from '../support/route-policy';
 import { anonymous, signInAs, useSession } from '../support/session';
 
 let t: TestApp;
@@ -47,6 +47,42 @@ describe('every route of the app', () => {
       return { status: res.status, location: res.headers.location };
     };
     const problems = await checkAccess(listRoutes(t.app), visitors, send);
+    expect(problems).toEqual([]);
+  });
+
+  test('no route answers a 500 to nonsense input from a role it lets in', async () => {
+    const staff = await signInAs(t, 'staff');
+    const sponsor = await signInAs(t, 'sponsor');
+    // Repeated keys become arrays; long, negative, markup and non-numeric values in likely field names.
+    const nonsense = [
+      'email=a&email=b',
+      `name=${'x'.repeat(5000)}`,
+      'password=&confirm=x',
+      'amount=-1&amountCents=1e400&id=abc&groupId=NaN&role=root&status=%F0%9F%92%A5',
+      'token=..%2F..%2Fetc&next=javascript:alert(1)&lang=xx',
+      '<script>=1&__proto__[x]=1&constructor=1',
+    ];
+    const problems: string[] = [];
+    for (const route of listRoutes(t.app)) {
+      for (const who of [null, staff, sponsor]) {
+        if (!MAY_USE[route.rule!](who?.user ?? null)) continue;
+        // A fresh session per route, so POST /sign-out cannot leave the rest untested.
+        const v = await anonymous(t);
+        if (who) useSession(v.agent, await createSession(t.db, who.user.id));
+        const path = concretePath(route.path);
+        for (const body of nonsense) {
+          let res: request.Response;
+          if (route.method === 'get' || route.method === 'all') {
+            res = await v.agent.get(`${path}?${body}`).redirects(0);
+          } else {
+            const token = await v.csrfToken();
+            res = await (v.agent as unknown as Record<string, (p: string) => request.Test>)[route.method]!(path).type('form').send(`${body}&_csrf=${token}`).redirects(0);
+          }
+          if (res.status >= 500) problems.push(`${route.method.toUpperCase()} ${route.path} as ${who?.user.role ?? 'anonymous'} with ${body.slice(0, 40)} → ${res.status}`);
+          if (route.path === '/sign-out') break;
+        }
+      }
+    }
     expect(problems).toEqual([]);
   });
 });
