@@ -146,6 +146,11 @@ async function main() {
 
   const database = await createServerDatabase('haven_bench', adminUrl(process.env.BENCH_DATABASE_URL));
   log(`== Database ${database.name} (dropped at the end)`);
+  const settings = new pg.Client({ connectionString: database.url });
+  await settings.connect();
+  const autovacuum = (await settings.query<{ autovacuum: string }>('show autovacuum')).rows[0]!.autovacuum;
+  await settings.end();
+  if (autovacuum !== 'on') log(`   note: autovacuum is ${autovacuum} on this server; the seeder vacuums the balance rows itself`);
   const out = { measured: [] as Measurement[], skipped: [] as Skipped[] };
   const started = new Date();
   let haven: HavenProcess | undefined;
