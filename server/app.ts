@@ -19,12 +19,19 @@ import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { PUBLIC_DIR } from './paths';
+import { receiptRoutes } from './receipts/routes';
+import { reportRoutes } from './reports/routes';
 
 export type AppDeps = {
   config: Config;
   db: Db;
   logger: Logger;
 };
+
+/** Paths that carry a secret token (receipt downloads) are logged without it. */
+export function redactPathTokens(path: string): string {
+  return path.replace(/^\/receipts\/[^/]+/, '/receipts/:token');
+}
 
 /** Builds the Express application; main.ts listens, tests mount it with Supertest. */
 export function createApp(deps: AppDeps): Express {
@@ -43,7 +50,7 @@ export function createApp(deps: AppDeps): Express {
       },
       // Paths only: query strings may carry tokens.
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactPathTokens(req.url.split('?')[0] ?? '') }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
@@ -89,6 +96,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(areaRoutes());
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db));
+  app.use(receiptRoutes(deps));
+  app.use(reportRoutes(deps));
 
   app.use(notFound);
   app.use(handleErrors);

@@ -27,6 +27,23 @@ const EnvSchema = z.object({
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.string().trim().min(3).default('HanVoice Haven <no-reply@hanvoice.ca>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Official donation receipts (server/receipts): the charity as on file with CRA.
+  CHARITY_NAME: z.string().trim().min(1).default('HanVoice'),
+  CHARITY_ADDRESS: z.string().trim().min(1).default('123 Example Street, Toronto ON  M5V 0A1'),
+  CHARITY_REGISTRATION_NUMBER: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{9} ?RR ?\d{4}$/, 'must look like 123456789 RR 0001')
+      .optional(),
+  ),
+  RECEIPT_LOCATION: z.string().trim().min(1).default('Toronto, Ontario'),
+  RECEIPT_SIGNATORY_NAME: z.string().trim().min(1).default('Receipting Officer'),
+  RECEIPT_SIGNATORY_TITLE: z.string().trim().min(1).default('Authorized signatory, HanVoice'),
+  RECEIPT_SERIAL_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Z]{1,6}$/, 'must be 1 to 6 capital letters')
+    .default('HV'),
 });
 
 export type Config = {
@@ -42,7 +59,23 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** What official donation receipts say about the charity (server/receipts). */
+  charity: CharityDetails;
 };
+
+export type CharityDetails = {
+  name: string;
+  address: string;
+  registrationNumber: string;
+  /** Place of issue printed on receipts. */
+  receiptLocation: string;
+  signatoryName: string;
+  signatoryTitle: string;
+  serialPrefix: string;
+};
+
+/** Development only: a made-up number, refused in production (CHARITY_REGISTRATION_NUMBER is then required). */
+const DEVELOPMENT_REGISTRATION_NUMBER = '000000000 RR 0000';
 
 /** Variables whose values never appear in an error message. */
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL']);
@@ -66,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
     throw new ConfigError('Invalid configuration: SESSION_SECRET is required when NODE_ENV=production (it is not set)');
   }
+  if (e.NODE_ENV === 'production' && !e.CHARITY_REGISTRATION_NUMBER) {
+    throw new ConfigError('Invalid configuration: CHARITY_REGISTRATION_NUMBER is required when NODE_ENV=production (it is not set)');
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -77,6 +113,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    charity: {
+      name: e.CHARITY_NAME,
+      address: e.CHARITY_ADDRESS,
+      registrationNumber: e.CHARITY_REGISTRATION_NUMBER ?? DEVELOPMENT_REGISTRATION_NUMBER,
+      receiptLocation: e.RECEIPT_LOCATION,
+      signatoryName: e.RECEIPT_SIGNATORY_NAME,
+      signatoryTitle: e.RECEIPT_SIGNATORY_TITLE,
+      serialPrefix: e.RECEIPT_SERIAL_PREFIX,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
+import type { Locale } from '../i18n/i18n';
 import { balancesOf } from '../ledger/ledger';
 
 export type Campaign = {
@@ -13,6 +14,8 @@ export type Campaign = {
   goalCents: number;
   familiesGoal: number;
   currency: string;
+  /** The campaign's own words in French, where staff have written them. */
+  french: { title: string | null; summary: string | null; story: string | null };
 };
 
 export type CampaignTotals = {
@@ -31,7 +34,7 @@ export type CampaignTotals = {
 export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
   const row = await db
     .selectFrom('campaigns')
-    .select(['id', 'slug', 'title', 'summary', 'story', 'goal_cents', 'families_goal', 'currency'])
+    .select(['id', 'slug', 'title', 'summary', 'story', 'title_fr', 'summary_fr', 'story_fr', 'goal_cents', 'families_goal', 'currency'])
     .where('status', '=', 'active')
     .orderBy('id')
     .limit(1)
@@ -46,7 +49,20 @@ export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
     goalCents: row.goal_cents,
     familiesGoal: row.families_goal,
     currency: row.currency,
+    french: { title: row.title_fr, summary: row.summary_fr, story: row.story_fr },
   };
+}
+
+/** The campaign's title, summary and story in a language, falling back to the original words. */
+export function campaignText(campaign: Campaign, locale: Locale): { title: string; summary: string; story: string } {
+  if (locale === 'fr') {
+    return {
+      title: campaign.french.title ?? campaign.title,
+      summary: campaign.french.summary ?? campaign.summary,
+      story: campaign.french.story ?? campaign.story,
+    };
+  }
+  return { title: campaign.title, summary: campaign.summary, story: campaign.story };
 }
 
 /**

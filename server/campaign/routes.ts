@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { Db } from '../db/database';
 import { allow } from '../http/policy';
-import { campaignTotals, requireCurrentCampaign } from './campaign';
+import type { Locale } from '../i18n/i18n';
+import { campaignText, campaignTotals, requireCurrentCampaign } from './campaign';
 import { toProgress } from './progress';
 
 export function campaignRoutes(db: Db): Router {
@@ -10,11 +11,12 @@ export function campaignRoutes(db: Db): Router {
   router.get('/', allow.anyone, async (_req, res) => {
     const campaign = await requireCurrentCampaign(db);
     const totals = await campaignTotals(db, campaign);
+    const text = campaignText(campaign, res.locals.locale as Locale);
     res.render('campaign/home', {
-      title: campaign.title,
-      campaign,
+      title: text.title,
+      campaign: { ...campaign, ...text },
       totals,
-      storyParagraphs: campaign.story.split(/\n{2,}/),
+      storyParagraphs: text.story.split(/\n{2,}/),
       progress: toProgress(totals.raisedCents, totals.pledgedOutstandingCents, totals.goalCents),
     });
   });

@@ -14,6 +14,9 @@ export interface CampaignsTable {
   title: string;
   summary: string;
   story: string;
+  title_fr: string | null;
+  summary_fr: string | null;
+  story_fr: string | null;
   goal_cents: number;
   families_goal: number;
   currency: Generated<string>;
@@ -44,6 +47,8 @@ export interface DonorsTable {
   postal_code: string | null;
   country: Generated<string>;
   locale: Generated<'en' | 'fr'>;
+  /** null: the default (annual for monthly donors, else per gift); see server/receipts. */
+  receipt_frequency: ReceiptFrequency | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -194,6 +199,44 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export type ReceiptFrequency = 'per_gift' | 'annual';
+
+export interface ReceiptsTable {
+  id: Id;
+  serial: string;
+  donor_id: number;
+  frequency: ReceiptFrequency;
+  tax_year: number;
+  amount_cents: number;
+  advantage_cents: Generated<number>;
+  advantage_description: string | null;
+  eligible_amount_cents: number;
+  received_from: ColumnType<string, string, string>;
+  received_to: ColumnType<string, string, string>;
+  issued_at: Generated<Date>;
+  donor_name: string;
+  donor_address: string;
+  locale: 'en' | 'fr';
+  charity_name: string;
+  charity_address: string;
+  charity_registration_number: string;
+  place_of_issue: string;
+  signatory_name: string;
+  signatory_title: string;
+  status: Generated<'issued' | 'cancelled'>;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
+  replaces_receipt_id: number | null;
+  download_token_hash: string;
+}
+
+export interface ReceiptPaymentsTable {
+  receipt_id: number;
+  payment_id: number;
+  amount_cents: number;
+  in_force: Generated<boolean>;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -212,4 +255,6 @@ export interface Database {
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   rate_limits: RateLimitsTable;
+  receipts: ReceiptsTable;
+  receipt_payments: ReceiptPaymentsTable;
 }

@@ -30,6 +30,18 @@ function loadResources(): Resource {
 }
 
 let instance: i18n | undefined;
+const missingKeys = new Set<string>();
+
+/**
+ * Keys looked up but found in no language (`namespace:key`), since start-up or the last clear.
+ * The French-pages test asserts this stays empty; a key missing only in French is caught by the
+ * test comparing locales/en with locales/fr.
+ */
+export function missingTranslationKeys(options: { clear?: boolean } = {}): string[] {
+  const keys = [...missingKeys].sort();
+  if (options.clear) missingKeys.clear();
+  return keys;
+}
 
 export function translations(): i18n {
   if (!instance) {
@@ -47,6 +59,11 @@ export function translations(): i18n {
       interpolation: { escapeValue: false },
       returnNull: false,
       showSupportNotice: false,
+      // Not saved anywhere: only recorded so a missing key is detectable (see missingTranslationKeys).
+      saveMissing: true,
+      missingKeyHandler: (_languages: readonly string[], namespace: string, key: string) => {
+        if (missingKeys.size < 1000) missingKeys.add(`${namespace}:${key}`);
+      },
     });
   }
   return instance;

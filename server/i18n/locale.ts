@@ -22,5 +22,18 @@ export function chooseLocale(req: Request, res: Response, next: NextFunction): v
   res.locals.locale = locale;
   res.locals.t = translatorFor(locale);
   res.locals.otherLocale = locale === 'en' ? 'fr' : 'en';
+  res.locals.switchLocaleHref = switchLocaleHref(req, res.locals.otherLocale as Locale);
   next();
+}
+
+/**
+ * The language switch's link: the page being viewed, with its query, in the other language.
+ * A page shown in answer to a form post links to the home page instead (its path is not a page).
+ */
+export function switchLocaleHref(req: Request, locale: Locale): string {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return `/?lang=${locale}`;
+  const url = new URL(req.originalUrl, 'http://haven.invalid');
+  url.searchParams.set('lang', locale);
+  // Never a protocol-relative link ('//elsewhere'): collapse leading slashes.
+  return `${url.pathname.replace(/^\/+/, '/')}${url.search}`;
 }

@@ -1,0 +1,461 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Actor } from '../audit/audit';
+import { writeAudit } from '../audit/audit';
+import type { Config } from '../config';
+import type { Database, ReceiptFrequency } from '../db/schema';
+import { DomainError, type DomainErrorKind } from '../domain-error';
+import { translatorFor } from '../i18n/i18n';
+import { queueEmail } from '../notifications/outbox';
+
+/** What issuing needs from configuration: the serial prefix and the address for download links. */
+export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl'>;
+
+/** Calendar dates of receipts (gift received, tax year) are Canadian Eastern dates. */
+export const RECEIPT_TIME_ZONE = 'America/Toronto';
+
+/**
+ * A DomainError whose message is a receipts message key: English by default (logs, callers
+ * outside HTTP), and shown in the reader's language by the receipts routes' error translator.
+ */
+export class ReceiptError extends DomainError {
+  constructor(
+    kind: DomainErrorKind,
+    readonly messageKey: string,
+    readonly messageParams: Record<string, string | number> = {},
+  ) {
+    super(kind, String(translatorFor('en')(`receipts:errors.${messageKey}`, messageParams)));
+  }
+}
+
+const SYSTEM: Actor = { userId: null, label: 'system' };
+
+type Trx = Transaction<Database>;
+
+/** One payment on a receipt: what it counts for now (amount less refunds) and when it was received. */
+type Line = { paymentId: number; amountCents: number; receivedOn: string };
+
+export type IssuedReceipt = { id: number; serial: string; token: string; amountCents: number };
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * What a payment may still be receipted for: the amount less refunds, and nothing while the
+ * payment is disputed (a lost dispute is money the charity no longer holds) or fully refunded.
+ */
+const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
+const receivedOn = sql<string>`((p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::date)`;
+
+/** CRA: a receipt states the donor's address; a donor without one waits in the queue until staff add it. */
+const hasAddress = sql<boolean>`(coalesce(trim(d.address_line1), '') <> '' and coalesce(trim(d.city), '') <> '')`;
+
+/** The donor's choice, or the default: annual for anyone giving monthly, otherwise one receipt per gift. */
+const effectiveFrequency = sql<ReceiptFrequency>`coalesce(d.receipt_frequency, case when exists (
+  select 1 from pledges m where m.donor_id = d.id and m.frequency = 'monthly') then 'annual' else 'per_gift' end)`;
+
+/**
+ * Payments received, receiptable and not covered by a receipt in force: the staff queue and
+ * the year-end run read this. Pledges never appear: only payments (money received) do.
+ */
+function unreceiptedPayments(trx: Kysely<Database>) {
+  return trx
+    .selectFrom('payments as p')
+    .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
+    .innerJoin('donors as d', 'd.id', 'pl.donor_id')
+    .where('p.receiptable', '=', true)
+    .where(receiptableCents, '>', 0)
+    .where('p.received_at', '<=', sql<Date>`now()`)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('receipt_payments as rp').select('rp.payment_id').whereRef('rp.payment_id', '=', 'p.id').where('rp.in_force', '=', true))),
+    );
+}
+
+export type UnreceiptedPayment = {
+  paymentId: number;
+  donorId: number;
+  donorName: string;
+  method: string;
+  amountCents: number;
+  receivedAt: Date;
+  receivedOn: string;
+  frequency: ReceiptFrequency;
+  hasAddress: boolean;
+};
+
+/** The "received but not yet receipted" queue, oldest first. */
+export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number } = {}): Promise<UnreceiptedPayment[]> {
+  const rows = await unreceiptedPayments(trx)
+    .select([
+      'p.id as paymentId',
+      'd.id as donorId',
+      'd.name as donorName',
+      'p.method',
+      receiptableCents.as('amountCents'),
+      'p.received_at as receivedAt',
+      receivedOn.as('receivedOn'),
+      effectiveFrequency.as('frequency'),
+      hasAddress.as('hasAddress'),
+    ])
+    .orderBy('p.received_at')
+    .orderBy('p.id')
+    .limit(options.limit ?? 200)
+    .execute();
+  return rows;
+}
+
+async function nextSerial(trx: Trx, prefix: string): Promise<string> {
+  // A sequence never hands out the same number twice, whatever the concurrency (and a rolled-back
+  // transaction leaves a gap rather than a duplicate).
+  const { n, year } = await sql<{ n: number; year: number }>`
+    select nextval('receipt_serial_seq') as n, extract(year from now() at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::int as year`
+    .execute(trx)
+    .then((r) => r.rows[0]!);
+  return `${prefix}-${year}-${String(n).padStart(6, '0')}`;
+}
+
+function formatAddress(d: { address_line1: string | null; address_line2: string | null; city: string | null; province: string | null; postal_code: string | null; country: string }): string {
+  const cityLine = [d.city, d.province].filter(Boolean).join(' ') + (d.postal_code ? `  ${d.postal_code}` : '');
+  return [d.address_line1, d.address_line2, cityLine.trim(), d.country === 'CA' ? null : d.country].filter((l) => l && l.trim() !== '').join('\n');
+}
+
+type NewReceipt = {
+  donorId: number;
+  frequency: ReceiptFrequency;
+  taxYear: number;
+  lines: Line[];
+  replaces?: { id: number; serial: string; advantageCents: number; advantageDescription: string | null; donorAddress: string };
+};
+
+/** Inserts one receipt and its lines, and queues the donor's e-mail with the download link. */
+async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewReceipt): Promise<IssuedReceipt> {
+  if (input.lines.length === 0) throw new Error('a receipt needs at least one payment');
+  const donor = await trx
+    .selectFrom('donors')
+    .select(['id', 'email', 'name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale'])
+    .where('id', '=', input.donorId)
+    .executeTakeFirstOrThrow();
+  const amountCents = input.lines.reduce((sum, l) => sum + l.amountCents, 0);
+  const advantageCents = Math.min(input.replaces?.advantageCents ?? 0, amountCents);
+  const dates = input.lines.map((l) => l.receivedOn).sort();
+  const serial = await nextSerial(trx, settings.charity.serialPrefix);
+  const token = randomBytes(32).toString('base64url');
+  const { id } = await trx
+    .insertInto('receipts')
+    .values({
+      serial,
+      donor_id: donor.id,
+      frequency: input.frequency,
+      tax_year: input.taxYear,
+      amount_cents: amountCents,
+      advantage_cents: advantageCents,
+      advantage_description: advantageCents > 0 ? (input.replaces?.advantageDescription ?? null) : null,
+      eligible_amount_cents: amountCents - advantageCents,
+      received_from: dates[0]!,
+      received_to: dates[dates.length - 1]!,
+      donor_name: donor.name,
+      // A replacement keeps the address receipted before if the donor's record has lost it.
+      donor_address: formatAddress(donor) || input.replaces?.donorAddress || '',
+      locale: donor.locale,
+      charity_name: settings.charity.name,
+      charity_address: settings.charity.address,
+      charity_registration_number: settings.charity.registrationNumber,
+      place_of_issue: settings.charity.receiptLocation,
+      signatory_name: settings.charity.signatoryName,
+      signatory_title: settings.charity.signatoryTitle,
+      replaces_receipt_id: input.replaces?.id ?? null,
+      download_token_hash: hashToken(token),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('receipt_payments')
+    .values(input.lines.map((l) => ({ receipt_id: id, payment_id: l.paymentId, amount_cents: l.amountCents })))
+    .execute();
+  await queueEmail(trx, {
+    to: donor.email,
+    template: 'receipts/issued',
+    locale: donor.locale,
+    data: {
+      name: donor.name,
+      serial,
+      amountCents,
+      eligibleAmountCents: amountCents - advantageCents,
+      annual: input.frequency === 'annual',
+      taxYear: input.taxYear,
+      replacesSerial: input.replaces?.serial ?? null,
+      link: `${settings.publicUrl}/receipts/${token}`,
+    },
+  });
+  return { id, serial, token, amountCents };
+}
+
+function yearOf(date: string): number {
+  return Number(date.slice(0, 4));
+}
+
+/** Locks a payment and returns its line if it can be receipted now, else throws why not. */
+async function requireReceiptableLine(trx: Trx, paymentId: number) {
+  const payment = await trx
+    .selectFrom('payments as p')
+    .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
+    .innerJoin('donors as d', 'd.id', 'pl.donor_id')
+    .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')])
+    .select(sql<boolean>`p.received_at <= now()`.as('received'))
+    .where('p.id', '=', paymentId)
+    .forUpdate('p')
+    .executeTakeFirst();
+  if (!payment) throw new ReceiptError('not_found', 'noPayment', { id: paymentId });
+  if (!payment.receiptable) throw new ReceiptError('conflict', 'notReceiptable');
+  if (!payment.received) throw new ReceiptError('conflict', 'notReceived');
+  if (payment.amountCents <= 0) throw new ReceiptError('conflict', 'nothingLeft');
+  const existing = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', paymentId).where('in_force', '=', true).executeTakeFirst();
+  if (existing) throw new ReceiptError('conflict', 'alreadyReceipted');
+  if (!payment.hasAddress) throw new ReceiptError('conflict', 'noAddress');
+  return payment;
+}
+
+/**
+ * Issues the receipt for one gift (donors who receive a receipt per gift). Donors who chose
+ * one receipt a year get theirs from the year-end run.
+ */
+export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings, paymentId: number, actor: Actor): Promise<IssuedReceipt> {
+  const payment = await requireReceiptableLine(trx, paymentId);
+  if (payment.frequency === 'annual') {
+    throw new ReceiptError('conflict', 'annualDonor');
+  }
+  const receipt = await insertReceipt(trx, settings, {
+    donorId: payment.donorId,
+    frequency: 'per_gift',
+    taxYear: yearOf(payment.receivedOn),
+    lines: [{ paymentId: payment.id, amountCents: payment.amountCents, receivedOn: payment.receivedOn }],
+  });
+  await writeAudit(trx, { actor, action: 'receipt.issued', subject: `receipt:${receipt.id}`, details: { serial: receipt.serial, paymentIds: [paymentId] } });
+  return receipt;
+}
+
+/**
+ * Seam for the payment flow: issues a per-gift receipt right away when the donor receives one
+ * per gift; does nothing for annual donors or non-receiptable payments. Returns the receipt, if any.
+ */
+export async function issueReceiptIfDue(trx: Trx, settings: ReceiptSettings, paymentId: number): Promise<IssuedReceipt | null> {
+  const row = await unreceiptedPayments(trx).select(effectiveFrequency.as('frequency')).where('p.id', '=', paymentId).executeTakeFirst();
+  if (!row || row.frequency !== 'per_gift') return null;
+  return issueReceiptForPayment(trx, settings, paymentId, SYSTEM);
+}
+
+type LockedReceipt = {
+  id: number;
+  serial: string;
+  donor_id: number;
+  frequency: ReceiptFrequency;
+  tax_year: number;
+  amount_cents: number;
+  advantage_cents: number;
+  advantage_description: string | null;
+  donor_address: string;
+  status: 'issued' | 'cancelled';
+};
+
+async function lockReceipt(trx: Trx, receiptId: number): Promise<LockedReceipt | undefined> {
+  return trx
+    .selectFrom('receipts')
+    .select(['id', 'serial', 'donor_id', 'frequency', 'tax_year', 'amount_cents', 'advantage_cents', 'advantage_description', 'donor_address', 'status'])
+    .where('id', '=', receiptId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** The receipt's payments as they stand now (refunds and lost disputes taken off). */
+async function currentLines(trx: Trx, receiptId: number): Promise<(Line & { receiptedCents: number })[]> {
+  return trx
+    .selectFrom('receipt_payments as rp')
+    .innerJoin('payments as p', 'p.id', 'rp.payment_id')
+    .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), 'rp.amount_cents as receiptedCents'])
+    .where('rp.receipt_id', '=', receiptId)
+    .where('rp.in_force', '=', true)
+    .where('p.receiptable', '=', true)
+    .orderBy('p.id')
+    .execute();
+}
+
+async function cancel(trx: Trx, receiptId: number, reason: string): Promise<void> {
+  await trx.updateTable('receipt_payments').set({ in_force: false }).where('receipt_id', '=', receiptId).where('in_force', '=', true).execute();
+  await trx.updateTable('receipts').set({ status: 'cancelled', cancelled_at: new Date(), cancel_reason: reason }).where('id', '=', receiptId).execute();
+}
+
+export type Replacement = { cancelled: { id: number; serial: string }; replacement: IssuedReceipt | null };
+
+async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: LockedReceipt, lines: Line[], reason: string): Promise<Replacement> {
+  await cancel(trx, original.id, reason);
+  const remaining = lines.filter((l) => l.amountCents > 0);
+  const replacement =
+    remaining.length === 0
+      ? null
+      : await insertReceipt(trx, settings, {
+          donorId: original.donor_id,
+          frequency: original.frequency,
+          taxYear: original.tax_year,
+          lines: remaining,
+          replaces: {
+            id: original.id,
+            serial: original.serial,
+            advantageCents: original.advantage_cents,
+            advantageDescription: original.advantage_description,
+            donorAddress: original.donor_address,
+          },
+        });
+  return { cancelled: { id: original.id, serial: original.serial }, replacement };
+}
+
+/**
+ * Staff correction: cancels a receipt (kept, marked cancelled) and issues a replacement with a
+ * new serial that states the one it replaces, for the donor's current name and address.
+ */
+export async function cancelAndReplaceReceipt(trx: Trx, settings: ReceiptSettings, receiptId: number, reason: string, actor: Actor): Promise<Replacement> {
+  const original = await lockReceipt(trx, receiptId);
+  if (!original) throw new ReceiptError('not_found', 'noReceipt');
+  if (original.status !== 'issued') throw new ReceiptError('conflict', 'alreadyCancelled');
+  const result = await cancelAndReissue(trx, settings, original, await currentLines(trx, receiptId), reason);
+  await writeAudit(trx, {
+    actor,
+    action: 'receipt.replaced',
+    subject: `receipt:${original.id}`,
+    details: { serial: original.serial, reason, replacementSerial: result.replacement?.serial ?? null },
+  });
+  return result;
+}
+
+/**
+ * After a receipted payment is refunded (wholly or partly) or a dispute on it is lost: cancels
+ * the receipt in force and issues a replacement for what remains (none if nothing does). Call it
+ * in the same transaction that records the refund or the dispute's outcome. Does nothing when
+ * the payment has no receipt or its receipt still states the right amounts.
+ */
+export async function reviseReceiptsAfterRefund(trx: Trx, paymentId: number, settings: ReceiptSettings): Promise<Replacement | null> {
+  const line = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', paymentId).where('in_force', '=', true).executeTakeFirst();
+  if (!line) return null;
+  const original = await lockReceipt(trx, line.receipt_id);
+  if (!original || original.status !== 'issued') return null;
+  const lines = await currentLines(trx, original.id);
+  if (lines.every((l) => l.amountCents === l.receiptedCents)) return null;
+  const result = await cancelAndReissue(trx, settings, original, lines, `payment ${paymentId} refunded or disputed`);
+  await writeAudit(trx, {
+    actor: SYSTEM,
+    action: 'receipt.revised_after_refund',
+    subject: `receipt:${original.id}`,
+    details: { serial: original.serial, paymentId, replacementSerial: result.replacement?.serial ?? null },
+  });
+  return result;
+}
+
+export type YearEndResult = {
+  year: number;
+  annualIssued: number;
+  annualReplaced: number;
+  perGiftIssued: number;
+  /** Donors with gifts in the year who have no address on file: they wait in the queue. */
+  donorsWithoutAddress: number;
+  serials: string[];
+};
+
+/**
+ * The year-end run, in one transaction: every annual donor with gifts received in `year` ends
+ * with exactly one annual receipt in force for the year's total (an earlier annual receipt for
+ * that year is cancelled and replaced when late gifts arrived), and every per-gift payment of the
+ * year still without a receipt gets one. Running it twice changes nothing the second time.
+ */
+export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: number, actor: Actor): Promise<YearEndResult> {
+  const currentYear = Number(new Intl.DateTimeFormat('en-CA', { year: 'numeric', timeZone: RECEIPT_TIME_ZONE }).format(new Date()));
+  if (!Number.isInteger(year) || year < 2000 || year > currentYear) throw new ReceiptError('invalid', 'badYear', { latest: currentYear });
+  // One run at a time; concurrent issuing of single receipts is guarded by the unique indexes.
+  await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
+
+  const due = await unreceiptedPayments(trx)
+    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency')])
+    .where(hasAddress)
+    .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
+    .orderBy('d.id')
+    .orderBy('p.received_at')
+    .orderBy('p.id')
+    .forUpdate('p')
+    .execute();
+
+  const waiting = await unreceiptedPayments(trx)
+    .select(sql<number>`count(distinct d.id)::bigint`.as('n'))
+    .where(sql<boolean>`not ${hasAddress}`)
+    .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
+    .executeTakeFirstOrThrow();
+  const result: YearEndResult = { year, annualIssued: 0, annualReplaced: 0, perGiftIssued: 0, donorsWithoutAddress: waiting.n, serials: [] };
+  const annualByDonor = new Map<number, Line[]>();
+  for (const row of due) {
+    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
+    if (row.frequency === 'annual') {
+      annualByDonor.set(row.donorId, [...(annualByDonor.get(row.donorId) ?? []), line]);
+    } else {
+      const receipt = await insertReceipt(trx, settings, { donorId: row.donorId, frequency: 'per_gift', taxYear: year, lines: [line] });
+      result.perGiftIssued += 1;
+      result.serials.push(receipt.serial);
+    }
+  }
+  for (const [donorId, lines] of annualByDonor) {
+    const existing = await trx
+      .selectFrom('receipts')
+      .select('id')
+      .where('donor_id', '=', donorId)
+      .where('tax_year', '=', year)
+      .where('frequency', '=', 'annual')
+      .where('status', '=', 'issued')
+      .executeTakeFirst();
+    if (existing) {
+      const original = (await lockReceipt(trx, existing.id))!;
+      const kept = await currentLines(trx, original.id);
+      const { replacement } = await cancelAndReissue(trx, settings, original, [...kept, ...lines], 'gifts received after the annual receipt');
+      result.annualReplaced += 1;
+      if (replacement) result.serials.push(replacement.serial);
+    } else {
+      const receipt = await insertReceipt(trx, settings, { donorId, frequency: 'annual', taxYear: year, lines });
+      result.annualIssued += 1;
+      result.serials.push(receipt.serial);
+    }
+  }
+  await writeAudit(trx, {
+    actor,
+    action: 'receipt.year_end_run',
+    subject: `receipts:${year}`,
+    details: { annualIssued: result.annualIssued, annualReplaced: result.annualReplaced, perGiftIssued: result.perGiftIssued, donorsWithoutAddress: result.donorsWithoutAddress },
+  });
+  return result;
+}
+
+/**
+ * Issues every per-gift receipt due (all years): each receiptable payment of a per-gift donor that
+ * has none yet. Annual donors' payments wait for the year-end run.
+ */
+export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSettings, actor: Actor): Promise<{ issued: number; serials: string[] }> {
+  await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
+  const due = await unreceiptedPayments(trx)
+    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn')])
+    .where(effectiveFrequency, '=', 'per_gift')
+    .where(hasAddress)
+    .orderBy('p.received_at')
+    .orderBy('p.id')
+    .forUpdate('p')
+    .execute();
+  const serials: string[] = [];
+  for (const row of due) {
+    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
+    const receipt = await insertReceipt(trx, settings, { donorId: row.donorId, frequency: 'per_gift', taxYear: yearOf(row.receivedOn), lines: [line] });
+    serials.push(receipt.serial);
+  }
+  await writeAudit(trx, { actor, action: 'receipt.per_gift_run', subject: 'receipts:per_gift', details: { issued: serials.length, serials } });
+  return { issued: serials.length, serials };
+}
+
+/** The donor's receipt preference; null returns them to the default. */
+export async function setReceiptFrequency(trx: Trx, donorId: number, frequency: ReceiptFrequency | null, actor: Actor): Promise<void> {
+  const updated = await trx.updateTable('donors').set({ receipt_frequency: frequency, updated_at: new Date() }).where('id', '=', donorId).executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) throw new ReceiptError('not_found', 'noDonor');
+  await writeAudit(trx, { actor, action: 'donor.receipt_frequency_set', subject: `donor:${donorId}`, details: { frequency } });
+}

@@ -1,0 +1,135 @@
+import type { Db } from '../db/database';
+import type { Database, ReceiptFrequency } from '../db/schema';
+import type { Transaction } from 'kysely';
+import { hashToken } from './issuing';
+
+/** A receipt as issued, with the serial it replaces (if any): what the PDF and staff pages show. */
+export type Receipt = {
+  id: number;
+  serial: string;
+  donorId: number;
+  frequency: ReceiptFrequency;
+  taxYear: number;
+  amountCents: number;
+  advantageCents: number;
+  advantageDescription: string | null;
+  eligibleAmountCents: number;
+  receivedFrom: string;
+  receivedTo: string;
+  issuedAt: Date;
+  donorName: string;
+  donorAddress: string;
+  locale: 'en' | 'fr';
+  /** The charity and signatory as they were when the receipt was issued. */
+  charity: { name: string; address: string; registrationNumber: string; placeOfIssue: string; signatoryName: string; signatoryTitle: string };
+  status: 'issued' | 'cancelled';
+  cancelledAt: Date | null;
+  replacesSerial: string | null;
+  gifts: { receivedOn: string; amountCents: number }[];
+};
+
+type Handle = Db | Transaction<Database>;
+
+async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: string }): Promise<Receipt | undefined> {
+  let query = db
+    .selectFrom('receipts as r')
+    .leftJoin('receipts as o', 'o.id', 'r.replaces_receipt_id')
+    .select([
+      'r.id',
+      'r.serial',
+      'r.donor_id as donorId',
+      'r.frequency',
+      'r.tax_year as taxYear',
+      'r.amount_cents as amountCents',
+      'r.advantage_cents as advantageCents',
+      'r.advantage_description as advantageDescription',
+      'r.eligible_amount_cents as eligibleAmountCents',
+      'r.received_from as receivedFrom',
+      'r.received_to as receivedTo',
+      'r.issued_at as issuedAt',
+      'r.donor_name as donorName',
+      'r.donor_address as donorAddress',
+      'r.locale',
+      'r.charity_name',
+      'r.charity_address',
+      'r.charity_registration_number',
+      'r.place_of_issue',
+      'r.signatory_name',
+      'r.signatory_title',
+      'r.status',
+      'r.cancelled_at as cancelledAt',
+      'o.serial as replacesSerial',
+    ]);
+  query = 'id' in where ? query.where('r.id', '=', where.id) : query.where('r.download_token_hash', '=', where.tokenHash);
+  const row = await query.executeTakeFirst();
+  if (!row) return undefined;
+  const gifts = await db
+    .selectFrom('receipt_payments as rp')
+    .innerJoin('payments as p', 'p.id', 'rp.payment_id')
+    .select(['rp.amount_cents as amountCents', 'p.received_at as receivedAt'])
+    .where('rp.receipt_id', '=', row.id)
+    .orderBy('p.received_at')
+    .orderBy('p.id')
+    .execute();
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' });
+  const { charity_name, charity_address, charity_registration_number, place_of_issue, signatory_name, signatory_title, ...receipt } = row;
+  return {
+    ...receipt,
+    charity: {
+      name: charity_name,
+      address: charity_address,
+      registrationNumber: charity_registration_number,
+      placeOfIssue: place_of_issue,
+      signatoryName: signatory_name,
+      signatoryTitle: signatory_title,
+    },
+    gifts: gifts.map((g) => ({ amountCents: g.amountCents, receivedOn: day.format(g.receivedAt) })),
+  };
+}
+
+export function findReceipt(db: Handle, id: number): Promise<Receipt | undefined> {
+  return loadReceipt(db, { id });
+}
+
+/** The receipt a donor's download link names; the token is stored only as its hash. */
+export function findReceiptByToken(db: Handle, token: string): Promise<Receipt | undefined> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return Promise.resolve(undefined);
+  return loadReceipt(db, { tokenHash: hashToken(token) });
+}
+
+export type ReceiptSummary = {
+  id: number;
+  serial: string;
+  donorName: string;
+  frequency: ReceiptFrequency;
+  taxYear: number;
+  amountCents: number;
+  issuedAt: Date;
+  status: 'issued' | 'cancelled';
+  replacesSerial: string | null;
+};
+
+/** Receipts newest first, keyset-paged by id. */
+export async function listReceipts(db: Handle, options: { before?: number; limit?: number; donorId?: number } = {}) {
+  const limit = Math.min(options.limit ?? 50, 200);
+  let query = db
+    .selectFrom('receipts as r')
+    .leftJoin('receipts as o', 'o.id', 'r.replaces_receipt_id')
+    .select([
+      'r.id',
+      'r.serial',
+      'r.donor_name as donorName',
+      'r.frequency',
+      'r.tax_year as taxYear',
+      'r.amount_cents as amountCents',
+      'r.issued_at as issuedAt',
+      'r.status',
+      'o.serial as replacesSerial',
+    ])
+    .orderBy('r.id', 'desc')
+    .limit(limit + 1);
+  if (options.before) query = query.where('r.id', '<', options.before);
+  if (options.donorId) query = query.where('r.donor_id', '=', options.donorId);
+  const rows: ReceiptSummary[] = await query.execute();
+  return { rows: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : undefined };
+}

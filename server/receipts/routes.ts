@@ -1,0 +1,148 @@
+import { type ErrorRequestHandler, Router } from 'express';
+import type { TFunction } from 'i18next';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import type { Actor } from '../audit/audit';
+import { DomainError } from '../domain-error';
+import { allow, requireUser } from '../http/policy';
+import {
+  cancelAndReplaceReceipt,
+  issueDuePerGiftReceipts,
+  issueReceiptForPayment,
+  listUnreceipted,
+  RECEIPT_TIME_ZONE,
+  ReceiptError,
+  runYearEnd,
+  setReceiptFrequency,
+} from './issuing';
+import { renderReceiptPdf } from './pdf';
+import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
+
+const IssueForm = z.object({ paymentId: z.coerce.number().int().positive() });
+const ReplaceForm = z.object({ reason: z.string().trim().min(3).max(500) });
+const YearEndForm = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
+const PreferenceForm = z.object({ donorId: z.coerce.number().int().positive(), frequency: z.enum(['default', 'per_gift', 'annual']) });
+const IdParam = z.coerce.number().int().positive();
+const ListQuery = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  issued: z.string().max(40).optional(),
+  replaced: z.string().max(40).optional(),
+  replacement: z.string().max(40).optional(),
+  yearEnd: z.string().regex(/^\d{4}:\d+:\d+:\d+:\d+$/).optional(),
+  preference: z.literal('saved').optional(),
+  perGift: z.coerce.number().int().min(0).optional(),
+});
+
+function staffActor(res: Parameters<typeof requireUser>[0]): Actor {
+  const user = requireUser(res);
+  return { userId: user.id, label: user.email };
+}
+
+function parseOr400<T>(schema: z.ZodType<T>, value: unknown, t: TFunction): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new DomainError('invalid', t('common:errors.badRequest'));
+  return parsed.data;
+}
+
+function lastYear(): number {
+  return Number(new Intl.DateTimeFormat('en-CA', { year: 'numeric', timeZone: RECEIPT_TIME_ZONE }).format(new Date())) - 1;
+}
+
+export function receiptRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const { db, config } = deps;
+
+  // A donor's link from their receipt e-mail: a random token (stored hashed), never an id.
+  router.get('/receipts/:token', allow.anyone, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const receipt = await findReceiptByToken(db, String(req.params.token));
+    res.set('Cache-Control', 'private, no-store');
+    res.set('Referrer-Policy', 'no-referrer');
+    res.set('X-Robots-Tag', 'noindex');
+    if (!receipt) throw new DomainError('not_found', t('receipts:download.notFound'));
+    if (receipt.status === 'cancelled') {
+      res.status(410).render('receipts/cancelled', { title: t('receipts:download.cancelledTitle'), serial: receipt.serial, noindex: true });
+      return;
+    }
+    const pdf = await renderReceiptPdf(receipt);
+    res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  router.get('/staff/receipts', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const query = parseOr400(ListQuery, req.query, t);
+    const [queue, receipts] = await Promise.all([listUnreceipted(db), listReceipts(db, { before: query.before })]);
+    const notices: string[] = [];
+    if (query.issued) notices.push(t('receipts:staff.issued', { serial: query.issued }));
+    if (query.replaced) {
+      notices.push(
+        query.replacement
+          ? t('receipts:staff.replaced', { serial: query.replaced, replacement: query.replacement })
+          : t('receipts:staff.cancelledOnly', { serial: query.replaced }),
+      );
+    }
+    if (query.yearEnd) {
+      const [year, annual, replaced, perGift, withoutAddress] = query.yearEnd.split(':');
+      notices.push(t('receipts:staff.yearEnd.done', { year, annual, replaced, perGift }));
+      if (withoutAddress !== '0') notices.push(t('receipts:staff.yearEnd.withoutAddress', { n: withoutAddress }));
+    }
+    if (query.perGift !== undefined) notices.push(t('receipts:staff.perGiftRun.done', { issued: query.perGift }));
+    if (query.preference) notices.push(t('receipts:staff.preference.saved'));
+    const queueRows = queue.map((q) => ({ ...q, methodLabel: t(`receipts:staff.method.${q.method}`) }));
+    res.render('receipts/staff', { title: t('receipts:staff.title'), queue: queueRows, receipts: receipts.rows, nextBefore: receipts.nextBefore, notices, defaultYear: lastYear(), noindex: true });
+  });
+
+  router.post('/staff/receipts/issue', allow.staff, async (req, res) => {
+    const form = parseOr400(IssueForm, req.body, res.locals.t as TFunction);
+    const receipt = await db.transaction().execute((trx) => issueReceiptForPayment(trx, config, form.paymentId, staffActor(res)));
+    res.redirect(303, `/staff/receipts?issued=${encodeURIComponent(receipt.serial)}`);
+  });
+
+  router.post('/staff/receipts/issue-due', allow.staff, async (_req, res) => {
+    const result = await db.transaction().execute((trx) => issueDuePerGiftReceipts(trx, config, staffActor(res)));
+    res.redirect(303, `/staff/receipts?perGift=${result.issued}`);
+  });
+
+  router.post('/staff/receipts/year-end', allow.staff, async (req, res) => {
+    const form = parseOr400(YearEndForm, req.body, res.locals.t as TFunction);
+    const result = await db.transaction().execute((trx) => runYearEnd(trx, config, form.year, staffActor(res)));
+    res.redirect(303, `/staff/receipts?yearEnd=${result.year}:${result.annualIssued}:${result.annualReplaced}:${result.perGiftIssued}:${result.donorsWithoutAddress}`);
+  });
+
+  router.post('/staff/receipts/preference', allow.staff, async (req, res) => {
+    const form = parseOr400(PreferenceForm, req.body, res.locals.t as TFunction);
+    const frequency = form.frequency === 'default' ? null : form.frequency;
+    await db.transaction().execute((trx) => setReceiptFrequency(trx, form.donorId, frequency, staffActor(res)));
+    res.redirect(303, '/staff/receipts?preference=saved');
+  });
+
+  router.post('/staff/receipts/:id/replace', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const id = parseOr400(IdParam, req.params.id, t);
+    const form = parseOr400(ReplaceForm, req.body, t);
+    const result = await db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, config, id, form.reason, staffActor(res)));
+    const next = new URLSearchParams({ replaced: result.cancelled.serial });
+    if (result.replacement) next.set('replacement', result.replacement.serial);
+    res.redirect(303, `/staff/receipts?${next.toString()}`);
+  });
+
+  // The charity's copy of any receipt, cancelled ones included.
+  router.get('/staff/receipts/:id/pdf', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const receipt = await findReceipt(db, parseOr400(IdParam, req.params.id, t));
+    if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
+    const pdf = await renderReceiptPdf(receipt);
+    res.set('Cache-Control', 'private, no-store');
+    res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  // The module's errors in the reader's language; everything else passes on unchanged.
+  const translateErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    if (!(error instanceof ReceiptError)) return next(error);
+    const t = res.locals.t as TFunction;
+    next(new DomainError(error.kind, String(t(`receipts:errors.${error.messageKey}`, error.messageParams))));
+  };
+  router.use(translateErrors);
+
+  return router;
+}

@@ -1,0 +1,221 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema';
+import { accounts } from '../ledger/accounts';
+import { balancesOf } from '../ledger/ledger';
+
+/**
+ * Staff reports, every figure read from the ledger: gifts from the fund entries of transactions
+ * tied to a payment, funds from the maintained balances, disbursements from support expenses.
+ * So each report's totals equal the ledger's to the cent.
+ */
+type Handle = Kysely<Database>;
+
+export const REPORT_TIME_ZONE = 'America/Toronto';
+
+/** Dates are calendar days in Toronto; `to` is inclusive. */
+export type Period = { from?: string; to?: string };
+
+export type GiftGrouping = 'period' | 'method' | 'group';
+
+export type GiftRow = {
+  key: string;
+  gifts: number;
+  receivedCents: number;
+  /** Refunds and lost disputes posted against gifts (a positive number). */
+  reversedCents: number;
+  netCents: number;
+};
+
+export type GiftReport = { by: GiftGrouping; rows: GiftRow[]; total: GiftRow };
+
+/** 'fund:group:7' → 'group:7', 'fund:general' → 'general'. */
+export function fundKeyOf(account: string): string {
+  return account.replace(/^(fund|expense):/, '').replace(/:(fees|support)$/, '');
+}
+
+/**
+ * Gifts by month received, by payment method, or by fund (general or a sponsor group's). A gift
+ * counts in the month it was received; a refund or lost dispute in the month it was posted.
+ */
+export async function giftReport(db: Handle, by: GiftGrouping, period: Period = {}): Promise<GiftReport> {
+  const zone = sql.lit(REPORT_TIME_ZONE);
+  const at = sql`(case when t.kind = 'gift_received' then p.received_at else t.created_at end)`;
+  const localDay = sql`((${at}) at time zone ${zone})::date`;
+  const key =
+    by === 'period' ? sql<string>`to_char((${at}) at time zone ${zone}, 'YYYY-MM')` : by === 'method' ? sql<string>`p.method` : sql<string>`e.account`;
+  let query = db
+    .selectFrom('ledger_transactions as t')
+    .innerJoin('ledger_entries as e', 'e.transaction_id', 't.id')
+    .innerJoin('payments as p', 'p.id', 't.payment_id')
+    .where('e.account', 'like', 'fund:%')
+    .select([
+      key.as('key'),
+      sql<number>`count(distinct t.id) filter (where t.kind = 'gift_received')::bigint`.as('gifts'),
+      sql<number>`coalesce(-sum(e.amount_cents) filter (where t.kind = 'gift_received'), 0)::bigint`.as('receivedCents'),
+      sql<number>`coalesce(sum(e.amount_cents) filter (where t.kind <> 'gift_received'), 0)::bigint`.as('reversedCents'),
+      sql<number>`coalesce(-sum(e.amount_cents), 0)::bigint`.as('netCents'),
+    ])
+    .groupBy(key)
+    .orderBy(key);
+  if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
+  if (period.to) query = query.where(localDay, '<=', sql`${period.to}::date`);
+  const rows = (await query.execute()).map((r) => ({ ...r, key: by === 'group' ? fundKeyOf(r.key) : r.key }));
+  const total = rows.reduce(
+    (sum, r) => ({
+      key: 'total',
+      gifts: sum.gifts + r.gifts,
+      receivedCents: sum.receivedCents + r.receivedCents,
+      reversedCents: sum.reversedCents + r.reversedCents,
+      netCents: sum.netCents + r.netCents,
+    }),
+    { key: 'total', gifts: 0, receivedCents: 0, reversedCents: 0, netCents: 0 },
+  );
+  return { by, rows, total };
+}
+
+export type FundRow = {
+  /** 'general' or 'group:<id>' */
+  key: string;
+  groupId: number | null;
+  raisedCents: number;
+  feesCents: number;
+  supportCents: number;
+  otherExpensesCents: number;
+  availableCents: number;
+};
+
+/**
+ * Each fund (general, and each sponsor group's) from the maintained balances: raised (net of
+ * refunds), processing fees, support paid to families, and what it can still spend.
+ */
+export async function fundReport(db: Handle): Promise<{ rows: FundRow[]; total: FundRow }> {
+  const rows = await db
+    .selectFrom('ledger_balances')
+    .select(['account', sql<number>`sum(balance_cents)::bigint`.as('balance')])
+    .where(sql<boolean>`account ~ '^(fund|expense):(general|group:[0-9]+)(:(fees|support))?$'`)
+    .groupBy('account')
+    .execute();
+  const balance = new Map(rows.map((r) => [r.account, r.balance]));
+  const keys = [...new Set(rows.map((r) => fundKeyOf(r.account)))].sort((a, b) => {
+    if (a === 'general') return -1;
+    if (b === 'general') return 1;
+    return Number(a.split(':')[1]) - Number(b.split(':')[1]);
+  });
+  const funds = keys.map((key): FundRow => {
+    const fund = balance.get(`fund:${key}`) ?? 0;
+    const expenses = balance.get(`expense:${key}`) ?? 0;
+    const fees = balance.get(`expense:${key}:fees`) ?? 0;
+    const support = balance.get(`expense:${key}:support`) ?? 0;
+    return {
+      key,
+      groupId: key === 'general' ? null : Number(key.split(':')[1]),
+      raisedCents: -fund,
+      feesCents: fees,
+      supportCents: support,
+      otherExpensesCents: expenses - fees - support,
+      availableCents: -(fund + expenses),
+    };
+  });
+  const prefixes = await balancesOf(db, [accounts.allFunds, 'expense']);
+  const sum = (pick: (r: FundRow) => number) => funds.reduce((s, r) => s + pick(r), 0);
+  const total: FundRow = {
+    key: 'total',
+    groupId: null,
+    // The campaign-wide prefix balances, so a fund outside general/group:<id> would still count.
+    raisedCents: -(prefixes.get(accounts.allFunds) ?? 0),
+    feesCents: sum((r) => r.feesCents),
+    supportCents: sum((r) => r.supportCents),
+    otherExpensesCents: (prefixes.get('expense') ?? 0) - sum((r) => r.feesCents) - sum((r) => r.supportCents),
+    availableCents: -((prefixes.get(accounts.allFunds) ?? 0) + (prefixes.get('expense') ?? 0)),
+  };
+  return { rows: funds, total };
+}
+
+/**
+ * SEAM(families, schedules): the case code of the family a support disbursement went to. The
+ * families and schedules modules do not exist yet; when they do, a disbursement's ledger
+ * transaction will be linked to a schedule installment (and so to a family's case code, never
+ * its identity). Replace this with that join; until then every disbursement is "unassigned".
+ */
+export function caseCodeOfDisbursement(_transaction: { transactionId: number; description: string }): string | null {
+  return null;
+}
+
+export type DisbursementRow = { fundKey: string; groupId: number | null; caseCode: string | null; disbursements: number; totalCents: number };
+
+/** Support paid out (expense:<fund>:support), by group and family case code. */
+export async function disbursementReport(db: Handle, period: Period = {}): Promise<{ rows: DisbursementRow[]; totalCents: number }> {
+  const localDay = sql`((t.created_at at time zone ${sql.lit(REPORT_TIME_ZONE)})::date)`;
+  let query = db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
+    .select(['t.id as transactionId', 't.description', 'e.account', 'e.amount_cents as amountCents'])
+    .where(sql<boolean>`e.account ~ '^expense:(general|group:[0-9]+):support$'`)
+    .orderBy('t.id');
+  if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
+  if (period.to) query = query.where(localDay, '<=', sql`${period.to}::date`);
+  const entries = await query.execute();
+  const rows = new Map<string, DisbursementRow>();
+  for (const entry of entries) {
+    const fundKey = fundKeyOf(entry.account);
+    const caseCode = caseCodeOfDisbursement(entry);
+    const id = `${fundKey}|${caseCode ?? ''}`;
+    const row = rows.get(id) ?? { fundKey, groupId: fundKey === 'general' ? null : Number(fundKey.split(':')[1]), caseCode, disbursements: 0, totalCents: 0 };
+    row.disbursements += 1;
+    row.totalCents += entry.amountCents;
+    rows.set(id, row);
+  }
+  const list = [...rows.values()];
+  return { rows: list, totalCents: list.reduce((s, r) => s + r.totalCents, 0) };
+}
+
+export type JournalTransaction = {
+  id: number;
+  kind: string;
+  description: string;
+  paymentId: number | null;
+  createdAt: Date;
+  entries: { account: string; amountCents: number }[];
+};
+
+/** The journal, newest first, keyset-paged by transaction id. */
+export async function listJournal(db: Handle, options: { before?: number; limit?: number } = {}) {
+  const limit = Math.min(options.limit ?? 50, 200);
+  let query = db
+    .selectFrom('ledger_transactions')
+    .select(['id', 'kind', 'description', 'payment_id as paymentId', 'created_at as createdAt'])
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (options.before) query = query.where('id', '<', options.before);
+  const transactions = await query.execute();
+  const page = transactions.slice(0, limit);
+  const entries = page.length
+    ? await db
+        .selectFrom('ledger_entries')
+        .select(['transaction_id', 'account', 'amount_cents'])
+        .where('transaction_id', 'in', page.map((t) => t.id))
+        .orderBy('id')
+        .execute()
+    : [];
+  const rows: JournalTransaction[] = page.map((t) => ({
+    ...t,
+    entries: entries.filter((e) => e.transaction_id === t.id).map((e) => ({ account: e.account, amountCents: e.amount_cents })),
+  }));
+  return { rows, nextBefore: transactions.length > limit ? page[page.length - 1]!.id : undefined };
+}
+
+export type JournalLine = { transactionId: number; postedAt: Date; kind: string; description: string; paymentId: number | null; account: string; amountCents: number };
+
+/** Every entry in the period (posting date in Toronto), oldest first: the journal export. */
+export async function journalLines(db: Handle, period: Period = {}): Promise<JournalLine[]> {
+  const localDay = sql`((t.created_at at time zone ${sql.lit(REPORT_TIME_ZONE)})::date)`;
+  let query = db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
+    .select(['t.id as transactionId', 't.created_at as postedAt', 't.kind', 't.description', 't.payment_id as paymentId', 'e.account', 'e.amount_cents as amountCents'])
+    .orderBy('t.id')
+    .orderBy('e.id');
+  if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
+  if (period.to) query = query.where(localDay, '<=', sql`${period.to}::date`);
+  return query.execute();
+}

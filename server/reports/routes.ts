@@ -1,0 +1,141 @@
+import { type Response, Router } from 'express';
+import type { TFunction } from 'i18next';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { DomainError } from '../domain-error';
+import { allow } from '../http/policy';
+import { centsToDecimal, type CsvColumn, toCsv } from './csv-export';
+import {
+  disbursementReport,
+  type DisbursementRow,
+  fundReport,
+  type FundRow,
+  giftReport,
+  type GiftRow,
+  type JournalLine,
+  journalLines,
+  listJournal,
+} from './reports';
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().or(z.literal('').transform(() => undefined));
+const PeriodQuery = z.object({ from: Day, to: Day });
+const GiftQuery = PeriodQuery.extend({ by: z.enum(['period', 'method', 'group']).default('period') });
+const JournalQuery = z.object({ before: z.coerce.number().int().positive().optional() });
+
+function parseQuery<T>(schema: z.ZodType<T>, value: unknown, res: Response): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new DomainError('invalid', (res.locals.t as TFunction)('common:errors.badRequest'));
+  return parsed.data;
+}
+
+function sendCsv(res: Response, name: string, body: string): void {
+  res.set('Cache-Control', 'private, no-store');
+  res.type('text/csv; charset=utf-8').attachment(`${name}.csv`).send(body);
+}
+
+const giftColumns: CsvColumn<GiftRow>[] = [
+  { header: 'key', value: (r) => r.key },
+  { header: 'gifts', value: (r) => r.gifts },
+  { header: 'received', value: (r) => centsToDecimal(r.receivedCents) },
+  { header: 'refunded_or_disputed', value: (r) => centsToDecimal(r.reversedCents) },
+  { header: 'net', value: (r) => centsToDecimal(r.netCents) },
+];
+
+const fundColumns: CsvColumn<FundRow>[] = [
+  { header: 'fund', value: (r) => r.key },
+  { header: 'raised', value: (r) => centsToDecimal(r.raisedCents) },
+  { header: 'fees', value: (r) => centsToDecimal(r.feesCents) },
+  { header: 'support_paid', value: (r) => centsToDecimal(r.supportCents) },
+  { header: 'other_expenses', value: (r) => centsToDecimal(r.otherExpensesCents) },
+  { header: 'available', value: (r) => centsToDecimal(r.availableCents) },
+];
+
+const disbursementColumns: CsvColumn<DisbursementRow>[] = [
+  { header: 'fund', value: (r) => r.fundKey },
+  { header: 'case_code', value: (r) => r.caseCode ?? 'unassigned' },
+  { header: 'disbursements', value: (r) => r.disbursements },
+  { header: 'total', value: (r) => centsToDecimal(r.totalCents) },
+];
+
+const journalColumns: CsvColumn<JournalLine>[] = [
+  { header: 'transaction_id', value: (r) => r.transactionId },
+  { header: 'posted_at', value: (r) => r.postedAt.toISOString() },
+  { header: 'kind', value: (r) => r.kind },
+  { header: 'description', value: (r) => r.description },
+  { header: 'payment_id', value: (r) => r.paymentId },
+  { header: 'account', value: (r) => r.account },
+  { header: 'amount', value: (r) => centsToDecimal(r.amountCents) },
+];
+
+/** 'general' → the general fund; 'group:7' → group 7 (SEAM(groups): show the group's name once sponsor groups exist). */
+function fundLabel(t: TFunction, key: string): string {
+  return key === 'general' ? t('reports:fund.general') : t('reports:fund.group', { id: key.split(':')[1] });
+}
+
+function giftRowLabel(t: TFunction, by: 'period' | 'method' | 'group', key: string): string {
+  if (by === 'method') return t(`reports:method.${key}`);
+  if (by === 'group') return fundLabel(t, key);
+  return key;
+}
+
+/** Staff reports: each a page and a CSV export with the same figures, all from the ledger. */
+export function reportRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const { db } = deps;
+  const title = (res: Response, key: string) => (res.locals.t as TFunction)(key);
+
+  router.get('/staff/reports', allow.staff, (_req, res) => {
+    res.render('reports/index', { title: title(res, 'reports:index.title'), noindex: true });
+  });
+
+  router.get('/staff/reports/gifts', allow.staff, async (req, res) => {
+    const q = parseQuery(GiftQuery, req.query, res);
+    const report = await giftReport(db, q.by, q);
+    const t = res.locals.t as TFunction;
+    const rows = report.rows.map((r) => ({ ...r, label: giftRowLabel(t, q.by, r.key) }));
+    const csvQuery = new URLSearchParams({ by: q.by, ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
+    res.render('reports/gifts', { title: title(res, 'reports:gifts.title'), rows, total: report.total, by: q.by, query: q, csvHref: `/staff/reports/gifts.csv?${csvQuery.toString()}`, noindex: true });
+  });
+  router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
+    const q = parseQuery(GiftQuery, req.query, res);
+    const report = await giftReport(db, q.by, q);
+    sendCsv(res, `gifts-by-${q.by}`, toCsv(giftColumns, [...report.rows, report.total]));
+  });
+
+  router.get('/staff/reports/funds', allow.staff, async (_req, res) => {
+    const t = res.locals.t as TFunction;
+    const report = await fundReport(db);
+    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.key) }));
+    res.render('reports/funds', { title: title(res, 'reports:funds.title'), rows, total: report.total, noindex: true });
+  });
+  router.get('/staff/reports/funds.csv', allow.staff, async (_req, res) => {
+    const report = await fundReport(db);
+    sendCsv(res, 'funds-by-group', toCsv(fundColumns, [...report.rows, report.total]));
+  });
+
+  router.get('/staff/reports/disbursements', allow.staff, async (req, res) => {
+    const q = parseQuery(PeriodQuery, req.query, res);
+    const t = res.locals.t as TFunction;
+    const report = await disbursementReport(db, q);
+    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.fundKey) }));
+    res.render('reports/disbursements', { title: title(res, 'reports:disbursements.title'), rows, totalCents: report.totalCents, query: q, noindex: true });
+  });
+  router.get('/staff/reports/disbursements.csv', allow.staff, async (req, res) => {
+    const q = parseQuery(PeriodQuery, req.query, res);
+    const report = await disbursementReport(db, q);
+    const total: DisbursementRow = { fundKey: 'total', groupId: null, caseCode: '', disbursements: report.rows.reduce((s, r) => s + r.disbursements, 0), totalCents: report.totalCents };
+    sendCsv(res, 'disbursements-by-case', toCsv(disbursementColumns, [...report.rows, total]));
+  });
+
+  router.get('/staff/reports/journal', allow.staff, async (req, res) => {
+    const q = parseQuery(JournalQuery, req.query, res);
+    const page = await listJournal(db, { before: q.before });
+    res.render('reports/journal', { title: title(res, 'reports:journal.title'), page, noindex: true });
+  });
+  router.get('/staff/reports/journal.csv', allow.staff, async (req, res) => {
+    const q = parseQuery(PeriodQuery, req.query, res);
+    sendCsv(res, 'journal', toCsv(journalColumns, await journalLines(db, q)));
+  });
+
+  return router;
+}
