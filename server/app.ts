@@ -9,8 +9,12 @@ import { loadSession, SESSION_COOKIE } from './accounts/sessions';
 import { staffAccountRoutes } from './accounts/staff-routes';
 import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
+import { loadFamilyKeyring } from './families/data-keys';
+import { familyRoutes } from './families/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
+import { groupRoutes } from './groups/routes';
+import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
@@ -18,6 +22,7 @@ import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
+import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
@@ -92,12 +97,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
   app.use(campaignRoutes(deps.db));
+  app.use(groupRoutes(deps));
+  app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(areaRoutes());
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
+  const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
+  app.use(familyRoutes(deps, familyKeys));
+  app.use(matchingRoutes(deps, familyKeys));
 
   app.use(notFound);
   app.use(handleErrors);

@@ -11,6 +11,25 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+function weight(fallback: number) {
+  return z.coerce.number().int().min(0).max(100).default(fallback);
+}
+
+/** A 256-bit key: 64 hex characters, or base64 of 32 bytes. */
+export function parseDataKey(text: string): Buffer | undefined {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
+}
+
+function isDataKey(text: string): boolean {
+  return parseDataKey(text) !== undefined;
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -26,7 +45,23 @@ const EnvSchema = z.object({
   SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.string().trim().min(3).default('HanVoice Haven <no-reply@hanvoice.ca>'),
+  FAMILY_DATA_KEY: optionalText.pipe(z.string().refine(isDataKey, 'must be 32 bytes as 64 hex characters or base64').optional()),
+  FAMILY_DATA_PREVIOUS_KEYS: optionalText.pipe(
+    z
+      .string()
+      .refine((v) => v.split(',').every((k) => isDataKey(k.trim())), 'must be comma-separated 32-byte keys (hex or base64)')
+      .optional(),
+  ),
+  MATCHING_STAFF_EMAIL: optionalText.pipe(z.email().optional()),
+  MATCH_HOLD_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  MATCH_WEIGHT_FUNDS: weight(35),
+  MATCH_WEIGHT_REGION: weight(15),
+  MATCH_WEIGHT_LANGUAGE: weight(20),
+  MATCH_WEIGHT_CAPACITY: weight(10),
+  MATCH_WEIGHT_PLAN: weight(10),
+  MATCH_WEIGHT_PRIORITY_NEEDS: weight(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GROUP_STARTUP_CASH_FLOOR_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
   // Official donation receipts (server/receipts): the charity as on file with CRA.
   CHARITY_NAME: z.string().trim().min(1).default('HanVoice'),
   CHARITY_ADDRESS: z.string().trim().min(1).default('123 Example Street, Toronto ON  M5V 0A1'),
@@ -59,8 +94,29 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Share of the start-up costs a sponsor group must hold in cash: in-kind gifts never replace it. */
+  groupStartupCashFloorPercent: number;
   /** What official donation receipts say about the charity (server/receipts). */
   charity: CharityDetails;
+  /** AES-256 key for family_identities; unset outside production: see server/families/data-keys.ts. */
+  familyDataKey: Buffer | undefined;
+  /** Earlier keys, still able to decrypt rows written before a rotation. */
+  familyDataPreviousKeys: Buffer[];
+  /** The staff inbox told of every match step (ids and links only); unset: only coordinators are e-mailed. */
+  matchingStaffEmail: string | undefined;
+  /** How long a proposed match holds the family and the group before it lapses. */
+  matchHoldDays: number;
+  /** Points of each part of a match score (each part scores 0..weight × 10). */
+  matchWeights: MatchWeights;
+};
+
+export type MatchWeights = {
+  funds: number;
+  region: number;
+  language: number;
+  capacity: number;
+  plan: number;
+  priorityNeeds: number;
 };
 
 export type CharityDetails = {
@@ -78,7 +134,7 @@ export type CharityDetails = {
 const DEVELOPMENT_REGISTRATION_NUMBER = '000000000 RR 0000';
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL', 'FAMILY_DATA_KEY', 'FAMILY_DATA_PREVIOUS_KEYS']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -102,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.CHARITY_REGISTRATION_NUMBER) {
     throw new ConfigError('Invalid configuration: CHARITY_REGISTRATION_NUMBER is required when NODE_ENV=production (it is not set)');
   }
+  if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
+    throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -113,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
+    groupStartupCashFloorPercent: e.GROUP_STARTUP_CASH_FLOOR_PERCENT,
     charity: {
       name: e.CHARITY_NAME,
       address: e.CHARITY_ADDRESS,
@@ -121,6 +181,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       signatoryName: e.RECEIPT_SIGNATORY_NAME,
       signatoryTitle: e.RECEIPT_SIGNATORY_TITLE,
       serialPrefix: e.RECEIPT_SERIAL_PREFIX,
+    },
+    familyDataKey: e.FAMILY_DATA_KEY ? parseDataKey(e.FAMILY_DATA_KEY) : undefined,
+    familyDataPreviousKeys: (e.FAMILY_DATA_PREVIOUS_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+      .map((k) => parseDataKey(k)!),
+    matchingStaffEmail: e.MATCHING_STAFF_EMAIL,
+    matchHoldDays: e.MATCH_HOLD_DAYS,
+    matchWeights: {
+      funds: e.MATCH_WEIGHT_FUNDS,
+      region: e.MATCH_WEIGHT_REGION,
+      language: e.MATCH_WEIGHT_LANGUAGE,
+      capacity: e.MATCH_WEIGHT_CAPACITY,
+      plan: e.MATCH_WEIGHT_PLAN,
+      priorityNeeds: e.MATCH_WEIGHT_PRIORITY_NEEDS,
     },
   };
 }

@@ -16,6 +16,14 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.identity',
   '*.familyIdentity',
+  // A family's identifying fields (server/families/identities.ts), wherever an object carries them.
+  '*.names',
+  '*.datesOfBirth',
+  '*.governmentFileNumbers',
+  '*.contact',
+  '*.currentLocation',
+  '*.notes',
+  'req.body',
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel' | 'env'>): Logger {

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
+import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,6 +23,14 @@ async function main() {
     pruneExpiredAccountsData(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired sessions failed'));
   }, 60 * 60 * 1000);
   housekeeping.unref();
+  // Match holds also expire lazily on every matching read; this catches them when nobody looks.
+  const holdExpiry = setInterval(() => {
+    database.db
+      .transaction()
+      .execute((trx) => expireHolds(trx, config))
+      .catch((error: unknown) => logger.warn({ err: error }, 'expiring match holds failed'));
+  }, 15 * 60_000);
+  holdExpiry.unref();
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -43,6 +52,7 @@ async function main() {
     force.unref();
     server.close(async () => {
       clearInterval(housekeeping);
+      clearInterval(holdExpiry);
       await dispatcher.stop();
       await database.close();
       logger.info('stopped');

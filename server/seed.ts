@@ -7,6 +7,8 @@ import { migrateToLatest } from './db/migrator';
 import { upsertDonor } from './donations/donors';
 import { recordPayment } from './donations/payments';
 import { createPledge } from './donations/pledges';
+import { applyForGroup, approveGroup } from './groups/applications';
+import { linkMemberAccount } from './groups/membership';
 import { createLogger } from './logger';
 
 /**
@@ -22,6 +24,7 @@ const DEMO_GIFTS = [
 ];
 
 const DEMO_STAFF = { email: 'staff@demo.haven.test', name: 'Demo Staff' };
+const DEMO_COORDINATOR = { email: 'coordinator@demo.haven.test', name: 'Demo Coordinator' };
 
 async function main() {
   const config = loadConfig(process.env);
@@ -74,6 +77,37 @@ async function main() {
     if (staff) await setPassword(db, staff.id, password);
     else await createUser(db, { ...DEMO_STAFF, role: 'staff', password });
     console.log(`Demo staff login: ${DEMO_STAFF.email} / ${password}  (sign in at ${config.publicUrl}/sign-in)`);
+
+    // A demo sponsor group, approved, with its coordinator's login (password printed, as above).
+    let group = await db.selectFrom('sponsor_groups').select('id').where('slug', '=', 'toronto-welcome-circle').executeTakeFirst();
+    if (!group) {
+      group = await db.transaction().execute(async (trx) => {
+        const created = await applyForGroup(
+          trx,
+          {
+            name: 'Toronto Welcome Circle',
+            city: 'Toronto',
+            province: 'ON',
+            coordinatorName: DEMO_COORDINATOR.name,
+            coordinatorEmail: DEMO_COORDINATOR.email,
+            languages: ['ko', 'en'],
+            familySize: 3,
+            story: 'We are **twelve neighbours** in North York: a retired teacher, two nurses, a church choir.\n\nFour of us speak Korean.',
+            locale: 'en',
+          },
+          config.publicUrl,
+        );
+        await approveGroup(trx, { userId: null, label: 'npm run seed' }, created.id, config.publicUrl);
+        return created;
+      });
+    }
+    const coordinatorPassword = randomBytes(12).toString('base64url');
+    const coordinator = await findUserByEmail(db, DEMO_COORDINATOR.email);
+    const coordinatorId = coordinator?.id ?? (await createUser(db, { ...DEMO_COORDINATOR, role: 'sponsor', password: coordinatorPassword }));
+    if (coordinator) await setPassword(db, coordinator.id, coordinatorPassword);
+    const groupId = group.id;
+    await db.transaction().execute((trx) => linkMemberAccount(trx, groupId, DEMO_COORDINATOR.email, coordinatorId));
+    console.log(`Demo group coordinator login: ${DEMO_COORDINATOR.email} / ${coordinatorPassword}  (workspace at ${config.publicUrl}/group)`);
   } finally {
     await database.close();
   }

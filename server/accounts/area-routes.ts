@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import { allow, requireUser } from '../http/policy';
 
 /**
- * The shells other modules fill: the staff area (/staff) and a sponsor group's area (/group).
+ * The shells other modules fill: the staff area (/staff) (a sponsor group's area, /group, is the groups module's workspace).
  * Each area's navigation is a partial (views/partials/staff-nav.hbs, group-nav.hbs): add a link there.
  */
 export function areaRoutes(): Router {
@@ -12,11 +12,6 @@ export function areaRoutes(): Router {
   router.get('/staff', allow.staff, (_req, res) => {
     const t = res.locals.t as TFunction;
     res.render('staff/dashboard', { title: t('accounts:staff.title'), noindex: true, user: requireUser(res) });
-  });
-
-  router.get('/group', allow.groupMember, (_req, res) => {
-    const t = res.locals.t as TFunction;
-    res.render('group/home', { title: t('accounts:group.title'), noindex: true, user: requireUser(res) });
   });
 
   return router;

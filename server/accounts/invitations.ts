@@ -3,6 +3,7 @@ import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, UserRole } from '../db/schema';
 import type { Locale } from '../i18n/i18n';
+import { linkMemberAccount } from '../groups/membership';
 import { queueEmail } from '../notifications/outbox';
 import { hashToken, looksLikeToken, newToken } from './tokens';
 import { normalizeEmail } from './users';
@@ -83,7 +84,7 @@ export type AcceptResult =
 /**
  * Accepts an invitation: creates the account (or, when the address already has an account of the
  * same role, sets its name and password, since the link proves the address), and marks the
- * invitation used. The groups module adds the membership of invitation.groupId here.
+ * invitation used. A group invitation links the account to its member row (groups' linkMemberAccount).
  */
 export async function acceptInvitation(
   trx: Transaction<Database>,
@@ -123,6 +124,7 @@ export async function acceptInvitation(
     userId = row.id;
   }
   await trx.updateTable('invitations').set({ accepted_at: new Date(), accepted_user_id: userId }).where('id', '=', invitation.id).execute();
+  if (invitation.group_id !== null) await linkMemberAccount(trx, invitation.group_id, invitation.email, userId);
   await writeAudit(trx, { actor: { userId, label: input.name }, action: 'invitation.accepted', subject: `invitation:${invitation.id}`, details: { userId } });
   return { ok: true, userId, role: invitation.role, groupId: invitation.group_id };
 }

@@ -2,6 +2,7 @@ import type { CookieOptions, NextFunction, Request, RequestHandler, Response } f
 import { sql } from 'kysely';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
+import { groupMembershipOf } from '../groups/membership';
 import type { SessionUser } from '../http/policy';
 import { hashToken, looksLikeToken, newToken } from './tokens';
 
@@ -41,7 +42,7 @@ export async function endAllSessions(db: Db, userId: number): Promise<void> {
 
 /**
  * The one place a session token becomes the SessionUser of res.locals.user: an unexpired session
- * of an account that is not disabled. (The groups module adds the group membership here.)
+ * of an account that is not disabled. Group membership comes from the groups module's group_members.
  */
 export async function loadSessionUser(db: Db, token: string): Promise<SessionUser | undefined> {
   if (!looksLikeToken(token)) return undefined;
@@ -54,7 +55,8 @@ export async function loadSessionUser(db: Db, token: string): Promise<SessionUse
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: null, groupRole: null };
+  const membership = row.role === 'sponsor' ? await groupMembershipOf(db, row.id) : undefined;
+  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null };
 }
 
 export function sessionToken(req: Request): string | undefined {

@@ -4,6 +4,7 @@ import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
 import type { Locale } from '../i18n/i18n';
 import { balancesOf } from '../ledger/ledger';
+import { countApprovedMatches } from '../matching/matches';
 
 export type Campaign = {
   id: number;
@@ -71,13 +72,14 @@ export function campaignText(campaign: Campaign, locale: Locale): { title: strin
  * a second campaign would give each campaign its own fund prefix.
  */
 export async function campaignTotals(db: Db, campaign: Campaign): Promise<CampaignTotals> {
-  const [balances, donors] = await Promise.all([
+  const [balances, donors, familiesSponsored] = await Promise.all([
     balancesOf(db, [accounts.allFunds, accounts.allReceivables]),
     db
       .selectFrom('campaign_counters')
       .select(sql<number>`coalesce(sum(donor_count), 0)::bigint`.as('count'))
       .where('campaign_id', '=', campaign.id)
       .executeTakeFirstOrThrow(),
+    countApprovedMatches(db),
   ]);
   return {
     goalCents: campaign.goalCents,
@@ -85,7 +87,7 @@ export async function campaignTotals(db: Db, campaign: Campaign): Promise<Campai
     pledgedOutstandingCents: balances.get(accounts.allReceivables) ?? 0,
     donorCount: donors.count,
     familiesGoal: campaign.familiesGoal,
-    familiesSponsored: 0, // counts approved matches once families and matching exist
+    familiesSponsored,
     currency: campaign.currency,
   };
 }

@@ -237,6 +237,137 @@ export interface ReceiptPaymentsTable {
   in_force: Generated<boolean>;
 }
 
+export type GroupStatus = 'applied' | 'approved' | 'rejected';
+
+export interface SponsorGroupsTable {
+  id: Id;
+  slug: string;
+  name: string;
+  city: string;
+  province: string;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  family_size: number;
+  story: Generated<string>;
+  status: Generated<GroupStatus>;
+  rejection_reason: string | null;
+  coordinator_name: string;
+  coordinator_email: string;
+  locale: Generated<'en' | 'fr'>;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupMembersTable {
+  id: Id;
+  group_id: number;
+  user_id: number | null;
+  name: string;
+  email: string;
+  role: 'coordinator' | 'member';
+  created_at: CreatedAt;
+  removed_at: Date | null;
+}
+
+export interface SettlementAssignmentsTable {
+  group_id: number;
+  area: string;
+  member_id: number;
+  created_at: CreatedAt;
+}
+
+export interface InKindCommitmentsTable {
+  id: Id;
+  group_id: number;
+  category: string;
+  description: string;
+  value_cents: number;
+  evidence_note: string;
+  donor_is_party: Generated<boolean>;
+  status: Generated<'offered' | 'confirmed' | 'received' | 'withdrawn'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface GroupRequirementsTable {
+  group_id: number;
+  edition_on: ColumnType<string, string, string>;
+  family_size: number;
+  income_support_cents: number;
+  startup_cents: number;
+  set_at: Timestamp;
+}
+
+export interface GroupChecksTable {
+  group_id: number;
+  check_name: 'training' | 'background_checks';
+  done: boolean;
+  note: string | null;
+  recorded_by_user_id: number | null;
+  recorded_at: Timestamp;
+}
+
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
+
+/** What matching needs to know about a family. Nothing here identifies anyone: see family_identities. */
+export interface FamiliesTable {
+  id: Id;
+  case_code: string;
+  size: number;
+  adults: number;
+  children: number;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  needs: ColumnType<FamilyNeed[], FamilyNeed[] | undefined, FamilyNeed[]>;
+  sgbv_survivor: Generated<boolean>;
+  medical_needs: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  preferred_region: string | null;
+  vetting_status: Generated<'pending' | 'cleared' | 'refused'>;
+  vetted_on: ColumnType<string | null, string | null | undefined, string | null>;
+  status: Generated<FamilyStatus>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */
+export interface FamilyIdentitiesTable {
+  family_id: number;
+  format: number;
+  key_id: string;
+  iv: Buffer;
+  auth_tag: Buffer;
+  ciphertext: Buffer;
+  updated_at: Timestamp;
+}
+
+export type MatchStatus = 'proposed' | 'approved' | 'rejected' | 'withdrawn' | 'expired';
+
+export interface MatchesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  status: Generated<MatchStatus>;
+  score: number;
+  score_parts: ColumnType<unknown, string, string>;
+  proposed_by: number;
+  proposed_at: CreatedAt;
+  hold_expires_at: Timestamp;
+  decided_by: number | null;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  reason: string | null;
+  shared_fields: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface GroupSupportOffersTable {
+  group_id: number;
+  sgbv_informed_support: Generated<boolean>;
+  medical_support: Generated<boolean>;
+  trauma_informed_support: Generated<boolean>;
+  recorded_by: number | null;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_counters: CampaignCountersTable;
@@ -257,4 +388,14 @@ export interface Database {
   rate_limits: RateLimitsTable;
   receipts: ReceiptsTable;
   receipt_payments: ReceiptPaymentsTable;
+  sponsor_groups: SponsorGroupsTable;
+  group_members: GroupMembersTable;
+  settlement_assignments: SettlementAssignmentsTable;
+  in_kind_commitments: InKindCommitmentsTable;
+  group_requirements: GroupRequirementsTable;
+  group_checks: GroupChecksTable;
+  families: FamiliesTable;
+  family_identities: FamilyIdentitiesTable;
+  matches: MatchesTable;
+  group_support_offers: GroupSupportOffersTable;
 }

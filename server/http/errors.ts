@@ -40,6 +40,11 @@ function sendError(req: Request, res: Response, status: number, message: string,
   res.render('errors/error', { status, message, requestId: extra.requestId, title: message });
 }
 
+/** A DomainError message may be a message key (`groups:errors.notFound`): shown in the page's language. */
+function translated(t: TFunction, message: string): string {
+  return /^[a-z]+:[A-Za-z0-9_.]+$/.test(message) ? String(t(message, { defaultValue: message })) : message;
+}
+
 export const notFound: RequestHandler = (req, res) => {
   const t = (res.locals.t as TFunction | undefined) ?? translatorFor('en');
   sendError(req, res, 404, t('common:errors.notFound'));
@@ -53,10 +58,11 @@ export const notFound: RequestHandler = (req, res) => {
 export const handleErrors: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const t = (res.locals.t as TFunction | undefined) ?? translatorFor('en');
   if (error instanceof DomainError) {
-    const extra = Object.keys(error.fieldErrors).length ? { fields: error.fieldErrors } : {};
+    const fields = Object.fromEntries(Object.entries(error.fieldErrors).map(([k, v]) => [k, translated(t, v)]));
+    const extra = Object.keys(fields).length ? { fields } : {};
     // A policy may have set 401 (not signed in) before passing a 'forbidden' error on.
     const status = error.kind === 'forbidden' && res.statusCode === 401 ? 401 : STATUS[error.kind];
-    return sendError(req, res, status, error.message, extra);
+    return sendError(req, res, status, translated(t, error.message), extra);
   }
   const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -71,6 +71,10 @@ export const viewHelpers = {
   eq(a: unknown, b: unknown): boolean {
     return a === b;
   },
+  /** {{t (concat "groups:provinces." code)}}: builds a message key from parts. */
+  concat(...parts: unknown[]): string {
+    return parts.slice(0, -1).map(String).join('');
+  },
 };
 
 export function configureViews(app: Express): void {

@@ -6,6 +6,9 @@ import { createTestApp, type TestApp } from '../support/app';
 import { checkAccess, concretePath, listRoutes, MAY_USE, type Outcome, unprotectedRoutes, type Visitor } from '../support/route-policy';
 import { anonymous, signInAs, useSession } from '../support/session';
 
+// Every route × every role: slow on the embedded database and on a loaded machine, and it grows with the app.
+jest.setTimeout(300_000);
+
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();

@@ -96,6 +96,7 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
       NODE_ENV: 'production',
       SESSION_SECRET: 'e2e-bench-and-fault-tests-secret-0123456789',
       CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001',
+      FAMILY_DATA_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       LOG_LEVEL: 'warn',
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -1,0 +1,120 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { FamilyNeed, FamilyStatus } from '../db/schema';
+import { FAMILY_NEEDS, FAMILY_STATUSES, type FamilyProfileInput } from './families';
+import type { FamilyIdentity } from './identities';
+
+/** The staff family forms: Zod schemas whose messages are i18n keys (families:errors.*). */
+export const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'NT', 'NU', 'ON', 'PE', 'QC', 'SK', 'YT'] as const;
+
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+const checkbox = z
+  .string()
+  .optional()
+  .transform((v) => v === 'on' || v === 'true' || v === '1');
+const count = (min: number) => z.coerce.number({ error: 'families:errors.number' }).int('families:errors.number').min(min, 'families:errors.number').max(20, 'families:errors.number');
+
+export const ProfileForm = z
+  .object({
+    adults: count(1),
+    children: count(0),
+    languages: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(/[,\s]+/)
+          .map((l) => l.trim().toLowerCase())
+          .filter((l) => l !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^[a-z]{2,3}$/, 'families:errors.languages')).max(10, 'families:errors.languages')),
+    needs: list.pipe(z.array(z.enum(FAMILY_NEEDS as [FamilyNeed, ...FamilyNeed[]], 'families:errors.invalid'))),
+    sgbvSurvivor: checkbox,
+    medicalNeeds: checkbox,
+    traumaInformedSupport: checkbox,
+    preferredRegion: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : null))
+      .pipe(z.enum(PROVINCES, 'families:errors.invalid').nullable()),
+    vettingStatus: z.enum(['pending', 'cleared', 'refused'], 'families:errors.invalid'),
+    vettedOn: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : null))
+      .pipe(z.iso.date('families:errors.date').nullable()),
+  })
+  .refine((f) => f.adults + f.children <= 20, { message: 'families:errors.number', path: ['children'] })
+  .refine((f) => f.vettingStatus === 'pending' || f.vettedOn !== null, { message: 'families:errors.vettedOn', path: ['vettedOn'] });
+
+const identityText = (max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').trim())
+    .pipe(z.string().max(max, 'families:errors.tooLong'));
+
+export const IdentityForm = z.object({
+  names: identityText(2000),
+  datesOfBirth: identityText(1000),
+  governmentFileNumbers: identityText(1000),
+  contact: identityText(1000),
+  currentLocation: identityText(1000),
+  notes: identityText(10000),
+});
+
+export const StatusForm = z.object({ status: z.enum(FAMILY_STATUSES as [FamilyStatus, ...FamilyStatus[]], 'families:errors.invalid') });
+
+export type FormResult<T> = { ok: true; data: T; values: Record<string, unknown> } | { ok: false; values: Record<string, unknown>; fieldErrors: Record<string, string> };
+
+export function parseFamilyForm<S extends z.ZodType>(schema: S, req: Request): FormResult<z.infer<S>> {
+  const values = (req.body ?? {}) as Record<string, unknown>;
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return { ok: true, data: parsed.data, values };
+  const fieldErrors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const field = String(issue.path[0] ?? '_');
+    fieldErrors[field] ??= issue.message.startsWith('families:') ? issue.message : 'families:errors.invalid';
+  }
+  return { ok: false, values, fieldErrors };
+}
+
+export function profileValues(p: FamilyProfileInput): Record<string, unknown> {
+  return {
+    adults: p.adults,
+    children: p.children,
+    languages: p.languages.join(', '),
+    needs: p.needs,
+    sgbvSurvivor: p.sgbvSurvivor,
+    medicalNeeds: p.medicalNeeds,
+    traumaInformedSupport: p.traumaInformedSupport,
+    preferredRegion: p.preferredRegion ?? '',
+    vettingStatus: p.vettingStatus,
+    vettedOn: p.vettedOn ?? '',
+  };
+}
+
+export type IdentityInput = FamilyIdentity;
+
+/** Choices for the family form's checkboxes and selects, marked from the submitted or stored values. */
+export function formChoices(values: Record<string, unknown>) {
+  const needs = Array.isArray(values.needs) ? (values.needs as string[]) : typeof values.needs === 'string' ? [values.needs] : [];
+  const flag = (v: unknown) => v === true || v === 'on' || v === 'true';
+  return {
+    needOptions: FAMILY_NEEDS.map((n) => ({ value: n, label: `families:needs.${n}`, checked: needs.includes(n) })),
+    provinceOptions: PROVINCES.map((p) => ({ value: p, selected: values.preferredRegion === p })),
+    vettingOptions: (['pending', 'cleared', 'refused'] as const).map((v) => ({ value: v, label: `families:vetting.${v}`, selected: values.vettingStatus === v })),
+    flags: {
+      sgbvSurvivor: flag(values.sgbvSurvivor),
+      medicalNeeds: flag(values.medicalNeeds),
+      traumaInformedSupport: flag(values.traumaInformedSupport),
+    },
+  };
+}
+
+export function statusChoices(current: FamilyStatus) {
+  return FAMILY_STATUSES.map((s) => ({ value: s, label: `families:status.${s}`, selected: s === current }));
+}

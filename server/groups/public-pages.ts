@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import { DomainError } from '../domain-error';
+import { type FundingPosition, fundingPosition } from './readiness';
+import { renderStory } from './story';
+
+export const PAGE_SIZE = 20;
+
+export type PublicGroupCard = { slug: string; name: string; city: string; province: string };
+
+/**
+ * Approved groups, by slug, optionally those whose city starts with `city`, keyset-paged: `after`
+ * is the last slug of the previous page. Declared columns only: nothing about members or matches.
+ */
+export async function listPublicGroups(db: Db, filter: { city?: string; after?: string; limit?: number }) {
+  const limit = filter.limit ?? PAGE_SIZE;
+  let query = db
+    .selectFrom('sponsor_groups')
+    .select(['slug', 'name', 'city', 'province'])
+    .where('status', '=', 'approved')
+    .orderBy('slug')
+    .limit(limit + 1);
+  if (filter.city) query = query.where(sql`lower(city)`, 'like', `${filter.city.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`);
+  if (filter.after) query = query.where('slug', '>', filter.after);
+  const rows: PublicGroupCard[] = await query.execute();
+  return { groups: rows.slice(0, limit), nextAfter: rows.length > limit ? rows[limit - 1]!.slug : undefined };
+}
+
+export type PublicGroupPage = {
+  id: number;
+  slug: string;
+  name: string;
+  city: string;
+  province: string;
+  languages: string[];
+  storyHtml: string;
+  targetCents: number;
+  receivedCents: number;
+  pledgedOutstandingCents: number;
+};
+
+/** An approved group's public page; any other group (applied, rejected, unknown) is not found. */
+export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGroupPage> {
+  const group = await db
+    .selectFrom('sponsor_groups')
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'story'])
+    .where('slug', '=', slug)
+    .where('status', '=', 'approved')
+    .executeTakeFirst();
+  if (!group) throw new DomainError('not_found', 'groups:errors.notFound');
+  const funding: FundingPosition = await fundingPosition(db, group.id);
+  return {
+    id: group.id,
+    slug: group.slug,
+    name: group.name,
+    city: group.city,
+    province: group.province,
+    languages: group.languages,
+    storyHtml: renderStory(group.story),
+    targetCents: funding.requirementCents,
+    receivedCents: Math.max(0, funding.receivedCents),
+    pledgedOutstandingCents: funding.pledgedOutstandingCents,
+  };
+}
+
+/**
+ * The groups a donor may name as a non-binding preference on the giving form: approved groups,
+ * by name. (For giving's group-preferences.ts.)
+ */
+export async function listPreferableGroups(db: Db): Promise<{ id: number; name: string }[]> {
+  return db.selectFrom('sponsor_groups').select(['id', 'name']).where('status', '=', 'approved').orderBy('name').orderBy('id').execute();
+}
+
+export async function isPreferableGroup(db: Db, groupId: number): Promise<boolean> {
+  if (!Number.isSafeInteger(groupId) || groupId <= 0) return false;
+  const row = await db.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).where('status', '=', 'approved').executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,197 @@
+import { sql, type Transaction } from 'kysely';
+import { type Actor, writeAudit } from '../audit/audit';
+import type { Db } from '../db/database';
+import type { Database, GroupStatus } from '../db/schema';
+import { accounts } from '../ledger/accounts';
+import { balancesOf } from '../ledger/ledger';
+import { findRequirements, type Requirement } from './cost-tables';
+import { allowedInKind, DEFAULT_IN_KIND_RULES, type InKindCommitment, type InKindRules, listInKindOf } from './in-kind';
+import { SETTLEMENT_AREAS } from './settlement-plan';
+
+export const GROUP_CHECKS = ['training', 'background_checks'] as const;
+export type GroupCheck = (typeof GROUP_CHECKS)[number];
+
+export type FundingPosition = {
+  requirement: Requirement | undefined;
+  requirementCents: number;
+  /** What the group's fund can still spend: -(fund:group:<id> + expense:group:<id>). */
+  fundsAvailableCents: number;
+  /** Money credited to the group's fund so far (gifts preferring it, transfers): -(fund:group:<id>). */
+  receivedCents: number;
+  /** Pledges preferring the group, not yet paid: receivable:group:<id>. */
+  pledgedOutstandingCents: number;
+  inKindRecordedCents: number;
+  inKindAllowedCents: number;
+  cashFloorCents: number;
+  coveredCents: number;
+  shortfallCents: number;
+};
+
+type Handle = Db | Transaction<Database>;
+
+export async function fundingPosition(db: Handle, groupId: number, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<FundingPosition> {
+  return (await fundingPositions(db, [groupId], rules)).get(groupId)!;
+}
+
+/** Funding positions of several groups: three queries whatever the number of groups. */
+export async function fundingPositions(db: Handle, groupIds: number[], rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<Map<number, FundingPosition>> {
+  const names = groupIds.flatMap((groupId) => [accounts.fund({ groupId }), accounts.expenses({ groupId }), accounts.receivable({ groupId })]);
+  const requirements = await findRequirements(db, groupIds);
+  const balances = await balancesOf(db, names);
+  const items = await listInKindOf(db, groupIds);
+  return new Map(groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules)]));
+}
+
+function toFundingPosition(groupId: number, requirement: Requirement | undefined, balances: Map<string, number>, items: InKindCommitment[], rules: InKindRules): FundingPosition {
+  const ref = { groupId };
+  const fund = balances.get(accounts.fund(ref)) ?? 0;
+  const expenses = balances.get(accounts.expenses(ref)) ?? 0;
+  const fundsAvailableCents = 0 - (fund + expenses);
+  const pledgedOutstandingCents = Math.max(0, balances.get(accounts.receivable(ref)) ?? 0);
+  const requirementCents = requirement?.totalCents ?? 0;
+  const inKind = requirement ? allowedInKind(items, requirement, rules) : { recordedCents: 0, allowedCents: 0, cashFloorCents: 0 };
+  const coveredCents = fundsAvailableCents + pledgedOutstandingCents + inKind.allowedCents;
+  return {
+    requirement,
+    requirementCents,
+    fundsAvailableCents,
+    receivedCents: 0 - fund,
+    pledgedOutstandingCents,
+    inKindRecordedCents: inKind.recordedCents,
+    inKindAllowedCents: inKind.allowedCents,
+    cashFloorCents: inKind.cashFloorCents,
+    coveredCents,
+    shortfallCents: Math.max(0, requirementCents - coveredCents),
+  };
+}
+
+export async function groupChecks(db: Handle, groupId: number): Promise<Record<GroupCheck, boolean>> {
+  return (await checksOf(db, [groupId])).get(groupId)!;
+}
+
+async function checksOf(db: Handle, groupIds: number[]): Promise<Map<number, Record<GroupCheck, boolean>>> {
+  const result = new Map(groupIds.map((id) => [id, { training: false, background_checks: false }]));
+  if (groupIds.length === 0) return result;
+  const rows = await db.selectFrom('group_checks').select(['group_id', 'check_name', 'done']).where('group_id', 'in', groupIds).execute();
+  for (const row of rows) result.get(row.group_id)![row.check_name] = row.done;
+  return result;
+}
+
+/** How many settlement areas each group has assigned to a live member. */
+async function assignedAreasOf(db: Handle, groupIds: number[]): Promise<Map<number, number>> {
+  const result = new Map(groupIds.map((id) => [id, 0]));
+  if (groupIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('settlement_assignments as a')
+    .innerJoin('group_members as m', 'm.id', 'a.member_id')
+    .select(['a.group_id', sql<number>`count(distinct a.area)::int`.as('areas')])
+    .where('a.group_id', 'in', groupIds)
+    .where('m.removed_at', 'is', null)
+    .groupBy('a.group_id')
+    .execute();
+  for (const row of rows) result.set(row.group_id, row.areas);
+  return result;
+}
+
+/** Staff record a check (training, members' background checks) as done or not; audited. */
+export async function recordCheck(trx: Transaction<Database>, actor: Actor, groupId: number, check: GroupCheck, done: boolean, note: string): Promise<void> {
+  await trx
+    .insertInto('group_checks')
+    .values({ group_id: groupId, check_name: check, done, note: note || null, recorded_by_user_id: actor.userId })
+    .onConflict((oc) => oc.columns(['group_id', 'check_name']).doUpdateSet({ done, note: note || null, recorded_by_user_id: actor.userId, recorded_at: new Date() }))
+    .execute();
+  await writeAudit(trx, { actor, action: 'group.check_recorded', subject: `group:${groupId}`, details: { check, done } });
+}
+
+/** What is missing for matching, as stable codes (views translate groups:missing.<code>). */
+export type MissingItem = 'approved' | 'funds' | 'settlement_plan' | 'training' | 'background_checks';
+
+/**
+ * Everything matching needs to know about a group, and nothing about a family. `ready` is the
+ * readiness checklist: approved, funds cover the requirement, every settlement area assigned,
+ * and the staff checks done.
+ */
+export type GroupProfile = {
+  id: number;
+  slug: string;
+  name: string;
+  city: string;
+  province: string;
+  languages: string[];
+  /** The family size the group can support. */
+  capacity: number;
+  status: GroupStatus;
+  requirementCents: number;
+  fundsAvailableCents: number;
+  pledgedOutstandingCents: number;
+  inKindAllowedCents: number;
+  shortfallCents: number;
+  settlementCompleteness: number;
+  checks: Record<GroupCheck, boolean>;
+  ready: boolean;
+  missing: MissingItem[];
+};
+
+export async function groupProfile(db: Handle, groupId: number, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile | undefined> {
+  return (await groupProfiles(db, [groupId], rules))[0];
+}
+
+/**
+ * Profiles of the given groups (unknown ids are left out), in the order given: seven queries
+ * whatever the number of groups.
+ */
+export async function groupProfiles(db: Handle, groupIds: number[], rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('sponsor_groups')
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'status'])
+    .where('id', 'in', groupIds)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const ids = groupIds.filter((id) => byId.has(id));
+  const funding = await fundingPositions(db, ids, rules);
+  const areas = await assignedAreasOf(db, ids);
+  const checks = await checksOf(db, ids);
+  return ids.map((id) => {
+    const group = byId.get(id)!;
+    const position = funding.get(id)!;
+    const groupChecksDone = checks.get(id)!;
+    const assigned = areas.get(id) ?? 0;
+    const missing: MissingItem[] = [];
+    if (group.status !== 'approved') missing.push('approved');
+    if (!position.requirement || position.shortfallCents > 0) missing.push('funds');
+    if (assigned < SETTLEMENT_AREAS.length) missing.push('settlement_plan');
+    for (const check of GROUP_CHECKS) if (!groupChecksDone[check]) missing.push(check);
+    return {
+      id: group.id,
+      slug: group.slug,
+      name: group.name,
+      city: group.city,
+      province: group.province,
+      languages: group.languages,
+      capacity: group.family_size,
+      status: group.status,
+      requirementCents: position.requirementCents,
+      fundsAvailableCents: position.fundsAvailableCents,
+      pledgedOutstandingCents: position.pledgedOutstandingCents,
+      inKindAllowedCents: position.inKindAllowedCents,
+      shortfallCents: position.shortfallCents,
+      settlementCompleteness: assigned / SETTLEMENT_AREAS.length,
+      checks: groupChecksDone,
+      ready: missing.length === 0,
+      missing,
+    };
+  });
+}
+
+/** Every group's profile, by name (staff list). */
+export async function listGroupProfiles(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
+  const ids = await db.selectFrom('sponsor_groups').select('id').orderBy('name').orderBy('id').execute();
+  return groupProfiles(db, ids.map((r) => r.id), rules);
+}
+
+/** Approved groups that meet the whole checklist: the ones matching may offer a family. */
+export async function listReadyGroups(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
+  const ids = await db.selectFrom('sponsor_groups').select('id').where('status', '=', 'approved').orderBy('name').orderBy('id').execute();
+  return (await groupProfiles(db, ids.map((r) => r.id), rules)).filter((p) => p.ready);
+}

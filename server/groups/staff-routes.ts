@@ -1,0 +1,161 @@
+import { type Response, Router } from 'express';
+import { z } from 'zod';
+import type { Actor } from '../audit/audit';
+import type { Config } from '../config';
+import type { Db } from '../db/database';
+import { DomainError } from '../domain-error';
+import { allow, requireUser } from '../http/policy';
+import { approveGroup, rejectGroup, requireGroup } from './applications';
+import { addEdition, type CostRow, listEditions } from './cost-tables';
+import { dollars, parseDollars, parseForm, text } from './forms';
+import { listInKind } from './in-kind';
+import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
+import { settlementPlan } from './settlement-plan';
+import { renderStory } from './story';
+import { generalFundAvailable, transferToGroup } from './transfers';
+import { listMembers } from './workspace';
+
+const RejectForm = z.object({ reason: text(2000) });
+const CheckForm = z.object({
+  check: z.enum(GROUP_CHECKS, 'groups:errors.invalid'),
+  done: z.enum(['yes', 'no'], 'groups:errors.invalid'),
+  note: z.string().trim().max(1000, 'groups:errors.tooLong').optional().default(''),
+});
+const TransferForm = z.object({ amount: dollars(100_000_000) });
+const EditionForm = z.object({ editionOn: z.iso.date('groups:errors.date') });
+const EDITION_SIZES = [1, 2, 3, 4, 5, 6, 0] as const;
+/** A cost-table amount: $0 to $1,000,000. */
+const MAX_COST_CENTS = 100_000_000;
+
+function actorOf(res: Response): Actor {
+  const user = requireUser(res);
+  return { userId: user.id, label: user.name };
+}
+
+function groupIdParam(value: unknown): number {
+  const parsed = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).safeParse(value);
+  if (!parsed.success) throw new DomainError('not_found', 'groups:errors.notFound');
+  return parsed.data;
+}
+
+function formError(error: unknown): DomainError {
+  if (error instanceof DomainError && (error.kind === 'conflict' || error.kind === 'invalid')) return error;
+  throw error;
+}
+
+export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
+  const { db, config } = deps;
+  const rules = { startupCashFloorPercent: config.groupStartupCashFloorPercent };
+  const router = Router();
+
+  router.get('/staff/groups', allow.staff, async (_req, res) => {
+    const profiles = await listGroupProfiles(db, rules);
+    res.render('groups/staff-list', {
+      title: res.locals.t('groups:staff.title'),
+      applied: profiles.filter((p) => p.status === 'applied'),
+      profiles,
+      noindex: true,
+    });
+  });
+
+  const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string) => {
+    const group = await requireGroup(db, groupId);
+    const [profile, funding, plan, items, members, generalCents] = await Promise.all([
+      groupProfile(db, groupId, rules),
+      fundingPosition(db, groupId, rules),
+      settlementPlan(db, groupId),
+      listInKind(db, groupId),
+      listMembers(db, groupId),
+      generalFundAvailable(db),
+    ]);
+    res.status(status).render('groups/staff-detail', {
+      title: group.name,
+      group,
+      storyHtml: renderStory(group.story),
+      profile,
+      funding,
+      plan,
+      percent: Math.round(plan.completeness * 100),
+      items,
+      members,
+      generalCents,
+      checks: GROUP_CHECKS,
+      errors,
+      message,
+      noindex: true,
+    });
+  };
+
+  router.get('/staff/groups/:id', allow.staff, (req, res) => renderDetail(res, groupIdParam(req.params.id)));
+
+  router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    await db.transaction().execute((trx) => approveGroup(trx, actorOf(res), groupId, config.publicUrl));
+    res.redirect(303, `/staff/groups/${groupId}`);
+  });
+
+  router.post('/staff/groups/:id/reject', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const form = parseForm(RejectForm, req);
+    if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
+    await db.transaction().execute((trx) => rejectGroup(trx, actorOf(res), groupId, form.data.reason));
+    res.redirect(303, `/staff/groups/${groupId}`);
+  });
+
+  router.post('/staff/groups/:id/checks', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const form = parseForm(CheckForm, req);
+    if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
+    await requireGroup(db, groupId);
+    await db.transaction().execute((trx) => recordCheck(trx, actorOf(res), groupId, form.data.check, form.data.done === 'yes', form.data.note));
+    res.redirect(303, `/staff/groups/${groupId}`);
+  });
+
+  router.post('/staff/groups/:id/transfer', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const form = parseForm(TransferForm, req);
+    if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
+    const failed = await db
+      .transaction()
+      .execute((trx) => transferToGroup(trx, actorOf(res), groupId, form.data.amount))
+      .catch(formError);
+    if (failed instanceof DomainError) return renderDetail(res, groupId, 409, failed.fieldErrors, failed.message);
+    res.redirect(303, `/staff/groups/${groupId}`);
+  });
+
+  // ---- Cost-table editions -----------------------------------------------------------------
+  const renderEditions = async (res: Response, status = 200, values: Record<string, unknown> = {}, errors: Record<string, string> = {}, message?: string) => {
+    res.status(status).render('groups/staff-cost-tables', {
+      title: res.locals.t('groups:costTables.title'),
+      editions: await listEditions(db),
+      sizes: EDITION_SIZES.map((size) => ({ size, income: values[`income${size}`] ?? '', startup: values[`startup${size}`] ?? '' })),
+      values,
+      errors,
+      message,
+      noindex: true,
+    });
+  };
+  router.get('/staff/cost-tables', allow.staff, (_req, res) => renderEditions(res));
+  router.post('/staff/cost-tables', allow.staff, async (req, res) => {
+    const form = parseForm(EditionForm, req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const errors: Record<string, string> = form.ok ? {} : { ...form.fieldErrors };
+    const rows: CostRow[] = [];
+    for (const size of EDITION_SIZES) {
+      const income = parseDollars(String(body[`income${size}`] ?? ''));
+      const startup = parseDollars(String(body[`startup${size}`] ?? ''));
+      if (income === undefined || income > MAX_COST_CENTS) errors[`income${size}`] = 'groups:errors.amount';
+      if (startup === undefined || startup > MAX_COST_CENTS) errors[`startup${size}`] = 'groups:errors.amount';
+      rows.push({ familySize: size, incomeSupportCents: income ?? 0, startupCents: startup ?? 0 });
+    }
+    if (!form.ok || Object.keys(errors).length) return renderEditions(res, 400, body, errors, 'groups:errors.fixBelow');
+    const failed = await db
+      .transaction()
+      .execute((trx) => addEdition(trx, actorOf(res), { editionOn: form.data.editionOn, rows }))
+      .catch(formError);
+    if (failed instanceof DomainError) return renderEditions(res, 409, body, { editionOn: failed.message }, failed.message);
+    res.redirect(303, '/staff/cost-tables');
+  });
+
+  return router;
+}

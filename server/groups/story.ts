@@ -1,0 +1,26 @@
+import { Marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
+
+/**
+ * A group's story is Markdown written by its members. marked turns it into HTML and
+ * sanitize-html keeps a small allow-list (no raw HTML, scripts, styles, images or iframes), so
+ * the result can be placed in a page with {{{ }}}.
+ */
+const marked = new Marked({ gfm: true, breaks: false, async: false });
+
+const ALLOWED: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'strong', 'em', 'ul', 'ol', 'li', 'blockquote', 'a', 'h2', 'h3', 'h4', 'hr', 'code', 'pre'],
+  allowedAttributes: { a: ['href'] },
+  allowedSchemes: ['https', 'http', 'mailto'],
+  transformTags: {
+    h1: 'h2',
+    a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }),
+  },
+  disallowedTagsMode: 'discard',
+};
+ALLOWED.allowedAttributes = { a: ['href', 'rel'] };
+
+export function renderStory(markdown: string): string {
+  const html = marked.parse(markdown) as string;
+  return sanitizeHtml(html, ALLOWED);
+}

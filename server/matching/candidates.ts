@@ -1,0 +1,123 @@
+import { sql, type Transaction } from 'kysely';
+import { type Actor, writeAudit } from '../audit/audit';
+import type { Config } from '../config';
+import type { Db } from '../db/database';
+import type { Database } from '../db/schema';
+import { DomainError } from '../domain-error';
+import type { Family } from '../families/families';
+import { listEditions } from '../groups/cost-tables';
+import { type GroupProfile, groupProfile, listReadyGroups } from '../groups/readiness';
+import type { CostRow, FamilyNeedsProfile, GroupCandidate } from './score';
+
+type Handle = Db | Transaction<Database>;
+
+/** A scored group as staff see it: the candidate plus the names staff recognise it by. */
+export type CandidateGroup = GroupCandidate & { name: string; slug: string; city: string; province: string };
+
+export function inKindRules(config: Pick<Config, 'groupStartupCashFloorPercent'>) {
+  return { startupCashFloorPercent: config.groupStartupCashFloorPercent };
+}
+
+/** The current cost-table edition's rows. */
+export async function currentCostTable(db: Handle): Promise<CostRow[]> {
+  const [latest] = await listEditions(db);
+  if (!latest) throw new DomainError('unavailable', 'matching:errors.noCostTable');
+  return latest.rows;
+}
+
+/** Groups held by a live proposal or an approved match: the hard rule "already matched/held". */
+export async function takenGroupIds(db: Handle): Promise<Set<number>> {
+  const rows = await db
+    .selectFrom('matches')
+    .select('group_id')
+    .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'proposed'), eb('hold_expires_at', '>', sql<Date>`now()`)])]))
+    .execute();
+  return new Set(rows.map((r) => r.group_id));
+}
+
+export function toCandidate(profile: GroupProfile, taken: boolean, offers: GroupCandidate['offers'] | undefined): CandidateGroup {
+  return {
+    id: profile.id,
+    name: profile.name,
+    slug: profile.slug,
+    city: profile.city,
+    province: profile.province,
+    ready: profile.ready,
+    taken,
+    fundsCents: profile.fundsAvailableCents + profile.pledgedOutstandingCents + profile.inKindAllowedCents,
+    region: profile.province,
+    languages: profile.languages,
+    capacity: profile.capacity,
+    planCompleteness: profile.settlementCompleteness,
+    offers: offers ?? { sgbvInformedSupport: false, medicalSupport: false, traumaInformedSupport: false },
+  };
+}
+
+async function offersOf(db: Handle, groupIds: number[]): Promise<Map<number, GroupCandidate['offers']>> {
+  if (groupIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('group_support_offers')
+    .select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support'])
+    .where('group_id', 'in', groupIds)
+    .execute();
+  return new Map(
+    rows.map((r) => [r.group_id, { sgbvInformedSupport: r.sgbv_informed_support, medicalSupport: r.medical_support, traumaInformedSupport: r.trauma_informed_support }]),
+  );
+}
+
+/** Every ready group, as matching candidates (taken ones flagged, for the hard rule). */
+export async function listCandidateGroups(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>): Promise<CandidateGroup[]> {
+  const [ready, taken] = await Promise.all([listReadyGroups(db, inKindRules(config)), takenGroupIds(db)]);
+  const offers = await offersOf(
+    db,
+    ready.map((g) => g.id),
+  );
+  return ready.map((g) => toCandidate(g, taken.has(g.id), offers.get(g.id)));
+}
+
+/** One group as a candidate, whatever its state (for proposing and approving). */
+export async function requireCandidateGroup(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>, groupId: number, ignoreMatchId?: number): Promise<CandidateGroup> {
+  const profile = await groupProfile(db, groupId, inKindRules(config));
+  if (!profile) throw new DomainError('not_found', 'matching:errors.groupNotFound');
+  let takenQuery = db.selectFrom('matches').select('id').where('group_id', '=', groupId).where('status', 'in', ['proposed', 'approved']);
+  if (ignoreMatchId !== undefined) takenQuery = takenQuery.where('id', '!=', ignoreMatchId);
+  const taken = (await takenQuery.executeTakeFirst()) !== undefined;
+  const offers = await offersOf(db, [groupId]);
+  return toCandidate(profile, taken, offers.get(groupId));
+}
+
+export function needsProfileOf(family: Family): FamilyNeedsProfile {
+  return {
+    id: family.id,
+    size: family.size,
+    languages: family.languages,
+    preferredRegion: family.preferredRegion,
+    sgbvSurvivor: family.sgbvSurvivor,
+    medicalNeeds: family.medicalNeeds,
+    traumaInformedSupport: family.traumaInformedSupport,
+  };
+}
+
+/** Staff record what a group can offer for priority needs (scored by matching); audited. */
+export async function recordSupportOffers(trx: Transaction<Database>, actor: Actor, groupId: number, offers: GroupCandidate['offers']): Promise<void> {
+  const group = await trx.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).executeTakeFirst();
+  if (!group) throw new DomainError('not_found', 'matching:errors.groupNotFound');
+  const values = {
+    sgbv_informed_support: offers.sgbvInformedSupport,
+    medical_support: offers.medicalSupport,
+    trauma_informed_support: offers.traumaInformedSupport,
+    recorded_by: actor.userId,
+  };
+  await trx
+    .insertInto('group_support_offers')
+    .values({ group_id: groupId, ...values })
+    .onConflict((oc) => oc.column('group_id').doUpdateSet({ ...values, recorded_at: sql`now()` }))
+    .execute();
+  await writeAudit(trx, { actor, action: 'group.support_offers_recorded', subject: `group:${groupId}`, details: { ...offers } });
+}
+
+/** Families held by a live proposal (the best overall assignment leaves them out). */
+export async function heldFamilyIds(db: Handle): Promise<Set<number>> {
+  const rows = await db.selectFrom('matches').select('family_id').where('status', '=', 'proposed').where('hold_expires_at', '>', sql<Date>`now()`).execute();
+  return new Set(rows.map((r) => r.family_id));
+}

@@ -1,0 +1,203 @@
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { DomainError } from '../domain-error';
+import type { FamilyKeyring } from '../families/data-keys';
+import { listFamilies, requireFamily } from '../families/families';
+import { SHAREABLE_FIELDS, type ShareableField } from '../families/identities';
+import { staffActor } from '../families/routes';
+import { allow, requireGroupId, requireUser } from '../http/policy';
+import { optimalAssignment } from './assignment';
+import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, recordSupportOffers } from './candidates';
+import { viewMatchedFamily } from './matched-family';
+import { approveMatch, expireHolds, listMatches, proposeMatch, rejectMatch, requireMatch, setSharedFields, withdrawMatch } from './matches';
+import { requirementCents, SCORE_PARTS, scoreGroup, suggestGroups } from './score';
+
+const SHAREABLE = Object.keys(SHAREABLE_FIELDS) as ShareableField[];
+
+function idParam(req: Request, name = 'id'): number {
+  const id = Number(req.params[name]);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'matching:errors.notFound');
+  return id;
+}
+
+const checkbox = z
+  .string()
+  .optional()
+  .transform((v) => v === 'on' || v === 'true' || v === '1');
+const ProposeForm = z.object({ familyId: z.coerce.number().int().positive(), groupId: z.coerce.number().int().positive() });
+const SharedForm = z.object({
+  shared: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
+    .pipe(z.array(z.enum(SHAREABLE as [ShareableField, ...ShareableField[]]))),
+});
+const ReasonForm = z.object({ reason: z.string().trim().max(2000).optional().default('') });
+const OffersForm = z.object({ sgbvInformedSupport: checkbox, medicalSupport: checkbox, traumaInformedSupport: checkbox });
+
+function parse<S extends z.ZodType>(schema: S, req: Request): z.infer<S> {
+  const parsed = schema.safeParse(req.body ?? {});
+  if (!parsed.success) throw new DomainError('invalid', 'matching:errors.invalid');
+  return parsed.data;
+}
+
+const partLabels = Object.fromEntries(SCORE_PARTS.map((p) => [p, `matching:parts.${p}`]));
+const statusLabels = Object.fromEntries(['proposed', 'approved', 'rejected', 'withdrawn', 'expired'].map((s) => [s, `matching:status.${s}`]));
+const shareLabels: Record<ShareableField, string> = {
+  names: 'families:identity.names',
+  dates_of_birth: 'families:identity.datesOfBirth',
+  contact: 'families:identity.contact',
+  current_location: 'families:identity.currentLocation',
+};
+
+function groupLabels(groups: CandidateGroup[]) {
+  return new Map(groups.map((g) => [g.id, { name: g.name, city: g.city, province: g.province }]));
+}
+
+/** Staff matching pages, and the matched group's view of its family in the workspace. */
+export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
+  const router = Router();
+  const { db, config } = deps;
+  const expireNow = () => db.transaction().execute((trx) => expireHolds(trx, config));
+
+  router.get('/staff/families/:id/suggestions', allow.staff, async (req, res) => {
+    await expireNow();
+    const family = await requireFamily(db, idParam(req));
+    const [groups, costTable] = await Promise.all([listCandidateGroups(db, config), currentCostTable(db)]);
+    const suggestions = suggestGroups(needsProfileOf(family), groups, costTable, config.matchWeights);
+    const labels = groupLabels(groups);
+    res.render('matching/suggestions', {
+      title: res.locals.t('matching:suggestions.title', { caseCode: family.caseCode }),
+      noindex: true,
+      family,
+      available: family.status === 'available',
+      ranked: suggestions.ranked.map((s) => ({ ...s, group: labels.get(s.groupId) })),
+      excluded: suggestions.excluded.map((s) => ({ ...s, group: labels.get(s.groupId), reasonLabels: s.reasons.map((r) => `matching:excluded.${r}`) })),
+      partLabels,
+    });
+  });
+
+  router.get('/staff/matching/assignment', allow.staff, async (_req, res) => {
+    await expireNow();
+    const [{ families: available }, held, groups, costTable] = await Promise.all([
+      listFamilies(db, { status: 'available', limit: 500 }),
+      heldFamilyIds(db),
+      listCandidateGroups(db, config),
+      currentCostTable(db),
+    ]);
+    const families = available.filter((f) => !held.has(f.id));
+    const matrix = families.map((f) => {
+      const need = requirementCents(costTable, f.size);
+      return groups.map((g) => {
+        const s = scoreGroup(needsProfileOf(f), g, need, config.matchWeights);
+        return s.eligible ? s.score : null;
+      });
+    });
+    const assignment = optimalAssignment(matrix);
+    res.render('matching/assignment', {
+      title: res.locals.t('matching:assignment.title'),
+      noindex: true,
+      total: assignment.total,
+      pairs: assignment.pairs.map((p) => ({ family: families[p.row]!, group: groups[p.col]!, score: p.score })),
+      unassigned: families.filter((_, row) => !assignment.pairs.some((p) => p.row === row)),
+    });
+  });
+
+  router.post('/staff/matches', allow.staff, async (req, res) => {
+    const form = parse(ProposeForm, req);
+    const actor = staffActor(res);
+    const match = await db.transaction().execute((trx) => proposeMatch(trx, config, actor, form));
+    res.redirect(303, `/staff/matches/${match.id}`);
+  });
+
+  router.get('/staff/matches', allow.staff, async (_req, res) => {
+    await expireNow();
+    const matches = await listMatches(db);
+    res.render('matching/list', { title: res.locals.t('matching:list.title'), noindex: true, matches, statusLabels });
+  });
+
+  router.get('/staff/matches/:id', allow.staff, async (req, res) => {
+    await expireNow();
+    const match = await requireMatch(db, idParam(req));
+    const family = await requireFamily(db, match.familyId);
+    const group = await db.selectFrom('sponsor_groups').select(['id', 'name', 'city', 'province']).where('id', '=', match.groupId).executeTakeFirst();
+    const user = requireUser(res);
+    res.render('matching/show', {
+      title: res.locals.t('matching:show.title', { id: match.id }),
+      noindex: true,
+      match,
+      family,
+      group,
+      proposed: match.status === 'proposed',
+      approved: match.status === 'approved',
+      live: match.status === 'proposed' || match.status === 'approved',
+      partLabels,
+      statusLabels,
+      shareLabels,
+      canApprove: match.status === 'proposed' && match.proposedBy !== user.id,
+      shareable: SHAREABLE.map((f) => ({ field: f, checked: match.sharedFields.includes(f) })),
+    });
+  });
+
+  router.post('/staff/matches/:id/approve', allow.staff, async (req, res) => {
+    const id = idParam(req);
+    const form = parse(SharedForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => approveMatch(trx, config, actor, id, form.shared));
+    res.redirect(303, `/staff/matches/${id}`);
+  });
+
+  router.post('/staff/matches/:id/reject', allow.staff, async (req, res) => {
+    const id = idParam(req);
+    const form = parse(ReasonForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => rejectMatch(trx, config, actor, id, form.reason));
+    res.redirect(303, `/staff/matches/${id}`);
+  });
+
+  router.post('/staff/matches/:id/withdraw', allow.staff, async (req, res) => {
+    const id = idParam(req);
+    const form = parse(ReasonForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => withdrawMatch(trx, config, actor, id, form.reason));
+    res.redirect(303, `/staff/matches/${id}`);
+  });
+
+  router.post('/staff/matches/:id/sharing', allow.staff, async (req, res) => {
+    const id = idParam(req);
+    const form = parse(SharedForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => setSharedFields(trx, actor, id, form.shared));
+    res.redirect(303, `/staff/matches/${id}`);
+  });
+
+  router.post('/staff/matching/groups/:id/offers', allow.staff, async (req, res) => {
+    const id = idParam(req);
+    const form = parse(OffersForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => recordSupportOffers(trx, actor, id, form));
+    res.redirect(303, '/staff/matching/groups');
+  });
+
+  router.get('/staff/matching/groups', allow.staff, async (_req, res) => {
+    const groups = await listCandidateGroups(db, config);
+    res.render('matching/groups', { title: res.locals.t('matching:groups.title'), noindex: true, groups });
+  });
+
+  // The matched group's workspace view of its family: members only, never cached, each view audited.
+  router.get('/group/family', allow.groupMember, async (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const user = requireUser(res);
+    const groupId = requireGroupId(res);
+    const family = await db.transaction().execute((trx) => viewMatchedFamily(trx, keyring, { userId: user.id, label: `user:${user.id}` }, groupId));
+    res.render('matching/group-family', {
+      title: res.locals.t('matching:groupFamily.title'),
+      noindex: true,
+      family,
+      needLabels: (family?.needs ?? []).map((n) => `families:needs.${n}`),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,115 @@
+import type { MatchWeights } from '../../server/config';
+import { type CostRow, type FamilyNeedsProfile, type GroupCandidate, requirementCents, scoreGroup, suggestGroups } from '../../server/matching/score';
+import { testConfig } from '../support/app';
+
+const costTable: CostRow[] = [
+  [1, 1_320_000, 330_000],
+  [2, 1_970_000, 510_000],
+  [3, 2_040_000, 630_000],
+  [4, 2_120_000, 750_000],
+  [5, 2_370_000, 860_000],
+  [6, 2_570_000, 980_000],
+  [0, 160_000, 110_000],
+].map(([familySize, incomeSupportCents, startupCents]) => ({ familySize: familySize!, incomeSupportCents: incomeSupportCents!, startupCents: startupCents! }));
+
+const weights: MatchWeights = { funds: 35, region: 15, language: 20, capacity: 10, plan: 10, priorityNeeds: 10 };
+
+const family: FamilyNeedsProfile = { id: 1, size: 3, languages: ['ko', 'en'], preferredRegion: 'ON', sgbvSurvivor: true, medicalNeeds: true, traumaInformedSupport: false };
+
+function group(overrides: Partial<GroupCandidate> = {}): GroupCandidate {
+  return {
+    id: 10,
+    ready: true,
+    taken: false,
+    fundsCents: 3_204_000, // 120% of 26,700
+    region: 'ON',
+    languages: ['ko', 'en'],
+    capacity: 3,
+    planCompleteness: 1,
+    offers: { sgbvInformedSupport: true, medicalSupport: true, traumaInformedSupport: false },
+    ...overrides,
+  };
+}
+
+test('requirement: the cost table row for the size, and each additional member beyond six', () => {
+  expect(requirementCents(costTable, 1)).toBe(1_650_000);
+  expect(requirementCents(costTable, 3)).toBe(2_670_000);
+  expect(requirementCents(costTable, 6)).toBe(3_550_000);
+  expect(requirementCents(costTable, 8)).toBe(3_550_000 + 2 * 270_000);
+});
+
+test('a perfect group scores every part in full, and the parts are named and sum to the score', () => {
+  const scored = scoreGroup(family, group(), 2_670_000, weights);
+  if (!scored.eligible) throw new Error('expected eligible');
+  expect(scored.parts.map((p) => p.name)).toEqual(['funds', 'region', 'language', 'capacity', 'plan', 'priorityNeeds']);
+  expect(scored.parts.map((p) => p.points)).toEqual([350, 150, 200, 100, 100, 100]);
+  expect(scored.score).toBe(1000);
+  expect(scored.maxScore).toBe(1000);
+  expect(scored.score).toBe(scored.parts.reduce((s, p) => s + p.points, 0));
+});
+
+test('each part scores its own facts', () => {
+  const scored = scoreGroup(
+    family,
+    group({
+      fundsCents: 2_670_000, // exactly the requirement: 100/120 of the funds points
+      region: 'QC',
+      languages: ['ko'],
+      capacity: 6,
+      planCompleteness: 0.5,
+      offers: { sgbvInformedSupport: true, medicalSupport: false, traumaInformedSupport: true },
+    }),
+    2_670_000,
+    weights,
+  );
+  if (!scored.eligible) throw new Error('expected eligible');
+  const byName = Object.fromEntries(scored.parts.map((p) => [p.name, p]));
+  expect(byName.funds!.points).toBe(292); // 350 × 100/120 = 291.67
+  expect(byName.funds!.detail).toMatchObject({ fundsCents: 2_670_000, requirementCents: 2_670_000, percentOfRequirement: 100 });
+  expect(byName.region!.points).toBe(0);
+  expect(byName.region!.detail).toEqual({ preferredRegion: 'ON', groupRegion: 'QC' });
+  expect(byName.language!.points).toBe(100); // one of two languages
+  expect(byName.capacity!.points).toBe(50); // family of 3 in a group for 6
+  expect(byName.plan!.points).toBe(50);
+  expect(byName.priorityNeeds!.points).toBe(50); // SGBV met, medical not
+  expect(byName.priorityNeeds!.detail).toEqual({ needs: 2, met: 1 });
+  expect(scored.score).toBe(292 + 0 + 100 + 50 + 50 + 50);
+});
+
+test('no preference (region, languages, priority needs) scores in full', () => {
+  const open: FamilyNeedsProfile = { ...family, preferredRegion: null, languages: [], sgbvSurvivor: false, medicalNeeds: false };
+  const scored = scoreGroup(open, group({ region: 'BC', languages: [], offers: { sgbvInformedSupport: false, medicalSupport: false, traumaInformedSupport: false } }), 2_670_000, weights);
+  if (!scored.eligible) throw new Error('expected eligible');
+  expect(scored.parts.filter((p) => ['region', 'language', 'priorityNeeds'].includes(p.name)).map((p) => p.points)).toEqual([150, 200, 100]);
+});
+
+test('hard rules exclude a group with every reason named', () => {
+  const scored = scoreGroup(family, group({ ready: false, taken: true, capacity: 2, fundsCents: 2_669_999 }), 2_670_000, weights);
+  expect(scored).toEqual({ groupId: 10, eligible: false, reasons: ['not_ready', 'taken', 'too_small', 'funds_short'] });
+});
+
+test('weights are configuration: a zero weight removes a part from the score', () => {
+  const noFunds = { ...weights, funds: 0 };
+  const scored = scoreGroup(family, group(), 2_670_000, noFunds);
+  if (!scored.eligible) throw new Error('expected eligible');
+  expect(scored.maxScore).toBe(650);
+  const fromEnv = testConfig({ MATCH_WEIGHT_REGION: '40' }).matchWeights;
+  expect(fromEnv.region).toBe(40);
+  expect(() => testConfig({ MATCH_WEIGHT_REGION: '-1' })).toThrow(/MATCH_WEIGHT_REGION/);
+});
+
+test('suggestions rank eligible groups best first (ties by id) and list the excluded', () => {
+  const groups = [
+    group({ id: 1, region: 'QC' }),
+    group({ id: 2 }),
+    group({ id: 3, ready: false }),
+    group({ id: 4, region: 'QC' }),
+    group({ id: 5, capacity: 1 }),
+  ];
+  const s = suggestGroups(family, groups, costTable, weights);
+  expect(s.ranked.map((r) => r.groupId)).toEqual([2, 1, 4]);
+  expect(s.excluded.map((e) => [e.groupId, e.reasons])).toEqual([
+    [3, ['not_ready']],
+    [5, ['too_small']],
+  ]);
+});
