@@ -20,12 +20,18 @@ import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { configureViews } from './http/views';
+import { givingRoutes } from './giving/routes';
+import { createLinkSigner } from './giving/signed-links';
+import { staffGivingRoutes } from './giving/staff-routes';
+import { createStripe } from './giving/stripe-client';
+import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
+import { scheduleRoutes } from './schedules/routes';
 
 export type AppDeps = {
   config: Config;
@@ -82,6 +88,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
+  // Stripe webhooks need the raw body for their signature: before any body parser.
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret) };
+  app.use(stripeWebhookRoutes({ ...giving, logger: deps.logger }));
 
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
@@ -108,6 +117,9 @@ export function createApp(deps: AppDeps): Express {
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
   app.use(familyRoutes(deps, familyKeys));
   app.use(matchingRoutes(deps, familyKeys));
+  app.use(scheduleRoutes(deps));
+  app.use(givingRoutes(giving));
+  app.use(staffGivingRoutes(giving));
 
   app.use(notFound);
   app.use(handleErrors);

@@ -79,7 +79,27 @@ const EnvSchema = z.object({
     .trim()
     .regex(/^[A-Z]{1,6}$/, 'must be 1 to 6 capital letters')
     .default('HV'),
+  STRIPE_SECRET_KEY: optionalText.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional()),
+  STRIPE_WEBHOOK_SECRET: optionalText.pipe(z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_…)').optional()),
+  STRIPE_API_HOST: optionalText,
+  STRIPE_API_PORT: optionalText.pipe(z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).optional()),
+  STRIPE_API_PROTOCOL: optionalText.pipe(z.enum(['http', 'https']).optional()),
+  // A percentage with at most two decimals ("2.9"), kept as basis points: money math never sees a float.
+  CARD_FEE_PERCENT: z
+    .string()
+    .trim()
+    .regex(/^\d{1,2}(\.\d{1,2})?$/, 'must be a percentage such as 2.9')
+    .default('2.9')
+    .transform(percentToBasisPoints),
+  CARD_FEE_FIXED_CENTS: z.coerce.number().int().min(0).max(1000).default(30),
+  PLEDGE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
+  PLEDGE_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(10_000).default(5),
 });
+
+function percentToBasisPoints(text: string): number {
+  const [whole, fraction = ''] = text.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
 
 export type Config = {
   env: 'development' | 'production' | 'test';
@@ -108,6 +128,21 @@ export type Config = {
   matchHoldDays: number;
   /** Points of each part of a match score (each part scores 0..weight × 10). */
   matchWeights: MatchWeights;
+  /** Card giving (Stripe Checkout); undefined when STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET is unset: pay-later still works. */
+  stripe: StripeConfig | undefined;
+  /** What "cover the processing fee" adds: basis points of the gift plus a fixed amount. */
+  cardFee: { basisPoints: number; fixedCents: number };
+  /** Pledges a visitor may start per hour, per IP address and per e-mail address. */
+  pledgeRateLimits: { perIp: number; perEmail: number };
+};
+
+export type StripeConfig = {
+  secretKey: string;
+  webhookSecret: string;
+  /** For tests and stripe-mock: the SDK's host/port/protocol. */
+  apiHost: string | undefined;
+  apiPort: number | undefined;
+  apiProtocol: 'http' | 'https' | undefined;
 };
 
 export type MatchWeights = {
@@ -134,7 +169,7 @@ export type CharityDetails = {
 const DEVELOPMENT_REGISTRATION_NUMBER = '000000000 RR 0000';
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL', 'FAMILY_DATA_KEY', 'FAMILY_DATA_PREVIOUS_KEYS']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL', 'FAMILY_DATA_KEY', 'FAMILY_DATA_PREVIOUS_KEYS', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -198,6 +233,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       plan: e.MATCH_WEIGHT_PLAN,
       priorityNeeds: e.MATCH_WEIGHT_PRIORITY_NEEDS,
     },
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? {
+            secretKey: e.STRIPE_SECRET_KEY,
+            webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+            apiHost: e.STRIPE_API_HOST,
+            apiPort: e.STRIPE_API_PORT,
+            apiProtocol: e.STRIPE_API_PROTOCOL,
+          }
+        : undefined,
+    cardFee: { basisPoints: e.CARD_FEE_PERCENT, fixedCents: e.CARD_FEE_FIXED_CENTS },
+    pledgeRateLimits: { perIp: e.PLEDGE_RATE_LIMIT_PER_IP, perEmail: e.PLEDGE_RATE_LIMIT_PER_EMAIL },
   };
 }
 

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
+import { todayIso } from './schedules/calendar';
+import { remindOverdueInstallments } from './schedules/reminders';
 import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
 
@@ -31,6 +33,10 @@ async function main() {
       .catch((error: unknown) => logger.warn({ err: error }, 'expiring match holds failed'));
   }, 15 * 60_000);
   holdExpiry.unref();
+  const overdueReminders = setInterval(() => {
+    remindOverdueInstallments(database.db, todayIso(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
+  }, 60 * 60 * 1000);
+  overdueReminders.unref();
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Db } from '../db/database';
+import { listDonorWall } from '../giving/donor-wall';
 import { allow } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
 import { campaignText, campaignTotals, requireCurrentCampaign } from './campaign';
@@ -12,12 +13,14 @@ export function campaignRoutes(db: Db): Router {
     const campaign = await requireCurrentCampaign(db);
     const totals = await campaignTotals(db, campaign);
     const text = campaignText(campaign, res.locals.locale as Locale);
+    const wall = await listDonorWall(db, { limit: 12 });
     res.render('campaign/home', {
       title: text.title,
       campaign: { ...campaign, ...text },
       totals,
       storyParagraphs: text.story.split(/\n{2,}/),
       progress: toProgress(totals.raisedCents, totals.pledgedOutstandingCents, totals.goalCents),
+      wall,
     });
   });
 

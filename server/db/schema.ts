@@ -5,7 +5,9 @@ import type { ColumnType, Generated } from 'kysely';
  * registers an int8 parser that refuses values beyond Number.MAX_SAFE_INTEGER.
  */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
 type Id = Generated<number>;
 
 export interface CampaignsTable {
@@ -54,6 +56,7 @@ export interface DonorsTable {
 }
 
 export type PledgeStatus = 'pending' | 'active' | 'fulfilled' | 'cancelled' | 'lapsed';
+
 export type PledgeMethod = 'card' | 'cheque' | 'etransfer';
 
 export interface PledgesTable {
@@ -74,9 +77,15 @@ export interface PledgesTable {
   public_message: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  stripe_checkout_session_id: string | null;
+  stripe_subscription_id: string | null;
+  stripe_customer_id: string | null;
+  wall_consent: Generated<boolean>;
+  ended_at: Date | null;
 }
 
 export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
+
 export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed';
 
 export interface PaymentsTable {
@@ -308,6 +317,7 @@ export interface GroupChecksTable {
 }
 
 export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+
 export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
 
 /** What matching needs to know about a family. Nothing here identifies anyone: see family_identities. */
@@ -398,4 +408,119 @@ export interface Database {
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
   group_support_offers: GroupSupportOffersTable;
+  support_schedules: SupportSchedulesTable;
+  schedule_payees: SchedulePayeesTable;
+  schedule_installments: ScheduleInstallmentsTable;
+  disbursements: DisbursementsTable;
+  schedule_events: ScheduleEventsTable;
+  stripe_events: StripeEventsTable;
+  pledge_installments: PledgeInstallmentsTable;
+  stripe_disputes: StripeDisputesTable;
+}
+
+export interface SupportSchedulesTable {
+  id: Id;
+  family_id: number;
+  group_id: number;
+  arrival_on: string;
+  months: Generated<number>;
+  status: Generated<'active' | 'self_sufficient' | 'ended'>;
+  rate_source: 'cost_table' | 'community';
+  cost_edition_on: string | null;
+  annual_income_support_cents: number;
+  startup_cents: number;
+  created_by: number;
+  created_at: CreatedAt;
+}
+
+export interface SchedulePayeesTable {
+  id: Id;
+  schedule_id: number;
+  position: number;
+  label: string;
+}
+
+/** A pledge's instalments are InstallmentStatus; a support schedule's are this. */
+export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped';
+
+export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
+
+export interface ScheduleInstallmentsTable {
+  id: Id;
+  schedule_id: number;
+  payee_id: number;
+  kind: 'startup' | 'monthly';
+  month_index: number;
+  due_on: string;
+  amount_cents: number;
+  paid_cents: Generated<number>;
+  status: Generated<ScheduleInstallmentStatus>;
+  skip_reason: string | null;
+  reminded_at: Date | null;
+}
+
+export interface DisbursementsTable {
+  id: Id;
+  installment_id: number;
+  amount_cents: number;
+  paid_on: string;
+  method: 'direct_deposit' | 'etransfer' | 'cheque' | 'cash';
+  reference: string | null;
+  ledger_transaction_id: number;
+  recorded_by: number;
+  created_at: CreatedAt;
+}
+
+export interface ScheduleEventsTable {
+  id: Id;
+  schedule_id: number;
+  kind:
+    | 'arrived'
+    | 'disbursed'
+    | 'skipped'
+    | 'earnings_reported'
+    | 'self_sufficient'
+    | 'resumed'
+    | 'extension_requested'
+    | 'extension_approved'
+    | 'extension_declined';
+  months: number | null;
+  amount_cents: number | null;
+  effective_on: string | null;
+  reason: string | null;
+  status: 'pending' | 'approved' | 'declined' | null;
+  actor_user_id: number | null;
+  at: CreatedAt;
+}
+
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  object_id: string | null;
+  stripe_created_at: Timestamp;
+  received_at: CreatedAt;
+  payload: ColumnType<unknown, string, never>;
+}
+
+export interface PledgeInstallmentsTable {
+  id: Id;
+  pledge_id: number;
+  seq: number;
+  due_on: ColumnType<string, string, string>;
+  amount_cents: number;
+  status: Generated<InstallmentStatus>;
+  payment_id: number | null;
+  stripe_invoice_id: string | null;
+  reminded_at: Date | null;
+}
+
+export interface StripeDisputesTable {
+  id: string;
+  payment_id: number;
+  amount_cents: number;
+  fee_cents: Generated<number>;
+  status: string;
+  reversed: Generated<boolean>;
+  opened_at: Generated<Date>;
+  closed_at: Date | null;
 }

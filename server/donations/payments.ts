@@ -25,13 +25,14 @@ export type ReceivedPayment = {
 export async function recordPayment(trx: Transaction<Database>, input: ReceivedPayment): Promise<number> {
   const pledge = await lockPledge(trx, input.pledgeId);
   if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
-  if (pledge.status === 'cancelled') throw new DomainError('conflict', 'This pledge was cancelled.');
+  // Card money Stripe reports after a cancellation was still received and must be recorded.
+  if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
   const fee = input.feeCents ?? 0;
   if (fee > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
 
-  const { received } = await trx
+  const { received, count } = await trx
     .selectFrom('payments')
-    .select(sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'))
+    .select([sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
     .where('pledge_id', '=', pledge.id)
     .executeTakeFirstOrThrow();
 
@@ -72,15 +73,11 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
     .onConflict((oc) => oc.columns(['campaign_id', 'donor_id']).doNothing())
     .execute();
 
-  const paidCount = await trx
-    .selectFrom('payments')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('pledge_id', '=', pledge.id)
-    .executeTakeFirstOrThrow();
-  const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && Number(paidCount.n) >= pledge.installments);
+  const paidCount = count + 1;
+  const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && paidCount >= pledge.installments);
   await trx
     .updateTable('pledges')
-    .set({ status: fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })
+    .set({ status: pledge.status === 'cancelled' ? 'cancelled' : fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })
     .where('id', '=', pledge.id)
     .execute();
   return payment.id;

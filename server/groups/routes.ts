@@ -9,6 +9,7 @@ import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
 import { addInKind, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
+import { listDonorWall } from '../giving/donor-wall';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
@@ -121,6 +122,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     res.render('groups/show', {
       title: group.name,
       group,
+      wall: await listDonorWall(db, { groupId: group.id }),
       progress: toProgress(group.receivedCents, group.pledgedOutstandingCents, group.targetCents),
     });
   });

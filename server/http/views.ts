@@ -71,9 +71,12 @@ export const viewHelpers = {
   eq(a: unknown, b: unknown): boolean {
     return a === b;
   },
-  /** {{t (concat "groups:provinces." code)}}: builds a message key from parts. */
-  concat(...parts: unknown[]): string {
-    return parts.slice(0, -1).map(String).join('');
+  /** {{concat "schedules:kinds." kind}}: builds a message key or a path. */
+  concat(...args: unknown[]): string {
+    return args.slice(0, -1).map(String).join('');
+  },
+  subtract(a: number, b: number): number {
+    return Number(a) - Number(b);
   },
 };
 

@@ -14,7 +14,7 @@ test('FAMILY_DATA_KEY accepts 32 bytes as hex or base64, refuses anything else w
   expect(loadConfig({ FAMILY_DATA_KEY: key.toString('base64') }).familyDataKey).toEqual(key);
   expect(() => loadConfig({ FAMILY_DATA_KEY: 'too-short-secret' })).toThrow(/^Invalid configuration: FAMILY_DATA_KEY .*\(value hidden\)$/);
   expect(() => loadConfig({ FAMILY_DATA_KEY: randomBytes(16).toString('hex') })).toThrow(/FAMILY_DATA_KEY/);
-  expect(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) })).toThrow(/FAMILY_DATA_KEY is required/);
+  expect(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001' })).toThrow(/FAMILY_DATA_KEY is required/);
   const previous = [randomBytes(32), randomBytes(32)];
   const config = loadConfig({ FAMILY_DATA_KEY: key.toString('hex'), FAMILY_DATA_PREVIOUS_KEYS: previous.map((k) => k.toString('hex')).join(', ') });
   const ring = loadFamilyKeyring(config, silent);

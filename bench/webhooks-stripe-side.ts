@@ -1,0 +1,93 @@
+/**
+ * The Stripe side of bench/webhooks.ts, in its own process (as Stripe is another machine): the
+ * stand-in API that Haven's SDK calls, and the load generator that delivers signed events.
+ * Talks to its parent over IPC: 'ready' {port} → 'gifts' {pledges, url, concurrency} → 'done' {report}.
+ */
+import http from 'node:http';
+import type Stripe from 'stripe';
+import { createStripe } from '../server/giving/stripe-client';
+import { startStripeStandIn } from '../test/support/stripe-stand-in';
+
+type Gift = { pledgeId: number; amountCents: number };
+type Job = { gifts: Gift[]; url: string; concurrency: number; duplicateShare: number; refundEvery: number };
+
+async function main() {
+  const stand = await startStripeStandIn();
+  const stripe = createStripe({ secretKey: stand.env.STRIPE_SECRET_KEY!, webhookSecret: stand.webhookSecret, apiHost: '127.0.0.1', apiPort: stand.port, apiProtocol: 'http' })!;
+  process.send!({ kind: 'ready', env: stand.env });
+  const job = await new Promise<Job>((resolve) => process.once('message', (m) => resolve(m as Job)));
+
+  const unique: Stripe.Event[] = [];
+  let expectedCents = 0;
+  for (const [i, gift] of job.gifts.entries()) {
+    const metadata = { pledge_id: String(gift.pledgeId) };
+    const session = await stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        line_items: [{ quantity: 1, price_data: { currency: 'cad', unit_amount: gift.amountCents, product_data: { name: 'Gift' } } }],
+        metadata,
+        payment_intent_data: { metadata },
+        success_url: 'http://127.0.0.1/give/thanks',
+        cancel_url: 'http://127.0.0.1/give',
+      },
+      { idempotencyKey: `pledge-${gift.pledgeId}-checkout` },
+    );
+    unique.push(...stand.completeCheckout(session.id));
+    expectedCents += gift.amountCents;
+    if (i % job.refundEvery === 0) {
+      const intent = stand.objects.get(stand.objects.get(session.id)!.payment_intent)!;
+      const refund = Math.floor(gift.amountCents / 4);
+      unique.push(stand.refundCharge(intent.latest_charge, refund));
+      expectedCents -= refund;
+    }
+  }
+  stand.takeEvents();
+  const deliveries = [...unique, ...unique.filter(() => Math.random() < job.duplicateShare)];
+  for (let i = deliveries.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+  }
+  const signed = deliveries.map((e) => {
+    const payload = JSON.stringify(e);
+    return { payload, signature: stand.sign(payload) };
+  });
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const statuses: Record<number, number> = {};
+  let retries = 0;
+  const post = (body: string, signature: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(job.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'stripe-signature': signature, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (next < signed.length) {
+        const item = signed[next++]!;
+        let status = await post(item.payload, item.signature);
+        // A 503 (a refund before its gift was recorded, in a race) is retried, as Stripe would.
+        while (status === 503) {
+          retries += 1;
+          await new Promise((r) => setTimeout(r, 20));
+          status = await post(item.payload, item.signature);
+        }
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.send!({ kind: 'done', unique: unique.length, deliveries: signed.length, seconds, statuses, retries, expectedCents });
+  agent.destroy();
+  await stand.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

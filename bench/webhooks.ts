@@ -1,0 +1,101 @@
+/**
+ * Webhook ingestion throughput on PostgreSQL: signed Stripe deliveries (one-time gifts and
+ * partial refunds, shuffled so some refunds arrive before their gift, with duplicates mixed in)
+ * posted over HTTP to POST /webhooks/stripe, against the local Stripe stand-in for the API
+ * look-ups (both in a child process, bench/webhooks-stripe-side.ts). Then checks zero double counts: one payment per gift, totals equal to the sum.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts [gifts=2000] [concurrency=32]
+ *   (BENCH_POOL_SIZE=20: the app's connection pool)
+ *
+ * BENCH_POOL_SIZE (default 20) sets the app's connection pool. It creates (and drops) its own
+ * database next to DATABASE_URL's.
+ */
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { createApp } from '../server/app';
+import { campaignTotals, requireCurrentCampaign } from '../server/campaign/campaign';
+import { loadConfig } from '../server/config';
+import { createKysely } from '../server/db/database';
+import { migrateToLatest } from '../server/db/migrator';
+import { upsertDonor } from '../server/donations/donors';
+import { createPledge } from '../server/donations/pledges';
+import { createLogger } from '../server/logger';
+
+const gifts = Number(process.argv[2] ?? 2_000);
+const concurrency = Number(process.argv[3] ?? 32);
+
+async function admin(url: string, text: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+type Done = { unique: number; deliveries: number; seconds: number; statuses: Record<string, number>; retries: number; expectedCents: number };
+
+async function main() {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server (the bench makes its own database there)');
+  const name = `haven_bench_${process.pid}`;
+  await admin(serverUrl, `create database ${name}`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  const db = createKysely(u.toString(), Number(process.env.BENCH_POOL_SIZE ?? 20));
+  // Stripe's side (API stand-in and the load generator) runs in its own process, as Stripe is another machine.
+  const stripeSide = fork(path.join(__dirname, 'webhooks-stripe-side.ts'), [], { execArgv: ['--import', 'tsx'] });
+  const messages: unknown[] = [];
+  let waiting: ((m: unknown) => void) | undefined;
+  stripeSide.on('message', (m) => (waiting ? (waiting(m), (waiting = undefined)) : messages.push(m)));
+  const nextMessage = () => new Promise<any>((resolve) => (messages.length ? resolve(messages.shift()) : (waiting = resolve)));
+  let server: http.Server | undefined;
+  try {
+    const ready = await nextMessage();
+    await migrateToLatest(db);
+    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
+    const app = createApp({ config, db, logger: createLogger(config) });
+    server = http.createServer({ keepAlive: true }, app);
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`;
+
+    process.stdout.write(`preparing ${gifts} gifts… `);
+    const campaign = await db.selectFrom('campaigns').select('id').executeTakeFirstOrThrow();
+    const list: { pledgeId: number; amountCents: number }[] = [];
+    for (let i = 0; i < gifts; i++) {
+      const amountCents = 500 + ((i * 7919) % 50_000);
+      const pledgeId = await db.transaction().execute(async (trx) => {
+        const donorId = await upsertDonor(trx, { email: `bench${i}@example.org`, name: `Bench ${i}` });
+        return createPledge(trx, { campaignId: campaign.id, donorId, groupId: null, amountCents, frequency: 'once', installments: null, method: 'card' });
+      });
+      list.push({ pledgeId, amountCents });
+    }
+    stripeSide.send({ gifts: list, url, concurrency, duplicateShare: 0.2, refundEvery: 10 });
+    const done = (await nextMessage()) as Done;
+    console.log(`${done.unique} unique events (gifts and partial refunds, shuffled), ${done.deliveries} deliveries (${done.deliveries - done.unique} duplicates), concurrency ${concurrency}`);
+
+    const totals = await campaignTotals(db, await requireCurrentCampaign(db));
+    const payments = await db.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const events = await db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const ledger = await db.selectFrom('ledger_entries').select((eb) => eb.fn.sum<string>('amount_cents').as('s')).executeTakeFirstOrThrow();
+    const ok = totals.raisedCents === done.expectedCents && Number(payments.n) === gifts && Number(events.n) === done.unique && Number(ledger.s) === 0;
+    console.log(`delivered ${done.deliveries} events in ${done.seconds.toFixed(2)} s: ${Math.round(done.deliveries / done.seconds)} events/s (statuses ${JSON.stringify(done.statuses)}, ${done.retries} retried 503s)`);
+    console.log(`payments ${payments.n}/${gifts}, events stored ${events.n}/${done.unique}, raised ${totals.raisedCents} vs expected ${done.expectedCents}, ledger sum ${ledger.s}: ${ok ? 'zero double counts' : 'MISMATCH'}`);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    stripeSide.kill();
+    server?.closeAllConnections();
+    server?.close();
+    await db.destroy();
+    await admin(serverUrl, `drop database if exists ${name} with (force)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+
+/**
+ * The donor wall: recent gifts received, showing only what the donor chose to show. The display
+ * name and message appear only with the donor's consent; an anonymous gift, or one without
+ * consent, appears as anonymous. Amounts and e-mails are never shown. `groupId` filters to
+ * gifts that named a group as their (non-binding) preference, for the groups' pages.
+ */
+export type WallGift = { anonymous: boolean; displayName: string | null; message: string | null; monthly: boolean; givenAt: Date };
+
+export async function listDonorWall(db: Db, options: { groupId?: number | null; limit?: number } = {}): Promise<WallGift[]> {
+  let query = db
+    .selectFrom('pledges')
+    .select(['pledges.id', 'pledges.anonymous', 'pledges.wall_consent', 'pledges.display_name', 'pledges.public_message', 'pledges.frequency'])
+    .select(sql<Date>`(select min(received_at) from payments where payments.pledge_id = pledges.id)`.as('given_at'))
+    .where((eb) => eb.exists(eb.selectFrom('payments').select('payments.id').whereRef('payments.pledge_id', '=', 'pledges.id').where('payments.status', '!=', 'refunded')))
+    .orderBy('pledges.id', 'desc')
+    .limit(Math.min(options.limit ?? 12, 50));
+  if (options.groupId) query = query.where('pledges.group_id', '=', options.groupId);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    anonymous: r.anonymous || !r.wall_consent || !r.display_name,
+    displayName: r.anonymous || !r.wall_consent ? null : r.display_name,
+    message: r.wall_consent ? r.public_message : null,
+    monthly: r.frequency === 'monthly',
+    givenAt: r.given_at,
+  }));
+}

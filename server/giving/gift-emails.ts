@@ -1,0 +1,55 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema';
+import { queueEmail } from '../notifications/outbox';
+import type { LinkSigner } from './signed-links';
+
+type LinkContext = { publicUrl: string; links: LinkSigner };
+
+async function pledgeAndDonor(trx: Transaction<Database>, pledgeId: number) {
+  return trx
+    .selectFrom('pledges')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select(['pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method', 'donors.email', 'donors.name', 'donors.locale'])
+    .where('pledges.id', '=', pledgeId)
+    .executeTakeFirstOrThrow();
+}
+
+/** The card gift's confirmation; a monthly gift's carries the signed link that cancels it. */
+export async function queueGiftConfirmation(trx: Transaction<Database>, ctx: LinkContext, pledgeId: number): Promise<void> {
+  const p = await pledgeAndDonor(trx, pledgeId);
+  await queueEmail(trx, {
+    to: p.email,
+    template: 'donations/gift-confirmed',
+    locale: p.locale,
+    data: {
+      name: p.name,
+      amountCents: p.amount_cents + p.fee_cover_cents,
+      monthly: p.frequency === 'monthly',
+      months: p.installments,
+      cancelUrl: p.frequency === 'monthly' ? `${ctx.publicUrl}/give/monthly/${p.id}/cancel?t=${ctx.links.sign('cancel', p.id)}` : null,
+    },
+  });
+}
+
+/** How to pay a pay-later pledge: the reference to write on the cheque or in the e-transfer message. */
+export async function queuePledgeInstructions(trx: Transaction<Database>, pledgeId: number): Promise<void> {
+  const p = await pledgeAndDonor(trx, pledgeId);
+  await queueEmail(trx, {
+    to: p.email,
+    template: 'donations/pledge-instructions',
+    locale: p.locale,
+    data: {
+      name: p.name,
+      amountCents: p.amount_cents,
+      monthly: p.frequency === 'monthly',
+      months: p.installments,
+      cheque: p.method === 'cheque',
+      reference: pledgeReference(p.id),
+    },
+  });
+}
+
+/** What a donor writes on a cheque or in an e-transfer message so staff can match it to the pledge. */
+export function pledgeReference(pledgeId: number): string {
+  return `HAVEN-${pledgeId}`;
+}

@@ -1,0 +1,186 @@
+import type Stripe from 'stripe';
+import type { Config } from '../config';
+import type { Db } from '../db/database';
+import { consumeRateLimit } from '../http/rate-limit';
+import { upsertDonor } from '../donations/donors';
+import { createPledge } from '../donations/pledges';
+import { DomainError } from '../domain-error';
+import type { Locale } from '../i18n/i18n';
+import { translatorFor } from '../i18n/i18n';
+import { queuePledgeInstructions } from './gift-emails';
+import type { GiveInput } from './give-form';
+import { isGroupChoice } from './group-preferences';
+import type { LinkSigner } from './signed-links';
+import { feeCoverCents } from './stripe-client';
+
+export type GivingDeps = {
+  db: Db;
+  stripe: Stripe | undefined;
+  config: Config;
+  links: LinkSigner;
+};
+
+export type GiftStarted = { kind: 'checkout'; url: string; pledgeId: number } | { kind: 'pay_later'; pledgeId: number };
+
+/**
+ * Starts a gift from the giving page: counts the attempt against the rate limits, creates the
+ * donor and pledge (pay-later: with its instalments and the e-mailed instructions, in one
+ * transaction), then for a card gift opens a Stripe Checkout session whose idempotency key is
+ * derived from the pledge, so a retried request never opens a second one.
+ */
+export async function startGift(deps: GivingDeps, input: GiveInput, request: { ip: string; locale: Locale }): Promise<GiftStarted> {
+  const t = translatorFor(request.locale);
+  const { perIp, perEmail } = deps.config.pledgeRateLimits;
+  const byIp = await consumeRateLimit(deps.db, { name: 'pledge-ip', max: perIp, windowSeconds: 3600 }, request.ip);
+  const byEmail = await consumeRateLimit(deps.db, { name: 'pledge-email', max: perEmail, windowSeconds: 3600 }, input.email.toLowerCase());
+  if (byIp.limited || byEmail.limited) throw new DomainError('rate_limited', t('donations:give.errors.rateLimited'));
+  if (input.method === 'card' && !deps.stripe) throw new DomainError('unavailable', t('donations:give.cardOff'));
+  if (input.groupId !== null && !(await isGroupChoice(deps.db, input.groupId))) {
+    throw new DomainError('invalid', t('donations:give.errors.groupId'), { groupId: t('donations:give.errors.groupId') });
+  }
+
+  const feeCents = input.coverFee ? feeCoverCents(input.amountCents, deps.config.cardFee) : 0;
+  const pledgeId = await deps.db.transaction().execute(async (trx) => {
+    const campaign = await trx.selectFrom('campaigns').select('id').where('status', '=', 'active').orderBy('id').executeTakeFirst();
+    if (!campaign) throw new DomainError('not_found', t('donations:give.errors.noCampaign'));
+    const donorId = await upsertDonor(trx, {
+      email: input.email,
+      name: input.name,
+      addressLine1: input.addressLine1,
+      addressLine2: input.addressLine2,
+      city: input.city,
+      province: input.province,
+      postalCode: input.postalCode,
+      locale: request.locale,
+    });
+    const id = await createPledge(trx, {
+      campaignId: campaign.id,
+      donorId,
+      groupId: input.groupId,
+      amountCents: input.amountCents,
+      feeCoverCents: feeCents,
+      frequency: input.frequency,
+      installments: input.frequency === 'monthly' ? input.months : null,
+      method: input.method,
+      anonymous: input.anonymous,
+      displayName: input.displayName,
+      publicMessage: input.publicMessage,
+    });
+    await trx.updateTable('pledges').set({ wall_consent: input.wallConsent }).where('id', '=', id).execute();
+    if (input.method !== 'card') {
+      const count = input.frequency === 'once' ? 1 : (input.months ?? 1);
+      await trx
+        .insertInto('pledge_installments')
+        .values(
+          Array.from({ length: count }, (_, i) => ({
+            pledge_id: id,
+            seq: i + 1,
+            due_on: addMonths(new Date(), i),
+            amount_cents: input.amountCents,
+          })),
+        )
+        .execute();
+      await queuePledgeInstructions(trx, id);
+    }
+    return id;
+  });
+  if (input.method !== 'card') return { kind: 'pay_later', pledgeId };
+
+  const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale).catch((error: unknown) => {
+    // Stripe unreachable or refusing: the pledge stays pending (it counts nowhere) and the donor may try again.
+    throw new DomainError('unavailable', t('donations:give.errors.stripe'), { cause: String((error as Error)?.message ?? error) });
+  });
+  await deps.db.updateTable('pledges').set({ stripe_checkout_session_id: session.id }).where('id', '=', pledgeId).execute();
+  if (!session.url) throw new DomainError('unavailable', t('donations:give.errors.stripe'));
+  return { kind: 'checkout', url: session.url, pledgeId };
+}
+
+async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput, feeCents: number, locale: Locale) {
+  const stripe = deps.stripe!;
+  const t = translatorFor(locale);
+  const base = deps.config.publicUrl;
+  const monthly = input.frequency === 'monthly';
+  const metadata = { pledge_id: String(pledgeId) };
+  return stripe.checkout.sessions.create(
+    {
+      mode: monthly ? 'subscription' : 'payment',
+      client_reference_id: String(pledgeId),
+      customer_email: input.email,
+      locale,
+      line_items: [
+        {
+          quantity: 1,
+          price_data: {
+            currency: 'cad',
+            unit_amount: input.amountCents + feeCents,
+            product_data: { name: t(monthly ? 'donations:checkout.monthlyName' : 'donations:checkout.onceName') },
+            ...(monthly ? { recurring: { interval: 'month' as const } } : {}),
+          },
+        },
+      ],
+      metadata,
+      ...(monthly ? { subscription_data: { metadata } } : { payment_intent_data: { metadata }, submit_type: 'donate' as const }),
+      success_url: `${base}/give/thanks/${pledgeId}?t=${deps.links.sign('pledge', pledgeId)}`,
+      cancel_url: `${base}/give?resume=${pledgeId}&t=${deps.links.sign('pledge', pledgeId)}`,
+    },
+    { idempotencyKey: `pledge-${pledgeId}-checkout` },
+  );
+}
+
+/** 'YYYY-MM-DD', i months after today (clamped to the month's last day). */
+export function addMonths(from: Date, months: number): string {
+  const y = from.getUTCFullYear();
+  const m = from.getUTCMonth() + months;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  const d = new Date(Date.UTC(y, m, Math.min(from.getUTCDate(), lastDay)));
+  return d.toISOString().slice(0, 10);
+}
+
+/** The thank-you page: confirmed once the webhook recorded a payment, processing before. */
+export async function findGiftStatus(db: Db, pledgeId: number) {
+  const pledge = await db
+    .selectFrom('pledges')
+    .select(['id', 'amount_cents', 'fee_cover_cents', 'frequency', 'installments', 'method', 'status'])
+    .where('id', '=', pledgeId)
+    .executeTakeFirst();
+  if (!pledge) return undefined;
+  const paid = await db.selectFrom('payments').select('id').where('pledge_id', '=', pledgeId).limit(1).executeTakeFirst();
+  return { ...pledge, confirmed: paid !== undefined };
+}
+
+/** The values a donor typed, to refill the form when they come back from Checkout without paying. */
+export async function findResumeValues(db: Db, pledgeId: number): Promise<Record<string, string> | undefined> {
+  const row = await db
+    .selectFrom('pledges')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.anonymous', 'pledges.wall_consent',
+      'pledges.display_name', 'pledges.public_message', 'pledges.group_id', 'donors.name', 'donors.email', 'donors.address_line1',
+      'donors.address_line2', 'donors.city', 'donors.province', 'donors.postal_code',
+    ])
+    .where('pledges.id', '=', pledgeId)
+    .where('pledges.status', '=', 'pending')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const dollars = `${Math.floor(row.amount_cents / 100)}.${String(row.amount_cents % 100).padStart(2, '0')}`;
+  return {
+    amount: 'other',
+    customAmount: dollars,
+    frequency: row.frequency,
+    months: row.installments ? String(row.installments) : '',
+    ...(row.fee_cover_cents > 0 ? { coverFee: 'on' } : {}),
+    method: 'card',
+    name: row.name,
+    email: row.email,
+    addressLine1: row.address_line1 ?? '',
+    addressLine2: row.address_line2 ?? '',
+    city: row.city ?? '',
+    province: row.province ?? '',
+    postalCode: row.postal_code ?? '',
+    ...(row.anonymous ? { anonymous: 'on' } : {}),
+    ...(row.wall_consent ? { wallConsent: 'on' } : {}),
+    displayName: row.display_name ?? '',
+    publicMessage: row.public_message ?? '',
+    groupId: row.group_id ? String(row.group_id) : '',
+  };
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** The giving form, as typed. Errors are message keys in locales/<lang>/donations.json (give.errors.*). */
+export const PRESET_AMOUNTS_CENTS = [2_500, 5_000, 10_000, 25_000, 50_000] as const;
+export const MIN_GIFT_CENTS = 500;
+export const MAX_GIFT_CENTS = 10_000_000;
+
+export type GiveInput = {
+  amountCents: number;
+  frequency: 'once' | 'monthly';
+  months: number | null;
+  coverFee: boolean;
+  method: 'card' | 'cheque' | 'etransfer';
+  name: string;
+  email: string;
+  addressLine1: string;
+  addressLine2: string | null;
+  city: string;
+  province: string;
+  postalCode: string;
+  anonymous: boolean;
+  wallConsent: boolean;
+  displayName: string | null;
+  publicMessage: string | null;
+  groupId: number | null;
+};
+
+export type GiveFormValues = Record<string, string>;
+export type ParsedGiveForm = { ok: true; data: GiveInput; values: GiveFormValues } | { ok: false; errors: Record<string, string>; values: GiveFormValues };
+
+/** "50", "50.25", "$1,000" → cents, without floats; undefined when it is not an amount. */
+export function parseDollars(text: string): number | undefined {
+  const cleaned = text.replace(/[\s$,]/g, '');
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(cleaned);
+  if (!match) return undefined;
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}
+
+const text = (max: number) => z.string().trim().max(max, 'tooLong');
+const Fields = z.object({
+  amount: z.string().default(''),
+  customAmount: z.string().default(''),
+  frequency: z.enum(['once', 'monthly'], { error: 'frequency' }).default('once'),
+  months: z.string().trim().default(''),
+  coverFee: z.string().optional(),
+  method: z.enum(['card', 'cheque', 'etransfer'], { error: 'method' }).default('card'),
+  name: text(200).min(1, 'name'),
+  email: z.string().trim().max(254).pipe(z.email({ error: 'email' })),
+  addressLine1: text(200).min(1, 'address'),
+  addressLine2: text(200).default(''),
+  city: text(100).min(1, 'city'),
+  province: text(50).min(1, 'province'),
+  postalCode: text(12).min(1, 'postalCode'),
+  anonymous: z.string().optional(),
+  wallConsent: z.string().optional(),
+  displayName: text(80).default(''),
+  publicMessage: text(280).default(''),
+  groupId: z.string().trim().default(''),
+});
+
+const FIELD_NAMES = Object.keys(Fields.shape);
+
+export function parseGiveForm(body: unknown): ParsedGiveForm {
+  const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const values: GiveFormValues = {};
+  for (const name of FIELD_NAMES) if (typeof raw[name] === 'string') values[name] = raw[name] as string;
+
+  const errors: Record<string, string> = {};
+  const parsed = Fields.safeParse(values);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0]);
+      errors[field] ??= issue.message === 'tooLong' ? 'tooLong' : ['frequency', 'method'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
+    }
+  }
+  const f = parsed.success ? parsed.data : undefined;
+
+  const amountText = values.amount === 'other' || !values.amount ? (values.customAmount ?? '') : values.amount;
+  const amountCents = parseDollars(amountText);
+  if (amountCents === undefined) errors.amount = 'amount';
+  else if (amountCents < MIN_GIFT_CENTS) errors.amount = 'amountMin';
+  else if (amountCents > MAX_GIFT_CENTS) errors.amount = 'amountMax';
+
+  let months: number | null = null;
+  if (values.months && values.months.trim() !== '') {
+    months = /^\d{1,3}$/.test(values.months.trim()) ? Number(values.months.trim()) : NaN;
+    if (!(months >= 1 && months <= 120)) errors.months = 'months';
+  }
+  if (f && f.frequency === 'monthly' && f.method !== 'card' && months === null) errors.months = 'monthsPayLater';
+
+  let groupId: number | null = null;
+  if (values.groupId) {
+    groupId = /^\d{1,12}$/.test(values.groupId) ? Number(values.groupId) : NaN;
+    if (!(groupId > 0)) errors.groupId = 'groupId';
+  }
+
+  if (!f || Object.keys(errors).length > 0 || amountCents === undefined) return { ok: false, errors, values };
+  const anonymous = f.anonymous !== undefined;
+  return {
+    ok: true,
+    values,
+    data: {
+      amountCents,
+      frequency: f.frequency,
+      months: f.frequency === 'monthly' ? months : null,
+      coverFee: f.coverFee !== undefined && f.method === 'card',
+      method: f.method,
+      name: f.name,
+      email: f.email,
+      addressLine1: f.addressLine1,
+      addressLine2: f.addressLine2 || null,
+      city: f.city,
+      province: f.province,
+      postalCode: f.postalCode,
+      anonymous,
+      wallConsent: f.wallConsent !== undefined,
+      displayName: anonymous ? null : f.displayName || null,
+      publicMessage: f.publicMessage || null,
+      groupId,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { Router, type Request, type Response } from 'express';
+import type { TFunction } from 'i18next';
+import type { Locale } from '../i18n/i18n';
+import { z } from 'zod';
+import { allow, requireUser } from '../http/policy';
+import type { GivingDeps } from './gifts';
+import { parseDollars } from './give-form';
+import {
+  listOverdueInstallments,
+  listPayments,
+  listPledges,
+  recordOfflinePayment,
+  remindOverdueInstallments,
+  requestRefund,
+  requirePledgeDetail,
+} from './staff';
+import { DomainError } from '../domain-error';
+
+const Id = z.coerce.number().int().positive();
+const PaymentQuery = z.object({
+  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  method: z.enum(['card', 'cheque', 'etransfer', 'cash']).optional().catch(undefined),
+  status: z.enum(['succeeded', 'refunded', 'partially_refunded', 'disputed']).optional().catch(undefined),
+  before: Id.optional().catch(undefined),
+});
+const PledgeQuery = z.object({
+  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  method: z.enum(['card', 'cheque', 'etransfer']).optional().catch(undefined),
+  status: z.enum(['pending', 'active', 'fulfilled', 'cancelled', 'lapsed']).optional().catch(undefined),
+  before: Id.optional().catch(undefined),
+});
+const OfflineForm = z.object({
+  amount: z.string(),
+  method: z.enum(['cheque', 'etransfer', 'cash']),
+  reference: z.string().trim().min(1).max(100),
+  receivedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+
+function actorOf(res: Response) {
+  const user = requireUser(res);
+  return { userId: user.id, label: user.email };
+}
+
+function cents(res: Response, text: string): number {
+  const value = parseDollars(text);
+  if (value === undefined || value <= 0) {
+    const message = (res.locals.t as TFunction)('donations:give.errors.amount');
+    throw new DomainError('invalid', message, { amount: message });
+  }
+  return value;
+}
+
+function localeOf(res: Response): Locale {
+  return res.locals.locale as Locale;
+}
+
+/** Staff pages for gifts: every route is allow.staff, every action is audited. */
+export function staffGivingRoutes(deps: GivingDeps): Router {
+  const router = Router();
+
+  router.get('/staff/gifts', allow.staff, async (req: Request, res: Response) => {
+    const filter = PaymentQuery.parse(req.query);
+    const page = await listPayments(deps.db, filter);
+    res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
+  });
+
+  router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
+    const filter = PledgeQuery.parse(req.query);
+    const page = await listPledges(deps.db, filter);
+    res.render('donations/staff-pledges', { title: 'Pledges', filter, ...page, noindex: true });
+  });
+
+  router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
+    const detail = await requirePledgeDetail(deps.db, Id.parse(req.params.id), localeOf(res));
+    res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, refundRequested: req.query.refund === 'requested', today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
+  });
+
+  router.post('/staff/pledges/:id/payments', allow.staff, async (req: Request, res: Response) => {
+    const pledgeId = Id.parse(req.params.id);
+    const form = OfflineForm.safeParse(req.body);
+    if (!form.success) throw new DomainError('invalid', (res.locals.t as TFunction)('donations:staff.errors.offlineForm'));
+    const amountCents = cents(res, form.data.amount);
+    await deps.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents, ...form.data, actor: actorOf(res), locale: localeOf(res), receipts: deps.config }));
+    res.redirect(303, `/staff/pledges/${pledgeId}`);
+  });
+
+  router.post('/staff/payments/:id/refund', allow.staff, async (req: Request, res: Response) => {
+    const paymentId = Id.parse(req.params.id);
+    const amountCents = cents(res, String((req.body as Record<string, unknown>)?.amount ?? ''));
+    await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res), locale: localeOf(res) });
+    const { pledge_id } = await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirstOrThrow();
+    res.redirect(303, `/staff/pledges/${pledge_id}?refund=requested`);
+  });
+
+  router.get('/staff/installments/overdue', allow.staff, async (_req: Request, res: Response) => {
+    const rows = await listOverdueInstallments(deps.db);
+    res.render('donations/staff-overdue', { title: 'Overdue instalments', rows, csrfToken: res.locals.csrfToken, noindex: true });
+  });
+
+  router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {
+    await deps.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: actorOf(res) }));
+    res.redirect(303, '/staff/installments/overdue?reminded=1');
+  });
+
+  return router;
+}

@@ -1,0 +1,238 @@
+import { sql, type Transaction } from 'kysely';
+import type Stripe from 'stripe';
+import { type Actor, writeAudit } from '../audit/audit';
+import type { Db } from '../db/database';
+import type { Database, PaymentMethod, PaymentStatus, PledgeStatus } from '../db/schema';
+import { recordPayment } from '../donations/payments';
+import { lockPledge } from '../donations/pledges';
+import { DomainError } from '../domain-error';
+import { formatMoney } from '../http/views';
+import { type Locale, translatorFor } from '../i18n/i18n';
+import { queueEmail } from '../notifications/outbox';
+import type { ReceiptSettings } from '../receipts/issuing';
+import { pledgeReference } from './gift-emails';
+import { receiptIfDue } from './stripe-webhooks';
+
+/** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
+const PAGE = 50;
+
+function escapeLike(text: string): string {
+  return `%${text.replace(/[%_\\]/g, '\\$&')}%`;
+}
+
+export type PaymentFilter = { q?: string; method?: PaymentMethod; status?: PaymentStatus; before?: number };
+
+/** Payments received, newest first, keyset-paged by id. */
+export async function listPayments(db: Db, filter: PaymentFilter) {
+  let query = db
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'payments.id', 'payments.pledge_id', 'payments.amount_cents', 'payments.fee_cents', 'payments.refunded_cents', 'payments.method',
+      'payments.status', 'payments.reference', 'payments.received_at', 'donors.name as donor_name', 'donors.email as donor_email',
+    ])
+    .orderBy('payments.id', 'desc')
+    .limit(PAGE + 1);
+  if (filter.q) {
+    const like = escapeLike(filter.q);
+    query = query.where((eb) => eb.or([eb('donors.name', 'ilike', like), eb('donors.email', 'ilike', like), eb('payments.reference', 'ilike', like)]));
+  }
+  if (filter.method) query = query.where('payments.method', '=', filter.method);
+  if (filter.status) query = query.where('payments.status', '=', filter.status);
+  if (filter.before) query = query.where('payments.id', '<', filter.before);
+  const rows = await query.execute();
+  return { rows: rows.slice(0, PAGE), nextBefore: rows.length > PAGE ? rows[PAGE - 1]!.id : undefined };
+}
+
+export type PledgeFilter = { q?: string; status?: PledgeStatus; method?: 'card' | 'cheque' | 'etransfer'; before?: number };
+
+export async function listPledges(db: Db, filter: PledgeFilter) {
+  let query = db
+    .selectFrom('pledges')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method',
+      'pledges.status', 'pledges.group_id', 'pledges.created_at', 'donors.name as donor_name', 'donors.email as donor_email',
+    ])
+    .select(sql<number>`(select coalesce(sum(amount_cents - refunded_cents), 0)::bigint from payments where payments.pledge_id = pledges.id)`.as('received_cents'))
+    .orderBy('pledges.id', 'desc')
+    .limit(PAGE + 1);
+  if (filter.q) {
+    const like = escapeLike(filter.q);
+    query = query.where((eb) => eb.or([eb('donors.name', 'ilike', like), eb('donors.email', 'ilike', like)]));
+  }
+  if (filter.status) query = query.where('pledges.status', '=', filter.status);
+  if (filter.method) query = query.where('pledges.method', '=', filter.method);
+  if (filter.before) query = query.where('pledges.id', '<', filter.before);
+  const rows = await query.execute();
+  return { rows: rows.slice(0, PAGE), nextBefore: rows.length > PAGE ? rows[PAGE - 1]!.id : undefined };
+}
+
+export async function requirePledgeDetail(db: Db, pledgeId: number, locale: Locale = 'en') {
+  const pledge = await db
+    .selectFrom('pledges')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method',
+      'pledges.status', 'pledges.group_id', 'pledges.anonymous', 'pledges.created_at', 'pledges.stripe_subscription_id',
+      'donors.name as donor_name', 'donors.email as donor_email',
+    ])
+    .where('pledges.id', '=', pledgeId)
+    .executeTakeFirst();
+  if (!pledge) throw new DomainError('not_found', translatorFor(locale)('donations:staff.errors.noPledge', { id: pledgeId }));
+  const [installments, payments] = await Promise.all([
+    db.selectFrom('pledge_installments').select(['id', 'seq', 'due_on', 'amount_cents', 'status', 'payment_id', 'reminded_at']).where('pledge_id', '=', pledgeId).orderBy('seq').execute(),
+    db
+      .selectFrom('payments')
+      .select(['id', 'amount_cents', 'fee_cents', 'refunded_cents', 'method', 'status', 'reference', 'received_at', 'stripe_charge_id'])
+      .where('pledge_id', '=', pledgeId)
+      .orderBy('id')
+      .execute(),
+  ]);
+  return { pledge, reference: pledgeReference(pledge.id), installments, payments };
+}
+
+export type OfflinePayment = {
+  pledgeId: number;
+  amountCents: number;
+  method: 'cheque' | 'etransfer' | 'cash';
+  /** Cheque number or e-transfer reference: the natural key, unique per method. */
+  reference: string;
+  receivedOn: string;
+  actor: Actor;
+  locale?: Locale;
+  /** When given, a per-gift donor's receipt is issued in the same transaction. */
+  receipts?: ReceiptSettings;
+};
+
+/** Staff record a cheque or e-transfer: one payment, its ledger posting, the next due instalment marked paid, an audit row. */
+export async function recordOfflinePayment(trx: Transaction<Database>, input: OfflinePayment): Promise<number> {
+  const t = translatorFor(input.locale ?? 'en');
+  const pledge = await lockPledge(trx, input.pledgeId);
+  if (!pledge) throw new DomainError('not_found', t('donations:staff.errors.noPledge', { id: input.pledgeId }));
+  if (pledge.method === 'card') throw new DomainError('conflict', t('donations:staff.errors.cardPledge'));
+  const reference = input.reference.trim();
+  const duplicate = await trx
+    .selectFrom('payments')
+    .select(['id', 'pledge_id'])
+    .where('method', '=', input.method)
+    .where(sql<string>`lower(reference)`, '=', reference.toLowerCase())
+    .executeTakeFirst();
+  if (duplicate) {
+    const message = t(input.method === 'cheque' ? 'donations:staff.errors.duplicateCheque' : 'donations:staff.errors.duplicateReference', {
+      reference,
+      payment: duplicate.id,
+      pledge: duplicate.pledge_id,
+    });
+    throw new DomainError('conflict', message, { reference: message });
+  }
+  const paymentId = await recordPayment(trx, {
+    pledgeId: pledge.id,
+    amountCents: input.amountCents,
+    method: input.method,
+    reference,
+    receivedAt: new Date(`${input.receivedOn}T12:00:00Z`),
+  });
+  const next = await trx
+    .selectFrom('pledge_installments')
+    .select('id')
+    .where('pledge_id', '=', pledge.id)
+    .where('status', '=', 'due')
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  if (next) await trx.updateTable('pledge_installments').set({ status: 'paid', payment_id: paymentId }).where('id', '=', next.id).execute();
+  if (input.receipts) await receiptIfDue(trx, { receipts: input.receipts }, paymentId);
+  await writeAudit(trx, {
+    actor: input.actor,
+    action: 'payment.recorded',
+    subject: `payment:${paymentId}`,
+    details: { pledgeId: pledge.id, amountCents: input.amountCents, method: input.method, reference },
+  });
+  return paymentId;
+}
+
+/**
+ * Staff refund a card payment, fully or partly. Stripe is asked (idempotency key from the
+ * payment and the amount already refunded, so a double click refunds once); the ledger moves
+ * only when Stripe's charge.refunded webhook arrives.
+ */
+export async function requestRefund(
+  db: Db,
+  stripe: Stripe | undefined,
+  input: { paymentId: number; amountCents: number; actor: Actor; locale?: Locale },
+): Promise<string> {
+  const locale = input.locale ?? 'en';
+  const t = translatorFor(locale);
+  if (!stripe) throw new DomainError('unavailable', t('donations:staff.errors.stripeOff'));
+  const payment = await db.selectFrom('payments').select(['id', 'method', 'amount_cents', 'refunded_cents', 'stripe_charge_id', 'status']).where('id', '=', input.paymentId).executeTakeFirst();
+  if (!payment) throw new DomainError('not_found', t('donations:staff.errors.noPayment', { id: input.paymentId }));
+  if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', t('donations:staff.errors.notCard'));
+  if (payment.status === 'disputed') throw new DomainError('conflict', t('donations:staff.errors.disputed'));
+  const refundable = payment.amount_cents - payment.refunded_cents;
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0 || input.amountCents > refundable) {
+    const message = t('donations:staff.errors.refundRange', { max: formatMoney(refundable, locale) });
+    throw new DomainError('invalid', message, { amount: message });
+  }
+  const refund = await stripe.refunds.create(
+    { charge: payment.stripe_charge_id, amount: input.amountCents, reason: 'requested_by_customer', metadata: { payment_id: String(payment.id) } },
+    { idempotencyKey: `payment-${payment.id}-refund-${payment.refunded_cents}-${input.amountCents}` },
+  );
+  await db.transaction().execute((trx) =>
+    writeAudit(trx, {
+      actor: input.actor,
+      action: 'payment.refund_requested',
+      subject: `payment:${payment.id}`,
+      details: { amountCents: input.amountCents, stripeRefundId: refund.id },
+    }),
+  );
+  return refund.id;
+}
+
+/** Pay-later instalments past due, oldest first. */
+export async function listOverdueInstallments(db: Db, today = new Date().toISOString().slice(0, 10)) {
+  return db
+    .selectFrom('pledge_installments')
+    .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.seq', 'pledge_installments.due_on',
+      'pledge_installments.amount_cents', 'pledge_installments.reminded_at', 'donors.name as donor_name', 'donors.email as donor_email',
+    ])
+    .where('pledge_installments.status', '=', 'due')
+    .where('pledge_installments.due_on', '<', today)
+    .where('pledges.status', '=', 'active')
+    .orderBy('pledge_installments.due_on')
+    .orderBy('pledge_installments.id')
+    .limit(500)
+    .execute();
+}
+
+/** Queues a reminder (outbox) for each overdue instalment not reminded in the last week; returns how many. */
+export async function remindOverdueInstallments(trx: Transaction<Database>, input: { actor: Actor; today?: string }): Promise<number> {
+  const today = input.today ?? new Date().toISOString().slice(0, 10);
+  const weekAgo = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+  const due = await trx
+    .selectFrom('pledge_installments')
+    .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select(['pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.due_on', 'pledge_installments.amount_cents', 'donors.email', 'donors.name', 'donors.locale'])
+    .where('pledge_installments.status', '=', 'due')
+    .where('pledge_installments.due_on', '<', today)
+    .where('pledges.status', '=', 'active')
+    .where((eb) => eb.or([eb('pledge_installments.reminded_at', 'is', null), eb('pledge_installments.reminded_at', '<', weekAgo)]))
+    .forUpdate()
+    .execute();
+  for (const row of due) {
+    await queueEmail(trx, {
+      to: row.email,
+      template: 'donations/installment-reminder',
+      locale: row.locale,
+      data: { name: row.name, amountCents: row.amount_cents, dueOn: row.due_on, reference: pledgeReference(row.pledge_id) },
+    });
+    await trx.updateTable('pledge_installments').set({ reminded_at: new Date() }).where('id', '=', row.id).execute();
+  }
+  await writeAudit(trx, { actor: input.actor, action: 'installment.reminders_sent', subject: 'installments:overdue', details: { count: due.length, ids: due.map((r) => r.id) } });
+  return due.length;
+}

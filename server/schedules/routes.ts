@@ -1,0 +1,221 @@
+import { type Request, type Response, Router } from 'express';
+import type { Transaction } from 'kysely';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import type { Actor } from '../audit/audit';
+import type { Database } from '../db/schema';
+import { DomainError } from '../domain-error';
+import { listFamilies, requireFamily } from '../families/families';
+import { dollars, idParam, isoDate, optionalText, parseForm, text } from '../http/forms';
+import { allow, requireGroupId, requireUser } from '../http/policy';
+import { recordArrival } from './arrivals';
+import { todayIso } from './calendar';
+import { chartGeometry, type ForecastMonth } from './forecast';
+import { findScheduleForGroup, groupForecast, listSchedules, overdueInstallments, programForecast, scheduleDetail } from './schedule-queries';
+import { decideExtension, markSelfSufficient, recordDisbursement, reportEarnings, requestExtension, resumeSupport, skipInstallment, type ScheduleScope } from './support-schedules';
+
+const NOTICES = new Set(['disbursed', 'earnings', 'extensionRequested']);
+const MAX_SUPPORT_CENTS = 50_000_000; // $500,000: far above any schedule, below absurd
+
+const ArrivalForm = z.object({
+  arrivalOn: isoDate,
+  rates: z.enum(['cost_table', 'community']).default('cost_table'),
+  annualIncomeSupport: z.string().optional(),
+  startup: z.string().optional(),
+});
+const DisbursementForm = z.object({
+  installmentId: idParam,
+  amount: dollars(MAX_SUPPORT_CENTS),
+  paidOn: isoDate,
+  method: z.enum(['direct_deposit', 'etransfer', 'cheque', 'cash'], { error: 'common:form.invalid' }),
+  reference: optionalText(80),
+});
+const EarningsForm = z.object({ netIncome: dollars(MAX_SUPPORT_CENTS, 0), effectiveOn: isoDate });
+const DatedReasonForm = z.object({ on: isoDate, reason: text(1000) });
+const ExtensionForm = z.object({ months: z.coerce.number({ error: 'common:form.invalid' }).int('common:form.invalid').min(1, 'common:form.invalid').max(24, 'common:form.invalid'), reason: text(1000) });
+const DecisionForm = z.object({ decision: z.enum(['approve', 'decline'], { error: 'common:form.invalid' }), reason: text(1000) });
+const SkipForm = z.object({ installmentId: idParam, reason: text(300) });
+
+function actorOf(res: Response): Actor {
+  const user = requireUser(res);
+  return { userId: user.id, label: `${user.role}:${user.id}` };
+}
+
+function idFrom(req: Request, name = 'id'): number {
+  const parsed = idParam.safeParse(req.params[name]);
+  if (!parsed.success) throw new DomainError('not_found', 'Not found.');
+  return parsed.data;
+}
+
+function forecastView(rows: ForecastMonth[]) {
+  return { rows, chart: chartGeometry(rows), shortMonths: rows.filter((r) => r.short).map((r) => r.month) };
+}
+
+/** Schedules: arrival (staff), the group's schedule and disbursements, forecasts. */
+export function scheduleRoutes(deps: AppDeps): Router {
+  const { db } = deps;
+  const router = Router();
+  const tx = <T>(fn: (trx: Transaction<Database>) => Promise<T>) => db.transaction().execute(fn);
+
+  async function renderSchedule(res: Response, scheduleId: number, view: 'schedules/staff-schedule' | 'schedules/group-schedule', extra: Record<string, unknown> = {}, status = 200) {
+    const detail = await scheduleDetail(db, scheduleId);
+    if (!detail) throw new DomainError('not_found', 'There is no such support schedule.');
+    const today = todayIso();
+    const family = await requireFamily(db, detail.schedule.family_id);
+    const openInstallments = detail.installments.filter((i) => i.status === 'due' || i.status === 'partly_paid');
+    res.status(status).render(view, {
+      title: `Support schedule ${family.caseCode}`,
+      noindex: true,
+      schedule: detail.schedule,
+      caseCode: family.caseCode,
+      payees: detail.payees,
+      installments: detail.installments.map((i) => ({ ...i, overdue: (i.status === 'due' || i.status === 'partly_paid') && i.due_on < today, remaining: i.amount_cents - i.paid_cents })),
+      openInstallments,
+      pendingExtensions: detail.events.filter((e) => e.kind === 'extension_requested' && e.status === 'pending'),
+      events: detail.events,
+      forecast: forecastView(await groupForecast(db, detail.schedule.group_id, today)),
+      today,
+      values: {},
+      errors: {},
+      ...extra,
+    });
+  }
+
+  // ---- Staff -------------------------------------------------------------------------
+
+  router.get('/staff/schedules', allow.staff, async (_req, res) => {
+    const today = todayIso();
+    const [schedules, awaiting, overdue, program] = await Promise.all([
+      listSchedules(db, today),
+      listFamilies(db, { status: 'matched', limit: 200 }),
+      overdueInstallments(db, today, 50),
+      programForecast(db, today),
+    ]);
+    const codes = new Map((await Promise.all(schedules.map((s) => requireFamily(db, s.family_id)))).map((f) => [f.id, f.caseCode]));
+    res.render('schedules/staff-list', {
+      title: 'Support schedules',
+      noindex: true,
+      schedules: schedules.map((s) => ({ ...s, caseCode: codes.get(s.family_id) })),
+      awaiting,
+      overdue,
+      forecast: forecastView(program.rows),
+      shortGroups: program.shortGroups,
+    });
+  });
+
+  router.get('/staff/families/:id/arrival', allow.staff, async (req, res) => {
+    const family = await requireFamily(db, idFrom(req));
+    res.render('schedules/arrival', { title: 'Record arrival', noindex: true, family, values: { arrivalOn: todayIso(), rates: 'cost_table' }, errors: {} });
+  });
+
+  router.post('/staff/families/:id/arrival', allow.staff, async (req, res) => {
+    const family = await requireFamily(db, idFrom(req));
+    const form = parseForm(ArrivalForm, req);
+    let community: { annualIncomeSupportCents: number; startupCents: number } | undefined;
+    const errors: Record<string, string> = form.ok ? {} : { ...form.fieldErrors };
+    if (form.ok && form.data.rates === 'community') {
+      const annual = dollars(MAX_SUPPORT_CENTS, 0).safeParse(form.data.annualIncomeSupport ?? '');
+      const startup = dollars(MAX_SUPPORT_CENTS, 0).safeParse(form.data.startup ?? '');
+      if (!annual.success) errors.annualIncomeSupport = annual.error.issues[0]!.message;
+      if (!startup.success) errors.startup = startup.error.issues[0]!.message;
+      if (annual.success && startup.success) community = { annualIncomeSupportCents: annual.data, startupCents: startup.data };
+    }
+    if (!form.ok || Object.keys(errors).length > 0) {
+      return res.status(400).render('schedules/arrival', { title: 'Record arrival', noindex: true, family, values: form.values, errors });
+    }
+    const scheduleId = await tx((trx) => recordArrival(trx, actorOf(res), { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community }));
+    res.redirect(303, `/staff/schedules/${scheduleId}`);
+  });
+
+  router.get('/staff/schedules/:id', allow.staff, async (req, res) => {
+    await renderSchedule(res, idFrom(req), 'schedules/staff-schedule');
+  });
+
+  /** The actions staff and group share, each scoped: staff act on any schedule, a group on its own. */
+  function scheduleActions(prefix: string, allowRule: typeof allow.staff, scheduleOf: (req: Request, res: Response) => Promise<{ scheduleId: number; scope: ScheduleScope; view: 'schedules/staff-schedule' | 'schedules/group-schedule'; back: string }>) {
+    const fail = async (req: Request, res: Response, errors: Record<string, string>) => {
+      const { scheduleId, view } = await scheduleOf(req, res);
+      await renderSchedule(res, scheduleId, view, { values: req.body ?? {}, errors }, 400);
+    };
+
+    router.post(`${prefix}/disbursements`, allowRule, async (req, res) => {
+      const form = parseForm(DisbursementForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scope, back } = await scheduleOf(req, res);
+      await tx((trx) => recordDisbursement(trx, { ...form.data, amountCents: form.data.amount, reference: form.data.reference || null, actor: actorOf(res), scope }));
+      res.redirect(303, `${back}?notice=disbursed`);
+    });
+
+    router.post(`${prefix}/skips`, allowRule, async (req, res) => {
+      const form = parseForm(SkipForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scope, back } = await scheduleOf(req, res);
+      await tx((trx) => skipInstallment(trx, { ...form.data, actor: actorOf(res), scope }));
+      res.redirect(303, back);
+    });
+
+    router.post(`${prefix}/earnings`, allowRule, async (req, res) => {
+      const form = parseForm(EarningsForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scheduleId, scope, back } = await scheduleOf(req, res);
+      await tx((trx) => reportEarnings(trx, { scheduleId, netIncomeCents: form.data.netIncome, effectiveOn: form.data.effectiveOn, actor: actorOf(res), scope }));
+      res.redirect(303, `${back}?notice=earnings`);
+    });
+
+    router.post(`${prefix}/self-sufficient`, allowRule, async (req, res) => {
+      const form = parseForm(DatedReasonForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scheduleId, scope, back } = await scheduleOf(req, res);
+      await tx((trx) => markSelfSufficient(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      res.redirect(303, back);
+    });
+
+    router.post(`${prefix}/resume`, allowRule, async (req, res) => {
+      const form = parseForm(DatedReasonForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scheduleId, scope, back } = await scheduleOf(req, res);
+      await tx((trx) => resumeSupport(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      res.redirect(303, back);
+    });
+
+    router.post(`${prefix}/extensions`, allowRule, async (req, res) => {
+      const form = parseForm(ExtensionForm, req);
+      if (!form.ok) return fail(req, res, form.fieldErrors);
+      const { scheduleId, scope, back } = await scheduleOf(req, res);
+      await tx((trx) => requestExtension(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      res.redirect(303, `${back}?notice=extensionRequested`);
+    });
+  }
+
+  scheduleActions('/staff/schedules/:id', allow.staff, async (req) => {
+    const scheduleId = idFrom(req);
+    return { scheduleId, scope: 'staff', view: 'schedules/staff-schedule', back: `/staff/schedules/${scheduleId}` };
+  });
+
+  router.post('/staff/schedules/:id/extensions/:requestId/decision', allow.staff, async (req, res) => {
+    const scheduleId = idFrom(req);
+    const requestId = idFrom(req, 'requestId');
+    const form = parseForm(DecisionForm, req);
+    if (!form.ok) return renderSchedule(res, scheduleId, 'schedules/staff-schedule', { values: form.values, errors: form.fieldErrors }, 400);
+    await tx((trx) => decideExtension(trx, { requestId, approve: form.data.decision === 'approve', reason: form.data.reason, actor: actorOf(res) }));
+    res.redirect(303, `/staff/schedules/${scheduleId}`);
+  });
+
+  // ---- The group's own schedule ------------------------------------------------------
+
+  router.get('/group/schedule', allow.groupMember, async (_req, res) => {
+    const schedule = await findScheduleForGroup(db, requireGroupId(res));
+    if (!schedule) return res.render('schedules/group-empty', { title: 'Support schedule', noindex: true });
+    const notice = typeof res.req.query.notice === 'string' && NOTICES.has(res.req.query.notice) ? res.req.query.notice : undefined;
+    await renderSchedule(res, schedule.id, 'schedules/group-schedule', { notice });
+  });
+
+  scheduleActions('/group/schedule', allow.groupMember, async (_req, res) => {
+    const groupId = requireGroupId(res);
+    const schedule = await findScheduleForGroup(db, groupId);
+    if (!schedule) throw new DomainError('not_found', 'Your group has no support schedule yet.');
+    return { scheduleId: schedule.id, scope: { groupId }, view: 'schedules/group-schedule', back: '/group/schedule' };
+  });
+
+  return router;
+}

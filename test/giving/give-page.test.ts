@@ -1,0 +1,118 @@
+import request from 'supertest';
+import { createTestApp, type TestApp } from '../support/app';
+import { postGive, formVisitor, createGivingTest, deliverAll, giveForm, type GivingTest, startCardGift, totals } from '../support/giving';
+import { feeCoverCents } from '../../server/giving/stripe-client';
+import { parseDollars } from '../../server/giving/give-form';
+
+let t: GivingTest;
+beforeAll(async () => {
+  t = await createGivingTest({ PLEDGE_RATE_LIMIT_PER_EMAIL: '3' });
+});
+afterAll(() => t.destroyAll());
+
+test('the giving page offers card and pay-later, and labels the group preference as non-binding', async () => {
+  const res = await request(t.app).get('/give?groupId=7').expect(200);
+  expect(res.text).toContain('name="method" value="card"');
+  expect(res.text).toContain('name="method" value="cheque"');
+  expect(res.text).toContain('non-binding preference');
+  expect(res.text).toContain('Gifts cannot be directed to a family.');
+  expect(res.text).toContain('name="groupId" value="7"');
+  expect(res.text).toContain('name="_csrf"');
+  const fr = await request(t.app).get('/give?lang=fr').expect(200);
+  expect(fr.text).toContain('préférence non contraignante');
+});
+
+test('amounts outside $5–$100,000 and missing details re-render the form with messages and the typed values', async () => {
+  const low = await postGive(t.app, giveForm({ amount: 'other', customAmount: '4.99', name: 'Ana Lee' }), 400);
+  expect(low.text).toContain('The smallest gift we can accept online is $5.');
+  expect(low.text).toContain('value="Ana Lee"');
+  const high = await postGive(t.app, giveForm({ amount: 'other', customAmount: '100000.01' }), 400);
+  expect(high.text).toContain('For gifts above $100,000, please contact us.');
+  const bad = await postGive(t.app, giveForm({ amount: 'other', customAmount: '12.345', email: 'nope', postalCode: '' }), 400);
+  expect(bad.text).toContain('Enter an amount in dollars');
+  expect(bad.text).toContain('Enter a valid e-mail address.');
+  expect(bad.text).toContain('Enter your postal code.');
+  expect(await t.db.selectFrom('pledges').select('id').execute()).toHaveLength(0);
+});
+
+test('typed dollars become cents without floats, and covering the fee adds what Stripe keeps', () => {
+  expect(parseDollars('50.25')).toBe(5025);
+  expect(parseDollars('$1,000')).toBe(100_000);
+  expect(parseDollars('0.1')).toBe(10);
+  expect(parseDollars('1e3')).toBeUndefined();
+  // $100 at 2.9% + 30¢: the donor gives $103.30, Stripe keeps $3.30 (2.9% of 103.30 = 2.9957 → 3.00 + 0.30).
+  expect(feeCoverCents(10_000, { basisPoints: 290, fixedCents: 30 })).toBe(330);
+});
+
+test('cover-the-fee charges the gift plus the fee, and the fund receives the whole gross amount', async () => {
+  const { sessionId } = await startCardGift(t.app, { amount: '100', coverFee: 'on' });
+  const create = t.stand.requests.filter((r) => r.path === '/v1/checkout/sessions').pop()!;
+  expect(create.params.line_items[0].price_data.unit_amount).toBe('10330');
+  const before = await totals(t.db);
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(10_330);
+});
+
+test('cancelling Checkout returns to the form with the values kept', async () => {
+  await startCardGift(t.app, { amount: 'other', customAmount: '42.50', name: 'Returning Donor', city: 'Ottawa', frequency: 'monthly', months: '6' });
+  const create = t.stand.requests.filter((r) => r.path === '/v1/checkout/sessions').pop()!;
+  const cancel = new URL(create.params.cancel_url);
+  const res = await request(t.app).get(cancel.pathname + cancel.search).expect(200);
+  expect(res.text).toContain('value="42.50"');
+  expect(res.text).toContain('value="Returning Donor"');
+  expect(res.text).toContain('value="Ottawa"');
+  expect(res.text).toContain('value="6"');
+  // A forged token shows an empty form, not someone else's details.
+  const forged = await request(t.app).get(`${cancel.pathname}?resume=${cancel.searchParams.get('resume')}&t=forged`).expect(200);
+  expect(forged.text).not.toContain('Returning Donor');
+});
+
+test('a donor stops a monthly gift from the signed link in the confirmation e-mail', async () => {
+  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '25' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const pledge = await t.db.selectFrom('pledges').select(['id', 'stripe_subscription_id']).where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+  const mail = await t.db.selectFrom('outbox').select('payload').orderBy('id', 'desc').executeTakeFirstOrThrow();
+  const cancelUrl = new URL((mail.payload as { data: { cancelUrl: string } }).data.cancelUrl);
+  expect(cancelUrl.pathname).toBe(`/give/monthly/${pledge.id}/cancel`);
+
+  await request(t.app).get(`/give/monthly/${pledge.id}/cancel?t=wrong`).expect(404);
+  const page = await request(t.app).get(cancelUrl.pathname + cancelUrl.search).expect(200);
+  expect(page.text).toContain('Stop my monthly gift');
+  const visitor = await formVisitor(t.app, cancelUrl.pathname + cancelUrl.search);
+  await visitor.post(cancelUrl.pathname, { t: cancelUrl.searchParams.get('t')! }).expect(303);
+  expect((await t.db.selectFrom('pledges').select('status').where('id', '=', pledge.id).executeTakeFirstOrThrow()).status).toBe('cancelled');
+  const call = t.stand.requests.find((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${pledge.stripe_subscription_id}`);
+  expect(call?.idempotencyKey).toBe(`pledge-${pledge.id}-donor-cancel`);
+  // Stripe's customer.subscription.deleted then changes nothing.
+  await deliverAll(t.app, t.stand, t.stand.takeEvents());
+  expect((await t.db.selectFrom('pledges').select('status').where('id', '=', pledge.id).executeTakeFirstOrThrow()).status).toBe('cancelled');
+});
+
+test('pledge creation is rate-limited per e-mail, with the counts kept in PostgreSQL', async () => {
+  const form = giveForm({ method: 'cheque', email: 'busy@example.org' });
+  for (let i = 0; i < 3; i++) await postGive(t.app, form, 303);
+  const res = await postGive(t.app, form, 429);
+  expect(res.text).toContain('Too many gifts were started from here');
+  const row = await t.db.selectFrom('rate_limits').select('hits').where('key', 'like', 'pledge-email:%').orderBy('hits', 'desc').executeTakeFirstOrThrow();
+  expect(row.hits).toBe(4);
+});
+
+describe('without STRIPE_SECRET_KEY', () => {
+  let plain: TestApp;
+  beforeAll(async () => {
+    plain = await createTestApp();
+  });
+  afterAll(() => plain.destroy());
+
+  test('card giving is off with a notice, pay-later still works, and webhooks are refused unverified', async () => {
+    const page = await request(plain.app).get('/give').expect(200);
+    expect(page.text).toContain('Card giving is turned off for now.');
+    expect(page.text).not.toContain('value="card"');
+    await postGive(plain.app, giveForm({ method: 'card' }), 503);
+    const res = await postGive(plain.app, giveForm({ method: 'etransfer' }), 303);
+    expect(res.headers.location).toMatch(/^\/give\/pledged\/\d+\?t=/);
+    const pledged = await request(plain.app).get(res.headers.location!).expect(200);
+    expect(pledged.text).toMatch(/Interac e-Transfer to giving@hanvoice.ca with the reference HAVEN-\d+/);
+    await request(plain.app).post('/webhooks/stripe').set('content-type', 'application/json').send('{}').expect(404);
+  });
+});

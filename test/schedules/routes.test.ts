@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../server/db/schema';
+import { keyringOf } from '../../server/families/data-keys';
+import { approveMatch, proposeMatch } from '../../server/matching/matches';
+import { createTestApp, type TestApp } from '../support/app';
+import { signInAs } from '../support/session';
+import { availableFamily, SENTINELS, staffA, staffB } from '../families/factories';
+import { signInMember } from '../groups/factories';
+import { readyGroup } from '../matching/factories';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.destroy());
+
+function expectStatus<R extends { status: number; text: string }>(res: R, status: number): R {
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`);
+  return res;
+}
+
+const tx = <T>(fn: (trx: Transaction<Database>) => Promise<T>) => t.db.transaction().execute(fn);
+
+test('staff record arrival, the group records a disbursement and sees its schedule and forecast, without the family identity', async () => {
+  const family = await availableFamily(t.db, keyringOf(randomBytes(32)), { adults: 1, children: 1 });
+  const group = await readyGroup(t.db, { familySize: 2 });
+  const match = await tx((trx) => proposeMatch(trx, t.config, staffA, { familyId: family.id, groupId: group.id }));
+  await tx((trx) => approveMatch(trx, t.config, staffB, match.id));
+
+  const staff = await signInAs(t, 'staff');
+  const list = await staff.agent.get('/staff/schedules').expect(200);
+  expect(list.text).toContain(`/staff/families/${family.id}/arrival`);
+
+  const bad = expectStatus(await staff.postForm(`/staff/families/${family.id}/arrival`, { arrivalOn: '2027-02-30', rates: 'cost_table' }), 400);
+  expect(bad.text).toContain('Enter a date as YYYY-MM-DD.');
+  expect(await t.db.selectFrom('support_schedules').select('id').execute()).toEqual([]);
+
+  const created = expectStatus(await staff.postForm(`/staff/families/${family.id}/arrival`, { arrivalOn: '2027-01-31', rates: 'cost_table' }), 303);
+  const scheduleId = Number(created.headers.location!.split('/').pop());
+  const detail = await staff.agent.get(`/staff/schedules/${scheduleId}`).expect(200);
+  expect(detail.text).toContain(family.caseCode);
+  expect(detail.text).toContain('<svg class="forecast__chart"');
+
+  const coordinator = await signInMember(t, group.id, 'coordinator');
+  const page = await coordinator.agent.get('/group/schedule').expect(200);
+  expect(page.text).toContain('$5,100.00'); // start-up for a family of two, 2018 edition
+  for (const sentinel of Object.values(SENTINELS)) expect(page.text).not.toContain(sentinel);
+
+  const startup = await t.db.selectFrom('schedule_installments').select('id').where('schedule_id', '=', scheduleId).where('kind', '=', 'startup').executeTakeFirstOrThrow();
+  const tooMuch = expectStatus(await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100.01', paidOn: '2027-01-31', method: 'etransfer', reference: 'ET-9' }), 400);
+  expect(tooMuch.text).toContain('more than what remains due');
+  expectStatus(await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100', paidOn: '2027-01-31', method: 'etransfer', reference: 'ET-9' }), 303);
+  const row = await t.db.selectFrom('schedule_installments').select(['status', 'paid_cents']).where('id', '=', startup.id).executeTakeFirstOrThrow();
+  expect(row).toEqual({ status: 'paid', paid_cents: 510_000 });
+
+  // Another group's member cannot touch this schedule: their own has none.
+  const other = await readyGroup(t.db);
+  const outsider = await signInMember(t, other.id, 'member');
+  expectStatus(await outsider.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '1', paidOn: '2027-01-31', method: 'cash' }), 404);
+  expect((await outsider.agent.get('/group/schedule').expect(200)).text).toContain('no support schedule yet');
+});

@@ -1,0 +1,106 @@
+import type { Express } from 'express';
+import type Stripe from 'stripe';
+import request from 'supertest';
+import { campaignTotals, requireCurrentCampaign } from '../../server/campaign/campaign';
+import type { Db } from '../../server/db/database';
+import { createTestApp, type TestApp } from './app';
+import { startStripeStandIn, type StripeStandIn } from './stripe-stand-in';
+
+export type GivingTest = TestApp & { stand: StripeStandIn; destroyAll(): Promise<void> };
+
+/** The app on a fresh database with card giving pointed at a fresh Stripe stand-in. */
+export async function createGivingTest(env: NodeJS.ProcessEnv = {}): Promise<GivingTest> {
+  const stand = await startStripeStandIn();
+  const t = await createTestApp({ ...stand.env, PLEDGE_RATE_LIMIT_PER_IP: '1000', PLEDGE_RATE_LIMIT_PER_EMAIL: '100', ...env });
+  return {
+    ...t,
+    stand,
+    async destroyAll() {
+      await t.destroy();
+      await stand.close();
+    },
+  };
+}
+
+let donors = 0;
+
+/** A filled-in giving form; override any field. */
+export function giveForm(overrides: Record<string, string> = {}): Record<string, string> {
+  donors += 1;
+  return {
+    amount: '50',
+    frequency: 'once',
+    method: 'card',
+    name: `Donor ${donors}`,
+    email: `donor${donors}-${process.pid}@example.org`,
+    addressLine1: '1 Main Street',
+    city: 'Toronto',
+    province: 'ON',
+    postalCode: 'M5V 1A1',
+    ...overrides,
+  };
+}
+
+/** A visitor's agent holding the CSRF cookie, and a form post that carries the matching token. */
+export async function formVisitor(app: Express, pagePath = '/give') {
+  const agent = request.agent(app);
+  const page = await agent.get(pagePath);
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+  if (!token) throw new Error(`no _csrf field on ${pagePath} (status ${page.status})`);
+  return { agent, post: (path: string, fields: Record<string, string>) => agent.post(path).type('form').send({ ...fields, _csrf: token }) };
+}
+
+/** Submits the giving form as a visitor would (with the CSRF token), checking the status when given. */
+export async function postGive(app: Express, fields: Record<string, string>, status?: number) {
+  const res = await (await formVisitor(app)).post('/give', fields);
+  if (status !== undefined && res.status !== status) throw new Error(`POST /give answered ${res.status}, expected ${status}: ${res.text.slice(0, 500)}`);
+  return res;
+}
+
+/** Submits the giving form; for a card gift returns the Checkout session id the donor was sent to. */
+export async function startCardGift(app: Express, overrides: Record<string, string> = {}): Promise<{ sessionId: string; location: string }> {
+  const res = await postGive(app, giveForm(overrides), 303);
+  const location = res.headers.location as string;
+  const match = /\/checkout\/(cs_[\w]+)$/.exec(location);
+  if (!match) throw new Error(`expected a redirect to Checkout, got ${location}`);
+  return { sessionId: match[1]!, location };
+}
+
+/** Delivers one event to POST /webhooks/stripe, signed for real. */
+export function postEvent(app: Express, stand: StripeStandIn, event: Stripe.Event, options: { timestamp?: number; secret?: string; signature?: string } = {}) {
+  const payload = JSON.stringify(event);
+  return request(app)
+    .post('/webhooks/stripe')
+    .set('content-type', 'application/json')
+    .set('stripe-signature', options.signature ?? stand.sign(payload, options))
+    .send(payload);
+}
+
+export async function deliverAll(app: Express, stand: StripeStandIn, events: Stripe.Event[]): Promise<void> {
+  for (const e of events) await postEvent(app, stand, e).expect(200);
+}
+
+export async function totals(db: Db) {
+  return campaignTotals(db, await requireCurrentCampaign(db));
+}
+
+/** Every ledger entry ever posted sums to zero, and every transaction does. */
+export async function ledgerImbalance(db: Db): Promise<{ total: number; unbalanced: number }> {
+  const total = await db.selectFrom('ledger_entries').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('s')).executeTakeFirstOrThrow();
+  const unbalanced = await db
+    .selectFrom('ledger_entries')
+    .select('transaction_id')
+    .groupBy('transaction_id')
+    .having((eb) => eb.fn.sum('amount_cents'), '<>', 0)
+    .execute();
+  return { total: Number(total.s), unbalanced: unbalanced.length };
+}
+
+export async function balance(db: Db, account: string): Promise<number> {
+  const row = await db
+    .selectFrom('ledger_entries')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('s'))
+    .where('account', '=', account)
+    .executeTakeFirstOrThrow();
+  return Number(row.s);
+}
