@@ -44,6 +44,14 @@ export function redactPathTokens(path: string): string {
   return path.replace(/^\/receipts\/[^/]+/, '/receipts/:token');
 }
 
+/** Where the giving form may send a donor: Stripe Checkout, or the configured stand-in (tests, stripe-mock). */
+function checkoutOrigins(config: Config): string[] {
+  const stripe = config.stripe;
+  if (!stripe) return [];
+  if (!stripe.apiHost) return ['https://checkout.stripe.com'];
+  return [`${stripe.apiProtocol ?? 'https'}://${stripe.apiHost}${stripe.apiPort ? `:${stripe.apiPort}` : ''}`];
+}
+
 /** Builds the Express application; main.ts listens, tests mount it with Supertest. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -78,7 +86,9 @@ export function createApp(deps: AppDeps): Express {
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
           fontSrc: ["'self'"],
-          formAction: ["'self'"],
+          // The giving form's answer is a redirect to Stripe Checkout, and browsers apply
+          // form-action to where a form's redirects lead (Chromium blocked the card gift in the e2e).
+          formAction: ["'self'", ...checkoutOrigins(deps.config)],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: deps.config.publicUrl.startsWith('https:') ? [] : null,
         },

@@ -38,8 +38,12 @@ export function createKysely(connectionString: string, poolSize: number): Db {
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client whose server went away emits 'error'; without a listener it would crash the process.
+  // A client whose server went away emits 'error': the pool listens on idle ones, and this
+  // listener covers checked-out ones (between two queries of a transaction). Without it the
+  // process crashes; with it the pending query fails, the route answers 503, and the pool
+  // discards the broken client when it is released.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -16,7 +16,14 @@ import {
 } from './staff';
 import { DomainError } from '../domain-error';
 
-const Id = z.coerce.number().int().positive();
+const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** A record id from the path; anything else is a 404, not a 500 (found by the fuzz: /staff/pledges/7e-323). */
+function parseId(res: Response, value: unknown): number {
+  const parsed = Id.safeParse(value);
+  if (!parsed.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+  return parsed.data;
+}
 const PaymentQuery = z.object({
   q: z.string().trim().max(100).optional().transform((v) => v || undefined),
   method: z.enum(['card', 'cheque', 'etransfer', 'cash']).optional().catch(undefined),
@@ -71,12 +78,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   });
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
-    const detail = await requirePledgeDetail(deps.db, Id.parse(req.params.id), localeOf(res));
+    const detail = await requirePledgeDetail(deps.db, parseId(res, req.params.id), localeOf(res));
     res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, refundRequested: req.query.refund === 'requested', today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/pledges/:id/payments', allow.staff, async (req: Request, res: Response) => {
-    const pledgeId = Id.parse(req.params.id);
+    const pledgeId = parseId(res, req.params.id);
     const form = OfflineForm.safeParse(req.body);
     if (!form.success) throw new DomainError('invalid', (res.locals.t as TFunction)('donations:staff.errors.offlineForm'));
     const amountCents = cents(res, form.data.amount);
@@ -85,7 +92,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   });
 
   router.post('/staff/payments/:id/refund', allow.staff, async (req: Request, res: Response) => {
-    const paymentId = Id.parse(req.params.id);
+    const paymentId = parseId(res, req.params.id);
     const amountCents = cents(res, String((req.body as Record<string, unknown>)?.amount ?? ''));
     await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res), locale: localeOf(res) });
     const { pledge_id } = await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirstOrThrow();

@@ -29,13 +29,27 @@ export function formatMoney(cents: number, locale: Locale, options: { whole?: bo
   return format.format(cents / 100);
 }
 
+// Intl formatters are costly to build (a page formats many values): one per locale, made once.
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+const numberFormats = new Map<Locale, Intl.NumberFormat>();
+
 export function formatDate(value: Date | string, locale: Locale): string {
   const date = typeof value === 'string' ? new Date(value.length === 10 ? `${value}T12:00:00Z` : value) : value;
-  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'America/Toronto' }).format(date);
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'America/Toronto' });
+    dateFormats.set(locale, format);
+  }
+  return format.format(date);
 }
 
 export function formatNumber(value: number, locale: Locale): string {
-  return new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
+  let format = numberFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[locale]);
+    numberFormats.set(locale, format);
+  }
+  return format.format(value);
 }
 
 /** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */

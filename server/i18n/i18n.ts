@@ -69,6 +69,14 @@ export function translations(): i18n {
   return instance;
 }
 
+const translators = new Map<Locale, TFunction>();
+
+/** One fixed translator per language, made once: the t helper asks for it on every message. */
 export function translatorFor(locale: Locale): TFunction {
-  return translations().getFixedT(locale);
+  let t = translators.get(locale);
+  if (!t) {
+    t = translations().getFixedT(locale);
+    translators.set(locale, t);
+  }
+  return t;
 }

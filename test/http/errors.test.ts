@@ -36,3 +36,8 @@ test('the stylesheet is served by Haven itself', async () => {
   const res = await request(t.app).get('/static/haven.css').expect(200);
   expect(res.headers['content-type']).toMatch(/text\/css/);
 });
+
+test('a NUL byte in a path parameter is a 400, not a 500 (PostgreSQL text cannot hold one)', async () => {
+  const res = await request(t.app).get('/groups/a%00b').expect(400);
+  expect(res.text).not.toMatch(/invalid byte sequence|at .*\.ts:\d+/);
+});

@@ -1,0 +1,16 @@
+import express from 'express';
+
+/**
+ * The ceiling: the fastest an Express 5 route can answer on this machine, in its own process,
+ * with no middleware, database or template. Haven's pages are measured as a share of it.
+ */
+const app = express();
+app.disable('x-powered-by');
+app.get('/', (_req, res) => {
+  res.type('text/plain').send('Haven bench ceiling');
+});
+const server = app.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  console.log(`listening ${typeof address === 'object' && address ? address.port : ''}`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

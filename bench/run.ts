@@ -1,0 +1,285 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { adminUrl, createServerDatabase, freePort, type HavenProcess, memoryOf, ROOT, startHaven } from '../test/support/haven-process';
+import { seedPayments } from './seed-payments';
+import { type BenchContext, type Scenario, scenarios } from './scenarios';
+
+/**
+ * npm run bench: autocannon against the production build (node dist/server/main.js,
+ * NODE_ENV=production) on a PostgreSQL database of its own, created and dropped here.
+ *
+ *   BENCH_DATABASE_URL   the PostgreSQL server to create the database on (default postgres://postgres@127.0.0.1:5432/postgres)
+ *   BENCH_DURATION       seconds per measurement (default 10), after a 3-second warm-up
+ *   BENCH_CONNECTIONS    concurrent connections (default 100)
+ *   BENCH_LARGE          payments in the second round (default 1000000)
+ *   BENCH_CPU_PROF=1     run the server with --cpu-prof (profiles in bench/results/profiles/)
+ */
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const SMALL = 1_000;
+const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
+const RESULTS_DIR = path.join(ROOT, 'bench/results');
+
+export type Measurement = {
+  scenario: string;
+  payments: number | null;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+  ratioToCeiling: number | null;
+  peakRssMb: number;
+};
+
+type Skipped = { scenario: string; payments: number | null; skipped: string };
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Samples the resident set of a process while a measurement runs; returns the peak in bytes. */
+function sampleMemory(pid: number): () => number {
+  let peak = 0;
+  const take = () => {
+    try {
+      peak = Math.max(peak, memoryOf(pid).rss);
+    } catch {
+      // the process is gone
+    }
+  };
+  take();
+  const timer = setInterval(take, 50);
+  return () => {
+    clearInterval(timer);
+    take();
+    return peak;
+  };
+}
+
+async function measure(name: string, payments: number | null, pid: number, options: autocannon.Options): Promise<Measurement> {
+  await autocannon({ ...options, connections: CONNECTIONS, duration: 3 }); // warm-up: JIT, pool, caches
+  const stop = sampleMemory(pid);
+  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION });
+  const peak = stop();
+  const m: Measurement = {
+    scenario: name,
+    payments,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    ratioToCeiling: null,
+    peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10,
+  };
+  log(`  ${name}${payments === null ? '' : ` (${payments.toLocaleString('en')} payments)`}: ${m.requestsPerSecond} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, RSS ${m.peakRssMb} MB${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ''}`);
+  return m;
+}
+
+async function startCeiling(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/ceiling.ts'), String(port)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`the ceiling server exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: () => new Promise((resolve) => (child.kill('SIGTERM'), child.once('exit', () => resolve()))),
+  };
+}
+
+async function paymentCount(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>('select count(*) as n from payments')).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+async function runRound(ctx: BenchContext, list: Scenario[], payments: number, out: { measured: Measurement[]; skipped: Skipped[] }, haven: HavenProcess) {
+  for (const s of list) {
+    const why = await s.unavailable(ctx);
+    if (why) {
+      log(`  ${s.name}: skipped (${why})`);
+      out.skipped.push({ scenario: s.name, payments: s.kind === 'page' ? payments : null, skipped: why });
+      continue;
+    }
+    out.measured.push(await measure(s.name, s.kind === 'page' ? payments : null, haven.pid, await s.options(ctx)));
+  }
+}
+
+function table(rows: Measurement[]): string {
+  const header = ['scenario', 'payments', 'req/s', 'p50 ms', 'p99 ms', 'vs ceiling', 'peak RSS MB', 'non-2xx'];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.payments === null ? '' : r.payments.toLocaleString('en'),
+    String(r.requestsPerSecond),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    r.ratioToCeiling === null ? '' : `${Math.round(r.ratioToCeiling * 100)}%`,
+    String(r.peakRssMb),
+    String(r.non2xx + r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+async function main() {
+  log('== Building the production bundle (npm run build)');
+  const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+
+  const database = await createServerDatabase('haven_bench', adminUrl(process.env.BENCH_DATABASE_URL));
+  log(`== Database ${database.name} (dropped at the end)`);
+  const settings = new pg.Client({ connectionString: database.url });
+  await settings.connect();
+  const autovacuum = (await settings.query<{ autovacuum: string }>('show autovacuum')).rows[0]!.autovacuum;
+  await settings.end();
+  if (autovacuum !== 'on') log(`   note: autovacuum is ${autovacuum} on this server; the seeder vacuums the balance rows itself`);
+  const out = { measured: [] as Measurement[], skipped: [] as Skipped[] };
+  const started = new Date();
+  let haven: HavenProcess | undefined;
+  const profileDir = path.join(RESULTS_DIR, 'profiles');
+  const startServer = () =>
+    startHaven({
+      databaseUrl: database.url,
+      mode: 'built',
+      // The request log stays on, as in production; it goes to /dev/null rather than a terminal.
+      env: { LOG_LEVEL: 'info' },
+      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
+  try {
+    // The ceiling is measured at the start of each round and each result is compared with the
+    // ceiling of its own round, so a machine shared with other work skews both alike.
+    const ceilings = new Map<number, Measurement>();
+    const measureCeiling = async (payments: number) => {
+      const ceiling = await startCeiling();
+      const result = await measure('bare express (ceiling)', null, ceiling.pid, { url: `${ceiling.url}/` });
+      await ceiling.stop();
+      ceilings.set(payments, result);
+      out.measured.push(result);
+    };
+
+    haven = await startServer(); // migrates the new database
+    await seedPayments(database.url, SMALL - (await paymentCount(database.url)), { log });
+    const ctx: BenchContext = { database, haven };
+    log(`== Round 1: ${SMALL.toLocaleString('en')} payments (${CONNECTIONS} connections, ${DURATION} s each after a 3 s warm-up)`);
+    await measureCeiling(SMALL);
+    await runRound(ctx, scenarios, SMALL, out, haven);
+    const peakSmall = memoryOf(haven.pid).peak;
+    await haven.stop();
+    haven = undefined;
+
+    log(`== Seeding to ${LARGE.toLocaleString('en')} payments (set-based SQL, balanced ledger transactions, triggers on)`);
+    const seedStart = Date.now();
+    await seedPayments(database.url, LARGE - (await paymentCount(database.url)), { log });
+    log(`  seeded in ${Math.round((Date.now() - seedStart) / 1000)} s`);
+    haven = await startServer();
+    ctx.haven = haven;
+    log(`== Round 2: ${LARGE.toLocaleString('en')} payments (pages only)`);
+    await measureCeiling(LARGE);
+    await runRound(ctx, scenarios.filter((s) => s.kind === 'page'), LARGE, out, haven);
+    const peakLarge = memoryOf(haven.pid).peak;
+    await haven.stop();
+    haven = undefined;
+
+    const ceilingResult = ceilings.get(SMALL)!;
+    let round = SMALL;
+    for (const m of out.measured) {
+      if (m.scenario === 'bare express (ceiling)') {
+        round = m === ceilingResult ? SMALL : LARGE;
+        continue;
+      }
+      const ceiling = ceilings.get(m.payments ?? round)!;
+      m.ratioToCeiling = Math.round((m.requestsPerSecond / ceiling.requestsPerSecond) * 1000) / 1000;
+    }
+    const scaling = scenarios
+      .filter((s) => s.kind === 'page')
+      .flatMap((s) => {
+        const small = out.measured.find((m) => m.scenario === s.name && m.payments === SMALL);
+        const large = out.measured.find((m) => m.scenario === s.name && m.payments === LARGE);
+        if (!small || !large) return [];
+        return [{ scenario: s.name, p50Ratio: round2(large.p50Ms / small.p50Ms), p99Ratio: round2(large.p99Ms / small.p99Ms), throughputRatio: round2(small.requestsPerSecond / large.requestsPerSecond) }];
+      });
+    const serverPeakMb = Math.round((Math.max(peakSmall, peakLarge) / 1024 / 1024) * 10) / 10;
+    const checks = targetChecks(out.measured, scaling, ceilingResult, out.skipped, serverPeakMb, LARGE);
+
+    log('\n== Results');
+    log(table(out.measured));
+    for (const s of new Map(out.skipped.map((x) => [x.scenario, x])).values()) log(`  skipped ${s.scenario}: ${s.skipped}`);
+    log(`\n== ${LARGE.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} payments (latency ratio; target ≤ 1.2)`);
+    for (const s of scaling) log(`  ${s.scenario}: p50 ×${s.p50Ratio}, p99 ×${s.p99Ratio}, throughput ×${s.throughputRatio} slower`);
+    log(`\n== Server peak RSS (VmHWM): ${serverPeakMb} MB`);
+    log('\n== Targets');
+    for (const c of checks) log(`  ${c.met === null ? 'SKIP' : c.met ? 'MET ' : 'MISS'} ${c.target}: ${c.measured}`);
+
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg() };
+    fs.writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), connections: CONNECTIONS, durationSeconds: DURATION, machine, measured: out.measured, skipped: out.skipped, scaling, serverPeakMb, targets: checks }, null, 2)}\n`);
+    log(`\nWrote ${path.relative(ROOT, file)}`);
+  } finally {
+    await haven?.stop();
+    await database.drop();
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+type Check = { target: string; measured: string; met: boolean | null };
+
+function targetChecks(
+  measured: Measurement[],
+  scaling: { scenario: string; p50Ratio: number; p99Ratio: number }[],
+  ceiling: Measurement,
+  skipped: Skipped[],
+  serverPeakMb: number,
+  large: number,
+): Check[] {
+  const checks: Check[] = [];
+  const campaign = measured.find((m) => m.scenario === 'GET /' && m.payments === SMALL);
+  if (campaign) {
+    const ratio = campaign.requestsPerSecond / ceiling.requestsPerSecond;
+    checks.push({ target: 'campaign page ≥ 50% of the ceiling', measured: `${Math.round(ratio * 100)}% (${campaign.requestsPerSecond} of ${ceiling.requestsPerSecond} req/s)`, met: ratio >= 0.5 });
+  }
+  const pageNames = new Set(scenarios.filter((s) => s.kind === 'page').map((s) => s.name));
+  for (const m of measured.filter((x) => pageNames.has(x.scenario))) {
+    checks.push({ target: `p99 < 50 ms: ${m.scenario}${m.payments === null ? '' : ` (${m.payments.toLocaleString('en')} payments)`}`, measured: `${m.p99Ms} ms`, met: m.p99Ms < 50 });
+  }
+  for (const s of scaling) {
+    checks.push({ target: `${s.scenario}: latency with ${large.toLocaleString('en')} within 1.2× of 1,000`, measured: `p50 ×${s.p50Ratio}, p99 ×${s.p99Ratio}`, met: s.p50Ratio <= 1.2 && s.p99Ratio <= 1.2 });
+  }
+  const webhook = measured.find((m) => m.scenario === 'POST /webhooks/stripe');
+  checks.push(
+    webhook
+      ? { target: 'webhook ingestion ≥ 1,000 events/s', measured: `${webhook.requestsPerSecond} events/s`, met: webhook.requestsPerSecond >= 1000 }
+      : { target: 'webhook ingestion ≥ 1,000 events/s', measured: skipped.find((s) => s.scenario === 'POST /webhooks/stripe')?.skipped ?? 'not run', met: null },
+  );
+  checks.push({ target: 'server memory < 200 MB', measured: `${serverPeakMb} MB peak RSS`, met: serverPeakMb < 200 });
+  for (const m of measured) {
+    if (m.non2xx || m.errors) checks.push({ target: `${m.scenario}: every response 2xx`, measured: `${m.non2xx} non-2xx, ${m.errors} errors`, met: false });
+  }
+  return checks;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { createKysely, type Db } from '../../../server/db/database';
+import { adminUrl, createServerDatabase, freePort, type HavenProcess, type ServerDatabase, startHaven } from '../../support/haven-process';
+import { startStripeStandIn, type StripeStandIn } from '../../support/stripe-stand-in';
+
+/**
+ * Everything a browser test talks to: a fresh PostgreSQL database and a real Haven process on
+ * it (tsx from source, NODE_ENV=production), plus a Kysely handle to check outcomes in the
+ * database. With `stripe: true`, the local Stripe stand-in too: Haven's SDK talks to it, its
+ * checkout page's Pay button sends the signed webhook to Haven. Other stand-ins (SMTP) join here.
+ */
+export type Stack = {
+  baseUrl: string;
+  haven: HavenProcess;
+  database: ServerDatabase;
+  db: Db;
+  stripe: StripeStandIn | undefined;
+  stop(): Promise<void>;
+};
+
+export async function startStack(options: { env?: Record<string, string>; stripe?: boolean } = {}): Promise<Stack> {
+  const database = await createServerDatabase('haven_e2e', adminUrl(process.env.E2E_DATABASE_URL));
+  let haven: HavenProcess;
+  let stripe: StripeStandIn | undefined;
+  try {
+    const port = await freePort();
+    stripe = options.stripe ? await startStripeStandIn({ webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe` }) : undefined;
+    haven = await startHaven({ databaseUrl: database.url, mode: 'source', port, env: { ...stripe?.env, ...options.env } });
+  } catch (error) {
+    await stripe?.close();
+    await database.drop();
+    throw error;
+  }
+  const db = createKysely(database.url, 2);
+  return {
+    baseUrl: haven.url,
+    haven,
+    database,
+    db,
+    stripe,
+    async stop() {
+      await db.destroy();
+      await haven.stop();
+      await stripe?.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { withDatabaseName } from './database';
+
+/**
+ * Real Haven processes on real PostgreSQL databases, for the benchmarks, the browser tests and
+ * the fault tests (which need a process to kill, a port to cut, a page to load).
+ */
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** The PostgreSQL server these harnesses create their own databases on. */
+export function adminUrl(override?: string): string {
+  return override || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+async function admin(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export type ServerDatabase = { name: string; url: string; drop(): Promise<void> };
+
+/** A new, empty database (Haven migrates it at start-up), dropped by drop(). */
+export async function createServerDatabase(prefix: string, server = adminUrl()): Promise<ServerDatabase> {
+  const name = `${prefix}_${Date.now()}_${process.pid}`.toLowerCase();
+  await admin(server, `create database ${name}`);
+  return {
+    name,
+    url: withDatabaseName(server, name),
+    drop: () => admin(server, `drop database if exists ${name} with (force)`),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export type HavenProcess = {
+  url: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** What the process wrote to stderr (and stdout when logs are kept), for failure messages. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit: no graceful shutdown. */
+  kill(): Promise<void>;
+};
+
+export type StartOptions = {
+  databaseUrl: string;
+  /** 'built' runs dist/server/main.js (npm run build first); 'source' runs server/main.ts with tsx. */
+  mode?: 'built' | 'source';
+  port?: number;
+  env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  /** Keep stdout (the request log) in output(); default discards it. */
+  keepLogs?: boolean;
+  timeoutMs?: number;
+};
+
+export function buildIsCurrent(): boolean {
+  return fs.existsSync(path.join(ROOT, 'dist/server/main.js'));
+}
+
+export async function startHaven(options: StartOptions): Promise<HavenProcess> {
+  const port = options.port ?? (await freePort());
+  const mode = options.mode ?? 'source';
+  const args =
+    mode === 'built'
+      ? [...(options.nodeArgs ?? []), path.join(ROOT, 'dist/server/main.js')]
+      : [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'server/main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'e2e-bench-and-fault-tests-secret-0123456789',
+      CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001',
+      FAMILY_DATA_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: options.databaseUrl,
+      ...options.env,
+    },
+    stdio: ['ignore', options.keepLogs ? 'pipe' : 'ignore', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Haven exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Haven did not answer /healthz within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const signal = async (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    await exited;
+  };
+  return { url, port, pid: child.pid!, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+}
+
+/** Resident set size now and at its peak (VmRSS, VmHWM from /proc), in bytes. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
