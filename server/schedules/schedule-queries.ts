@@ -165,3 +165,22 @@ export async function listSchedules(db: Db, today: string) {
     .orderBy('support_schedules.id')
     .execute();
 }
+
+/**
+ * The staff dashboard's support panel: families by status, the next schedules due, how many
+ * instalments are overdue, and the months ahead that fall short across the program.
+ */
+export async function supportOverview(db: Db, today: string) {
+  const [byStatus, schedules, overdue, program] = await Promise.all([
+    db.selectFrom('families').select(['status', sql<number>`count(*)::bigint`.as('count')]).groupBy('status').orderBy('status').execute(),
+    listSchedules(db, today),
+    overdueInstallments(db, today, 1000),
+    programForecast(db, today),
+  ]);
+  return {
+    familiesByStatus: byStatus,
+    nextDue: schedules.filter((s) => s.next_due_on !== null).sort((a, b) => String(a.next_due_on).localeCompare(String(b.next_due_on))).slice(0, 5),
+    overdueCount: overdue.length,
+    shortMonths: program.rows.filter((r) => r.short).map((r) => r.month),
+  };
+}
