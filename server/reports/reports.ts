@@ -131,16 +131,6 @@ export async function fundReport(db: Handle): Promise<{ rows: FundRow[]; total: 
   return { rows: funds, total };
 }
 
-/**
- * SEAM(families, schedules): the case code of the family a support disbursement went to. The
- * families and schedules modules do not exist yet; when they do, a disbursement's ledger
- * transaction will be linked to a schedule installment (and so to a family's case code, never
- * its identity). Replace this with that join; until then every disbursement is "unassigned".
- */
-export function caseCodeOfDisbursement(_transaction: { transactionId: number; description: string }): string | null {
-  return null;
-}
-
 export type DisbursementRow = { fundKey: string; groupId: number | null; caseCode: string | null; disbursements: number; totalCents: number };
 
 /** Support paid out (expense:<fund>:support), by group and family case code. */
@@ -149,7 +139,12 @@ export async function disbursementReport(db: Handle, period: Period = {}): Promi
   let query = db
     .selectFrom('ledger_entries as e')
     .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
-    .select(['t.id as transactionId', 't.description', 'e.account', 'e.amount_cents as amountCents'])
+    // Each disbursement's ledger transaction leads to its instalment, schedule and family case code (never identity).
+    .leftJoin('disbursements as d', 'd.ledger_transaction_id', 't.id')
+    .leftJoin('schedule_installments as i', 'i.id', 'd.installment_id')
+    .leftJoin('support_schedules as s', 's.id', 'i.schedule_id')
+    .leftJoin('families as f', 'f.id', 's.family_id')
+    .select(['t.id as transactionId', 't.description', 'e.account', 'e.amount_cents as amountCents', 'f.case_code as caseCode'])
     .where(sql<boolean>`e.account ~ '^expense:(general|group:[0-9]+):support$'`)
     .orderBy('t.id');
   if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
@@ -158,7 +153,7 @@ export async function disbursementReport(db: Handle, period: Period = {}): Promi
   const rows = new Map<string, DisbursementRow>();
   for (const entry of entries) {
     const fundKey = fundKeyOf(entry.account);
-    const caseCode = caseCodeOfDisbursement(entry);
+    const caseCode = entry.caseCode;
     const id = `${fundKey}|${caseCode ?? ''}`;
     const row = rows.get(id) ?? { fundKey, groupId: fundKey === 'general' ? null : Number(fundKey.split(':')[1]), caseCode, disbursements: 0, totalCents: 0 };
     row.disbursements += 1;

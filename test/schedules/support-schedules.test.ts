@@ -7,6 +7,7 @@ import { requireFamily, setFamilyStatus } from '../../server/families/families';
 import { accounts } from '../../server/ledger/accounts';
 import { balanceOf, postTransaction } from '../../server/ledger/ledger';
 import { approveMatch, proposeMatch } from '../../server/matching/matches';
+import { disbursementReport } from '../../server/reports/reports';
 import { recordArrival } from '../../server/schedules/arrivals';
 import { availableFundsCents, groupForecast, overdueInstallments } from '../../server/schedules/schedule-queries';
 import { remindOverdueInstallments } from '../../server/schedules/reminders';
@@ -53,7 +54,7 @@ test('arrival creates start-up in month 1 and 12 months of support per adult, to
 });
 
 test('a disbursement is a balanced ledger transaction that reduces the group fund; partial then full payment', async () => {
-  const { group, scheduleId } = await arrivedFamily('2027-02-01');
+  const { family, group, scheduleId } = await arrivedFamily('2027-02-01');
   const [startup] = await installments(scheduleId);
   const before = await availableFundsCents(t.db, group.id);
   await tx((trx) => recordDisbursement(trx, { installmentId: startup!.id, amountCents: 500_000, paidOn: '2027-02-01', method: 'etransfer', reference: 'ET-1', actor: staffA, scope: { groupId: group.id } }));
@@ -64,6 +65,9 @@ test('a disbursement is a balanced ledger transaction that reduces the group fun
   expect(await balanceOf(t.db, accounts.support({ groupId: group.id }))).toBe(750_000);
   const { rows } = await sql<{ total: number }>`select coalesce(sum(amount_cents), 0)::bigint as total from ledger_entries`.execute(t.db);
   expect(rows[0]!.total).toBe(0);
+  // The staff report of disbursements names the family by case code only.
+  const report = await disbursementReport(t.db);
+  expect(report.rows).toContainEqual(expect.objectContaining({ groupId: group.id, caseCode: family.caseCode, disbursements: 2, totalCents: 750_000 }));
 
   await expect(tx((trx) => recordDisbursement(trx, { installmentId: startup!.id, amountCents: 1, paidOn: '2027-02-03', method: 'cash', reference: null, actor: staffA, scope: { groupId: group.id } }))).rejects.toMatchObject({ kind: 'conflict' });
   const other = await readyGroup(t.db);
