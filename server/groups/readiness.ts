@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, GroupStatus } from '../db/schema';
+import { extensionSupportByGroup } from '../schedules/support-schedules';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
 import { findRequirements, type Requirement } from './cost-tables';
@@ -39,16 +40,27 @@ export async function fundingPositions(db: Handle, groupIds: number[], rules: In
   const requirements = await findRequirements(db, groupIds);
   const balances = await balancesOf(db, names);
   const items = await listInKindOf(db, groupIds);
-  return new Map(groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules)]));
+  // An approved extension of support (schedules) grows the group's requirement and target.
+  const extensions = await extensionSupportByGroup(db, groupIds);
+  return new Map(
+    groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules, extensions.get(groupId) ?? 0)]),
+  );
 }
 
-function toFundingPosition(groupId: number, requirement: Requirement | undefined, balances: Map<string, number>, items: InKindCommitment[], rules: InKindRules): FundingPosition {
+function toFundingPosition(
+  groupId: number,
+  requirement: Requirement | undefined,
+  balances: Map<string, number>,
+  items: InKindCommitment[],
+  rules: InKindRules,
+  extensionCents: number,
+): FundingPosition {
   const ref = { groupId };
   const fund = balances.get(accounts.fund(ref)) ?? 0;
   const expenses = balances.get(accounts.expenses(ref)) ?? 0;
   const fundsAvailableCents = 0 - (fund + expenses);
   const pledgedOutstandingCents = Math.max(0, balances.get(accounts.receivable(ref)) ?? 0);
-  const requirementCents = requirement?.totalCents ?? 0;
+  const requirementCents = (requirement?.totalCents ?? 0) + extensionCents;
   const inKind = requirement ? allowedInKind(items, requirement, rules) : { recordedCents: 0, allowedCents: 0, cashFloorCents: 0 };
   const coveredCents = fundsAvailableCents + pledgedOutstandingCents + inKind.allowedCents;
   return {

@@ -312,3 +312,19 @@ export async function extensionSupportCents(db: Db | Trx, groupId: number): Prom
     .executeTakeFirstOrThrow();
   return row.cents;
 }
+
+/** extensionSupportCents for several groups at once (one query). */
+export async function extensionSupportByGroup(db: Db | Trx, groupIds: number[]): Promise<Map<number, number>> {
+  const result = new Map<number, number>(groupIds.map((id) => [id, 0]));
+  if (groupIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('schedule_installments')
+    .innerJoin('support_schedules', 'support_schedules.id', 'schedule_installments.schedule_id')
+    .select(['support_schedules.group_id', sql<number>`sum(schedule_installments.amount_cents)::bigint`.as('cents')])
+    .where('support_schedules.group_id', 'in', groupIds)
+    .where('schedule_installments.month_index', '>', BASE_MONTHS)
+    .groupBy('support_schedules.group_id')
+    .execute();
+  for (const row of rows) result.set(row.group_id, row.cents);
+  return result;
+}

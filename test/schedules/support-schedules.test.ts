@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../../server/db/schema';
 import { keyringOf } from '../../server/families/data-keys';
+import { fundingPosition } from '../../server/groups/readiness';
 import { requireFamily, setFamilyStatus } from '../../server/families/families';
 import { accounts } from '../../server/ledger/accounts';
 import { balanceOf, postTransaction } from '../../server/ledger/ledger';
@@ -108,6 +109,8 @@ test('extensions add months up to 36 in all and grow the group requirement; beyo
   await tx((trx) => decideExtension(trx, { requestId: first, approve: true, reason: 'IRCC agreed', actor: staffB }));
   expect((await installments(scheduleId)).filter((l) => l.kind === 'monthly')).toHaveLength(2 * 24);
   expect(await extensionSupportCents(t.db, group.id)).toBe(2_120_000);
+  // The group's requirement (and public target) grows by the extension: $28,700 + $21,200.
+  expect((await fundingPosition(t.db, group.id)).requirementCents).toBe(2_870_000 + 2_120_000);
   await expect(tx((trx) => requestExtension(trx, { scheduleId, months: 13, reason: 'More', actor: staffA, scope: 'staff' }))).rejects.toMatchObject({ kind: 'invalid' });
   const second = await tx((trx) => requestExtension(trx, { scheduleId, months: 12, reason: 'More', actor: staffA, scope: 'staff' }));
   await tx((trx) => decideExtension(trx, { requestId: second, approve: true, reason: 'Exceptional', actor: staffB }));
