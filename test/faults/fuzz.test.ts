@@ -7,6 +7,8 @@ import { makePledge, receive } from '../support/gifts';
 import { createSession, SESSION_COOKIE } from '../../server/accounts/sessions';
 import { createUser } from '../../server/accounts/users';
 import type { PolicyRule } from '../../server/http/policy';
+import { linkMemberAccount } from '../../server/groups/membership';
+import { makeApprovedGroup } from '../groups/factories';
 import { listRoutes, type RouteInfo } from '../support/route-policy';
 
 /**
@@ -156,13 +158,18 @@ const sessions = new Map<string, string>();
 /**
  * Each route is fuzzed as someone its policy lets in, so the input reaches the handler: a
  * session cookie for staff or a sponsor, none for `anyone`. (Group routes need a sponsor in a
- * group; until groups exist they answer 403, which the fuzz accepts.)
+ * group: the sponsor coordinates an approved group.)
  */
 async function sessionCookieFor(rule: PolicyRule | undefined): Promise<string> {
   const role = rule === 'staff' || rule === 'signedIn' ? 'staff' : rule === 'groupMember' || rule === 'groupCoordinator' ? 'sponsor' : undefined;
   if (!role) return '';
   if (!sessions.has(role)) {
     const userId = await createUser(t.db, { email: `fuzz-${role}@example.org`, name: `Fuzz ${role}`, role, password: 'correct horse battery staple' });
+    if (role === 'sponsor') {
+      // The coordinator of a real group, so group routes reach their handlers too.
+      const group = await makeApprovedGroup(t.db, { coordinatorEmail: 'fuzz-sponsor@example.org' });
+      await t.db.transaction().execute((trx) => linkMemberAccount(trx, group.id, 'fuzz-sponsor@example.org', userId));
+    }
     sessions.set(role, `${SESSION_COOKIE}=${await createSession(t.db, userId)}`);
   }
   return sessions.get(role)!;
