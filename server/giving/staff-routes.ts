@@ -25,13 +25,13 @@ function parseId(res: Response, value: unknown): number {
   return parsed.data;
 }
 const PaymentQuery = z.object({
-  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  q: z.string().trim().max(100).optional().transform((v) => v || undefined).catch(undefined),
   method: z.enum(['card', 'cheque', 'etransfer', 'cash']).optional().catch(undefined),
   status: z.enum(['succeeded', 'refunded', 'partially_refunded', 'disputed']).optional().catch(undefined),
   before: Id.optional().catch(undefined),
 });
 const PledgeQuery = z.object({
-  q: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  q: z.string().trim().max(100).optional().transform((v) => v || undefined).catch(undefined),
   method: z.enum(['card', 'cheque', 'etransfer']).optional().catch(undefined),
   status: z.enum(['pending', 'active', 'fulfilled', 'cancelled', 'lapsed']).optional().catch(undefined),
   before: Id.optional().catch(undefined),
