@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import { formatDate, formatMoney } from '../http/views';
 import { translatorFor } from '../i18n/i18n';
 import type { Receipt } from './receipts';
@@ -16,7 +15,9 @@ function pdfText(text: string): string {
  * element CRA requires (shared/DOMAIN.md "Donations and tax receipts"). Rendered only from the
  * receipt row (charity details included), which cannot change once issued, so every copy reads the same.
  */
-export function renderReceiptPdf(receipt: Receipt): Promise<Buffer> {
+export async function renderReceiptPdf(receipt: Receipt): Promise<Buffer> {
+  // pdfkit and its fonts cost about 24 MB: loaded with the first receipt, not at start-up.
+  const { default: PDFDocument } = await import('pdfkit');
   const { charity } = receipt;
   const t = translatorFor(receipt.locale);
   const money = (cents: number) => pdfText(formatMoney(cents, receipt.locale));
