@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { type FormResult, parseForm } from '../http/forms';
 import type { FamilyNeed, FamilyStatus } from '../db/schema';
 import { FAMILY_NEEDS, FAMILY_STATUSES, type FamilyProfileInput } from './families';
 import type { FamilyIdentity } from './identities';
@@ -68,18 +69,9 @@ export const IdentityForm = z.object({
 
 export const StatusForm = z.object({ status: z.enum(FAMILY_STATUSES as [FamilyStatus, ...FamilyStatus[]], 'families:errors.invalid') });
 
-export type FormResult<T> = { ok: true; data: T; values: Record<string, unknown> } | { ok: false; values: Record<string, unknown>; fieldErrors: Record<string, string> };
-
+/** The shared form parser with the families module's own "invalid" message. */
 export function parseFamilyForm<S extends z.ZodType>(schema: S, req: Request): FormResult<z.infer<S>> {
-  const values = (req.body ?? {}) as Record<string, unknown>;
-  const parsed = schema.safeParse(values);
-  if (parsed.success) return { ok: true, data: parsed.data, values };
-  const fieldErrors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const field = String(issue.path[0] ?? '_');
-    fieldErrors[field] ??= issue.message.startsWith('families:') ? issue.message : 'families:errors.invalid';
-  }
-  return { ok: false, values, fieldErrors };
+  return parseForm(schema, req, 'families:errors.invalid');
 }
 
 export function profileValues(p: FamilyProfileInput): Record<string, unknown> {

@@ -1,24 +1,16 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { type FormResult, parseDollars as parseSharedDollars, parseForm as parseSharedForm } from '../http/forms';
 
 /**
  * Form parsing for the groups module. Zod messages are i18n keys (groups:errors.*) so the
  * view shows each field's message in the page's language.
  */
-export type FormResult<T> =
-  | { ok: true; data: T; values: Record<string, unknown> }
-  | { ok: false; values: Record<string, unknown>; fieldErrors: Record<string, string> };
+export type { FormResult } from '../http/forms';
 
+/** The shared form parser with the groups module's own "invalid" message. */
 export function parseForm<S extends z.ZodType>(schema: S, req: Request): FormResult<z.infer<S>> {
-  const values = (req.body ?? {}) as Record<string, unknown>;
-  const parsed = schema.safeParse(values);
-  if (parsed.success) return { ok: true, data: parsed.data, values };
-  const fieldErrors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const field = String(issue.path[0] ?? '_');
-    fieldErrors[field] ??= issue.message.startsWith('groups:') ? issue.message : 'groups:errors.invalid';
-  }
-  return { ok: false, values, fieldErrors };
+  return parseSharedForm(schema, req, 'groups:errors.invalid');
 }
 
 export const text = (max: number) =>
@@ -49,20 +41,14 @@ export const many = z
   .optional()
   .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
 
-/** Dollars typed by a person ("1,250.50", "$80") → integer cents, never through floating point. */
-export function parseDollars(input: string): number | undefined {
-  const cleaned = input.trim().replace(/^\$/, '').replace(/,/g, '').trim();
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(cleaned);
-  if (!match) return undefined;
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-}
+export { parseDollars } from '../http/forms';
 
 /** A dollar amount between $0.01 and maxCents. */
 export const dollars = (maxCents: number) =>
   z
     .string({ error: 'groups:errors.required' })
     .transform((v, ctx) => {
-      const cents = parseDollars(v);
+      const cents = parseSharedDollars(v);
       if (cents === undefined) {
         ctx.addIssue({ code: 'custom', message: 'groups:errors.amount' });
         return z.NEVER;

@@ -11,14 +11,15 @@ export type FormResult<T> =
 
 const I18N_KEY = /^[a-z]+:[a-zA-Z0-9_.]+$/;
 
-export function parseForm<S extends z.ZodType>(schema: S, req: Request): FormResult<z.infer<S>> {
+/** `fallbackKey` names the message for an issue whose message is not a key (a module's own "invalid"). */
+export function parseForm<S extends z.ZodType>(schema: S, req: Request, fallbackKey = 'common:form.invalid'): FormResult<z.infer<S>> {
   const values = (req.body ?? {}) as Record<string, unknown>;
   const parsed = schema.safeParse(values);
   if (parsed.success) return { ok: true, data: parsed.data, values };
   const fieldErrors: Record<string, string> = {};
   for (const issue of parsed.error.issues) {
     const field = String(issue.path[0] ?? '_');
-    fieldErrors[field] ??= I18N_KEY.test(issue.message) ? issue.message : 'common:form.invalid';
+    fieldErrors[field] ??= I18N_KEY.test(issue.message) ? issue.message : fallbackKey;
   }
   return { ok: false, values, fieldErrors };
 }
