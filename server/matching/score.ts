@@ -1,4 +1,5 @@
 import type { MatchWeights } from '../config';
+import { type CostRow, requirementFromEdition } from '../groups/cost-tables';
 
 /**
  * How well a ready sponsor group suits a family: pure functions, no database. A score is a sum of
@@ -37,21 +38,14 @@ export type GroupCandidate = {
   offers: { sgbvInformedSupport: boolean; medicalSupport: boolean; traumaInformedSupport: boolean };
 };
 
-export type CostRow = { familySize: number; incomeSupportCents: number; startupCents: number };
+export type { CostRow } from '../groups/cost-tables';
 
 /**
  * The cost-table requirement for a family of `size`: its row, or the largest listed size plus
  * the family_size 0 row ("each additional member") for every member beyond it.
  */
 export function requirementCents(costTable: readonly CostRow[], size: number): number {
-  const total = (r: CostRow) => r.incomeSupportCents + r.startupCents;
-  const exact = costTable.find((r) => r.familySize === size);
-  if (exact) return total(exact);
-  const listed = costTable.filter((r) => r.familySize > 0).sort((a, b) => b.familySize - a.familySize);
-  const largest = listed[0];
-  const extra = costTable.find((r) => r.familySize === 0);
-  if (!largest || !extra || size < largest.familySize) throw new Error(`the cost table has no amount for a family of ${size}`);
-  return total(largest) + (size - largest.familySize) * total(extra);
+  return requirementFromEdition({ editionOn: '', rows: [...costTable] }, size).totalCents;
 }
 
 /** Funds earn full points at this share of the requirement: a contingency for the One Year Window. */

@@ -4,6 +4,7 @@ import { writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
+import { listEditions, requirementFromEdition } from '../groups/cost-tables';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
 import { BASE_MONTHS, MAX_MONTHS, monthlyAmount, monthlyLines, planSchedule, rescaleShares, splitEvenly, supportAfterEarnings, type Payee, type PlannedInstallment } from './schedule-plan';
@@ -23,27 +24,12 @@ export type ArrivalInput = {
   actor: Actor;
 };
 
-/** The cost-table figures for a family size in the edition in force on `on` (size 0 rows: each additional member). */
+/** The cost-table figures for a family size in the edition in force on `on` (the groups module keeps the editions). */
 export async function costTableFigures(trx: Trx | Db, familySize: number, on: string) {
-  const edition = await trx
-    .selectFrom('cost_tables')
-    .select(sql<string>`max(edition_on)::text`.as('edition'))
-    .where('edition_on', '<=', on)
-    .executeTakeFirst();
-  const editionOn = edition?.edition;
-  if (!editionOn) throw new DomainError('conflict', `No cost-table edition is in force on ${on}.`);
-  const rows = await trx.selectFrom('cost_tables').select(['family_size', 'income_support_cents', 'startup_cents']).where('edition_on', '=', editionOn).execute();
-  const bySize = new Map(rows.map((r) => [r.family_size, r]));
-  const largest = Math.max(...rows.filter((r) => r.family_size > 0).map((r) => r.family_size));
-  const base = bySize.get(Math.min(familySize, largest));
-  const extra = bySize.get(0);
-  if (!base) throw new DomainError('conflict', `The ${editionOn} cost table has no row for a family of ${familySize}.`);
-  const additional = Math.max(0, familySize - largest);
-  return {
-    editionOn,
-    annualIncomeSupportCents: base.income_support_cents + additional * (extra?.income_support_cents ?? 0),
-    startupCents: base.startup_cents + additional * (extra?.startup_cents ?? 0),
-  };
+  const edition = (await listEditions(trx)).find((e) => e.editionOn <= on);
+  if (!edition) throw new DomainError('conflict', `No cost-table edition is in force on ${on}.`);
+  const requirement = requirementFromEdition(edition, familySize);
+  return { editionOn: requirement.editionOn, annualIncomeSupportCents: requirement.incomeSupportCents, startupCents: requirement.startupCents };
 }
 
 function payeesFor(adults: number): Payee[] {
