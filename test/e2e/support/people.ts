@@ -28,3 +28,25 @@ export async function signIn(visitor: Visitor, person: Person, next?: string): P
   await Promise.all([page.waitForURL((url) => url.pathname !== '/sign-in'), page.locator('form[action="/sign-in"] button[type="submit"]').click()]);
   await visitor.check('signed in');
 }
+
+/**
+ * Opens the invitation link from the e-mail queued for `email` (read from the outbox, as the
+ * dispatcher would send it), sets a name and password on the form, and returns the person.
+ */
+export async function acceptInvitationFromOutbox(stack: Stack, visitor: Visitor, email: string, name: string): Promise<Person> {
+  const rows = await stack.db.selectFrom('outbox').select('payload').orderBy('id', 'desc').execute();
+  const invitation = rows
+    .map((row) => (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { to?: string; template?: string; data?: { link?: string } })
+    .find((payload) => payload.to === email && payload.template === 'accounts/invitation');
+  const link = invitation?.data?.link;
+  if (!link) throw new Error(`no invitation e-mail queued for ${email}`);
+  const url = new URL(link);
+  await visitor.visit(`${url.pathname}${url.search}`, 'invitation form');
+  const { page } = visitor;
+  await page.locator('#name').fill(name);
+  await page.locator('#password').fill(E2E_PASSWORD);
+  await page.locator('#confirm').fill(E2E_PASSWORD);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/accept-invitation'), page.locator('form[action="/accept-invitation"] button[type="submit"]').click()]);
+  await visitor.check('invitation accepted');
+  return { email, password: E2E_PASSWORD, name, role: 'sponsor' };
+}
