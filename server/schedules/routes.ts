@@ -64,10 +64,11 @@ export function scheduleRoutes(deps: AppDeps): Router {
     const family = await requireFamily(db, detail.schedule.family_id);
     const openInstallments = detail.installments.filter((i) => i.status === 'due' || i.status === 'partly_paid');
     res.status(status).render(view, {
-      title: `Support schedule ${family.caseCode}`,
+      // Staff know families by case code; a group's pages never show it.
+      title: view === 'schedules/staff-schedule' ? res.locals.t('schedules:title', { caseCode: family.caseCode }) : res.locals.t('schedules:groupTitle'),
       noindex: true,
       schedule: detail.schedule,
-      caseCode: family.caseCode,
+      caseCode: view === 'schedules/staff-schedule' ? family.caseCode : undefined,
       payees: detail.payees,
       installments: detail.installments.map((i) => ({ ...i, overdue: (i.status === 'due' || i.status === 'partly_paid') && i.due_on < today, remaining: i.amount_cents - i.paid_cents })),
       openInstallments,
@@ -93,7 +94,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
     ]);
     const codes = new Map((await Promise.all(schedules.map((s) => requireFamily(db, s.family_id)))).map((f) => [f.id, f.caseCode]));
     res.render('schedules/staff-list', {
-      title: 'Support schedules',
+      title: res.locals.t('schedules:staff.title'),
       noindex: true,
       schedules: schedules.map((s) => ({ ...s, caseCode: codes.get(s.family_id) })),
       awaiting,
@@ -105,7 +106,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
 
   router.get('/staff/families/:id/arrival', allow.staff, async (req, res) => {
     const family = await requireFamily(db, idFrom(req));
-    res.render('schedules/arrival', { title: 'Record arrival', noindex: true, family, values: { arrivalOn: todayIso(), rates: 'cost_table' }, errors: {} });
+    res.render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: { arrivalOn: todayIso(), rates: 'cost_table' }, errors: {} });
   });
 
   router.post('/staff/families/:id/arrival', allow.staff, async (req, res) => {
@@ -121,7 +122,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       if (annual.success && startup.success) community = { annualIncomeSupportCents: annual.data, startupCents: startup.data };
     }
     if (!form.ok || Object.keys(errors).length > 0) {
-      return res.status(400).render('schedules/arrival', { title: 'Record arrival', noindex: true, family, values: form.values, errors });
+      return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors });
     }
     const scheduleId = await tx((trx) => recordArrival(trx, actorOf(res), { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community }));
     res.redirect(303, `/staff/schedules/${scheduleId}`);
@@ -205,7 +206,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
 
   router.get('/group/schedule', allow.groupMember, async (_req, res) => {
     const schedule = await findScheduleForGroup(db, requireGroupId(res));
-    if (!schedule) return res.render('schedules/group-empty', { title: 'Support schedule', noindex: true });
+    if (!schedule) return res.render('schedules/group-empty', { title: res.locals.t('schedules:groupTitle'), noindex: true });
     const notice = typeof res.req.query.notice === 'string' && NOTICES.has(res.req.query.notice) ? res.req.query.notice : undefined;
     await renderSchedule(res, schedule.id, 'schedules/group-schedule', { notice });
   });

@@ -46,6 +46,7 @@ test('staff record arrival, the group records a disbursement and sees its schedu
   const page = await coordinator.agent.get('/group/schedule').expect(200);
   expect(page.text).toContain('$5,100.00'); // start-up for a family of two, 2018 edition
   for (const sentinel of Object.values(SENTINELS)) expect(page.text).not.toContain(sentinel);
+  expect(page.text).not.toContain(family.caseCode);
 
   const startup = await t.db.selectFrom('schedule_installments').select('id').where('schedule_id', '=', scheduleId).where('kind', '=', 'startup').executeTakeFirstOrThrow();
   const tooMuch = expectStatus(await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100.01', paidOn: '2027-01-31', method: 'etransfer', reference: 'ET-9' }), 400);
