@@ -57,7 +57,7 @@ async function main() {
   try {
     const ready = await nextMessage();
     await migrateToLatest(db);
-    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', DATABASE_URL: u.toString(), LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
+    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
     const app = createApp({ config, db, logger: createLogger(config) });
     server = http.createServer({ keepAlive: true }, app);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
