@@ -6,18 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import type { MatchWeights } from '../server/config';
 import { optimalAssignment } from '../server/matching/assignment';
-import { type CostRow, type FamilyNeedsProfile, type GroupCandidate, requirementCents, scoreGroup, suggestGroups } from '../server/matching/score';
+import { type FamilyNeedsProfile, type GroupCandidate, requirementCents, scoreGroup, suggestGroups } from '../server/matching/score';
+import { COST_TABLE_2018 } from '../test/support/cost-table-2018';
 
 const weights: MatchWeights = { funds: 35, region: 15, language: 20, capacity: 10, plan: 10, priorityNeeds: 10 };
-const costTable: CostRow[] = [
-  [1, 1_320_000, 330_000],
-  [2, 1_970_000, 510_000],
-  [3, 2_040_000, 630_000],
-  [4, 2_120_000, 750_000],
-  [5, 2_370_000, 860_000],
-  [6, 2_570_000, 980_000],
-  [0, 160_000, 110_000],
-].map(([familySize, incomeSupportCents, startupCents]) => ({ familySize: familySize!, incomeSupportCents: incomeSupportCents!, startupCents: startupCents! }));
+const costTable = COST_TABLE_2018;
 
 // A small deterministic generator, so runs are comparable.
 let seed = 0x2f6e2b1;
