@@ -56,6 +56,8 @@ function checkoutOrigins(config: Config): string[] {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Pages carry a per-visitor CSRF token, so an ETag would never match: computing one (a SHA-1 of every answer) is waste.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   configureViews(app);
 
@@ -115,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(loadSession(deps.db, deps.config));
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
-  app.use(campaignRoutes(deps.db));
+  app.use(campaignRoutes(deps.db, deps.config));
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));

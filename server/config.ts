@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   ),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  // Unset: 1 second, or 0 (no caching) under NODE_ENV=test so tests read what they just wrote.
+  PUBLIC_CACHE_SECONDS: optionalText.pipe(z.string().regex(/^\d{1,3}(\.\d+)?$/, 'must be a number of seconds').transform(Number).pipe(z.number().max(300, 'must be at most 300')).optional()),
   PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
@@ -108,6 +110,8 @@ export type Config = {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   dataDir: string;
+  /** How long the public pages' shared data (campaign and group totals, donor walls) may be reused: DOMAIN.md's "updated coarsely". */
+  publicCacheSeconds: number;
   publicUrl: string;
   sessionSecret: string | undefined;
   /** Unset: e-mails are written to the log instead of sent. */
@@ -202,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: path.resolve(e.DATA_DIR),
+    publicCacheSeconds: e.PUBLIC_CACHE_SECONDS ?? (e.NODE_ENV === 'test' ? 0 : 1),
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     sessionSecret: e.SESSION_SECRET,
     smtpUrl: e.SMTP_URL,

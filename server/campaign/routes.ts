@@ -1,19 +1,26 @@
 import { Router } from 'express';
+import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { listDonorWall } from '../giving/donor-wall';
 import { allow } from '../http/policy';
+import { publicCache, publicPageCache } from '../http/public-cache';
 import type { Locale } from '../i18n/i18n';
 import { campaignText, campaignTotals, requireCurrentCampaign } from './campaign';
 import { toProgress } from './progress';
 
-export function campaignRoutes(db: Db): Router {
+export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'>): Router {
   const router = Router();
-
-  router.get('/', allow.anyone, async (_req, res) => {
+  // What every visitor of the home page sees alike, reused for config.publicCacheSeconds.
+  const current = publicCache(config.publicCacheSeconds, async () => {
     const campaign = await requireCurrentCampaign(db);
-    const totals = await campaignTotals(db, campaign);
+    const [totals, wall] = await Promise.all([campaignTotals(db, campaign), listDonorWall(db, { limit: 12 })]);
+    return { campaign, totals, wall };
+  });
+  const pages = publicPageCache(config.publicCacheSeconds);
+
+  router.get('/', allow.anyone, pages.middleware, async (_req, res) => {
+    const { campaign, totals, wall } = await current.get('home');
     const text = campaignText(campaign, res.locals.locale as Locale);
-    const wall = await listDonorWall(db, { limit: 12 });
     res.render('campaign/home', {
       title: text.title,
       campaign: { ...campaign, ...text },
@@ -25,9 +32,9 @@ export function campaignRoutes(db: Db): Router {
   });
 
   router.get('/api/campaign', allow.anyone, async (_req, res) => {
-    const campaign = await requireCurrentCampaign(db);
+    const { totals } = await current.get('home');
     res.set('Cache-Control', 'public, max-age=5');
-    res.json(await campaignTotals(db, campaign));
+    res.json(totals);
   });
 
   return router;

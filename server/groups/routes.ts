@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { allow, requireGroupId, requireUser } from '../http/policy';
+import { publicCache, publicPageCache } from '../http/public-cache';
 import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
@@ -117,12 +118,20 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     res.render('groups/index', { title: res.locals.t('groups:list.title'), city, groups: page.groups, next });
   });
 
-  router.get('/groups/:slug', allow.anyone, async (req, res) => {
-    const group = await requirePublicGroup(db, String(req.params.slug));
+  // A group's public page as every visitor sees it, reused for config.publicCacheSeconds; an
+  // unknown or unapproved slug is a 404 and is not kept.
+  const publicPages = publicCache(deps.config.publicCacheSeconds, async (slug) => {
+    const group = await requirePublicGroup(db, slug);
+    return { group, wall: await listDonorWall(db, { groupId: group.id }) };
+  });
+  const pages = publicPageCache(deps.config.publicCacheSeconds);
+
+  router.get('/groups/:slug', allow.anyone, pages.middleware, async (req, res) => {
+    const { group, wall } = await publicPages.get(String(req.params.slug));
     res.render('groups/show', {
       title: group.name,
       group,
-      wall: await listDonorWall(db, { groupId: group.id }),
+      wall,
       progress: toProgress(group.receivedCents, group.pledgedOutstandingCents, group.targetCents),
     });
   });
@@ -154,6 +163,10 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       .execute((trx) => updateGroupPage(trx, groupId, form.data))
       .catch(formError);
     if (failed instanceof DomainError) return renderPageForm(res, 409, form.values, failed.fieldErrors);
+    // The editor sees the change on the public page at once (other processes within the cache's second).
+    const { slug } = await requireGroup(db, groupId);
+    publicPages.forget(slug);
+    pages.forgetPath(`/groups/${slug}`);
     res.redirect(303, '/group/page?saved=1');
   });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { INTL_LOCALE, isLocale, type Locale, translatorFor } from '../i18n/i18n';
+import { fixedMessage, INTL_LOCALE, isLocale, type Locale, translatorFor } from '../i18n/i18n';
 import { VIEWS_DIR } from '../paths';
 
 function localeOf(options: HelperOptions): Locale {
@@ -56,7 +56,9 @@ export function formatNumber(value: number, locale: Locale): string {
 export const viewHelpers = {
   /** {{t "ns:key" name=value}} */
   t(key: string, options: HelperOptions): string {
-    return String(translatorFor(localeOf(options))(key, options.hash ?? {}));
+    const hash = options.hash as Record<string, unknown> | undefined;
+    if (!hash || Object.keys(hash).length === 0) return fixedMessage(localeOf(options), key);
+    return String(translatorFor(localeOf(options))(key, hash));
   },
   /** {{money cents}} or {{money cents whole=true}} */
   money(cents: number, options: HelperOptions): string {

@@ -80,3 +80,22 @@ export function translatorFor(locale: Locale): TFunction {
   }
   return t;
 }
+
+const fixedMessages = new Map<string, string>();
+const FIXED_MESSAGES_MAX = 10_000;
+
+/**
+ * A message without interpolation, looked up once per language and key, then reused: pages ask
+ * for the same few hundred labels on every request, and i18next's lookup was a sixth of the
+ * home page's CPU time. A key that does not exist is not kept, so it is reported as missing
+ * every time it is asked for (see missingTranslationKeys).
+ */
+export function fixedMessage(locale: Locale, key: string): string {
+  const cacheKey = `${locale}\u0000${key}`;
+  let message = fixedMessages.get(cacheKey);
+  if (message === undefined) {
+    message = String(translatorFor(locale)(key));
+    if (fixedMessages.size < FIXED_MESSAGES_MAX && translations().exists(key, { lng: locale })) fixedMessages.set(cacheKey, message);
+  }
+  return message;
+}
