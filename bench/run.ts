@@ -1,11 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { adminUrl, createServerDatabase, freePort, type HavenProcess, memoryOf, ROOT, startHaven } from '../test/support/haven-process';
+import { createKysely } from '../server/db/database';
+import { makeApprovedGroup } from '../test/groups/factories';
 import { seedPayments } from './seed-payments';
-import { type BenchContext, type Scenario, scenarios } from './scenarios';
+import { type BenchContext, type Scenario, scenarios as allScenarios, type StripeSide } from './scenarios';
 
 /**
  * npm run bench: autocannon against the production build (node dist/server/main.js,
@@ -15,13 +18,20 @@ import { type BenchContext, type Scenario, scenarios } from './scenarios';
  *   BENCH_DURATION       seconds per measurement (default 10), after a 3-second warm-up
  *   BENCH_CONNECTIONS    concurrent connections (default 100)
  *   BENCH_LARGE          payments in the second round (default 1000000)
+ *   BENCH_WEBHOOK_GIFTS  card gifts in the webhook scenario's measured stream (default 12000)
+ *   BENCH_ONLY           run only the scenarios whose names match this regular expression (e.g. 'GET')
  *   BENCH_CPU_PROF=1     run the server with --cpu-prof (profiles in bench/results/profiles/)
+ *
+ * Haven runs as in production, public cache included (PUBLIC_CACHE_SECONDS=1); each round's pages
+ * are measured again on a second Haven with it off, to show what the database costs underneath.
+ * Stripe's side (the stand-in API and the signed deliveries) runs in its own process.
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SMALL = 1_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
+const scenarios = allScenarios.filter((s) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test(s.name));
 
 export type Measurement = {
   scenario: string;
@@ -34,9 +44,11 @@ export type Measurement = {
   errors: number;
   ratioToCeiling: number | null;
   peakRssMb: number;
+  /** Scenario-specific figures (the webhook scenario: events applied per second). */
+  extra?: Record<string, number>;
 };
 
-type Skipped = { scenario: string; payments: number | null; skipped: string };
+const UNCACHED = ' (no public cache)';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -61,11 +73,14 @@ function sampleMemory(pid: number): () => number {
   };
 }
 
-async function measure(name: string, payments: number | null, pid: number, options: autocannon.Options): Promise<Measurement> {
-  await autocannon({ ...options, connections: CONNECTIONS, duration: 3 }); // warm-up: JIT, pool, caches
+/** Options are asked for after the warm-up (default: the measured options for 3 seconds) has run. */
+async function measure(name: string, payments: number | null, pid: number, optionsFor: () => Promise<autocannon.Options>, warmup?: autocannon.Options, okStatus?: number): Promise<Measurement> {
+  await autocannon({ duration: 3, ...(warmup ?? (await optionsFor())), connections: CONNECTIONS }); // warm-up: JIT, pool, caches
+  const options = await optionsFor();
   const stop = sampleMemory(pid);
-  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION });
+  const result = await autocannon({ duration: DURATION, ...options, connections: CONNECTIONS });
   const peak = stop();
+  const ok = okStatus === undefined ? result['2xx'] : (result.statusCodeStats as Record<string, { count: number }>)[String(okStatus)]?.count ?? 0;
   const m: Measurement = {
     scenario: name,
     payments,
@@ -73,13 +88,14 @@ async function measure(name: string, payments: number | null, pid: number, optio
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
-    non2xx: result.non2xx,
+    non2xx: result.requests.total - ok - result.errors - result.timeouts,
     errors: result.errors + result.timeouts,
     ratioToCeiling: null,
     peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10,
   };
-  log(`  ${name}${payments === null ? '' : ` (${payments.toLocaleString('en')} payments)`}: ${m.requestsPerSecond} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, RSS ${m.peakRssMb} MB${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ''}`);
-  return m;
+  if (options.amount) m.requestsPerSecond = Math.round(result.requests.total / result.duration);
+  log(`  ${name}${payments === null ? '' : ` (${payments.toLocaleString('en')} payments)`}: ${m.requestsPerSecond} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, RSS ${m.peakRssMb} MB${m.non2xx || m.errors ? `, ${m.non2xx} unexpected answers, ${m.errors} errors` : ''}`);
+  return Object.assign(m, { seconds: result.duration });
 }
 
 async function startCeiling(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
@@ -110,16 +126,43 @@ async function paymentCount(url: string): Promise<number> {
   }
 }
 
-async function runRound(ctx: BenchContext, list: Scenario[], payments: number, out: { measured: Measurement[]; skipped: Skipped[] }, haven: HavenProcess) {
+async function runRound(ctx: BenchContext, list: Scenario[], payments: number, out: { measured: Measurement[]; notes: string[]; problems: string[] }, haven: HavenProcess, suffix = '') {
   for (const s of list) {
-    const why = await s.unavailable(ctx);
-    if (why) {
-      log(`  ${s.name}: skipped (${why})`);
-      out.skipped.push({ scenario: s.name, payments: s.kind === 'page' ? payments : null, skipped: why });
-      continue;
+    const name = `${s.name}${suffix}`;
+    const warmup = s.warmup ? await s.warmup(ctx) : undefined;
+    const m = await measure(name, s.kind === 'page' ? payments : null, haven.pid, () => s.options(ctx), warmup, s.okStatus);
+    if (s.finish) {
+      const finished = await s.finish(ctx, (m as Measurement & { seconds: number }).seconds);
+      m.extra = finished.extra;
+      for (const note of finished.notes) log(`    ${note}`);
+      out.notes.push(...finished.notes.map((n) => `${name}: ${n}`));
+      if (!finished.ok) out.problems.push(`${name}: ${finished.notes.join('; ')}`);
     }
-    out.measured.push(await measure(s.name, s.kind === 'page' ? payments : null, haven.pid, await s.options(ctx)));
+    delete (m as Partial<Measurement & { seconds: number }>).seconds;
+    out.measured.push(m);
   }
+}
+
+/** Stripe's side in its own process: the stand-in API Haven calls, and signed deliveries for the webhook scenario. */
+async function startStripeSide(): Promise<StripeSide & { stop(): void }> {
+  const child = fork(path.join(ROOT, 'bench/stripe-side.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const messages: any[] = [];
+  let waiting: ((m: any) => void) | undefined;
+  child.on('message', (m) => (waiting ? (waiting(m), (waiting = undefined)) : messages.push(m)));
+  child.once('exit', (code) => waiting?.({ kind: 'exit', code }));
+  const next = () => new Promise<any>((resolve) => (messages.length ? resolve(messages.shift()) : (waiting = resolve)));
+  const ready = await next();
+  if (ready.kind !== 'ready') throw new Error('the Stripe side did not start');
+  return {
+    env: ready.env,
+    async prepare(gifts) {
+      child.send({ kind: 'prepare', gifts, refundEvery: 10, duplicateShare: 0.2 });
+      const prepared = await next();
+      if (prepared.kind !== 'prepared') throw new Error('the Stripe side stopped while preparing deliveries');
+      return prepared;
+    },
+    stop: () => void child.kill(),
+  };
 }
 
 function table(rows: Measurement[]): string {
@@ -151,90 +194,99 @@ async function main() {
   const autovacuum = (await settings.query<{ autovacuum: string }>('show autovacuum')).rows[0]!.autovacuum;
   await settings.end();
   if (autovacuum !== 'on') log(`   note: autovacuum is ${autovacuum} on this server; the seeder vacuums the balance rows itself`);
-  const out = { measured: [] as Measurement[], skipped: [] as Skipped[] };
+  const out = { measured: [] as Measurement[], notes: [] as string[], problems: [] as string[] };
   const started = new Date();
   let haven: HavenProcess | undefined;
+  const stripeSide = await startStripeSide();
   const profileDir = path.join(RESULTS_DIR, 'profiles');
-  const startServer = () =>
+  const startServer = (publicCacheSeconds = '1') =>
     startHaven({
       databaseUrl: database.url,
       mode: 'built',
       // The request log stays on, as in production; it goes to /dev/null rather than a terminal.
-      env: { LOG_LEVEL: 'info' },
+      env: { LOG_LEVEL: 'info', PUBLIC_CACHE_SECONDS: publicCacheSeconds, ...stripeSide.env },
       nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
+  const peaks: number[] = [];
+  const stopServer = async () => {
+    if (!haven) return;
+    peaks.push(memoryOf(haven.pid).peak);
+    await haven.stop();
+    haven = undefined;
+  };
   try {
     // The ceiling is measured at the start of each round and each result is compared with the
     // ceiling of its own round, so a machine shared with other work skews both alike.
     const ceilings = new Map<number, Measurement>();
     const measureCeiling = async (payments: number) => {
       const ceiling = await startCeiling();
-      const result = await measure('bare express (ceiling)', null, ceiling.pid, { url: `${ceiling.url}/` });
+      const result = await measure('bare express (ceiling)', payments, ceiling.pid, async () => ({ url: `${ceiling.url}/` }));
       await ceiling.stop();
       ceilings.set(payments, result);
       out.measured.push(result);
     };
+    const pages = scenarios.filter((s) => s.kind === 'page');
+    const uncachedPages = async (ctx: BenchContext, payments: number) => {
+      haven = await startServer('0');
+      ctx.haven = haven;
+      await runRound(ctx, pages, payments, out, haven, UNCACHED);
+      await stopServer();
+    };
 
     haven = await startServer(); // migrates the new database
-    await seedPayments(database.url, SMALL - (await paymentCount(database.url)), { log });
-    const ctx: BenchContext = { database, haven };
+    const db = createKysely(database.url, 2);
+    const group = await makeApprovedGroup(db, { name: 'Bench Neighbours', city: 'Toronto' }).finally(() => db.destroy());
+    await seedPayments(database.url, SMALL - (await paymentCount(database.url)), { log, groupId: group.id });
+    const ctx: BenchContext = { database, haven, stripeSide, groupSlug: group.slug };
     log(`== Round 1: ${SMALL.toLocaleString('en')} payments (${CONNECTIONS} connections, ${DURATION} s each after a 3 s warm-up)`);
     await measureCeiling(SMALL);
     await runRound(ctx, scenarios, SMALL, out, haven);
-    const peakSmall = memoryOf(haven.pid).peak;
-    await haven.stop();
-    haven = undefined;
+    await stopServer();
+    await uncachedPages(ctx, SMALL);
 
     log(`== Seeding to ${LARGE.toLocaleString('en')} payments (set-based SQL, balanced ledger transactions, triggers on)`);
     const seedStart = Date.now();
-    await seedPayments(database.url, LARGE - (await paymentCount(database.url)), { log });
+    await seedPayments(database.url, LARGE - (await paymentCount(database.url)), { log, groupId: group.id });
     log(`  seeded in ${Math.round((Date.now() - seedStart) / 1000)} s`);
     haven = await startServer();
     ctx.haven = haven;
     log(`== Round 2: ${LARGE.toLocaleString('en')} payments (pages only)`);
     await measureCeiling(LARGE);
-    await runRound(ctx, scenarios.filter((s) => s.kind === 'page'), LARGE, out, haven);
-    const peakLarge = memoryOf(haven.pid).peak;
-    await haven.stop();
-    haven = undefined;
+    await runRound(ctx, pages, LARGE, out, haven);
+    await stopServer();
+    await uncachedPages(ctx, LARGE);
 
-    const ceilingResult = ceilings.get(SMALL)!;
-    let round = SMALL;
     for (const m of out.measured) {
-      if (m.scenario === 'bare express (ceiling)') {
-        round = m === ceilingResult ? SMALL : LARGE;
-        continue;
-      }
-      const ceiling = ceilings.get(m.payments ?? round)!;
+      if (m.scenario === 'bare express (ceiling)') continue;
+      const ceiling = ceilings.get(m.payments ?? SMALL)!;
       m.ratioToCeiling = Math.round((m.requestsPerSecond / ceiling.requestsPerSecond) * 1000) / 1000;
     }
-    const scaling = scenarios
-      .filter((s) => s.kind === 'page')
-      .flatMap((s) => {
-        const small = out.measured.find((m) => m.scenario === s.name && m.payments === SMALL);
-        const large = out.measured.find((m) => m.scenario === s.name && m.payments === LARGE);
-        if (!small || !large) return [];
-        return [{ scenario: s.name, p50Ratio: round2(large.p50Ms / small.p50Ms), p99Ratio: round2(large.p99Ms / small.p99Ms), throughputRatio: round2(small.requestsPerSecond / large.requestsPerSecond) }];
-      });
-    const serverPeakMb = Math.round((Math.max(peakSmall, peakLarge) / 1024 / 1024) * 10) / 10;
-    const checks = targetChecks(out.measured, scaling, ceilingResult, out.skipped, serverPeakMb, LARGE);
+    const scaling = [...pages.map((s) => s.name), ...pages.map((s) => `${s.name}${UNCACHED}`)].flatMap((name) => {
+      const small = out.measured.find((m) => m.scenario === name && m.payments === SMALL);
+      const large = out.measured.find((m) => m.scenario === name && m.payments === LARGE);
+      if (!small || !large) return [];
+      return [{ scenario: name, p50Ratio: round2(large.p50Ms / small.p50Ms), p99Ratio: round2(large.p99Ms / small.p99Ms), throughputRatio: round2(small.requestsPerSecond / large.requestsPerSecond) }];
+    });
+    const serverPeakMb = Math.round((Math.max(...peaks) / 1024 / 1024) * 10) / 10;
+    const checks = targetChecks(out.measured, scaling, ceilings.get(SMALL)!, serverPeakMb, LARGE, out.problems);
 
     log('\n== Results');
     log(table(out.measured));
-    for (const s of new Map(out.skipped.map((x) => [x.scenario, x])).values()) log(`  skipped ${s.scenario}: ${s.skipped}`);
+    for (const note of out.notes) log(`  ${note}`);
     log(`\n== ${LARGE.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} payments (latency ratio; target ≤ 1.2)`);
     for (const s of scaling) log(`  ${s.scenario}: p50 ×${s.p50Ratio}, p99 ×${s.p99Ratio}, throughput ×${s.throughputRatio} slower`);
-    log(`\n== Server peak RSS (VmHWM): ${serverPeakMb} MB`);
-    log('\n== Targets');
-    for (const c of checks) log(`  ${c.met === null ? 'SKIP' : c.met ? 'MET ' : 'MISS'} ${c.target}: ${c.measured}`);
+    log(`\n== Server peak RSS (VmHWM, highest of the ${peaks.length} server runs): ${serverPeakMb} MB`);
+    log('\n== Targets (Haven as deployed, public cache on; the no-cache rows are for information)');
+    for (const c of checks) log(`  ${c.met ? 'MET ' : 'MISS'} ${c.target}: ${c.measured}`);
 
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg() };
-    fs.writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), connections: CONNECTIONS, durationSeconds: DURATION, machine, measured: out.measured, skipped: out.skipped, scaling, serverPeakMb, targets: checks }, null, 2)}\n`);
+    const machine = { node: process.version, cpus: os.cpus().length, loadAverageAtEnd: os.loadavg() };
+    fs.writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), connections: CONNECTIONS, durationSeconds: DURATION, machine, measured: out.measured, notes: out.notes, scaling, serverPeakMb, targets: checks }, null, 2)}\n`);
     log(`\nWrote ${path.relative(ROOT, file)}`);
   } finally {
-    await haven?.stop();
+    await stopServer();
+    stripeSide.stop();
     await database.drop();
   }
 }
@@ -243,15 +295,15 @@ function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-type Check = { target: string; measured: string; met: boolean | null };
+type Check = { target: string; measured: string; met: boolean };
 
 function targetChecks(
   measured: Measurement[],
   scaling: { scenario: string; p50Ratio: number; p99Ratio: number }[],
   ceiling: Measurement,
-  skipped: Skipped[],
   serverPeakMb: number,
   large: number,
+  problems: string[],
 ): Check[] {
   const checks: Check[] = [];
   const campaign = measured.find((m) => m.scenario === 'GET /' && m.payments === SMALL);
@@ -263,19 +315,18 @@ function targetChecks(
   for (const m of measured.filter((x) => pageNames.has(x.scenario))) {
     checks.push({ target: `p99 < 50 ms: ${m.scenario}${m.payments === null ? '' : ` (${m.payments.toLocaleString('en')} payments)`}`, measured: `${m.p99Ms} ms`, met: m.p99Ms < 50 });
   }
-  for (const s of scaling) {
+  for (const s of scaling.filter((x) => pageNames.has(x.scenario))) {
     checks.push({ target: `${s.scenario}: latency with ${large.toLocaleString('en')} within 1.2× of 1,000`, measured: `p50 ×${s.p50Ratio}, p99 ×${s.p99Ratio}`, met: s.p50Ratio <= 1.2 && s.p99Ratio <= 1.2 });
   }
   const webhook = measured.find((m) => m.scenario === 'POST /webhooks/stripe');
-  checks.push(
-    webhook
-      ? { target: 'webhook ingestion ≥ 1,000 events/s', measured: `${webhook.requestsPerSecond} events/s`, met: webhook.requestsPerSecond >= 1000 }
-      : { target: 'webhook ingestion ≥ 1,000 events/s', measured: skipped.find((s) => s.scenario === 'POST /webhooks/stripe')?.skipped ?? 'not run', met: null },
-  );
+  if (webhook) {
+    checks.push({ target: 'webhook ingestion ≥ 1,000 events/s', measured: `${webhook.requestsPerSecond} events/s acknowledged (stored, signature checked); ${webhook.extra?.appliedPerSecond ?? '?'} events/s applied`, met: webhook.requestsPerSecond >= 1000 });
+  }
   checks.push({ target: 'server memory < 200 MB', measured: `${serverPeakMb} MB peak RSS`, met: serverPeakMb < 200 });
   for (const m of measured) {
-    if (m.non2xx || m.errors) checks.push({ target: `${m.scenario}: every response 2xx`, measured: `${m.non2xx} non-2xx, ${m.errors} errors`, met: false });
+    if (m.non2xx || m.errors) checks.push({ target: `${m.scenario}: every answer as expected`, measured: `${m.non2xx} unexpected answers, ${m.errors} errors`, met: false });
   }
+  for (const problem of problems) checks.push({ target: 'the data came out right', measured: problem, met: false });
   return checks;
 }
 

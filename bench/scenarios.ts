@@ -1,24 +1,34 @@
 import type autocannon from 'autocannon';
 import pg from 'pg';
 import type { HavenProcess, ServerDatabase } from '../test/support/haven-process';
+import { DONOR_POOL } from './seed-payments';
+import type { Gift, SignedDelivery } from './stripe-gift-events';
 
 /**
- * What npm run bench measures. A scenario says why it cannot run yet (the module is not on
- * main, or there is nothing to show); page scenarios run again with a million payments.
- * New flows add an entry here.
+ * What npm run bench measures. Page scenarios run with 1,000 and with 1,000,000 payments (and
+ * again with the public cache off); actions run once. New flows add an entry here.
  */
-export type BenchContext = { database: ServerDatabase; haven: HavenProcess };
+export type StripeSide = {
+  env: Record<string, string>;
+  prepare(gifts: Gift[]): Promise<{ deliveries: SignedDelivery[]; unique: number; expectedCents: number }>;
+};
+
+export type BenchContext = { database: ServerDatabase; haven: HavenProcess; stripeSide: StripeSide; groupSlug: string };
 
 export type Scenario = {
   name: string;
   /** Pages run with 1,000 and with 1,000,000 payments; actions once. */
   kind: 'page' | 'action';
-  /** Why it cannot run on this build, or undefined. */
-  unavailable(ctx: BenchContext): Promise<string | undefined>;
+  /** The status a successful answer has (default: any 2xx). */
+  okStatus?: number;
+  /** The warm-up run (default: the measured options for 3 seconds). */
+  warmup?(ctx: BenchContext): Promise<autocannon.Options>;
   options(ctx: BenchContext): Promise<autocannon.Options>;
+  /** After the measured run: what else to report (and whether the data came out right). */
+  finish?(ctx: BenchContext, measuredSeconds: number): Promise<{ notes: string[]; extra: Record<string, number>; ok: boolean }>;
 };
 
-async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -28,59 +38,146 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string, val
   }
 }
 
-async function tableExists(url: string, table: string): Promise<boolean> {
-  const rows = await query<{ found: string | null }>(url, 'select to_regclass($1) as found', [table]);
-  return rows[0]?.found !== null;
+/** Card pledges waiting for Stripe, as the giving form leaves them (one insert each, as createPledge does for card). */
+async function cardPledges(url: string, count: number): Promise<Gift[]> {
+  const rows = await query<{ id: string; amount_cents: string }>(
+    url,
+    `insert into pledges (campaign_id, donor_id, amount_cents, fee_cover_cents, frequency, method, status, updated_at)
+     select (select id from campaigns where status = 'active' order by id limit 1),
+            (select id from donors where email = 'donor' || (1 + g % $2) || '@bench.haven.test'),
+            500 + (g * 7919) % 50000, 0, 'once', 'card', 'pending', now()
+     from generate_series(1, $1) g
+     returning id, amount_cents`,
+    [count, DONOR_POOL],
+  );
+  return rows.map((r) => ({ pledgeId: Number(r.id), amountCents: Number(r.amount_cents) }));
 }
 
-async function routeExists(ctx: BenchContext, method: string, path: string): Promise<boolean> {
-  const res = await fetch(`${ctx.haven.url}${path}`, { method, redirect: 'manual' });
-  await res.arrayBuffer();
-  return res.status !== 404;
+/** Cycles through signed deliveries, one per request, for autocannon. */
+function deliver(url: string, deliveries: SignedDelivery[]): autocannon.Options {
+  let next = 0;
+  return {
+    url: `${url}/webhooks/stripe`,
+    amount: deliveries.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req: autocannon.Request) => {
+          const d = deliveries[next++ % deliveries.length]!;
+          return { ...req, method: 'POST', body: d.payload, headers: { ...req.headers, 'content-type': 'application/json', 'stripe-signature': d.signature } };
+        },
+      },
+    ],
+  } as autocannon.Options;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The webhook scenario's batch: measured deliveries are prepared before the run, checked after.
+let webhookBatch: { gifts: Gift[]; unique: number; expectedCents: number; fundBefore: number } | undefined;
+
+async function fundTotal(url: string): Promise<number> {
+  const rows = await query<{ s: string | null }>(url, `select sum(amount_cents) as s from ledger_entries where account like 'fund:%'`);
+  return -Number(rows[0]!.s ?? 0);
+}
+
+// Donors of the giving scenario, numbered across its warm-up and measured runs (each e-mail and address gives once).
+let donorsSoFar = 0;
+
+export const WEBHOOK_GIFTS = Number(process.env.BENCH_WEBHOOK_GIFTS ?? 12_000);
 
 export const scenarios: Scenario[] = [
   {
     name: 'GET /',
     kind: 'page',
-    unavailable: async () => undefined,
     options: async (ctx) => ({ url: `${ctx.haven.url}/` }),
-  },
-  {
-    name: 'GET /api/campaign',
-    kind: 'page',
-    unavailable: async () => undefined,
-    options: async (ctx) => ({ url: `${ctx.haven.url}/api/campaign` }),
   },
   {
     name: 'GET /groups/:slug',
     kind: 'page',
-    async unavailable(ctx) {
-      if (!(await tableExists(ctx.database.url, 'sponsor_groups'))) return 'sponsor groups are not on main yet';
-      const rows = await query<{ slug: string }>(ctx.database.url, `select slug from sponsor_groups where status = 'approved' order by id limit 1`);
-      return rows[0] ? undefined : 'no approved sponsor group in the database to show';
-    },
-    async options(ctx) {
-      const rows = await query<{ slug: string }>(ctx.database.url, `select slug from sponsor_groups where status = 'approved' order by id limit 1`);
-      return { url: `${ctx.haven.url}/groups/${rows[0]!.slug}` };
-    },
+    options: async (ctx) => ({ url: `${ctx.haven.url}/groups/${ctx.groupSlug}` }),
+  },
+  {
+    name: 'GET /api/campaign',
+    kind: 'page',
+    options: async (ctx) => ({ url: `${ctx.haven.url}/api/campaign` }),
   },
   {
     name: 'POST /give (pay-later pledge)',
     kind: 'action',
-    async unavailable(ctx) {
-      if (!(await routeExists(ctx, 'GET', '/give'))) return 'the giving form is not on main yet';
-      return 'giving is on main: wire this scenario to its form fields';
+    okStatus: 303, // the pledge is made and the donor is sent to its instructions
+    async options(ctx) {
+      // A visitor's CSRF cookie and token, read from the form, as a browser would have them.
+      const page = await fetch(`${ctx.haven.url}/give`);
+      const html = await page.text();
+      const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+      const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const body = (i: number) =>
+        new URLSearchParams({
+          _csrf: token, amount: 'other', customAmount: '50', frequency: 'once', method: 'cheque', name: `Bench donor ${i}`, email: `bench-give-${i}@example.org`,
+          addressLine1: '1 Bench St', city: 'Toronto', province: 'ON', postalCode: 'M5H 2N2',
+        }).toString();
+      return {
+        url: `${ctx.haven.url}/give`,
+        requests: [
+          {
+            method: 'POST',
+            // Each donor from their own address (trust proxy is loopback), so the per-address limit applies per donor, as in real traffic.
+            setupRequest: (req: autocannon.Request) => {
+              const n = ++donorsSoFar;
+              return { ...req, method: 'POST', body: body(n), headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded', cookie, 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` } };
+            },
+          },
+        ],
+      } as autocannon.Options;
     },
-    options: async (ctx) => ({ url: `${ctx.haven.url}/give` }),
   },
   {
     name: 'POST /webhooks/stripe',
     kind: 'action',
-    async unavailable(ctx) {
-      if (!(await routeExists(ctx, 'POST', '/webhooks/stripe'))) return 'Stripe webhooks are not on main yet';
-      return 'webhooks are on main: wire this scenario to signed deliveries';
+    async warmup(ctx) {
+      const prepared = await ctx.stripeSide.prepare(await cardPledges(ctx.database.url, Math.ceil(WEBHOOK_GIFTS / 8)));
+      return deliver(ctx.haven.url, prepared.deliveries);
     },
-    options: async (ctx) => ({ url: `${ctx.haven.url}/webhooks/stripe` }),
+    async options(ctx) {
+      await waitForQueue(ctx.database.url, 300_000); // the warm-up's events applied first
+      const gifts = await cardPledges(ctx.database.url, WEBHOOK_GIFTS);
+      const prepared = await ctx.stripeSide.prepare(gifts);
+      webhookBatch = { gifts, unique: prepared.unique, expectedCents: prepared.expectedCents, fundBefore: await fundTotal(ctx.database.url) };
+      return deliver(ctx.haven.url, prepared.deliveries);
+    },
+    async finish(ctx, measuredSeconds) {
+      const batch = webhookBatch!;
+      const start = Date.now();
+      await waitForQueue(ctx.database.url, 600_000);
+      const appliedSeconds = measuredSeconds + (Date.now() - start) / 1000;
+      const [payments] = await query<{ n: string; distinct_pledges: string }>(
+        ctx.database.url,
+        'select count(*) as n, count(distinct pledge_id) as distinct_pledges from payments where pledge_id = any($1::bigint[])',
+        [batch.gifts.map((g) => g.pledgeId)],
+      );
+      const [ledger] = await query<{ s: string | null }>(ctx.database.url, 'select sum(amount_cents) as s from ledger_entries');
+      const raised = (await fundTotal(ctx.database.url)) - batch.fundBefore;
+      const ok = Number(payments!.n) === batch.gifts.length && Number(payments!.distinct_pledges) === batch.gifts.length && raised === batch.expectedCents && Number(ledger!.s ?? 0) === 0;
+      return {
+        ok,
+        extra: { uniqueEvents: batch.unique, appliedPerSecond: Math.round(batch.unique / appliedSeconds) },
+        notes: [
+          `${batch.unique} unique events applied in ${appliedSeconds.toFixed(1)} s after the first delivery: ${Math.round(batch.unique / appliedSeconds)} events/s applied`,
+          `payments ${payments!.n} for ${batch.gifts.length} gifts, raised ${raised} of ${batch.expectedCents} expected, ledger sum ${ledger!.s ?? 0}: ${ok ? 'zero double counts' : 'MISMATCH'}`,
+        ],
+      };
+    },
   },
 ];
+
+/** Until every stored Stripe event has been applied (the processor works after the 200). */
+export async function waitForQueue(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await query<{ n: string }>(url, 'select count(*) as n from stripe_events where processed_at is null');
+    if (Number(row!.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row!.n} Stripe events still unapplied after ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}

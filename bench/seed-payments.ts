@@ -3,8 +3,9 @@ import pg from 'pg';
 /**
  * Adds card gifts to a migrated Haven database, fast but honestly: set-based SQL in chunks,
  * each chunk one transaction that writes donors, pledges, payments and one balanced ledger
- * transaction per payment (Stripe net + fee expense against the general fund), exactly the
- * rows recordPayment writes. The database's own triggers run as for any gift: the deferred
+ * transaction per payment (Stripe net + fee expense against the general fund, or for every
+ * tenth gift the fund of the group it prefers when one is given), the rows recordPayment writes.
+ * A third of the donors agree to the donor wall. The database's own triggers run as for any gift: the deferred
  * zero-sum check on every transaction and entry, the sharded balance upserts for each account
  * and prefix, and the campaign donor counter.
  */
@@ -15,7 +16,7 @@ const ANALYZE_EVERY = 50_000;
 export async function seedPayments(
   url: string,
   count: number,
-  options: { chunk?: number; workers?: number; log?: (line: string) => void } = {},
+  options: { chunk?: number; workers?: number; log?: (line: string) => void; /** Every tenth gift prefers this group. */ groupId?: number } = {},
 ): Promise<void> {
   // Small chunks: each gift updates the same few balance rows, and within one transaction every
   // update adds a row version the next one must step over, so a chunk costs O(chunk²). One
@@ -52,7 +53,7 @@ export async function seedPayments(
         if (done >= count) return;
         const n = Math.min(chunk, count - done);
         next += n;
-        await seedChunk(c, campaignId, before + done, n);
+        await seedChunk(c, campaignId, before + done, n, options.groupId ?? null);
         seeded += n;
         // Each gift rewrites the same few balance rows; without vacuum their dead versions pile up
         // (49 MB of them for 12 live rows after 160,000 gifts here, where autovacuum is off).
@@ -76,19 +77,21 @@ export async function seedPayments(
   await c.query('vacuum analyze').finally(() => c.end());
 }
 
-async function seedChunk(client: pg.Client, campaignId: number, from: number, n: number): Promise<void> {
+async function seedChunk(client: pg.Client, campaignId: number, from: number, n: number, groupId: number | null): Promise<void> {
   await client.query('begin');
   try {
     await client.query(
         `with donor_pool as (
            select id, row_number() over (order by id) - 1 as k from donors where email like '%@bench.haven.test'
          ), gifts as (
-           select g, (1000 + (g * 7919) % 49000) * 100 as amount from generate_series($2::bigint, $3::bigint) g
+           select g, (1000 + (g * 7919) % 49000) * 100 as amount,
+                  case when $5::bigint is not null and g % 10 = 0 then $5::bigint end as group_id
+           from generate_series($2::bigint, $3::bigint) g
          ), new_pledges as (
-           insert into pledges (campaign_id, donor_id, amount_cents, frequency, method, status)
-           select $1, d.id, gifts.amount, 'once', 'card', 'fulfilled'
+           insert into pledges (campaign_id, donor_id, group_id, amount_cents, frequency, method, status, wall_consent, display_name)
+           select $1, d.id, gifts.group_id, gifts.amount, 'once', 'card', 'fulfilled', gifts.g % 3 = 0, 'Bench donor ' || gifts.g
            from gifts join donor_pool d on d.k = gifts.g % $4
-           returning id, donor_id, amount_cents
+           returning id, donor_id, group_id, amount_cents
          ), new_payments as (
            insert into payments (pledge_id, amount_cents, fee_cents, method, stripe_charge_id, received_at)
            select id, amount_cents, round(amount_cents * 0.029) + 30, 'card', 'ch_bench_' || id, now()
@@ -103,12 +106,14 @@ async function seedChunk(client: pg.Client, campaignId: number, from: number, n:
            select t.id, e.account, e.amount
            from new_transactions t
            join new_payments p on p.id = t.payment_id
-           cross join lateral (values ('stripe', p.amount_cents - p.fee_cents), ('expense:general:fees', p.fee_cents), ('fund:general', -p.amount_cents)) e(account, amount)
+           join new_pledges pl on pl.id = p.pledge_id
+           cross join lateral (select coalesce('group:' || pl.group_id, 'general') as fund) f
+           cross join lateral (values ('stripe', p.amount_cents - p.fee_cents), ('expense:' || f.fund || ':fees', p.fee_cents), ('fund:' || f.fund, -p.amount_cents)) e(account, amount)
          )
          insert into campaign_donors (campaign_id, donor_id, first_gift_at)
          select distinct $1::bigint, donor_id, now() from new_pledges
          on conflict do nothing`,
-        [campaignId, from, from + n - 1, DONOR_POOL],
+        [campaignId, from, from + n - 1, DONOR_POOL, groupId],
       );
     await client.query('commit');
   } catch (error) {
