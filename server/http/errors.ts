@@ -31,7 +31,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 function sendError(req: Request, res: Response, status: number, message: string, extra: Record<string, unknown> = {}): void {
-  if (res.headersSent) return;
+  // A streamed answer (a CSV export) failed part-way: cut the connection so the download fails rather than hangs.
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.status(status);
   if (wantsJson(req)) {
     res.json({ error: { message, ...extra } });

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 
 /**
@@ -16,6 +18,21 @@ export type CsvColumn<T> = { header: string; value: (row: T) => string | number 
 export function toCsv<T>(columns: CsvColumn<T>[], rows: T[]): string {
   const records = rows.map((row) => columns.map((c) => neutraliseFormula(c.value(row))));
   return stringify(records, { header: true, columns: columns.map((c) => c.header), record_delimiter: 'windows' });
+}
+
+/**
+ * A CSV document written to `out` as its rows arrive in pages (RFC 4180, CRLF, header first):
+ * memory holds one page. Waits for the client when the socket's buffer is full.
+ */
+export async function writeCsv<T>(out: Writable, columns: CsvColumn<T>[], pages: AsyncIterable<T[]>): Promise<void> {
+  let header = true;
+  for await (const rows of pages) {
+    const records = rows.map((row) => columns.map((c) => neutraliseFormula(c.value(row))));
+    const text = stringify(records, { header, columns: columns.map((c) => c.header), record_delimiter: 'windows' });
+    header = false;
+    if (!out.write(text)) await once(out, 'drain');
+  }
+  if (header) out.write(stringify([], { header: true, columns: columns.map((c) => c.header), record_delimiter: 'windows' }));
 }
 
 /** Spreadsheets run cells starting with = + - @ as formulas; text from the database must not be. */

@@ -201,16 +201,29 @@ export async function listJournal(db: Handle, options: { before?: number; limit?
 
 export type JournalLine = { transactionId: number; postedAt: Date; kind: string; description: string; paymentId: number | null; account: string; amountCents: number };
 
-/** Every entry in the period (posting date in Toronto), oldest first: the journal export. */
-export async function journalLines(db: Handle, period: Period = {}): Promise<JournalLine[]> {
+/**
+ * Every entry in the period (posting date in Toronto), oldest first: the journal export. Read in
+ * keyset pages of `pageSize` entries, so exporting millions of entries holds one page at a time.
+ */
+export async function* journalLines(db: Handle, period: Period = {}, pageSize = 5_000): AsyncGenerator<JournalLine[]> {
   const localDay = sql`((t.created_at at time zone ${sql.lit(REPORT_TIME_ZONE)})::date)`;
-  let query = db
-    .selectFrom('ledger_entries as e')
-    .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
-    .select(['t.id as transactionId', 't.created_at as postedAt', 't.kind', 't.description', 't.payment_id as paymentId', 'e.account', 'e.amount_cents as amountCents'])
-    .orderBy('t.id')
-    .orderBy('e.id');
-  if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
-  if (period.to) query = query.where(localDay, '<=', sql`${period.to}::date`);
-  return query.execute();
+  let after: { transactionId: number; entryId: number } | undefined;
+  for (;;) {
+    let query = db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
+      .select(['e.id as entryId', 't.id as transactionId', 't.created_at as postedAt', 't.kind', 't.description', 't.payment_id as paymentId', 'e.account', 'e.amount_cents as amountCents'])
+      .orderBy('t.id')
+      .orderBy('e.id')
+      .limit(pageSize);
+    if (period.from) query = query.where(localDay, '>=', sql`${period.from}::date`);
+    if (period.to) query = query.where(localDay, '<=', sql`${period.to}::date`);
+    if (after) query = query.where(sql`(t.id, e.id)`, '>', sql`(${after.transactionId}::bigint, ${after.entryId}::bigint)`);
+    const rows = await query.execute();
+    if (rows.length === 0) return;
+    yield rows.map(({ entryId: _entryId, ...line }) => line);
+    const last = rows[rows.length - 1]!;
+    after = { transactionId: last.transactionId, entryId: last.entryId };
+    if (rows.length < pageSize) return;
+  }
 }

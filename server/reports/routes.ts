@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
-import { centsToDecimal, type CsvColumn, toCsv } from './csv-export';
+import { centsToDecimal, type CsvColumn, toCsv, writeCsv } from './csv-export';
 import {
   disbursementReport,
   type DisbursementRow,
@@ -134,7 +134,12 @@ export function reportRoutes(deps: AppDeps): Router {
   });
   router.get('/staff/reports/journal.csv', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
-    sendCsv(res, 'journal', toCsv(journalColumns, await journalLines(db, q)));
+    // Streamed: a journal can hold millions of entries. A failure part-way cuts the download short
+    // (the status is already sent), which a spreadsheet shows as an incomplete file, never as a whole one.
+    res.set('Cache-Control', 'private, no-store');
+    res.type('text/csv; charset=utf-8').attachment('journal.csv');
+    await writeCsv(res, journalColumns, journalLines(db, q));
+    res.end();
   });
 
   return router;

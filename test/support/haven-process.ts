@@ -81,12 +81,15 @@ export function buildIsCurrent(): boolean {
   return fs.existsSync(path.join(ROOT, 'dist/server/main.js'));
 }
 
+/** The heap flags production runs with (npm start, the Dockerfile's CMD): see the Dockerfile. */
+export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=512'];
+
 export async function startHaven(options: StartOptions): Promise<HavenProcess> {
   const port = options.port ?? (await freePort());
   const mode = options.mode ?? 'source';
   const args =
     mode === 'built'
-      ? [...(options.nodeArgs ?? []), path.join(ROOT, 'dist/server/main.js')]
+      ? [...PRODUCTION_NODE_FLAGS, ...(options.nodeArgs ?? []), path.join(ROOT, 'dist/server/main.js')]
       : [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'server/main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
