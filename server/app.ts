@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { areaRoutes } from './accounts/area-routes';
 import { accountRoutes } from './accounts/routes';
 import { loadSession, SESSION_COOKIE } from './accounts/sessions';
@@ -19,6 +17,7 @@ import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
+import { requestLog } from './http/request-log';
 import { configureViews } from './http/views';
 import { givingRoutes } from './giving/routes';
 import { createLinkSigner } from './giving/signed-links';
@@ -39,11 +38,6 @@ export type AppDeps = {
   logger: Logger;
 };
 
-/** Paths that carry a secret token (receipt downloads) are logged without it. */
-export function redactPathTokens(path: string): string {
-  return path.replace(/^\/receipts\/[^/]+/, '/receipts/:token');
-}
-
 /** Where the giving form may send a donor: Stripe Checkout, or the configured stand-in (tests, stripe-mock). */
 function checkoutOrigins(config: Config): string[] {
   const stripe = config.stripe;
@@ -61,23 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   configureViews(app);
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const id = randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Paths only: query strings may carry tokens.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactPathTokens(req.url.split('?')[0] ?? '') }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
-    }),
-  );
+  app.use(requestLog(deps.logger, { skip: (path) => path === '/healthz' || path.startsWith('/static/') }));
   app.use(
     helmet({
       contentSecurityPolicy: {

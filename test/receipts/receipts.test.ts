@@ -345,7 +345,7 @@ test('donors download their receipt by its link; staff cancel and replace from t
 });
 
 test('request logs never carry a receipt download token', async () => {
-  const { redactPathTokens } = await import('../../server/app');
+  const { redactPathTokens } = await import('../../server/http/request-log');
   expect(redactPathTokens('/receipts/abcDEF123_-xyz')).toBe('/receipts/:token');
   expect(redactPathTokens('/staff/receipts')).toBe('/staff/receipts');
 });
