@@ -21,8 +21,10 @@ async function main() {
   await migrateToLatest(database.db);
 
   // Stripe webhook events are stored by the endpoint and applied here (card giving on only).
+  // Embedded PGlite: one event at a time (its socket server mixes up statements sent on several
+  // connections while one of them is in a transaction).
   const stripeContext = webhookContext({ config, db: database.db, logger });
-  const stripeEvents = stripeContext ? createStripeEventProcessor(stripeContext) : undefined;
+  const stripeEvents = stripeContext ? createStripeEventProcessor(stripeContext, { concurrency: database.mode === 'embedded' ? 1 : undefined }) : undefined;
   const app = createApp({ config, db: database.db, logger, stripeEvents });
   stripeEvents?.start();
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');

@@ -87,7 +87,9 @@ async function releaseLeases(db: Db, ids: string[]): Promise<void> {
 function describeError(error: unknown): { name: string; code: string | undefined; message: string } {
   if (!(error instanceof Error)) return { name: 'Error', code: undefined, message: String(error).slice(0, 500) };
   const code = (error as { code?: unknown }).code;
-  return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message.slice(0, 500) };
+  // Stripe's errors keep the name 'Error'; their class says what they are (StripeInvalidRequestError …).
+  const name = error.name !== 'Error' ? error.name : error.constructor.name;
+  return { name, code: typeof code === 'string' ? code : undefined, message: error.message.slice(0, 500) };
 }
 
 export type EventOutcome = 'applied' | 'already_processed' | 'rescheduled';

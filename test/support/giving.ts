@@ -6,6 +6,7 @@ import type { Db } from '../../server/db/database';
 import { createStripeEventProcessor, type StripeEventProcessor } from '../../server/giving/stripe-event-queue';
 import { type WebhookContext, webhookContext } from '../../server/giving/stripe-webhooks';
 import { createTestApp, type TestApp } from './app';
+import { serverUrl } from './database';
 import { startStripeStandIn, type StripeStandIn } from './stripe-stand-in';
 
 /**
@@ -14,6 +15,12 @@ import { startStripeStandIn, type StripeStandIn } from './stripe-stand-in';
  * moment later. `webhooks` is the context it applies events with.
  */
 export type GivingTest = TestApp & { stand: StripeStandIn; stripeEvents: StripeEventProcessor; webhooks: WebhookContext; destroyAll(): Promise<void> };
+
+/**
+ * Events the processor applies at once: one on embedded PGlite, whose socket server mixes up
+ * statements sent on several connections while one of them is in a transaction.
+ */
+export const STRIPE_EVENT_CONCURRENCY = serverUrl() ? 4 : 1;
 
 /** Each giving test app's processor, so postEvent(app, …) can drain the queue its webhook filled. */
 const processors = new WeakMap<Express, StripeEventProcessor>();
@@ -25,7 +32,7 @@ export async function createGivingTest(env: NodeJS.ProcessEnv = {}): Promise<Giv
   let stripeEvents: StripeEventProcessor | undefined;
   const t = await createTestApp({ ...stand.env, PLEDGE_RATE_LIMIT_PER_IP: '1000', PLEDGE_RATE_LIMIT_PER_EMAIL: '100', ...env }, (deps) => {
     webhooks = webhookContext(deps);
-    stripeEvents = webhooks && createStripeEventProcessor(webhooks);
+    stripeEvents = webhooks && createStripeEventProcessor(webhooks, { concurrency: STRIPE_EVENT_CONCURRENCY });
     return { ...deps, stripeEvents };
   });
   if (!webhooks || !stripeEvents) throw new Error('card giving is off in this giving test: the stand-in environment was overridden');
