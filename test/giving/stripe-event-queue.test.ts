@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { createApp } from '../../server/app';
 import { createKysely } from '../../server/db/database';
 import {
+  createStripeEventInbox,
   createStripeEventProcessor,
   leaseDueStripeEvents,
   processDueStripeEvents,
@@ -93,6 +94,31 @@ test('the endpoint stores a verified event and answers before applying it; redel
   expect((await sendEvent(t.app, t.stand, completed!).expect(200)).body).toEqual({ received: true, duplicate: true });
   expect(await t.stripeEvents.drain()).toBe(0);
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(7_000);
+});
+
+test('deliveries arriving together share one insert; a redelivery among them is a duplicate, and a bad event fails only its own delivery', async () => {
+  let inserts = 0;
+  const counted = t.db.withPlugin({
+    transformQuery: (args) => {
+      if (args.node.kind === 'InsertQueryNode') inserts += 1;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+  const inbox = createStripeEventInbox(counted);
+  const store = (e: Stripe.Event) => inbox.store(e, JSON.stringify(e));
+  const [first, second, third] = [await paidGift(11), await paidGift(12), await paidGift(13)].map((g) => g.events[0]!);
+
+  expect(await Promise.all([store(first!), store(second!), store(first!)])).toEqual([true, true, false]);
+  expect(inserts).toBe(1);
+
+  // PostgreSQL's jsonb refuses \u0000, which JSON (and so the signature check) allows.
+  const bad = { ...third!, id: `evt_nul_${Date.now()}`, data: { object: { id: 'cus_nul', object: 'customer', name: 'A\u0000B' } } } as unknown as Stripe.Event;
+  const outcomes = await Promise.allSettled([store(bad), store(third!), store(first!)]);
+  expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'failed'))).toEqual(['failed', true, false]);
+  const stored = await t.db.selectFrom('stripe_events').select('id').where('id', 'in', [first!.id, second!.id, third!.id, bad.id]).execute();
+  expect(stored.map((r) => r.id).sort()).toEqual([first!.id, second!.id, third!.id].sort());
+  await t.stripeEvents.drain();
 });
 
 test('an invoice Stripe has no paid payment for yet is rescheduled with the reason, and applied on a later pass', async () => {
