@@ -6,8 +6,9 @@ import { applyStripeEvent, RetryLater, type WebhookContext } from './stripe-webh
 /**
  * Stripe events wait in `stripe_events` until their effect is applied (Stripe asks endpoints to
  * answer before any complex logic). The endpoint stores a verified event (one INSERT, shared by
- * the deliveries that arrive together: createStripeEventInbox) and nudges the processor; the processor leases due events in batches (FOR UPDATE SKIP LOCKED, the
- * lease pushes next_attempt_at ahead and counts an attempt), applies each in its own transaction
+ * the deliveries that arrive together: createStripeEventInbox) and nudges the processor. The
+ * processor leases due events in batches (FOR UPDATE SKIP LOCKED; the lease pushes
+ * next_attempt_at ahead and counts an attempt), applies each in its own transaction
  * (applyStripeEvent: the event's row is locked and an event already processed is skipped), and
  * reschedules a failure with backoff. Safe with several app processes, and after a crash: a
  * dead process's lease expires and another pass applies the event, once.
