@@ -1,11 +1,15 @@
 /**
- * Webhook ingestion throughput on PostgreSQL: signed Stripe deliveries (one-time gifts and
- * partial refunds, shuffled so some refunds arrive before their gift, with duplicates mixed in)
- * posted over HTTP to POST /webhooks/stripe, against the local Stripe stand-in for the API
- * look-ups (both in a child process, bench/webhooks-stripe-side.ts). Then checks zero double counts: one payment per gift, totals equal to the sum.
+ * Webhook throughput on PostgreSQL: signed Stripe deliveries (one-time gifts and partial refunds,
+ * shuffled so some refunds arrive before their gift, with duplicates mixed in) posted over HTTP
+ * to POST /webhooks/stripe, with the local Stripe stand-in answering the processor's API look-ups
+ * (both in a child process, bench/webhooks-stripe-side.ts). The app runs in this process with its
+ * Stripe event processor started, as main.ts runs it. It reports two rates:
+ *   - acknowledged: deliveries / seconds from the first delivery until the last response;
+ *   - applied: unique events / seconds from the first delivery until no event is left unprocessed;
+ * then, once the queue is empty, checks zero double counts: one payment per gift, totals equal to
+ * the sum, every event stored once, the ledger summing to zero.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts [gifts=2000] [concurrency=32]
- *   (BENCH_POOL_SIZE=20: the app's connection pool)
  *
  * BENCH_POOL_SIZE (default 20) sets the app's connection pool. It creates (and drops) its own
  * database next to DATABASE_URL's.
@@ -16,6 +20,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { createApp } from '../server/app';
+import { createStripeEventProcessor, type StripeEventProcessor } from '../server/giving/stripe-event-queue';
+import { webhookContext } from '../server/giving/stripe-webhooks';
 import { campaignTotals, requireCurrentCampaign } from '../server/campaign/campaign';
 import { loadConfig } from '../server/config';
 import { createKysely } from '../server/db/database';
@@ -37,7 +43,7 @@ async function admin(url: string, text: string) {
   }
 }
 
-type Done = { unique: number; deliveries: number; seconds: number; statuses: Record<string, number>; retries: number; expectedCents: number };
+type Done = { unique: number; deliveries: number; startedAt: number; seconds: number; statuses: Record<string, number>; retries: number; expectedCents: number };
 
 async function main() {
   const serverUrl = process.env.DATABASE_URL;
@@ -54,11 +60,15 @@ async function main() {
   stripeSide.on('message', (m) => (waiting ? (waiting(m), (waiting = undefined)) : messages.push(m)));
   const nextMessage = () => new Promise<any>((resolve) => (messages.length ? resolve(messages.shift()) : (waiting = resolve)));
   let server: http.Server | undefined;
+  let processor: StripeEventProcessor | undefined;
   try {
     const ready = await nextMessage();
     await migrateToLatest(db);
     const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
-    const app = createApp({ config, db, logger: createLogger(config) });
+    const logger = createLogger(config);
+    processor = createStripeEventProcessor(webhookContext({ config, db, logger })!);
+    const app = createApp({ config, db, logger, stripeEvents: processor });
+    processor.start();
     server = http.createServer({ keepAlive: true }, app);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`;
@@ -77,16 +87,27 @@ async function main() {
     stripeSide.send({ gifts: list, url, concurrency, duplicateShare: 0.2, refundEvery: 10 });
     const done = (await nextMessage()) as Done;
     console.log(`${done.unique} unique events (gifts and partial refunds, shuffled), ${done.deliveries} deliveries (${done.deliveries - done.unique} duplicates), concurrency ${concurrency}`);
+    console.log(`acknowledged ${done.deliveries} deliveries in ${done.seconds.toFixed(2)} s: ${Math.round(done.deliveries / done.seconds)} events/s (statuses ${JSON.stringify(done.statuses)}, ${done.retries} retried 503s)`);
+    // The processor keeps applying after the last answer: wait until nothing is left in the queue.
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const left = await db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<number>().as('n')).where('processed_at', 'is', null).executeTakeFirstOrThrow();
+      if (Number(left.n) === 0) break;
+      if (Date.now() > deadline) throw new Error(`${left.n} events were still unprocessed 10 minutes after the last delivery`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const appliedSeconds = (Date.now() - done.startedAt) / 1000;
+    console.log(`applied ${done.unique} unique events in ${appliedSeconds.toFixed(2)} s (first delivery to empty queue): ${Math.round(done.unique / appliedSeconds)} events/s`);
 
     const totals = await campaignTotals(db, await requireCurrentCampaign(db));
     const payments = await db.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     const events = await db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     const ledger = await db.selectFrom('ledger_entries').select((eb) => eb.fn.sum<string>('amount_cents').as('s')).executeTakeFirstOrThrow();
     const ok = totals.raisedCents === done.expectedCents && Number(payments.n) === gifts && Number(events.n) === done.unique && Number(ledger.s) === 0;
-    console.log(`delivered ${done.deliveries} events in ${done.seconds.toFixed(2)} s: ${Math.round(done.deliveries / done.seconds)} events/s (statuses ${JSON.stringify(done.statuses)}, ${done.retries} retried 503s)`);
     console.log(`payments ${payments.n}/${gifts}, events stored ${events.n}/${done.unique}, raised ${totals.raisedCents} vs expected ${done.expectedCents}, ledger sum ${ledger.s}: ${ok ? 'zero double counts' : 'MISMATCH'}`);
     if (!ok) process.exitCode = 1;
   } finally {
+    await processor?.stop();
     stripeSide.kill();
     server?.closeAllConnections();
     server?.close();

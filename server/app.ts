@@ -22,6 +22,7 @@ import { configureViews } from './http/views';
 import { givingRoutes } from './giving/routes';
 import { createLinkSigner } from './giving/signed-links';
 import { staffGivingRoutes } from './giving/staff-routes';
+import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
 import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
@@ -36,6 +37,8 @@ export type AppDeps = {
   config: Config;
   db: Db;
   logger: Logger;
+  /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
+  stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
 };
 
 /** Where the giving form may send a donor: Stripe Checkout, or the configured stand-in (tests, stripe-mock). */
@@ -80,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
   const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret) };
-  app.use(stripeWebhookRoutes({ ...giving, logger: deps.logger }));
+  app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));

@@ -9,6 +9,8 @@ import { todayIso } from './schedules/calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
 import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
+import { createStripeEventProcessor } from './giving/stripe-event-queue';
+import { webhookContext } from './giving/stripe-webhooks';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -18,7 +20,13 @@ async function main() {
   const database = await openDatabase(config, logger);
   await migrateToLatest(database.db);
 
-  const app = createApp({ config, db: database.db, logger });
+  // Stripe webhook events are stored by the endpoint and applied here (card giving on only).
+  // Embedded PGlite: one event at a time (its socket server mixes up statements sent on several
+  // connections while one of them is in a transaction).
+  const stripeContext = webhookContext({ config, db: database.db, logger });
+  const stripeEvents = stripeContext ? createStripeEventProcessor(stripeContext, { concurrency: database.mode === 'embedded' ? 1 : undefined }) : undefined;
+  const app = createApp({ config, db: database.db, logger, stripeEvents });
+  stripeEvents?.start();
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
   const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
   const housekeeping = setInterval(() => {
@@ -59,6 +67,7 @@ async function main() {
     server.close(async () => {
       clearInterval(housekeeping);
       clearInterval(holdExpiry);
+      await stripeEvents?.stop();
       await dispatcher.stop();
       await database.close();
       logger.info('stopped');

@@ -500,6 +500,14 @@ export interface StripeEventsTable {
   stripe_created_at: Timestamp;
   received_at: CreatedAt;
   payload: ColumnType<unknown, string, never>;
+  /** Set in the transaction that applied the event's effect; null while it waits in the queue. */
+  processed_at: Date | null;
+  /** How many times the event was leased for processing. */
+  attempts: Generated<number>;
+  /** When the event is next due: now on arrival, pushed ahead while leased and after a failure. */
+  next_attempt_at: Generated<Date>;
+  /** Why the last attempt failed (ids and messages only), cleared when the event is applied. */
+  last_error: string | null;
 }
 
 export interface PledgeInstallmentsTable {

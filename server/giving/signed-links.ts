@@ -11,9 +11,14 @@ export type LinkSigner = {
   verify(purpose: LinkPurpose, pledgeId: number, token: unknown): boolean;
 };
 
-/** Without a configured secret (development, tests) links are valid only for this process's lifetime. */
+/**
+ * Without a configured secret (development, tests) links are valid only for this process's
+ * lifetime; one key per process, so the Stripe event processor's signer and the routes' agree.
+ */
+const processKey = randomBytes(32).toString('hex');
+
 export function createLinkSigner(secret: string | undefined): LinkSigner {
-  const key = secret ?? randomBytes(32).toString('hex');
+  const key = secret ?? processKey;
   const sign = (purpose: LinkPurpose, pledgeId: number) =>
     createHmac('sha256', key).update(`haven-giving:${purpose}:${pledgeId}`).digest('base64url').slice(0, 32);
   return {

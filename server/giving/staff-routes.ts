@@ -15,6 +15,7 @@ import {
   requirePledgeDetail,
 } from './staff';
 import { DomainError } from '../domain-error';
+import { FAILING_AFTER_ATTEMPTS, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
 
 const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
@@ -57,6 +58,10 @@ function cents(res: Response, text: string): number {
   return value;
 }
 
+function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
+  return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: row.next_attempt_at.toISOString().slice(0, 19).replace('T', ' ') };
+}
+
 function localeOf(res: Response): Locale {
   return res.locals.locale as Locale;
 }
@@ -69,6 +74,19 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const filter = PaymentQuery.parse(req.query);
     const page = await listPayments(deps.db, filter);
     res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
+  });
+
+  // Stripe events waiting in the queue, and those that keep failing (ids, types and errors only).
+  router.get('/staff/gifts/stripe-events', allow.staff, async (_req: Request, res: Response) => {
+    const status = await stripeEventQueueStatus(deps.db);
+    res.render('donations/staff-stripe-events', {
+      title: (res.locals.t as TFunction)('donations:staff.stripeEvents.title'),
+      waiting: status.waiting,
+      failingCount: status.failingCount,
+      failing: status.failing.map(toFailingEventView),
+      failingAfter: FAILING_AFTER_ATTEMPTS,
+      noindex: true,
+    });
   });
 
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {

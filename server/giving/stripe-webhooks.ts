@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { writeAudit } from '../audit/audit';
+import type { Config } from '../config';
 import type { Db } from '../db/database';
 import type { Database, PledgeStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
@@ -11,14 +12,17 @@ import { postTransaction } from '../ledger/ledger';
 import { queueEmail } from '../notifications/outbox';
 import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
 import { queueGiftConfirmation } from './gift-emails';
-import type { LinkSigner } from './signed-links';
+import { createLinkSigner, type LinkSigner } from './signed-links';
+import { createStripe } from './stripe-client';
 
 /**
- * Stripe webhook deliveries (DESIGN §5, STYLE §5). The caller has verified the signature.
- * Facts that need Stripe's API (the fee, from the charge's balance transaction) are fetched
- * first; then ONE transaction inserts the event id (ON CONFLICT DO NOTHING) and, only for a
- * new id, applies its effect. Effects are keyed by Stripe object ids with unique indexes, so
- * duplicate or reordered deliveries, or two events about one charge, record money once.
+ * The effects of Stripe webhook events (DESIGN §5, STYLE §5). The endpoint has verified and
+ * stored the event (webhook-routes.ts); the queue (stripe-event-queue.ts) leases it and calls
+ * applyStripeEvent. Facts that need Stripe's API (the fee, from the charge's balance transaction)
+ * are fetched first, outside any transaction; then ONE transaction locks the event's row, skips it
+ * if another pass already applied it, applies its effect and marks it processed. Effects are keyed
+ * by Stripe object ids with unique indexes, so duplicate or reordered events, or two events about
+ * one charge, record money once.
  */
 export type WebhookContext = {
   db: Db;
@@ -30,7 +34,14 @@ export type WebhookContext = {
   receipts: ReceiptSettings;
 };
 
-/** The effect cannot be applied yet (e.g. a refund for a payment Stripe has not told us about): answer 503, Stripe retries. */
+/** What the effects need, built from the app's config; undefined when card giving is off. */
+export function webhookContext(deps: { config: Config; db: Db; logger: Logger }): WebhookContext | undefined {
+  const stripe = createStripe(deps.config.stripe);
+  if (!stripe) return undefined;
+  return { db: deps.db, stripe, links: createLinkSigner(deps.config.sessionSecret), publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
+}
+
+/** The effect cannot be applied yet (e.g. a dispute on a payment Stripe has not told us about): the queue tries again later. */
 export class RetryLater extends Error {
   override name = 'RetryLater';
 }
@@ -47,35 +58,32 @@ export type ChargeFacts = {
 type AfterCommit = () => Promise<void>;
 const STRIPE_ACTOR = { userId: null, label: 'stripe' } as const;
 
-export async function ingestStripeEvent(ctx: WebhookContext, event: Stripe.Event, rawBody?: string): Promise<'applied' | 'duplicate'> {
-  // Fast path for redeliveries; the insert below is what actually de-duplicates.
-  const seen = await ctx.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst();
-  if (seen) return 'duplicate';
-
+/**
+ * Applies one stored event: 'applied', or 'already_processed' when another pass (another
+ * process, or this one after a lease expired) got there first. Throws RetryLater when a
+ * precondition is missing, or whatever went wrong; the caller reschedules the event.
+ */
+export async function applyStripeEvent(ctx: WebhookContext, event: Stripe.Event): Promise<'applied' | 'already_processed'> {
   const facts = await prepareFacts(ctx, event);
   let afterCommit: AfterCommit[] = [];
-  let outcome: 'applied' | 'duplicate' | undefined;
-  // Two deliveries about one object at once (a refund racing its gift) serialize on the pledge
-  // row; a deadlock or a lost race on a unique index is retried here, as Stripe would retry.
+  let outcome: 'applied' | 'already_processed' | undefined;
+  // Two events about one object at once (a refund racing its gift) serialize on the pledge
+  // row; a deadlock or a lost race on a unique index is retried here at once.
   for (let attempt = 1; outcome === undefined; attempt++) {
     afterCommit = [];
     const pending = afterCommit;
     try {
       outcome = await ctx.db.transaction().execute(async (trx) => {
-        const object = event.data.object as { id?: string };
-        const inserted = await trx
-          .insertInto('stripe_events')
-          .values({
-            id: event.id,
-            type: event.type,
-            object_id: typeof object.id === 'string' ? object.id : null,
-            stripe_created_at: new Date(event.created * 1000),
-            payload: rawBody ?? JSON.stringify(event),
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
+        // One statement locks the event's row and marks it processed, unless a pass already did;
+        // if the effect then fails, the rollback undoes the mark with everything else.
+        const claimed = await trx
+          .updateTable('stripe_events')
+          .set({ processed_at: sql<Date>`now()`, last_error: null })
+          .where('id', '=', event.id)
+          .where('processed_at', 'is', null)
           .returning('id')
           .executeTakeFirst();
-        if (!inserted) return 'duplicate' as const;
+        if (!claimed) return 'already_processed' as const;
         await applyEvent(trx, ctx, event, facts, pending);
         return 'applied' as const;
       });
@@ -83,8 +91,10 @@ export async function ingestStripeEvent(ctx: WebhookContext, event: Stripe.Event
       if (attempt >= 3 || !isRetryable(error)) throw error;
     }
   }
-  for (const action of afterCommit) {
-    await action().catch((error: unknown) => ctx.logger.error({ err: error, eventId: event.id }, 'a follow-up call to Stripe failed'));
+  if (outcome === 'applied') {
+    for (const action of afterCommit) {
+      await action().catch((error: unknown) => ctx.logger.error({ err: error, eventId: event.id }, 'a follow-up call to Stripe failed'));
+    }
   }
   return outcome;
 }

@@ -1,7 +1,8 @@
 import { createKysely, type Db } from '../../server/db/database';
 import { accounts } from '../../server/ledger/accounts';
 import { balanceOf } from '../../server/ledger/ledger';
-import { adminUrl, createServerDatabase, type HavenProcess, type ServerDatabase, startHaven } from '../support/haven-process';
+import { LEASE_SECONDS } from '../../server/giving/stripe-event-queue';
+import { adminUrl, createServerDatabase, type HavenProcess, type ServerDatabase, startHaven, waitForStripeEvents } from '../support/haven-process';
 import { startStripeStandIn, type StripeStandIn } from '../support/stripe-stand-in';
 import { deliver, type Delivery, type PreparedGift, prepareCardGifts, shuffle } from './support/card-gifts';
 import { ledgerProblems } from './support/ledger-audit';
@@ -10,6 +11,8 @@ import { ledgerProblems } from './support/ledger-audit';
  * Stripe's webhooks as they really arrive, against a real Haven process on PostgreSQL: in any
  * order, some more than once, some forged, and across a crash. What must hold: each gift is
  * counted exactly once, forged deliveries are refused and change nothing, and the ledger balances.
+ * The endpoint answers once the event is stored; its processor applies it a moment later, so
+ * totals are checked once no event is left unprocessed.
  *
  * FAULT_DELIVERIES (default 10000) sets the size of the stream.
  */
@@ -72,6 +75,7 @@ function stream(stand: StripeStandIn, gifts: PreparedGift[], total: number): Del
 }
 
 async function expectExact(env: Env, gifts: PreparedGift[]) {
+  await waitForStripeEvents(env.db, { timeoutMs: 120_000 });
   const expected = gifts.reduce((sum, g) => sum + g.amountCents, 0);
   const payments = await env.db.selectFrom('payments').select(['pledge_id', 'amount_cents']).execute();
   expect(payments.length).toBe(gifts.length);
@@ -93,7 +97,11 @@ test(`${DELIVERIES} deliveries, ${DUPLICATE_SHARE * 100}% duplicates, shuffled, 
   const started = Date.now();
   const report = await deliver(env.webhookUrl, deliveries, { concurrency: 32 });
   const seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`storm: ${deliveries.length} deliveries in ${seconds.toFixed(1)} s (${Math.round(deliveries.length / seconds)}/s), statuses ${JSON.stringify(Object.fromEntries(report.statuses))}, ${report.retried503} 503s retried\n`);
+  await waitForStripeEvents(env.db, { timeoutMs: 120_000 });
+  const applied = (Date.now() - started) / 1000;
+  process.stdout.write(
+    `storm: ${deliveries.length} deliveries answered in ${seconds.toFixed(1)} s (${Math.round(deliveries.length / seconds)}/s), all applied after ${applied.toFixed(1)} s, statuses ${JSON.stringify(Object.fromEntries(report.statuses))}, ${report.retried503} 503s retried\n`,
+  );
 
   deliveries.forEach((d, i) => {
     if (d.good && report.byDelivery[i] !== 200) throw new Error(`good delivery ${d.eventId} answered ${report.byDelivery[i]}`);
@@ -125,6 +133,8 @@ test('the server killed with SIGKILL mid-stream, restarted, the stream redeliver
   env.haven = await startHaven({ databaseUrl: env.database.url, mode: 'source', env: env.stand.env, port });
   const again = await deliver(env.webhookUrl, deliveries, { concurrency: 32 });
   expect([...again.statuses.keys()]).toEqual([200]);
+  // Events the killed process had leased are taken again once their lease runs out.
+  await waitForStripeEvents(env.db, { timeoutMs: (LEASE_SECONDS + 90) * 1000 });
   await expectExact(env, gifts);
 });
 
@@ -135,6 +145,7 @@ test('1,000 concurrent gifts preferring one group: the group fund total is exact
   const deliveries = stream(env.stand, gifts, 1_000).filter((d) => d.good);
   const report = await deliver(env.webhookUrl, shuffle(deliveries, SEED), { concurrency: 100 });
   expect([...report.statuses.keys()]).toEqual([200]);
+  await waitForStripeEvents(env.db, { timeoutMs: 120_000 });
   const expected = gifts.reduce((sum, g) => sum + g.amountCents, 0);
   expect(-(await balanceOf(env.db, accounts.fund({ groupId })))).toBe(expected);
   expect(await balanceOf(env.db, accounts.fund({ groupId: null }))).toBe(0);

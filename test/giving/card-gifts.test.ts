@@ -44,6 +44,9 @@ test('a one-time card gift end to end: form, Checkout (hosted stand-in page), si
     expect(paid.status).toBe(303);
     expect(paid.headers.get('location')).toBe(create.params.success_url);
 
+    // The webhook was acknowledged and queued; the donor sees "processing" until the processor applies it.
+    expect((await request(t.app).get(thanksPath).expect(200)).text).toContain('data-status="processing"');
+    expect(await t.stripeEvents.drain()).toBe(1);
     expect((await request(t.app).get(thanksPath).expect(200)).text).toContain('data-status="confirmed"');
     const fee = standInFee(7_550);
     const after = await totals(t.db);

@@ -3,18 +3,45 @@ import type Stripe from 'stripe';
 import request from 'supertest';
 import { campaignTotals, requireCurrentCampaign } from '../../server/campaign/campaign';
 import type { Db } from '../../server/db/database';
+import { createStripeEventProcessor, type StripeEventProcessor } from '../../server/giving/stripe-event-queue';
+import { type WebhookContext, webhookContext } from '../../server/giving/stripe-webhooks';
 import { createTestApp, type TestApp } from './app';
+import { serverUrl } from './database';
 import { startStripeStandIn, type StripeStandIn } from './stripe-stand-in';
 
-export type GivingTest = TestApp & { stand: StripeStandIn; destroyAll(): Promise<void> };
+/**
+ * `stripeEvents` is the app's Stripe event processor, never started: webhooks only store events,
+ * and postEvent/deliverAll drain it after each delivery, as the running processor would a
+ * moment later. `webhooks` is the context it applies events with.
+ */
+export type GivingTest = TestApp & { stand: StripeStandIn; stripeEvents: StripeEventProcessor; webhooks: WebhookContext; destroyAll(): Promise<void> };
+
+/**
+ * Events the processor applies at once: one on embedded PGlite, whose socket server mixes up
+ * statements sent on several connections while one of them is in a transaction.
+ */
+export const STRIPE_EVENT_CONCURRENCY = serverUrl() ? 4 : 1;
+
+/** Each giving test app's processor, so postEvent(app, …) can drain the queue its webhook filled. */
+const processors = new WeakMap<Express, StripeEventProcessor>();
 
 /** The app on a fresh database with card giving pointed at a fresh Stripe stand-in. */
 export async function createGivingTest(env: NodeJS.ProcessEnv = {}): Promise<GivingTest> {
   const stand = await startStripeStandIn();
-  const t = await createTestApp({ ...stand.env, PLEDGE_RATE_LIMIT_PER_IP: '1000', PLEDGE_RATE_LIMIT_PER_EMAIL: '100', ...env });
+  let webhooks: WebhookContext | undefined;
+  let stripeEvents: StripeEventProcessor | undefined;
+  const t = await createTestApp({ ...stand.env, PLEDGE_RATE_LIMIT_PER_IP: '1000', PLEDGE_RATE_LIMIT_PER_EMAIL: '100', ...env }, (deps) => {
+    webhooks = webhookContext(deps);
+    stripeEvents = webhooks && createStripeEventProcessor(webhooks, { concurrency: STRIPE_EVENT_CONCURRENCY });
+    return { ...deps, stripeEvents };
+  });
+  if (!webhooks || !stripeEvents) throw new Error('card giving is off in this giving test: the stand-in environment was overridden');
+  processors.set(t.app, stripeEvents);
   return {
     ...t,
     stand,
+    stripeEvents,
+    webhooks,
     async destroyAll() {
       await t.destroy();
       await stand.close();
@@ -66,14 +93,30 @@ export async function startCardGift(app: Express, overrides: Record<string, stri
   return { sessionId: match[1]!, location };
 }
 
-/** Delivers one event to POST /webhooks/stripe, signed for real. */
-export function postEvent(app: Express, stand: StripeStandIn, event: Stripe.Event, options: { timestamp?: number; secret?: string; signature?: string } = {}) {
+type SignOptions = { timestamp?: number; secret?: string; signature?: string };
+
+/** Delivers one event to POST /webhooks/stripe, signed for real; the endpoint only stores it. */
+export function sendEvent(app: Express, stand: StripeStandIn, event: Stripe.Event, options: SignOptions = {}) {
   const payload = JSON.stringify(event);
   return request(app)
     .post('/webhooks/stripe')
     .set('content-type', 'application/json')
     .set('stripe-signature', options.signature ?? stand.sign(payload, options))
     .send(payload);
+}
+
+/**
+ * Delivers one event, checks the status, then applies whatever is due (the app's processor's
+ * drain), so the effect can be asserted: `await postEvent(app, stand, event).expect(200)`.
+ */
+export function postEvent(app: Express, stand: StripeStandIn, event: Stripe.Event, options: SignOptions = {}) {
+  return {
+    async expect(status: number) {
+      const res = await sendEvent(app, stand, event, options).expect(status);
+      await processors.get(app)?.drain();
+      return res;
+    },
+  };
 }
 
 export async function deliverAll(app: Express, stand: StripeStandIn, events: Stripe.Event[]): Promise<void> {

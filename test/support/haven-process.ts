@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import type { Db } from '../../server/db/database';
 import { withDatabaseName } from './database';
 
 /**
@@ -138,6 +139,32 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
     await exited;
   };
   return { url, port, pid: child.pid!, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+}
+
+/**
+ * Waits until the Haven processes on `db` have applied every Stripe event they stored: the
+ * webhook endpoint answers before the effect, so totals are only final once the queue is empty.
+ * Fails after `timeoutMs` naming how many are left and why the oldest failed, if they did.
+ */
+export async function waitForStripeEvents(db: Db, options: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<number>().as('n')).where('processed_at', 'is', null).executeTakeFirstOrThrow();
+    if (Number(left.n) === 0) return;
+    if (Date.now() > deadline) {
+      const stuck = await db
+        .selectFrom('stripe_events')
+        .select(['id', 'type', 'attempts', 'last_error'])
+        .where('processed_at', 'is', null)
+        .orderBy('received_at')
+        .limit(3)
+        .execute();
+      const examples = stuck.map((e) => `${e.id} (${e.type}, ${e.attempts} attempts${e.last_error ? `: ${e.last_error}` : ''})`).join('; ');
+      throw new Error(`${left.n} Stripe events were still unprocessed ${timeoutMs / 1000} s after the deliveries; oldest: ${examples}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Resident set size now and at its peak (VmRSS, VmHWM from /proc), in bytes. */

@@ -1,12 +1,13 @@
 import { createKysely, type Db } from '../../../server/db/database';
-import { adminUrl, createServerDatabase, freePort, type HavenProcess, type ServerDatabase, startHaven } from '../../support/haven-process';
+import { adminUrl, createServerDatabase, freePort, type HavenProcess, type ServerDatabase, startHaven, waitForStripeEvents } from '../../support/haven-process';
 import { startStripeStandIn, type StripeStandIn } from '../../support/stripe-stand-in';
 
 /**
  * Everything a browser test talks to: a fresh PostgreSQL database and a real Haven process on
  * it (tsx from source, NODE_ENV=production), plus a Kysely handle to check outcomes in the
  * database. With `stripe: true`, the local Stripe stand-in too: Haven's SDK talks to it, its
- * checkout page's Pay button sends the signed webhook to Haven. Other stand-ins (SMTP) join here.
+ * checkout page's Pay button sends the signed webhook to Haven, which applies it a moment after
+ * answering (waitForStripeEvents). Other stand-ins (SMTP) join here.
  */
 export type Stack = {
   baseUrl: string;
@@ -14,6 +15,8 @@ export type Stack = {
   database: ServerDatabase;
   db: Db;
   stripe: StripeStandIn | undefined;
+  /** Until Haven has applied every Stripe event it stored (the webhook answers before the effect). */
+  waitForStripeEvents(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -37,6 +40,7 @@ export async function startStack(options: { env?: Record<string, string>; stripe
     database,
     db,
     stripe,
+    waitForStripeEvents: () => waitForStripeEvents(db, { timeoutMs: 30_000 }),
     async stop() {
       await db.destroy();
       await haven.stop();
