@@ -1,6 +1,7 @@
 import type autocannon from 'autocannon';
 import pg from 'pg';
-import type { HavenProcess, ServerDatabase } from '../test/support/haven-process';
+import { createKysely } from '../server/db/database';
+import { type HavenProcess, type ServerDatabase, waitForStripeEvents } from '../test/support/haven-process';
 import { DONOR_POOL } from './seed-payments';
 import type { Gift, SignedDelivery } from './stripe-gift-events';
 
@@ -70,8 +71,6 @@ function deliver(url: string, deliveries: SignedDelivery[]): autocannon.Options 
     ],
   } as autocannon.Options;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // The webhook scenario's batch: measured deliveries are prepared before the run, checked after.
 let webhookBatch: { gifts: Gift[]; unique: number; expectedCents: number; fundBefore: number } | undefined;
@@ -172,12 +171,11 @@ export const scenarios: Scenario[] = [
 ];
 
 /** Until every stored Stripe event has been applied (the processor works after the 200). */
-export async function waitForQueue(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await query<{ n: string }>(url, 'select count(*) as n from stripe_events where processed_at is null');
-    if (Number(row!.n) === 0) return;
-    if (Date.now() > deadline) throw new Error(`${row!.n} Stripe events still unapplied after ${timeoutMs / 1000} s`);
-    await sleep(250);
+async function waitForQueue(url: string, timeoutMs: number): Promise<void> {
+  const db = createKysely(url, 1);
+  try {
+    await waitForStripeEvents(db, { timeoutMs });
+  } finally {
+    await db.destroy();
   }
 }

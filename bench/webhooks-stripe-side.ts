@@ -5,11 +5,10 @@
  * first delivery was sent (wall clock), seconds until the last response, statuses}.
  */
 import http from 'node:http';
-import type Stripe from 'stripe';
 import { createStripe } from '../server/giving/stripe-client';
 import { startStripeStandIn } from '../test/support/stripe-stand-in';
+import { type Gift, giftEvents } from './stripe-gift-events';
 
-type Gift = { pledgeId: number; amountCents: number };
 type Job = { gifts: Gift[]; url: string; concurrency: number; duplicateShare: number; refundEvery: number };
 
 async function main() {
@@ -18,40 +17,7 @@ async function main() {
   process.send!({ kind: 'ready', env: stand.env });
   const job = await new Promise<Job>((resolve) => process.once('message', (m) => resolve(m as Job)));
 
-  const unique: Stripe.Event[] = [];
-  let expectedCents = 0;
-  for (const [i, gift] of job.gifts.entries()) {
-    const metadata = { pledge_id: String(gift.pledgeId) };
-    const session = await stripe.checkout.sessions.create(
-      {
-        mode: 'payment',
-        line_items: [{ quantity: 1, price_data: { currency: 'cad', unit_amount: gift.amountCents, product_data: { name: 'Gift' } } }],
-        metadata,
-        payment_intent_data: { metadata },
-        success_url: 'http://127.0.0.1/give/thanks',
-        cancel_url: 'http://127.0.0.1/give',
-      },
-      { idempotencyKey: `pledge-${gift.pledgeId}-checkout` },
-    );
-    unique.push(...stand.completeCheckout(session.id));
-    expectedCents += gift.amountCents;
-    if (i % job.refundEvery === 0) {
-      const intent = stand.objects.get(stand.objects.get(session.id)!.payment_intent)!;
-      const refund = Math.floor(gift.amountCents / 4);
-      unique.push(stand.refundCharge(intent.latest_charge, refund));
-      expectedCents -= refund;
-    }
-  }
-  stand.takeEvents();
-  const deliveries = [...unique, ...unique.filter(() => Math.random() < job.duplicateShare)];
-  for (let i = deliveries.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
-  }
-  const signed = deliveries.map((e) => {
-    const payload = JSON.stringify(e);
-    return { payload, signature: stand.sign(payload) };
-  });
+  const { deliveries: signed, unique, expectedCents } = await giftEvents(stand, stripe, job.gifts, job);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
   const statuses: Record<number, number> = {};
@@ -84,7 +50,7 @@ async function main() {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.send!({ kind: 'done', unique: unique.length, deliveries: signed.length, startedAt, seconds, statuses, retries, expectedCents });
+  process.send!({ kind: 'done', unique, deliveries: signed.length, startedAt, seconds, statuses, retries, expectedCents });
   agent.destroy();
   // The stand-in keeps answering: Haven's processor makes its API look-ups after the deliveries
   // were answered. The parent kills this process when its queue is empty.
