@@ -58,8 +58,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
   logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL to use a PostgreSQL server)');
-  // PGlite runs one transaction at a time; a few connections let reads queue behind it.
-  const db = createKysely(embedded.url, Math.min(config.databasePoolSize, 4));
+  // One connection: PGlite is one database session, and pglite-socket queues statements from
+  // several connections into it, so a second connection's statements would run inside the first
+  // one's transaction (and, seen here, could even be answered with its results).
+  const db = createKysely(embedded.url, 1);
   return {
     db,
     mode: 'embedded',

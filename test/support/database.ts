@@ -56,7 +56,7 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
     };
   }
   const embedded = await startEmbeddedPostgres({});
-  const db = createKysely(embedded.url, options.poolSize ?? 4);
+  const db = createKysely(embedded.url, 1); // as the app does: PGlite is one session (server/db/database.ts)
   await migrateToLatest(db);
   return {
     db,
