@@ -18,7 +18,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
+import { adminUrl, createServerDatabase } from '../test/support/haven-process';
 import { createApp } from '../server/app';
 import { createStripeEventProcessor, type StripeEventProcessor } from '../server/giving/stripe-event-queue';
 import { webhookContext } from '../server/giving/stripe-webhooks';
@@ -33,26 +33,13 @@ import { createLogger } from '../server/logger';
 const gifts = Number(process.argv[2] ?? 2_000);
 const concurrency = Number(process.argv[3] ?? 32);
 
-async function admin(url: string, text: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 type Done = { unique: number; deliveries: number; startedAt: number; seconds: number; statuses: Record<string, number>; retries: number; expectedCents: number };
 
 async function main() {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server (the bench makes its own database there)');
-  const name = `haven_bench_${process.pid}`;
-  await admin(serverUrl, `create database ${name}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  const db = createKysely(u.toString(), Number(process.env.BENCH_POOL_SIZE ?? 20));
+  const database = await createServerDatabase('haven_bench_webhooks', adminUrl(serverUrl));
+  const db = createKysely(database.url, Number(process.env.BENCH_POOL_SIZE ?? 20));
   // Stripe's side (API stand-in and the load generator) runs in its own process, as Stripe is another machine.
   const stripeSide = fork(path.join(__dirname, 'webhooks-stripe-side.ts'), [], { execArgv: ['--import', 'tsx'] });
   const messages: unknown[] = [];
@@ -64,7 +51,7 @@ async function main() {
   try {
     const ready = await nextMessage();
     await migrateToLatest(db);
-    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
+    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: database.url, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
     const logger = createLogger(config);
     processor = createStripeEventProcessor(webhookContext({ config, db, logger })!);
     const app = createApp({ config, db, logger, stripeEvents: processor });
@@ -112,7 +99,7 @@ async function main() {
     server?.closeAllConnections();
     server?.close();
     await db.destroy();
-    await admin(serverUrl, `drop database if exists ${name} with (force)`);
+    await database.drop();
   }
 }
 
