@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 /**
@@ -251,6 +253,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     cardFee: { basisPoints: e.CARD_FEE_PERCENT, fixedCents: e.CARD_FEE_FIXED_CENTS },
     pledgeRateLimits: { perIp: e.PLEDGE_RATE_LIMIT_PER_IP, perEmail: e.PLEDGE_RATE_LIMIT_PER_EMAIL },
   };
+}
+
+/**
+ * The environment with `.env` (in the working directory, if there is one) underneath: a variable
+ * set in the real environment wins over the file. main.ts and the npm scripts call it; tests
+ * build their Config from explicit values and never read a developer's .env.
+ */
+export function withDotEnv(env: NodeJS.ProcessEnv, file = path.resolve('.env')): NodeJS.ProcessEnv {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return env;
+    throw new ConfigError(`Invalid configuration: ${file} cannot be read (${(error as Error).message})`);
+  }
+  return { ...parseEnv(text), ...env };
 }
 
 function truncate(value: string): string {

@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import { pruneExpiredAccountsData } from './accounts/housekeeping';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { startCommandChannel } from './commands/control-server';
+import { ConfigError, loadConfig, withDotEnv } from './config';
 import { openDatabase } from './db/database';
+import { DataDirBusyError } from './db/data-dir-lock';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
 import { todayIso } from './schedules/calendar';
@@ -15,7 +17,7 @@ import { webhookContext } from './giving/stripe-webhooks';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main() {
-  const config = loadConfig(process.env);
+  const config = loadConfig(withDotEnv(process.env));
   const logger = createLogger(config);
   const database = await openDatabase(config, logger);
   await migrateToLatest(database.db);
@@ -45,6 +47,9 @@ async function main() {
     remindOverdueInstallments(database.db, todayIso(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
   }, 60 * 60 * 1000);
   overdueReminders.unref();
+  // Embedded: npm run create-staff / seed / migrate reach this process's database through it (DATA_DIR is locked).
+  const commands = database.dataDirLock ? await startCommandChannel({ db: database.db, config, logger }) : undefined;
+  if (commands) database.dataDirLock?.update({ control: { port: commands.port, token: commands.token, publicUrl: config.publicUrl } });
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -67,6 +72,7 @@ async function main() {
     server.close(async () => {
       clearInterval(housekeeping);
       clearInterval(holdExpiry);
+      await commands?.close();
       await stripeEvents?.stop();
       await dispatcher.stop();
       await database.close();
@@ -81,6 +87,11 @@ async function main() {
 
 main().catch((error: unknown) => {
   // One line naming the problem; no stack trace for a configuration mistake.
-  console.error(error instanceof ConfigError ? error.message : `Haven failed to start: ${(error as Error).message}`);
+  if (error instanceof DataDirBusyError) {
+    const holder = error.current.holder === 'server' ? `Haven is already running on ${error.dataDir}` : `${error.dataDir} is in use by \`${error.current.holder}\``;
+    console.error(`${holder} (pid ${error.current.pid}): stop it first, or give this server its own DATA_DIR.`);
+  } else {
+    console.error(error instanceof ConfigError ? error.message : `Haven failed to start: ${(error as Error).message}`);
+  }
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { DataDirLock } from './data-dir-lock';
 import { startEmbeddedPostgres } from './embedded';
 import type { Database } from './schema';
 
@@ -10,6 +11,8 @@ export type Db = Kysely<Database>;
 export type OpenDatabase = {
   db: Db;
   mode: 'server' | 'embedded';
+  /** Embedded mode: DATA_DIR's lock, which main.ts tells where its command channel listens. */
+  dataDirLock?: DataDirLock;
   /** Destroys the pool and, in embedded mode, stops PGlite after flushing it to disk. */
   close(): Promise<void>;
 };
@@ -49,14 +52,16 @@ export function createKysely(connectionString: string, poolSize: number): Db {
 
 /**
  * DATABASE_URL set: that PostgreSQL server. Unset: PGlite under DATA_DIR, served over the
- * PostgreSQL wire protocol on a loopback port, so both modes share one pg-based code path.
+ * PostgreSQL wire protocol on a loopback port, so both modes share one pg-based code path. The
+ * embedded database is this process's alone (DataDirBusyError if another holds DATA_DIR);
+ * `holder` names this process in DATA_DIR's lock (`server`, or the npm script).
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+export async function openDatabase(config: Config, logger: Logger, options: { holder?: string } = {}): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     const db = createKysely(config.databaseUrl, config.databasePoolSize);
     return { db, mode: 'server', close: () => db.destroy() };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, holder: options.holder ?? 'server' });
   logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL to use a PostgreSQL server)');
   // One connection: PGlite is one database session, and pglite-socket queues statements from
   // several connections into it, so a second connection's statements would run inside the first
@@ -65,6 +70,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
   return {
     db,
     mode: 'embedded',
+    dataDirLock: embedded.lock,
     async close() {
       await db.destroy();
       await embedded.stop();

@@ -66,7 +66,9 @@ export type HavenProcess = {
 };
 
 export type StartOptions = {
-  databaseUrl: string;
+  /** A PostgreSQL database; unset runs the embedded one under dataDir. */
+  databaseUrl?: string;
+  dataDir?: string;
   /** 'built' runs dist/server/main.js (npm run build first); 'source' runs server/main.ts with tsx. */
   mode?: 'built' | 'source';
   port?: number;
@@ -104,7 +106,8 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
       LOG_LEVEL: 'warn',
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: options.databaseUrl,
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      ...(options.dataDir ? { DATA_DIR: options.dataDir } : {}),
       ...options.env,
     },
     stdio: ['ignore', options.keepLogs ? 'pipe' : 'ignore', 'pipe'],
