@@ -2,11 +2,13 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No dependency needs an install script (no compiler in this image); the build runs below, with the sources.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts scripts
 COPY server server
 COPY migrations migrations
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: compiled code, views, locales and static files; runs as an unprivileged user.
 FROM node:20-bookworm-slim
