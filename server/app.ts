@@ -18,6 +18,7 @@ import { csrfProtection } from './http/csrf';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
+import { permissionsPolicy, privateWhenSignedIn } from './http/security-headers';
 import { configureViews } from './http/views';
 import { givingRoutes } from './giving/routes';
 import { createLinkSigner } from './giving/signed-links';
@@ -55,7 +56,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // Pages carry a per-visitor CSRF token, so an ETag would never match: computing one (a SHA-1 of every answer) is waste.
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  // TRUST_PROXY (default false): req.ip, and so every per-IP limit, is the socket's address unless a configured proxy says otherwise.
+  app.set('trust proxy', deps.config.trustProxy);
   configureViews(app);
 
   app.use(requestLog(deps.logger, { skip: (path) => path === '/healthz' || path.startsWith('/static/') }));
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
       strictTransportSecurity: deps.config.publicUrl.startsWith('https:'),
     }),
   );
+  app.use(permissionsPolicy);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '32kb' }));
-  app.use(chooseLocale);
+  app.use(chooseLocale(deps.config));
   app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // Sessions (res.locals.user), then CSRF (res.locals.csrfToken; checks every unsafe request).
   app.use(loadSession(deps.db, deps.config));
+  app.use(privateWhenSignedIn);
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
   app.use(campaignRoutes(deps.db, deps.config));

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -28,6 +29,30 @@ export function parseDataKey(text: string): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * TRUST_PROXY in Express's `trust proxy` syntax: `false` (the default: X-Forwarded-For is ignored),
+ * `true` (every hop), a number of hops, or a comma-separated list of addresses, subnets (CIDR or
+ * address/netmask) and the names loopback, linklocal, uniquelocal. Undefined when it is none of these.
+ */
+export function parseTrustProxy(text: string): boolean | number | string[] | undefined {
+  const value = text.trim().toLowerCase();
+  if (value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  return entries.every(isTrustedProxyEntry) ? entries : undefined;
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', mask, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (mask === undefined) return true;
+  if (/^\d{1,3}$/.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(mask) === 4;
+}
+
 function isDataKey(text: string): boolean {
   return parseDataKey(text) !== undefined;
 }
@@ -46,6 +71,12 @@ const EnvSchema = z.object({
   // Unset: 1 second, or 0 (no caching) under NODE_ENV=test so tests read what they just wrote.
   PUBLIC_CACHE_SECONDS: optionalText.pipe(z.string().regex(/^\d{1,3}(\.\d+)?$/, 'must be a number of seconds').transform(Number).pipe(z.number().max(300, 'must be at most 300')).optional()),
   PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  TRUST_PROXY: optionalText.pipe(
+    z
+      .string()
+      .refine((v) => parseTrustProxy(v) !== undefined, 'must be false, true, a number of hops, or addresses and subnets separated by commas')
+      .optional(),
+  ),
   SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.string().trim().min(3).default('HanVoice Haven <no-reply@hanvoice.ca>'),
@@ -115,6 +146,8 @@ export type Config = {
   /** How long the public pages' shared data (campaign and group totals, donor walls) may be reused: DOMAIN.md's "updated coarsely". */
   publicCacheSeconds: number;
   publicUrl: string;
+  /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for req.ip (false: none, the client is the socket). */
+  trustProxy: boolean | number | string[];
   sessionSecret: string | undefined;
   /** Unset: e-mails are written to the log instead of sent. */
   smtpUrl: string | undefined;
@@ -210,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: path.resolve(e.DATA_DIR),
     publicCacheSeconds: e.PUBLIC_CACHE_SECONDS ?? (e.NODE_ENV === 'test' ? 0 : 1),
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    trustProxy: e.TRUST_PROXY ? parseTrustProxy(e.TRUST_PROXY)! : false,
     sessionSecret: e.SESSION_SECRET,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, withDotEnv } from './config';
 import { openDatabase } from './db/database';
 import { DataDirBusyError } from './db/data-dir-lock';
 import { migrateToLatest } from './db/migrator';
+import { createHttpServer } from './http/http-server';
 import { createLogger } from './logger';
 import { todayIso } from './schedules/calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
@@ -50,7 +51,7 @@ async function main() {
   // Embedded: npm run create-staff / seed / migrate reach this process's database through it (DATA_DIR is locked).
   const commands = database.dataDirLock ? await startCommandChannel({ db: database.db, config, logger }) : undefined;
   if (commands) database.dataDirLock?.update({ control: { port: commands.port, token: commands.token, publicUrl: config.publicUrl } });
-  const server: Server = app.listen(config.port, () => {
+  const server: Server = createHttpServer(app).listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
   server.on('error', (error) => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { allow, type SessionUser } from '../http/policy';
 import { consumeRateLimit } from '../http/rate-limit';
+import { noStore } from '../http/security-headers';
 import type { Locale } from '../i18n/i18n';
 import { acceptInvitation, findOpenInvitation } from './invitations';
 import { findOpenReset, requestPasswordReset, RESET_LIMITS, resetPassword } from './password-resets';
@@ -137,14 +138,14 @@ export function accountRoutes(deps: AppDeps): Router {
     res.render('accounts/message', { title, noindex: true, message: t('accounts:forgot.sent') });
   });
 
-  router.get('/reset-password', allow.anyone, async (req, res) => {
+  router.get('/reset-password', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const reset = await findOpenReset(db, req.query.token);
     if (!reset) return renderExpired(res, t('accounts:reset.expired'), '/forgot-password', t('accounts:reset.again'));
     res.render('accounts/reset-password', { title: t('accounts:reset.title'), noindex: true, token: req.query.token, email: reset.email });
   });
 
-  router.post('/reset-password', allow.anyone, async (req, res) => {
+  router.post('/reset-password', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const token = field(req.body, 'token');
     const form = parsePasswordForm(t, req.body, false);
@@ -159,14 +160,14 @@ export function accountRoutes(deps: AppDeps): Router {
     res.redirect(303, '/sign-in?notice=passwordSet');
   });
 
-  router.get('/accept-invitation', allow.anyone, async (req, res) => {
+  router.get('/accept-invitation', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const invitation = await findOpenInvitation(db, req.query.token);
     if (!invitation) return renderExpired(res, t('accounts:invitation.expired'));
     res.render('accounts/accept-invitation', { title: t('accounts:invitation.title'), noindex: true, token: req.query.token, email: invitation.email });
   });
 
-  router.post('/accept-invitation', allow.anyone, async (req, res) => {
+  router.post('/accept-invitation', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const token = field(req.body, 'token');
     const form = parsePasswordForm(t, req.body, true);

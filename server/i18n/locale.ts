@@ -1,20 +1,27 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Config } from '../config';
 import { isLocale, type Locale, translatorFor } from './i18n';
 
 const COOKIE = 'lang';
 const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 /**
- * Chooses the page language: `?lang=` (the visible switch, remembered in a cookie), then the
- * cookie, then the browser's Accept-Language, then English.
+ * Chooses the page language: `?lang=` (the visible switch, remembered in a cookie, Secure under
+ * an https PUBLIC_URL like every other cookie), then the cookie, then the browser's
+ * Accept-Language, then English.
  */
-export function chooseLocale(req: Request, res: Response, next: NextFunction): void {
-  let locale: Locale | undefined;
-  const requested = req.query.lang;
-  if (isLocale(requested)) {
-    locale = requested;
-    res.cookie(COOKIE, locale, { maxAge: ONE_YEAR_MS, httpOnly: true, sameSite: 'lax' });
-  }
+export function chooseLocale(config: Pick<Config, 'publicUrl'>): RequestHandler {
+  const cookieOptions = { maxAge: ONE_YEAR_MS, httpOnly: true, sameSite: 'lax' as const, secure: config.publicUrl.startsWith('https:') };
+  return (req: Request, res: Response, next: NextFunction) => {
+    const requested = req.query.lang;
+    if (isLocale(requested)) res.cookie(COOKIE, requested, cookieOptions);
+    localeFor(req, res, isLocale(requested) ? requested : undefined);
+    next();
+  };
+}
+
+function localeFor(req: Request, res: Response, requested: Locale | undefined): void {
+  let locale = requested;
   const remembered: unknown = req.cookies?.[COOKIE];
   locale ??= isLocale(remembered) ? remembered : undefined;
   const accepted = req.acceptsLanguages('en', 'fr');
@@ -23,7 +30,6 @@ export function chooseLocale(req: Request, res: Response, next: NextFunction): v
   res.locals.t = translatorFor(locale);
   res.locals.otherLocale = locale === 'en' ? 'fr' : 'en';
   res.locals.switchLocaleHref = switchLocaleHref(req, res.locals.otherLocale as Locale);
-  next();
 }
 
 /**

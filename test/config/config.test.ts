@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../server/config';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, withDotEnv } from '../../server/config';
 
 test('defaults give a working development configuration on the embedded database', () => {
   const config = loadConfig({});
@@ -33,4 +36,48 @@ test('start-up with a bad configuration exits with one line naming the variable'
   });
   expect(result.status).toBe(1);
   expect(result.stderr.trim()).toBe('Invalid configuration: PORT Invalid input: expected number, received NaN (got "not-a-port")');
+});
+
+describe('TRUST_PROXY', () => {
+  test.each([
+    [undefined, false],
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['2', 2],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.10, fd00::/8', ['10.0.0.0/8', '192.168.1.10', 'fd00::/8']],
+    ['172.16.0.0/255.240.0.0', ['172.16.0.0/255.240.0.0']],
+  ])('%s reads as %o (Express syntax)', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  test.each(['yes', 'nginx', '10.0.0.0/33', '10.0.0/8', '::1/129', '10.0.0.1/8/8', '-1'])('%s is refused, naming the variable', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/^Invalid configuration: TRUST_PROXY must be false, true, a number of hops/);
+  });
+});
+
+describe('.env', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'haven-dotenv-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('fills in what the environment does not set; the environment wins', () => {
+    const file = path.join(dir, '.env');
+    fs.writeFileSync(file, '# comment\nPORT=4100\nPUBLIC_URL="https://haven.example.ca"\nLOG_LEVEL=debug\n');
+    const config = loadConfig(withDotEnv({ LOG_LEVEL: 'warn' }, file));
+    expect(config).toMatchObject({ port: 4100, publicUrl: 'https://haven.example.ca', logLevel: 'warn' });
+  });
+
+  test('no .env is no error', () => {
+    expect(withDotEnv({ PORT: '1' }, path.join(dir, 'missing.env'))).toEqual({ PORT: '1' });
+  });
+
+  test('npm start, the scripts and the server read .env from the working directory', () => {
+    const root = path.resolve(__dirname, '../..');
+    fs.writeFileSync(path.join(dir, '.env'), 'PORT=not-from-env\n');
+    const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    const result = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'server/main.ts')], { cwd: dir, env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^Invalid configuration: PORT .*\(got "not-from-env"\)$/);
+  });
 });
