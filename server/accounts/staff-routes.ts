@@ -2,13 +2,13 @@ import { Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
+import { idParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
 import { createInvitation, listOpenInvitations } from './invitations';
 import { EmailSchema, listUsers, setUserDisabled } from './users';
 
 const InviteForm = z.object({ email: EmailSchema, role: z.enum(['staff', 'sponsor']) });
-const UserId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /** Staff pages for people: invitations and accounts. */
 export function staffAccountRoutes(deps: AppDeps): Router {
@@ -60,7 +60,7 @@ export function staffAccountRoutes(deps: AppDeps): Router {
     router.post(`/staff/users/:id/${action}`, allow.staff, async (req, res) => {
       const t = res.locals.t as TFunction;
       const me = requireUser(res);
-      const id = UserId.safeParse(req.params.id);
+      const id = idParam.safeParse(req.params.id);
       const result = id.success
         ? await db.transaction().execute((trx) => setUserDisabled(trx, { userId: id.data, disabled: action === 'disable', actor: { userId: me.id, label: me.name } }))
         : ({ ok: false, reason: 'not_found' } as const);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { Db } from '../db/database';
+import { optionalIdParam } from '../http/forms';
 import { allow } from '../http/policy';
 import { INTL_LOCALE, type Locale } from '../i18n/i18n';
 import { listAudit } from './audit';
@@ -12,14 +13,7 @@ const optionalText = z
   .max(200)
   .optional()
   .transform((v) => (v === '' ? undefined : v));
-const optionalId = z
-  .string()
-  .trim()
-  .regex(/^\d{0,15}$/)
-  .optional()
-  .transform((v) => (v ? Number(v) : undefined));
-
-const AuditQuery = z.object({ action: optionalText, subject: optionalText, actor: optionalId, before: optionalId });
+const AuditQuery = z.object({ action: optionalText, subject: optionalText, actor: optionalIdParam, before: optionalIdParam });
 
 /** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged. */
 export function auditRoutes(db: Db): Router {

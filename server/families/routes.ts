@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
-import { DomainError } from '../domain-error';
+import { cursorParam, requireIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
@@ -19,9 +19,7 @@ export function staffActor(res: Response): Actor {
 }
 
 function familyId(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'families:errors.notFound');
-  return id;
+  return requireIdParam(req.params.id, 'families:errors.notFound');
 }
 
 function noStore(res: Response) {
@@ -36,7 +34,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   router.get('/staff/families', allow.staff, async (req, res) => {
     const status = FAMILY_STATUSES.find((s) => s === req.query.status);
-    const after = Number(req.query.after) || undefined;
+    const after = cursorParam(req.query.after);
     const page = await listFamilies(db, { status, after });
     res.render('families/list', {
       ...formOptions,

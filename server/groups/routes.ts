@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
+import { requireIdParam } from '../http/forms';
 import { allow, requireGroupId, requireUser } from '../http/policy';
 import { publicCache, publicPageCache } from '../http/public-cache';
 import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
@@ -40,7 +41,6 @@ const ApplyForm = z.object({
 
 const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX) });
 const MemberForm = z.object({ name: text(120), email });
-const IdParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const InKindForm = z.object({
   category: z.enum(IN_KIND_CATEGORIES, 'groups:errors.category'),
   description: text(500),
@@ -62,9 +62,7 @@ function actorOf(res: Response) {
 }
 
 function idParam(value: unknown): number {
-  const parsed = IdParam.safeParse(value);
-  if (!parsed.success) throw new DomainError('not_found', 'groups:errors.notFound');
-  return parsed.data;
+  return requireIdParam(value, 'groups:errors.notFound');
 }
 
 export function groupRoutes(deps: { db: Db; config: Config }): Router {

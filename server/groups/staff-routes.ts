@@ -4,6 +4,7 @@ import type { Actor } from '../audit/audit';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
+import { requireIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { approveGroup, rejectGroup, requireGroup } from './applications';
 import { addEdition, type CostRow, listEditions } from './cost-tables';
@@ -33,9 +34,7 @@ function actorOf(res: Response): Actor {
 }
 
 function groupIdParam(value: unknown): number {
-  const parsed = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).safeParse(value);
-  if (!parsed.success) throw new DomainError('not_found', 'groups:errors.notFound');
-  return parsed.data;
+  return requireIdParam(value, 'groups:errors.notFound');
 }
 
 function formError(error: unknown): DomainError {

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { DomainError } from '../domain-error';
 
 /**
  * Form parsing shared by every module. Zod messages are i18n keys (`common:form.*` or a
@@ -70,5 +71,37 @@ export const isoDate = z
     return y >= 2000 && y <= 2100 && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
   }, 'common:form.date');
 
-/** A route parameter that must be a positive integer id. */
-export const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * The one parser for record ids and keyset cursors, wherever they arrive (path, query string,
+ * form, JSON): decimal digits only, a positive integer that PostgreSQL's bigint and a JS number
+ * both hold exactly. `1e308`, `0x1F`, `-1`, `1.5`, ` 7`, `9007199254740993` are not ids (Number()
+ * accepted several of them and the query then failed: GET /staff/families?after=1e308 was a 500).
+ */
+export const idParam = z.union([z.string(), z.number()], { error: 'common:form.invalid' }).transform((value, ctx) => {
+  const text = String(value);
+  const id = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(id)) {
+    ctx.addIssue({ code: 'custom', message: 'common:form.invalid' });
+    return z.NEVER;
+  }
+  return id;
+});
+
+/** An id in a query string or form that may be left out (an empty field counts as left out). */
+export const optionalIdParam = z
+  .union([z.literal('').transform(() => undefined), idParam])
+  .optional();
+
+/** A route's id parameter: anything that is not an id names no record, so it is a 404. */
+export function requireIdParam(value: unknown, notFoundMessage = 'common:errors.notFound'): number {
+  const parsed = idParam.safeParse(value);
+  if (!parsed.success) throw new DomainError('not_found', notFoundMessage);
+  return parsed.data;
+}
+
+/** A keyset cursor (`?after=`, `?before=`): absent is the first page, anything but an id is a 400. */
+export function cursorParam(value: unknown): number | undefined {
+  const parsed = optionalIdParam.safeParse(value);
+  if (!parsed.success) throw new DomainError('invalid', 'common:errors.badRequest');
+  return parsed.data;
+}

@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
+import { idParam, requireIdParam } from '../http/forms';
 import type { FamilyKeyring } from '../families/data-keys';
 import { listFamilies, requireFamily } from '../families/families';
 import { SHAREABLE_FIELDS, type ShareableField } from '../families/identities';
@@ -15,17 +16,15 @@ import { requirementCents, SCORE_PARTS, scoreGroup, suggestGroups } from './scor
 
 const SHAREABLE = Object.keys(SHAREABLE_FIELDS) as ShareableField[];
 
-function idParam(req: Request, name = 'id'): number {
-  const id = Number(req.params[name]);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('not_found', 'matching:errors.notFound');
-  return id;
+function matchingId(req: Request, name = 'id'): number {
+  return requireIdParam(req.params[name], 'matching:errors.notFound');
 }
 
 const checkbox = z
   .string()
   .optional()
   .transform((v) => v === 'on' || v === 'true' || v === '1');
-const ProposeForm = z.object({ familyId: z.coerce.number().int().positive(), groupId: z.coerce.number().int().positive() });
+const ProposeForm = z.object({ familyId: idParam, groupId: idParam });
 const SharedForm = z.object({
   shared: z
     .union([z.string(), z.array(z.string())])
@@ -63,7 +62,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   router.get('/staff/families/:id/suggestions', allow.staff, async (req, res) => {
     await expireNow();
-    const family = await requireFamily(db, idParam(req));
+    const family = await requireFamily(db, matchingId(req));
     const [groups, costTable] = await Promise.all([listCandidateGroups(db, config), currentCostTable(db)]);
     const suggestions = suggestGroups(needsProfileOf(family), groups, costTable, config.matchWeights);
     const labels = groupLabels(groups);
@@ -119,7 +118,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   router.get('/staff/matches/:id', allow.staff, async (req, res) => {
     await expireNow();
-    const match = await requireMatch(db, idParam(req));
+    const match = await requireMatch(db, matchingId(req));
     const family = await requireFamily(db, match.familyId);
     const group = await db.selectFrom('sponsor_groups').select(['id', 'name', 'city', 'province']).where('id', '=', match.groupId).executeTakeFirst();
     const user = requireUser(res);
@@ -141,7 +140,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   });
 
   router.post('/staff/matches/:id/approve', allow.staff, async (req, res) => {
-    const id = idParam(req);
+    const id = matchingId(req);
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => approveMatch(trx, config, actor, id, form.shared));
@@ -149,7 +148,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   });
 
   router.post('/staff/matches/:id/reject', allow.staff, async (req, res) => {
-    const id = idParam(req);
+    const id = matchingId(req);
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => rejectMatch(trx, config, actor, id, form.reason));
@@ -157,7 +156,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   });
 
   router.post('/staff/matches/:id/withdraw', allow.staff, async (req, res) => {
-    const id = idParam(req);
+    const id = matchingId(req);
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => withdrawMatch(trx, config, actor, id, form.reason));
@@ -165,7 +164,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   });
 
   router.post('/staff/matches/:id/sharing', allow.staff, async (req, res) => {
-    const id = idParam(req);
+    const id = matchingId(req);
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => setSharedFields(trx, actor, id, form.shared));
@@ -173,7 +172,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   });
 
   router.post('/staff/matching/groups/:id/offers', allow.staff, async (req, res) => {
-    const id = idParam(req);
+    const id = matchingId(req);
     const form = parse(OffersForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => recordSupportOffers(trx, actor, id, form));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
+import { idParam, optionalIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import {
   cancelAndReplaceReceipt,
@@ -18,13 +19,12 @@ import {
 import { renderReceiptPdf } from './pdf';
 import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
-const IssueForm = z.object({ paymentId: z.coerce.number().int().positive() });
+const IssueForm = z.object({ paymentId: idParam });
 const ReplaceForm = z.object({ reason: z.string().trim().min(3).max(500) });
 const YearEndForm = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
-const PreferenceForm = z.object({ donorId: z.coerce.number().int().positive(), frequency: z.enum(['default', 'per_gift', 'annual']) });
-const IdParam = z.coerce.number().int().positive();
+const PreferenceForm = z.object({ donorId: idParam, frequency: z.enum(['default', 'per_gift', 'annual']) });
 const ListQuery = z.object({
-  before: z.coerce.number().int().positive().optional(),
+  before: optionalIdParam,
   issued: z.string().max(40).optional(),
   replaced: z.string().max(40).optional(),
   replacement: z.string().max(40).optional(),
@@ -118,7 +118,7 @@ export function receiptRoutes(deps: AppDeps): Router {
 
   router.post('/staff/receipts/:id/replace', allow.staff, async (req, res) => {
     const t = res.locals.t as TFunction;
-    const id = parseOr400(IdParam, req.params.id, t);
+    const id = parseOr400(idParam, req.params.id, t);
     const form = parseOr400(ReplaceForm, req.body, t);
     const result = await db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, config, id, form.reason, staffActor(res)));
     const next = new URLSearchParams({ replaced: result.cancelled.serial });
@@ -129,7 +129,7 @@ export function receiptRoutes(deps: AppDeps): Router {
   // The charity's copy of any receipt, cancelled ones included.
   router.get('/staff/receipts/:id/pdf', allow.staff, async (req, res) => {
     const t = res.locals.t as TFunction;
-    const receipt = await findReceipt(db, parseOr400(IdParam, req.params.id, t));
+    const receipt = await findReceipt(db, parseOr400(idParam, req.params.id, t));
     if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
     const pdf = await renderReceiptPdf(receipt);
     res.set('Cache-Control', 'private, no-store');

@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
+import { optionalIdParam } from '../http/forms';
 import { allow } from '../http/policy';
 import { centsToDecimal, type CsvColumn, toCsv, writeCsv } from './csv-export';
 import {
@@ -20,7 +21,7 @@ import {
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().or(z.literal('').transform(() => undefined));
 const PeriodQuery = z.object({ from: Day, to: Day });
 const GiftQuery = PeriodQuery.extend({ by: z.enum(['period', 'method', 'group']).default('period') });
-const JournalQuery = z.object({ before: z.coerce.number().int().positive().optional() });
+const JournalQuery = z.object({ before: optionalIdParam });
 
 function parseQuery<T>(schema: z.ZodType<T>, value: unknown, res: Response): T {
   const parsed = schema.safeParse(value);

@@ -60,6 +60,14 @@ const NASTY = [
   '1e-7',
   '0x1F',
   '9007199254740993',
+  // Ids and keyset cursors beyond what bigint or a double holds exactly, and numbers Number() reads but an id is not.
+  '1e308',
+  '9223372036854775807',
+  '9223372036854775808',
+  '-9223372036854775809',
+  '7e-323',
+  ' 7',
+  '\u0663',
   '99999999999999999999999999',
   '-99999999999999999999999999',
   '12.345',
@@ -109,7 +117,7 @@ type Input = {
 };
 
 /** Query keys Haven's pages read (links carry them, so no form on the page names them). */
-const QUERY_KEYS = ['lang', 'page', 'cursor', 'next', 'q', 'groupId', 'token', 'notice', 'sent', 'done', 'email', 'id', 'status', 'action', 'from', 'to'];
+const QUERY_KEYS = ['lang', 'page', 'cursor', 'after', 'before', 'actor', 'perGift', 'next', 'q', 'groupId', 'token', 'notice', 'sent', 'done', 'email', 'id', 'status', 'action', 'from', 'to'];
 
 const PARAM = /:[A-Za-z_$][\w$]*|\*[A-Za-z_$][\w$]*/g;
 
@@ -153,26 +161,27 @@ async function fingerprint(): Promise<string> {
   return rows[0]!.fp;
 }
 
-const sessions = new Map<string, string>();
+const users = new Map<string, number>();
 
 /**
  * Each route is fuzzed as someone its policy lets in, so the input reaches the handler: a
  * session cookie for staff or a sponsor, none for `anyone`. (Group routes need a sponsor in a
- * group: the sponsor coordinates an approved group.)
+ * group: the sponsor coordinates an approved group.) A new session for every route: a fuzzed
+ * POST /sign-out ends the one it was given, and the routes after it must still be signed in.
  */
 async function sessionCookieFor(rule: PolicyRule | undefined): Promise<string> {
-  const role = rule === 'staff' || rule === 'signedIn' ? 'staff' : rule === 'groupMember' || rule === 'groupCoordinator' ? 'sponsor' : undefined;
+  const role = rule === 'staff' || rule === 'signedIn' ? 'staff' : rule?.startsWith('group') ? 'sponsor' : undefined;
   if (!role) return '';
-  if (!sessions.has(role)) {
+  if (!users.has(role)) {
     const userId = await createUser(t.db, { email: `fuzz-${role}@example.org`, name: `Fuzz ${role}`, role, password: 'correct horse battery staple' });
     if (role === 'sponsor') {
       // The coordinator of a real group, so group routes reach their handlers too.
       const group = await makeApprovedGroup(t.db, { coordinatorEmail: 'fuzz-sponsor@example.org' });
       await t.db.transaction().execute((trx) => linkMemberAccount(trx, group.id, 'fuzz-sponsor@example.org', userId));
     }
-    sessions.set(role, `${SESSION_COOKIE}=${await createSession(t.db, userId)}`);
+    users.set(role, userId);
   }
-  return sessions.get(role)!;
+  return `${SESSION_COOKIE}=${await createSession(t.db, users.get(role)!)}`;
 }
 
 /** The form a route receives, read from the page of the same path: its field names, and the visitor's CSRF token and cookies. */

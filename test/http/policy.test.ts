@@ -63,6 +63,7 @@ describe('every route of the app', () => {
       'password=&confirm=x',
       'amount=-1&amountCents=1e400&id=abc&groupId=NaN&role=root&status=%F0%9F%92%A5',
       'token=..%2F..%2Fetc&next=javascript:alert(1)&lang=xx',
+      'after=1e308&before=9223372036854775808&actor=0x1F&id=1.5',
       '<script>=1&__proto__[x]=1&constructor=1',
     ];
     const problems: string[] = [];
