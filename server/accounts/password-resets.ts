@@ -12,6 +12,11 @@ export const RESET_MINUTES = 60;
 /** The first staff account's link (npm run create-staff) lasts longer: it is handed over by hand. */
 export const SET_PASSWORD_HOURS = 72;
 
+/** Passwords set from an e-mailed link (reset or invitation): tries per IP address, wrong tokens included. */
+export const LINK_LIMITS = {
+  perIp: { name: 'link:ip', max: 20, windowSeconds: 15 * 60 },
+} satisfies Record<string, RateLimit>;
+
 export const RESET_LIMITS = {
   perIp: { name: 'reset:ip', max: 10, windowSeconds: 60 * 60 },
   perAccount: { name: 'reset:account', max: 3, windowSeconds: 60 * 60 },

@@ -7,7 +7,7 @@ import { consumeRateLimit } from '../http/rate-limit';
 import { noStore } from '../http/security-headers';
 import type { Locale } from '../i18n/i18n';
 import { acceptInvitation, findOpenInvitation } from './invitations';
-import { findOpenReset, requestPasswordReset, RESET_LIMITS, resetPassword } from './password-resets';
+import { findOpenReset, LINK_LIMITS, requestPasswordReset, RESET_LIMITS, resetPassword } from './password-resets';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { createSession, endSession, loadSessionUser, SESSION_COOKIE, sessionCookieOptions, sessionToken } from './sessions';
 import { signIn } from './sign-in';
@@ -145,15 +145,27 @@ export function accountRoutes(deps: AppDeps): Router {
     res.render('accounts/reset-password', { title: t('accounts:reset.title'), noindex: true, token: req.query.token, email: reset.email });
   });
 
+  /**
+   * Setting a password costs an argon2id hash: check the link first (a query), and limit how many
+   * tries one address makes, so forged tokens cannot keep the server hashing.
+   */
+  async function refusedLinkAttempt(req: Request, res: Response): Promise<boolean> {
+    const outcome = await consumeRateLimit(db, LINK_LIMITS.perIp, req.ip ?? 'unknown');
+    if (!outcome.limited) return false;
+    const t = res.locals.t as TFunction;
+    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+    renderExpired(res, t('accounts:rateLimited', { minutes: Math.ceil(outcome.retryAfterSeconds / 60) }), undefined, undefined, 429);
+    return true;
+  }
+
   router.post('/reset-password', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const token = field(req.body, 'token');
+    if (await refusedLinkAttempt(req, res)) return;
+    const reset = await findOpenReset(db, token);
+    if (!reset) return renderExpired(res, t('accounts:reset.expired'), '/forgot-password', t('accounts:reset.again'));
     const form = parsePasswordForm(t, req.body, false);
-    if (!form.ok) {
-      const reset = await findOpenReset(db, token);
-      if (!reset) return renderExpired(res, t('accounts:reset.expired'), '/forgot-password', t('accounts:reset.again'));
-      return res.status(400).render('accounts/reset-password', { title: t('accounts:reset.title'), noindex: true, token, email: reset.email, errors: form.errors });
-    }
+    if (!form.ok) return res.status(400).render('accounts/reset-password', { title: t('accounts:reset.title'), noindex: true, token, email: reset.email, errors: form.errors });
     const passwordHash = await hashPassword(form.password);
     const result = await db.transaction().execute((trx) => resetPassword(trx, { token, passwordHash }));
     if (!result.ok) return renderExpired(res, t('accounts:reset.expired'), '/forgot-password', t('accounts:reset.again'));
@@ -170,10 +182,11 @@ export function accountRoutes(deps: AppDeps): Router {
   router.post('/accept-invitation', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const token = field(req.body, 'token');
+    if (await refusedLinkAttempt(req, res)) return;
+    const invitation = await findOpenInvitation(db, token);
+    if (!invitation) return renderExpired(res, t('accounts:invitation.expired'));
     const form = parsePasswordForm(t, req.body, true);
     if (!form.ok) {
-      const invitation = await findOpenInvitation(db, token);
-      if (!invitation) return renderExpired(res, t('accounts:invitation.expired'));
       return res.status(400).render('accounts/accept-invitation', {
         title: t('accounts:invitation.title'),
         noindex: true,
