@@ -29,7 +29,6 @@ async function main() {
       const g = await applyForGroup(
         trx,
         { name: `Bench group ${n}`, city: 'Toronto', province: provinces[n % 4]!, coordinatorName: `C ${n}`, coordinatorEmail: `c${n}@bench.test`, languages: ['ko', 'en'], familySize: 1 + (n % 6), story: '', locale: 'en' },
-        'http://bench.test',
       );
       await approveGroup(trx, actor, g.id, 'http://bench.test');
       const member = await trx.selectFrom('group_members').select('id').where('group_id', '=', g.id).executeTakeFirstOrThrow();

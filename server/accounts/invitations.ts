@@ -2,6 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, UserRole } from '../db/schema';
+import { DomainError } from '../domain-error';
+import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import type { Locale } from '../i18n/i18n';
 import { linkMemberAccount } from '../groups/membership';
 import { queueEmail } from '../notifications/outbox';
@@ -9,6 +11,15 @@ import { hashToken, looksLikeToken, newToken } from './tokens';
 import { normalizeEmail } from './users';
 
 export const INVITATION_DAYS = 7;
+
+/**
+ * Each invitation e-mails an address someone typed: a person may send 30 a day (a coordinator
+ * inviting a whole group at once is well within it), and one address receives at most 3 a day.
+ */
+export const INVITATION_LIMITS = {
+  perInviter: { name: 'invitations:inviter', max: 30, windowSeconds: 24 * 60 * 60 },
+  perAddress: { name: 'invitations:address', max: 3, windowSeconds: 24 * 60 * 60 },
+} satisfies Record<string, RateLimit>;
 
 export type NewInvitation = {
   email: string;
@@ -28,8 +39,14 @@ export type NewInvitation = {
  * module can call it inside its own). The e-mail holds the only copy of the token.
  */
 export async function createInvitation(trx: Transaction<Database>, input: NewInvitation): Promise<{ id: number }> {
-  const { token, hash } = newToken();
   const email = normalizeEmail(input.email);
+  const limits: [RateLimit, string][] = [[INVITATION_LIMITS.perAddress, email]];
+  if (input.invitedBy.userId !== null) limits.push([INVITATION_LIMITS.perInviter, String(input.invitedBy.userId)]);
+  for (const [limit, subject] of limits) {
+    const outcome = await consumeRateLimit(trx, limit, subject);
+    if (outcome.limited) throw new DomainError('rate_limited', 'accounts:invitations.errors.rateLimited', { email: 'accounts:invitations.errors.rateLimited' });
+  }
+  const { token, hash } = newToken();
   const row = await trx
     .insertInto('invitations')
     .values({

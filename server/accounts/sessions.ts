@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { groupMembershipOf } from '../groups/membership';
-import type { SessionUser } from '../http/policy';
+import { groupCan, type SessionUser } from '../http/policy';
 import { hashToken, looksLikeToken, newToken } from './tokens';
 
 /**
@@ -49,14 +49,22 @@ export async function loadSessionUser(db: Db, token: string): Promise<SessionUse
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.email', 'users.name', 'users.role'])
+    .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.is_administrator'])
     .where('sessions.token_hash', '=', hashToken(token))
     .where('sessions.expires_at', '>', sql<Date>`now()`)
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
   const membership = row.role === 'sponsor' ? await groupMembershipOf(db, row.id) : undefined;
-  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    administrator: row.role === 'staff' && row.is_administrator,
+    groupId: membership?.groupId ?? null,
+    groupRole: membership?.groupRole ?? null,
+  };
 }
 
 export function sessionToken(req: Request): string | undefined {
@@ -70,8 +78,10 @@ export function loadSession(db: Db, config: Pick<Config, 'publicUrl'>): RequestH
     const token = sessionToken(req);
     if (token !== undefined) {
       const user = await loadSessionUser(db, token);
-      if (user) res.locals.user = user;
-      else res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
+      if (user) {
+        res.locals.user = user;
+        res.locals.groupCan = groupCan(user);
+      } else res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
     }
     next();
   };

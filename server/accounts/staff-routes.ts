@@ -5,6 +5,7 @@ import type { AppDeps } from '../app';
 import { idParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
+import { writeAudit } from '../audit/audit';
 import { createInvitation, listOpenInvitations } from './invitations';
 import { EmailSchema, listUsers, setUserDisabled } from './users';
 
@@ -18,7 +19,8 @@ export function staffAccountRoutes(deps: AppDeps): Router {
   async function renderInvitations(res: import('express').Response, status: number, extra: Record<string, unknown> = {}) {
     const t = res.locals.t as TFunction;
     const invitations = (await listOpenInvitations(db)).map((i) => ({ ...i, roleLabel: t(`accounts:roles.${i.role}`) }));
-    res.status(status).render('accounts/invitations', { title: t('accounts:invitations.title'), noindex: true, invitations, ...extra });
+    const administrator = requireUser(res).administrator;
+    res.status(status).render('accounts/invitations', { title: t('accounts:invitations.title'), noindex: true, invitations, administrator, ...extra });
   }
 
   router.get('/staff/invitations', allow.staff, async (req, res) => {
@@ -35,6 +37,14 @@ export function staffAccountRoutes(deps: AppDeps): Router {
       for (const issue of form.error.issues) errors[String(issue.path[0])] = t(`accounts:invitations.errors.${String(issue.path[0]) === 'role' ? 'role' : 'email'}`);
       const body = (req.body ?? {}) as Record<string, unknown>;
       return renderInvitations(res, 400, { errors, values: { email: typeof body.email === 'string' ? body.email : '' } });
+    }
+    // Four eyes: a staff member who could invite staff could make a second account and approve
+    // their own match proposals with it. Only an administrator invites staff; a refusal is audited.
+    if (form.data.role === 'staff' && !user.administrator) {
+      await db.transaction().execute((trx) =>
+        writeAudit(trx, { actor: { userId: user.id, label: user.name }, action: 'invitation.refused', subject: `user:${user.id}`, details: { role: 'staff', reason: 'not_administrator' } }),
+      );
+      return renderInvitations(res, 403, { errors: { role: t('accounts:invitations.errors.administratorOnly') }, values: { email: form.data.email } });
     }
     await db.transaction().execute((trx) =>
       createInvitation(trx, {
@@ -62,10 +72,12 @@ export function staffAccountRoutes(deps: AppDeps): Router {
       const me = requireUser(res);
       const id = idParam.safeParse(req.params.id);
       const result = id.success
-        ? await db.transaction().execute((trx) => setUserDisabled(trx, { userId: id.data, disabled: action === 'disable', actor: { userId: me.id, label: me.name } }))
+        ? await db.transaction().execute((trx) =>
+            setUserDisabled(trx, { userId: id.data, disabled: action === 'disable', actor: { userId: me.id, label: me.name, administrator: me.administrator } }),
+          )
         : ({ ok: false, reason: 'not_found' } as const);
       if (!result.ok) {
-        const status = result.reason === 'self' ? 409 : 404;
+        const status = result.reason === 'self' ? 409 : result.reason === 'administrator_only' ? 403 : 404;
         return res.status(status).render('errors/error', { status, title: t(`accounts:users.errors.${result.reason}`), message: t(`accounts:users.errors.${result.reason}`) });
       }
       res.redirect(303, `/staff/users?done=${action}d`);

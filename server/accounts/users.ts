@@ -13,7 +13,7 @@ export function normalizeEmail(email: string): string {
 
 export const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
 
-export type NewUser = { email: string; name: string; role: UserRole; password?: string };
+export type NewUser = { email: string; name: string; role: UserRole; password?: string; administrator?: boolean };
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
@@ -25,7 +25,7 @@ export async function createUser(db: Db, input: NewUser): Promise<number> {
   try {
     const row = await db
       .insertInto('users')
-      .values({ email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, password_hash: passwordHash })
+      .values({ email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, password_hash: passwordHash, is_administrator: input.administrator ?? false })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -49,6 +49,11 @@ export async function findUser(db: Db, id: number): Promise<UserRow | undefined>
   return db.selectFrom('users').select(['id', 'email', 'name', 'role', 'password_hash', 'disabled_at']).where('id', '=', id).executeTakeFirst();
 }
 
+/** Makes a staff account an administrator (npm run create-staff and seed: machine access decides). */
+export async function makeAdministrator(db: Db, userId: number): Promise<void> {
+  await db.updateTable('users').set({ is_administrator: true, updated_at: new Date() }).where('id', '=', userId).where('role', '=', 'staff').execute();
+}
+
 export async function setPassword(db: Db, userId: number, password: string): Promise<void> {
   const hash = await hashPassword(password);
   await db.updateTable('users').set({ password_hash: hash, updated_at: new Date() }).where('id', '=', userId).execute();
@@ -58,24 +63,28 @@ export async function setPassword(db: Db, userId: number, password: string): Pro
 export async function listUsers(db: Db) {
   return db
     .selectFrom('users')
-    .select(['id', 'email', 'name', 'role', 'disabled_at', 'created_at', sql<boolean>`password_hash is not null`.as('has_password')])
+    .select(['id', 'email', 'name', 'role', 'is_administrator', 'disabled_at', 'created_at', sql<boolean>`password_hash is not null`.as('has_password')])
     .orderBy('role', 'desc')
     .orderBy('email')
     .limit(500)
     .execute();
 }
 
-export type DisableResult = { ok: true } | { ok: false; reason: 'not_found' | 'self' };
+export type DisableResult = { ok: true } | { ok: false; reason: 'not_found' | 'self' | 'administrator_only' };
 
 /**
  * A staff decision: disabling signs the person out everywhere and stops sign-in; enabling
- * lets them sign in again. Audited in the same transaction.
+ * lets them sign in again. A staff account is disabled or enabled by an administrator only.
+ * Audited in the same transaction.
  */
 export async function setUserDisabled(
   trx: Transaction<Database>,
-  input: { userId: number; disabled: boolean; actor: { userId: number; label: string } },
+  input: { userId: number; disabled: boolean; actor: { userId: number; label: string; administrator: boolean } },
 ): Promise<DisableResult> {
   if (input.userId === input.actor.userId) return { ok: false, reason: 'self' };
+  const target = await trx.selectFrom('users').select('role').where('id', '=', input.userId).executeTakeFirst();
+  if (!target) return { ok: false, reason: 'not_found' };
+  if (target.role === 'staff' && !input.actor.administrator) return { ok: false, reason: 'administrator_only' };
   const row = await trx
     .updateTable('users')
     .set({ disabled_at: input.disabled ? sql<Date>`coalesce(disabled_at, now())` : null, updated_at: new Date() })
@@ -84,6 +93,6 @@ export async function setUserDisabled(
     .executeTakeFirst();
   if (!row) return { ok: false, reason: 'not_found' };
   if (input.disabled) await trx.deleteFrom('sessions').where('user_id', '=', input.userId).execute();
-  await writeAudit(trx, { actor: input.actor, action: input.disabled ? 'user.disabled' : 'user.enabled', subject: `user:${input.userId}` });
+  await writeAudit(trx, { actor: { userId: input.actor.userId, label: input.actor.label }, action: input.disabled ? 'user.disabled' : 'user.enabled', subject: `user:${input.userId}` });
   return { ok: true };
 }

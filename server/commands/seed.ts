@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createUser, findUserByEmail, setPassword } from '../accounts/users';
+import { createUser, findUserByEmail, makeAdministrator, setPassword } from '../accounts/users';
 import { requireCurrentCampaign } from '../campaign/campaign';
 import { migrateToLatest } from '../db/migrator';
 import { upsertDonor } from '../donations/donors';
@@ -71,7 +71,8 @@ export const seedCommand: Command = {
     const password = randomBytes(12).toString('base64url');
     const staff = await findUserByEmail(db, DEMO_STAFF.email);
     if (staff) await setPassword(db, staff.id, password);
-    else await createUser(db, { ...DEMO_STAFF, role: 'staff', password });
+    const staffId = staff?.id ?? (await createUser(db, { ...DEMO_STAFF, role: 'staff', password }));
+    await makeAdministrator(db, staffId); // the first staff account may invite the others
     lines.push(`Demo staff login: ${DEMO_STAFF.email} / ${password}  (sign in at ${config.publicUrl}/sign-in)`);
 
     // A demo sponsor group, approved, with its coordinator's login (password printed, as above).
@@ -91,7 +92,6 @@ export const seedCommand: Command = {
             story: 'We are **twelve neighbours** in North York: a retired teacher, two nurses, a church choir.\n\nFour of us speak Korean.',
             locale: 'en',
           },
-          config.publicUrl,
         );
         await approveGroup(trx, { userId: null, label: 'npm run seed' }, created.id, config.publicUrl);
         return created;

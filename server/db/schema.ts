@@ -167,6 +167,8 @@ export interface UsersTable {
   /** argon2id; null until the person sets a password (a new staff account from create-staff). */
   password_hash: string | null;
   role: UserRole;
+  /** Staff only: may invite staff and disable or enable staff accounts. */
+  is_administrator: Generated<boolean>;
   disabled_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -194,6 +196,16 @@ export interface InvitationsTable {
 }
 
 export interface PasswordResetsTable {
+  id: Id;
+  user_id: number;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** One-time sign-in links, e-mailed once an account's sign-in attempts are used up (accounts/sign-in-links.ts). */
+export interface SignInLinksTable {
   id: Id;
   user_id: number;
   token_hash: string;
@@ -273,10 +285,13 @@ export interface GroupMembersTable {
   user_id: number | null;
   name: string;
   email: string;
-  role: 'coordinator' | 'member';
+  role: GroupRole;
   created_at: CreatedAt;
   removed_at: Date | null;
 }
+
+/** coordinator: leads the group and decides for it; treasurer: its money; member: everyone else. */
+export type GroupRole = 'coordinator' | 'treasurer' | 'member';
 
 export interface SettlementAssignmentsTable {
   group_id: number;
@@ -395,6 +410,7 @@ export interface Database {
   sessions: SessionsTable;
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
+  sign_in_links: SignInLinksTable;
   rate_limits: RateLimitsTable;
   receipts: ReceiptsTable;
   receipt_payments: ReceiptPaymentsTable;

@@ -57,9 +57,11 @@ async function uniqueSlug(trx: Transaction<Database>, name: string): Promise<str
 
 /**
  * A group applies: created `applied`, its requirement fixed from the current cost table, the
- * coordinator recorded as its first member and invited. A group name already in use is refused.
+ * coordinator recorded as its first member. A group name already in use is refused. Nobody is
+ * invited yet: the coordinator's invitation goes out on approval (approveGroup), so an unvetted
+ * application cannot send invitation e-mails.
  */
-export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication, publicUrl: string): Promise<{ id: number; slug: string }> {
+export async function applyForGroup(trx: Transaction<Database>, input: GroupApplication): Promise<{ id: number; slug: string }> {
   // Serialise name and slug choice: two applications with the same name cannot both take it.
   await sql`select pg_advisory_xact_lock(hashtext('sponsor_groups.slug'))`.execute(trx);
   const sameName = await trx
@@ -89,7 +91,6 @@ export async function applyForGroup(trx: Transaction<Database>, input: GroupAppl
     .executeTakeFirstOrThrow();
   await setRequirement(trx, group.id, input.familySize);
   await trx.insertInto('group_members').values({ group_id: group.id, name: input.coordinatorName, email: input.coordinatorEmail, role: 'coordinator' }).execute();
-  await inviteToGroup(trx, { groupId: group.id, email: input.coordinatorEmail, locale: input.locale, invitedBy: { userId: null, label: 'HanVoice' }, publicUrl });
   await queueEmail(trx, { to: input.coordinatorEmail, template: 'groups/received', locale: input.locale, data: { name: input.coordinatorName, groupName: input.name } });
   return group;
 }
@@ -110,7 +111,7 @@ export async function approveGroup(trx: Transaction<Database>, actor: Actor, gro
   const group = await lockApplication(trx, groupId);
   await trx.updateTable('sponsor_groups').set({ status: 'approved', decided_at: new Date(), updated_at: new Date() }).where('id', '=', groupId).execute();
   await writeAudit(trx, { actor, action: 'group.approved', subject: `group:${groupId}` });
-  await reinviteCoordinatorIfNeeded(trx, groupId, group.coordinator_email, group.locale, actor, publicUrl);
+  await inviteCoordinator(trx, groupId, group.coordinator_email, group.locale, actor, publicUrl);
   await queueEmail(trx, {
     to: group.coordinator_email,
     template: 'groups/approved',
@@ -120,10 +121,11 @@ export async function approveGroup(trx: Transaction<Database>, actor: Actor, gro
 }
 
 /**
- * The coordinator was invited on application; invitations expire after a week. If review took
- * longer and the coordinator has no account yet, approval sends a fresh invitation.
+ * On approval the coordinator is invited (from HanVoice, in the application's language), unless
+ * their member row already has an account or an open invitation (applications made before
+ * invitations moved to approval were invited on application).
  */
-async function reinviteCoordinatorIfNeeded(trx: Transaction<Database>, groupId: number, email: string, locale: Locale, actor: Actor, publicUrl: string) {
+async function inviteCoordinator(trx: Transaction<Database>, groupId: number, email: string, locale: Locale, actor: Actor, publicUrl: string) {
   const coordinator = await trx
     .selectFrom('group_members')
     .select('user_id')

@@ -1,8 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database';
-import type { Database } from '../db/schema';
+import type { Database, GroupRole } from '../db/schema';
 
-export type GroupMembership = { groupId: number; groupRole: 'coordinator' | 'member' };
+export type GroupMembership = { groupId: number; groupRole: GroupRole };
 
 /**
  * For the session user loader (SessionUser.groupId/.groupRole): the live member row linked to

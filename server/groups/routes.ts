@@ -15,7 +15,7 @@ import { listDonorWall } from '../giving/donor-wall';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
-import { addMember, listMembers, removeMember, updateGroupPage } from './workspace';
+import { addMember, listMembers, removeMember, setMemberRole, updateGroupPage } from './workspace';
 
 export const LANGUAGES = ['ko', 'en', 'fr', 'zh', 'ja', 'ru', 'th'] as const;
 export const STORY_MAX = 10_000;
@@ -41,6 +41,7 @@ const ApplyForm = z.object({
 
 const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX) });
 const MemberForm = z.object({ name: text(120), email });
+const RoleForm = z.object({ role: z.enum(['treasurer', 'member'], 'groups:errors.invalid') });
 const InKindForm = z.object({
   category: z.enum(IN_KIND_CATEGORIES, 'groups:errors.category'),
   description: text(500),
@@ -99,7 +100,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     }
     const result = await db
       .transaction()
-      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }, deps.config.publicUrl))
+      .execute((trx) => applyForGroup(trx, { ...form.data, locale: res.locals.locale }))
       .catch(formError);
     if (result instanceof DomainError) return renderApply(res, 409, form.values, result.fieldErrors, res.locals.t(result.message));
     res.redirect(303, '/groups/apply/thanks');
@@ -152,7 +153,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     });
   };
   router.get('/group/page', allow.groupMember, (_req, res) => renderPageForm(res, 200));
-  router.post('/group/page', allow.groupMember, async (req, res) => {
+  router.post('/group/page', allow.groupCoordinator, async (req, res) => {
     const groupId = requireGroupId(res);
     const form = parseForm(PageForm, req);
     if (!form.ok) return renderPageForm(res, 400, form.values, form.fieldErrors);
@@ -193,6 +194,14 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     if (failed instanceof DomainError) return renderMembers(res, 409, form.values, failed.fieldErrors);
     res.redirect(303, '/group/members');
   });
+  router.post('/group/members/:id/role', allow.groupCoordinator, async (req, res) => {
+    const groupId = requireGroupId(res);
+    const memberId = idParam(req.params.id);
+    const form = parseForm(RoleForm, req);
+    if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
+    await db.transaction().execute((trx) => setMemberRole(trx, actorOf(res), groupId, memberId, form.data.role));
+    res.redirect(303, '/group/members');
+  });
   router.post('/group/members/:id/remove', allow.groupCoordinator, async (req, res) => {
     const groupId = requireGroupId(res);
     const memberId = idParam(req.params.id);
@@ -213,7 +222,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
       noindex: true,
     });
   });
-  router.post('/group/plan', allow.groupMember, async (req, res) => {
+  router.post('/group/plan', allow.groupCoordinator, async (req, res) => {
     const groupId = requireGroupId(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const assignments: Record<string, number[]> = {};
@@ -251,7 +260,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     await db.transaction().execute((trx) => addInKind(trx, groupId, { ...rest, valueCents: value, donorIsParty: donorIsParty === 'yes' }));
     res.redirect(303, '/group/in-kind');
   });
-  router.post('/group/in-kind/:id/status', allow.groupMember, async (req, res) => {
+  router.post('/group/in-kind/:id/status', allow.groupTreasurer, async (req, res) => {
     const groupId = requireGroupId(res);
     const id = idParam(req.params.id);
     const form = parseForm(StatusForm, req);

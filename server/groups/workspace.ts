@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
-import type { Actor } from '../audit/audit';
+import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
-import type { Database } from '../db/schema';
+import type { Database, GroupRole } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
 import { inviteToGroup } from './invitations';
@@ -19,7 +19,7 @@ export async function updateGroupPage(trx: Transaction<Database>, groupId: numbe
   await trx.updateTable('sponsor_groups').set({ name: page.name, story: page.story, updated_at: new Date() }).where('id', '=', groupId).execute();
 }
 
-export type Member = { id: number; name: string; email: string; role: 'coordinator' | 'member'; linked: boolean };
+export type Member = { id: number; name: string; email: string; role: GroupRole; linked: boolean };
 
 export async function listMembers(db: Db | Transaction<Database>, groupId: number): Promise<Member[]> {
   const rows = await db
@@ -33,13 +33,18 @@ export async function listMembers(db: Db | Transaction<Database>, groupId: numbe
   return rows.map((r) => ({ id: r.id, name: r.name, email: r.email, role: r.role, linked: r.user_id !== null }));
 }
 
-/** The coordinator adds a member, who is invited by e-mail. */
+/**
+ * The coordinator adds a member, who is invited by e-mail. Only an approved group invites: an
+ * application is unvetted, and its invitations would carry unvetted text to any address.
+ */
 export async function addMember(
   trx: Transaction<Database>,
   groupId: number,
   member: { name: string; email: string; locale: Locale },
   invitation: { invitedBy: Actor; publicUrl: string },
 ): Promise<number> {
+  const group = await trx.selectFrom('sponsor_groups').select('status').where('id', '=', groupId).executeTakeFirst();
+  if (group?.status !== 'approved') throw new DomainError('conflict', 'groups:permissions.notApproved', { email: 'groups:permissions.notApproved' });
   const existing = await trx
     .selectFrom('group_members')
     .select('id')
@@ -55,6 +60,23 @@ export async function addMember(
     .executeTakeFirstOrThrow();
   await inviteToGroup(trx, { groupId, email: member.email, locale: member.locale, ...invitation });
   return id;
+}
+
+/** The coordinator makes a member the group's treasurer, or a member again (the coordinator's own row stays as it is). */
+export async function setMemberRole(trx: Transaction<Database>, actor: Actor, groupId: number, memberId: number, role: 'treasurer' | 'member'): Promise<void> {
+  const member = await trx
+    .selectFrom('group_members')
+    .select(['id', 'role'])
+    .where('id', '=', memberId)
+    .where('group_id', '=', groupId)
+    .where('removed_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!member) throw new DomainError('not_found', 'groups:errors.notFound');
+  if (member.role === 'coordinator') throw new DomainError('conflict', 'groups:errors.cannotRemoveCoordinator');
+  if (member.role === role) return;
+  await trx.updateTable('group_members').set({ role }).where('id', '=', memberId).execute();
+  await writeAudit(trx, { actor, action: 'group.member_role_set', subject: `group:${groupId}`, details: { memberId, role } });
 }
 
 /**

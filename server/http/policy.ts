@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TFunction } from 'i18next';
 import { DomainError } from '../domain-error';
+import type { GroupRole } from '../db/schema';
 import { translatorFor } from '../i18n/i18n';
 
 /** Messages in the visitor's language (res.locals.t is set by chooseLocale). */
@@ -19,12 +20,14 @@ export type SessionUser = {
   email: string;
   name: string;
   role: 'staff' | 'sponsor';
+  /** Staff only: an administrator (invites staff, disables and enables staff accounts). */
+  administrator: boolean;
   /** The sponsor group this user belongs to, if any, and their role in it. */
   groupId: number | null;
-  groupRole: 'coordinator' | 'member' | null;
+  groupRole: GroupRole | null;
 };
 
-export type PolicyRule = 'anyone' | 'signedIn' | 'staff' | 'groupMember' | 'groupCoordinator';
+export type PolicyRule = 'anyone' | 'signedIn' | 'staff' | 'administrator' | 'groupMember' | 'groupTreasurer' | 'groupCoordinator';
 
 export const POLICY = Symbol('haven.policy');
 export type PolicyHandler = RequestHandler & { [POLICY]: PolicyRule };
@@ -45,6 +48,16 @@ export function requireGroupId(res: Response): number {
   const { groupId } = requireUser(res);
   if (groupId === null) throw new DomainError('forbidden', message(res, 'noGroup'));
   return groupId;
+}
+
+/**
+ * What a member's role lets them do in their group: the one table behind allow.groupTreasurer,
+ * allow.groupCoordinator and the workspace's views (res.locals.groupCan). A treasurer holds the
+ * group's money; the coordinator decides for the group and may do anything a treasurer may.
+ */
+export function groupCan(user: SessionUser | undefined): { money: boolean; decide: boolean } {
+  const role = user?.role === 'sponsor' && user.groupId !== null ? user.groupRole : null;
+  return { money: role === 'treasurer' || role === 'coordinator', decide: role === 'coordinator' };
 }
 
 function rule(name: PolicyRule, permits: (user: SessionUser) => boolean): PolicyHandler {
@@ -69,7 +82,12 @@ export const allow = {
   anyone: rule('anyone', () => true),
   signedIn: rule('signedIn', () => true),
   staff: rule('staff', (u) => u.role === 'staff'),
+  /** A staff administrator: staff invitations, staff accounts. */
+  administrator: rule('administrator', (u) => u.role === 'staff' && u.administrator),
   /** A sponsor who belongs to a group; the handler acts on requireGroupId(res), never on a group id from the request. */
   groupMember: rule('groupMember', (u) => u.role === 'sponsor' && u.groupId !== null),
-  groupCoordinator: rule('groupCoordinator', (u) => u.role === 'sponsor' && u.groupId !== null && u.groupRole === 'coordinator'),
+  /** The group's money (disbursements, skipped instalments, income reports, in-kind confirmation): its treasurer or coordinator. */
+  groupTreasurer: rule('groupTreasurer', (u) => groupCan(u).money),
+  /** Decisions for the group (members, public page, plan, the family's status, extensions): its coordinator. */
+  groupCoordinator: rule('groupCoordinator', (u) => groupCan(u).decide),
 } as const;

@@ -2,12 +2,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { viewHelpers } from '../http/views';
-import { translatorFor } from '../i18n/i18n';
+import { type Locale, translatorFor } from '../i18n/i18n';
 import { VIEWS_DIR } from '../paths';
 import type { EmailMessage } from './outbox';
 
+/**
+ * Text someone typed (a person's or a group's name, a reason) as an e-mail shows it: on one line,
+ * at most 120 characters, inside the language's quotation marks (any the text carried removed),
+ * so it reads as a quotation and never as HanVoice's own words. E-mails never put such text in a
+ * subject or a greeting (test/notifications/emails.test.ts checks every template).
+ */
+export function quoted(text: unknown, locale: Locale): string {
+  let value = String(text ?? '')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, ' ')
+    .replace(/["“”„«»‹›]/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (value.length > 120) value = `${value.slice(0, 119).trimEnd()}…`;
+  return locale === 'fr' ? `«\u00a0${value}\u00a0»` : `“${value}”`;
+}
+
 const handlebars = Handlebars.create();
 handlebars.registerHelper(viewHelpers);
+handlebars.registerHelper('quoted', (text: unknown, options: Handlebars.HelperOptions) => quoted(text, (options.data?.root?.locale as Locale | undefined) ?? 'en'));
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
 function template(name: string): HandlebarsTemplateDelegate {

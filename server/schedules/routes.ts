@@ -133,13 +133,14 @@ export function scheduleRoutes(deps: AppDeps): Router {
   });
 
   /** The actions staff and group share, each scoped: staff act on any schedule, a group on its own. */
-  function scheduleActions(prefix: string, allowRule: typeof allow.staff, scheduleOf: (req: Request, res: Response) => Promise<{ scheduleId: number; scope: ScheduleScope; view: 'schedules/staff-schedule' | 'schedules/group-schedule'; back: string }>) {
+  /** `money`: disbursements, skipped instalments, income reports; `decide`: the family's status and extension requests. */
+  function scheduleActions(prefix: string, rules: { money: typeof allow.staff; decide: typeof allow.staff }, scheduleOf: (req: Request, res: Response) => Promise<{ scheduleId: number; scope: ScheduleScope; view: 'schedules/staff-schedule' | 'schedules/group-schedule'; back: string }>) {
     const fail = async (req: Request, res: Response, errors: Record<string, string>) => {
       const { scheduleId, view } = await scheduleOf(req, res);
       await renderSchedule(res, scheduleId, view, { values: req.body ?? {}, errors }, 400);
     };
 
-    router.post(`${prefix}/disbursements`, allowRule, async (req, res) => {
+    router.post(`${prefix}/disbursements`, rules.money, async (req, res) => {
       const form = parseForm(DisbursementForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scope, back } = await scheduleOf(req, res);
@@ -147,7 +148,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       res.redirect(303, `${back}?notice=disbursed`);
     });
 
-    router.post(`${prefix}/skips`, allowRule, async (req, res) => {
+    router.post(`${prefix}/skips`, rules.money, async (req, res) => {
       const form = parseForm(SkipForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scope, back } = await scheduleOf(req, res);
@@ -155,7 +156,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       res.redirect(303, back);
     });
 
-    router.post(`${prefix}/earnings`, allowRule, async (req, res) => {
+    router.post(`${prefix}/earnings`, rules.money, async (req, res) => {
       const form = parseForm(EarningsForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
@@ -163,7 +164,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       res.redirect(303, `${back}?notice=earnings`);
     });
 
-    router.post(`${prefix}/self-sufficient`, allowRule, async (req, res) => {
+    router.post(`${prefix}/self-sufficient`, rules.decide, async (req, res) => {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
@@ -171,7 +172,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       res.redirect(303, back);
     });
 
-    router.post(`${prefix}/resume`, allowRule, async (req, res) => {
+    router.post(`${prefix}/resume`, rules.decide, async (req, res) => {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
@@ -179,7 +180,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       res.redirect(303, back);
     });
 
-    router.post(`${prefix}/extensions`, allowRule, async (req, res) => {
+    router.post(`${prefix}/extensions`, rules.decide, async (req, res) => {
       const form = parseForm(ExtensionForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
@@ -188,7 +189,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
     });
   }
 
-  scheduleActions('/staff/schedules/:id', allow.staff, async (req) => {
+  scheduleActions('/staff/schedules/:id', { money: allow.staff, decide: allow.staff }, async (req) => {
     const scheduleId = idFrom(req);
     return { scheduleId, scope: 'staff', view: 'schedules/staff-schedule', back: `/staff/schedules/${scheduleId}` };
   });
@@ -211,7 +212,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
     await renderSchedule(res, schedule.id, 'schedules/group-schedule', { notice });
   });
 
-  scheduleActions('/group/schedule', allow.groupMember, async (_req, res) => {
+  scheduleActions('/group/schedule', { money: allow.groupTreasurer, decide: allow.groupCoordinator }, async (_req, res) => {
     const groupId = requireGroupId(res);
     const schedule = await findScheduleForGroup(db, groupId);
     if (!schedule) throw new DomainError('not_found', 'Your group has no support schedule yet.');

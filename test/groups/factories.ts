@@ -26,7 +26,7 @@ export async function makeGroup(db: Db, overrides: Partial<GroupApplication> = {
       story: 'We are **neighbours** in Toronto.',
       locale: 'en',
       ...overrides,
-    }, 'http://haven.test'),
+    }),
   );
 }
 

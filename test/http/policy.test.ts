@@ -92,8 +92,8 @@ describe('every route of the app', () => {
 });
 
 describe('the checker itself', () => {
-  const staffUser: SessionUser = { id: 1, email: 's@example.org', name: 'S', role: 'staff', groupId: null, groupRole: null };
-  const sponsorUser: SessionUser = { id: 2, email: 'p@example.org', name: 'P', role: 'sponsor', groupId: null, groupRole: null };
+  const staffUser: SessionUser = { id: 1, email: 's@example.org', name: 'S', role: 'staff', administrator: false, groupId: null, groupRole: null };
+  const sponsorUser: SessionUser = { id: 2, email: 'p@example.org', name: 'P', role: 'sponsor', administrator: false, groupId: null, groupRole: null };
   const visitors: Visitor[] = [
     { name: 'anonymous', user: null },
     { name: 'staff', user: staffUser },

@@ -30,7 +30,7 @@ export async function readyGroup(
       familySize: options.familySize ?? 4,
       story: '',
       locale: 'en',
-    }, 'http://haven.test');
+    });
     await approveGroup(trx, staffA, group.id, 'http://haven.test');
     const coordinator = await trx.selectFrom('group_members').select('id').where('group_id', '=', group.id).executeTakeFirstOrThrow();
     await savePlan(trx, group.id, Object.fromEntries(SETTLEMENT_AREAS.map((a) => [a, [coordinator.id]])));

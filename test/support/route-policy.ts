@@ -66,7 +66,9 @@ export const MAY_USE: Record<PolicyRule, (user: SessionUser | null) => boolean> 
   anyone: () => true,
   signedIn: (u) => u !== null,
   staff: (u) => u?.role === 'staff',
+  administrator: (u) => u?.role === 'staff' && u.administrator,
   groupMember: (u) => u?.role === 'sponsor' && u.groupId !== null,
+  groupTreasurer: (u) => u?.role === 'sponsor' && u.groupId !== null && (u.groupRole === 'treasurer' || u.groupRole === 'coordinator'),
   groupCoordinator: (u) => u?.role === 'sponsor' && u.groupId !== null && u.groupRole === 'coordinator',
 };
 

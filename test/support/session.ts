@@ -2,6 +2,7 @@
  * Signed-in Supertest agents, for any module's tests.
  *
  *   const staff = await signInAs(t, 'staff');                 // a new staff user, signed in
+ *   const admin = await signInAs(t, 'staff', { administrator: true }); // may invite staff
  *   const sponsor = await signInAs(t, 'sponsor', { name: 'Ana' });
  *   await staff.agent.get('/staff').expect(200);
  *   await staff.postForm('/staff/invitations', { email: 'x@example.org', role: 'sponsor' }).expect(303);
@@ -67,12 +68,12 @@ export function useSession(agent: Agent, token: string): void {
 export async function signInAs(
   t: TestApp,
   role: UserRole,
-  opts: { email?: string; name?: string; password?: string } = {},
+  opts: { email?: string; name?: string; password?: string; administrator?: boolean } = {},
 ): Promise<SignedIn> {
   counter += 1;
   const email = opts.email ?? `${role}${counter}.${process.pid}@example.org`;
   const password = opts.password ?? TEST_PASSWORD;
-  const userId = await createUser(t.db, { email, name: opts.name ?? `Test ${role} ${counter}`, role, password });
+  const userId = await createUser(t.db, { email, name: opts.name ?? `Test ${role} ${counter}`, role, password, administrator: opts.administrator });
   const sessionToken = await createSession(t.db, userId);
   const user = await loadSessionUser(t.db, sessionToken);
   if (!user) throw new Error('the new session did not load');
