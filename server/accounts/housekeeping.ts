@@ -5,5 +5,6 @@ import { pruneRateLimits } from '../http/rate-limit';
 /** Deletes expired sessions and spent rate-limit windows; main.ts runs it hourly. Safe to run anywhere, any time. */
 export async function pruneExpiredAccountsData(db: Db): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now()`).execute();
+  await db.deleteFrom('sign_in_links').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
   await pruneRateLimits(db);
 }

@@ -11,6 +11,7 @@ import { findOpenReset, LINK_LIMITS, requestPasswordReset, RESET_LIMITS, resetPa
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import { createSession, endSession, loadSessionUser, SESSION_COOKIE, sessionCookieOptions, sessionToken } from './sessions';
 import { signIn } from './sign-in';
+import { isOpenSignInLink, SIGN_IN_LINK_MINUTES, useSignInLink } from './sign-in-links';
 import { normalizeEmail } from './users';
 
 /** Where a person lands after signing in, unless they were on their way somewhere. */
@@ -84,8 +85,15 @@ export function accountRoutes(deps: AppDeps): Router {
     const values = { email: field(req.body, 'email') };
     const form = SignInForm.safeParse({ email: values.email, password: field(req.body, 'password') });
     if (!form.success) return renderSignIn(req, res, 400, { values, error: t('accounts:signIn.errors.missing') });
-    const result = await signIn(db, { email: normalizeEmail(form.data.email), password: form.data.password, ip: req.ip ?? 'unknown' });
+    const result = await signIn(db, {
+      email: normalizeEmail(form.data.email),
+      password: form.data.password,
+      ip: req.ip ?? 'unknown',
+      locale: res.locals.locale as Locale,
+      publicUrl: config.publicUrl,
+    });
     if (!result.ok) {
+      if (result.reason === 'link_sent') return renderSignIn(req, res, 429, { values, error: t('accounts:signIn.errors.linkSent', { minutes: SIGN_IN_LINK_MINUTES }) });
       if (result.reason === 'rate_limited') {
         res.setHeader('Retry-After', String(result.retryAfterSeconds));
         return renderSignIn(req, res, 429, { values, error: t('accounts:rateLimited', { minutes: Math.ceil(result.retryAfterSeconds / 60) }) });
@@ -97,6 +105,24 @@ export function accountRoutes(deps: AppDeps): Router {
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
     await startSession(res, result.token, safeNext(req.body?.next));
+  });
+
+  // The one-time link e-mailed once an account's sign-in attempts are used up. Opening it only
+  // shows a button (mail scanners open links); the POST signs in.
+  router.get('/sign-in/link', allow.anyone, noStore, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    if (!(await isOpenSignInLink(db, req.query.token))) return renderExpired(res, t('accounts:signInLink.expired'), '/sign-in', t('accounts:signInLink.again'));
+    res.render('accounts/sign-in-link', { title: t('accounts:signInLink.title'), noindex: true, token: req.query.token });
+  });
+
+  router.post('/sign-in/link', allow.anyone, noStore, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    if (await refusedLinkAttempt(req, res)) return;
+    const userId = await db.transaction().execute((trx) => useSignInLink(trx, field(req.body, 'token')));
+    if (userId === undefined) return renderExpired(res, t('accounts:signInLink.expired'), '/sign-in', t('accounts:signInLink.again'));
+    const previous = sessionToken(req);
+    if (previous) await endSession(db, previous);
+    await startSession(res, await createSession(db, userId), undefined);
   });
 
   router.post('/sign-out', allow.anyone, async (req, res) => {

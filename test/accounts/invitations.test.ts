@@ -16,7 +16,7 @@ beforeAll(async () => {
   smtp = await startSmtp();
   t = await createTestApp({ SMTP_URL: smtp.url });
   transport = createMailTransport(t.config, logger);
-  staff = await signInAs(t, 'staff', { name: 'Hana Staff' });
+  staff = await signInAs(t, 'staff', { name: 'Hana Staff', administrator: true });
 });
 afterAll(async () => {
   await t.destroy();
@@ -45,7 +45,8 @@ test('staff invite a sponsor; the e-mailed link creates the account once, and si
 
   const mail = await mailTo('new.sponsor@example.org');
   expect(mail.subject).toBe('Your invitation to Haven, by HanVoice');
-  expect(mail.text).toContain('Hana Staff has invited you to Haven');
+  expect(mail.text).toContain('You are invited to Haven');
+  expect(mail.text).toContain('The invitation comes from “Hana Staff”.');
   expect(mail.text).toContain('for 7 days');
   const link = linkIn(mail);
   expect(link.origin).toBe('http://haven.test');
@@ -98,7 +99,8 @@ test('an invited staff member lands in the staff area; the e-mail is in the lang
   await staff.postForm('/staff/invitations', { email: 'colleague@example.org', role: 'staff' }).then((r) => expect(r.status).toBe(303));
   const mail = await mailTo('colleague@example.org');
   expect(mail.subject).toBe('Votre invitation à Haven, de HanVoice');
-  expect(mail.text).toContain('Hana Staff vous invite à rejoindre le personnel');
+  expect(mail.text).toContain('Vous êtes invité à rejoindre le personnel');
+  expect(mail.text).toContain('L’invitation vient de «\u00a0Hana Staff\u00a0»');
   const link = linkIn(mail);
   const visitor = await anonymous(t);
   const res = await visitor.postForm('/accept-invitation', { token: link.searchParams.get('token')!, name: 'Colleague', password: 'staff password 1', confirm: 'staff password 1' });
@@ -120,6 +122,31 @@ test('an expired invitation, a malformed token and a forged token are refused wi
   const post = await visitor.postForm('/accept-invitation', { token: link.searchParams.get('token')!, name: 'Late', password: 'late password 1', confirm: 'late password 1' });
   expect(post.status).toBe(400);
   expect(await t.db.selectFrom('users').select('id').where('email', '=', 'late@example.org').executeTakeFirst()).toBeUndefined();
+});
+
+test('only an administrator invites staff: another staff member is refused, audited, and nothing is sent (four eyes)', async () => {
+  const colleague = await signInAs(t, 'staff', { name: 'Plain Staff' });
+  const page = await colleague.agent.get('/staff/invitations').expect(200);
+  expect(page.text).not.toContain('value="staff"');
+  expect(page.text).toContain('Staff are invited by an administrator.');
+  const before = await t.db.selectFrom('outbox').select('id').execute();
+  const res = await colleague.postForm('/staff/invitations', { email: 'sock.puppet@example.org', role: 'staff' });
+  expect(res.status).toBe(403);
+  expect(res.text).toContain('Only an administrator can invite staff');
+  expect(await t.db.selectFrom('outbox').select('id').execute()).toHaveLength(before.length);
+  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'sock.puppet@example.org').execute()).toEqual([]);
+  const audit = await t.db.selectFrom('audit_log').select(['action', 'actor_user_id']).where('action', '=', 'invitation.refused').execute();
+  expect(audit).toEqual([{ action: 'invitation.refused', actor_user_id: colleague.user.id }]);
+  // A sponsor invitation is any staff member's to send.
+  expect((await colleague.postForm('/staff/invitations', { email: 'volunteer@example.org', role: 'sponsor' })).status).toBe(303);
+});
+
+test('one address receives at most 3 invitations a day, whoever sends them', async () => {
+  for (let i = 0; i < 3; i++) expect((await staff.postForm('/staff/invitations', { email: 'popular@example.org', role: 'sponsor' })).status).toBe(303);
+  const fourth = await staff.postForm('/staff/invitations', { email: 'popular@example.org', role: 'sponsor' });
+  expect(fourth.status).toBe(429);
+  expect(fourth.text).toContain('Too many invitations for now');
+  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'popular@example.org').execute()).toHaveLength(3);
 });
 
 test('a bad invitation form re-renders with messages and sends nothing', async () => {

@@ -32,7 +32,7 @@ test('a reset link from the e-mail sets a new password once and signs out every 
   const mails = smtp.messages.filter((m) => m.to.includes('forgetful@example.org'));
   expect(mails).toHaveLength(1);
   expect(mails[0]!.subject).toBe('Reset your Haven password');
-  expect(mails[0]!.text).toContain('Hello Forgetful,');
+  expect(mails[0]!.text.split('\n')[0]).toBe('Hello,');
   const link = linkIn(mails[0]!);
   const token = link.searchParams.get('token')!;
 
