@@ -111,7 +111,7 @@ export async function approveGroup(trx: Transaction<Database>, actor: Actor, gro
   const group = await lockApplication(trx, groupId);
   await trx.updateTable('sponsor_groups').set({ status: 'approved', decided_at: new Date(), updated_at: new Date() }).where('id', '=', groupId).execute();
   await writeAudit(trx, { actor, action: 'group.approved', subject: `group:${groupId}` });
-  await inviteCoordinator(trx, groupId, group.coordinator_email, group.locale, actor, publicUrl);
+  await inviteCoordinator(trx, groupId, group.coordinator_email, group.locale, publicUrl);
   await queueEmail(trx, {
     to: group.coordinator_email,
     template: 'groups/approved',
@@ -125,7 +125,7 @@ export async function approveGroup(trx: Transaction<Database>, actor: Actor, gro
  * their member row already has an account or an open invitation (applications made before
  * invitations moved to approval were invited on application).
  */
-async function inviteCoordinator(trx: Transaction<Database>, groupId: number, email: string, locale: Locale, actor: Actor, publicUrl: string) {
+async function inviteCoordinator(trx: Transaction<Database>, groupId: number, email: string, locale: Locale, publicUrl: string) {
   const coordinator = await trx
     .selectFrom('group_members')
     .select('user_id')
@@ -142,7 +142,7 @@ async function inviteCoordinator(trx: Transaction<Database>, groupId: number, em
     .where('accepted_at', 'is', null)
     .where('expires_at', '>', sql<Date>`now()`)
     .executeTakeFirst();
-  if (!open) await inviteToGroup(trx, { groupId, email, locale, invitedBy: actor, publicUrl });
+  if (!open) await inviteToGroup(trx, { groupId, email, locale, invitedBy: { userId: null, label: 'HanVoice' }, publicUrl });
 }
 
 export async function rejectGroup(trx: Transaction<Database>, actor: Actor, groupId: number, reason: string): Promise<void> {

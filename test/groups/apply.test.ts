@@ -38,12 +38,9 @@ test('applying creates an applied group, its coordinator, its requirement and a 
   const requirement = await t.db.selectFrom('group_requirements').selectAll().where('group_id', '=', group.id).executeTakeFirstOrThrow();
   expect(requirement).toMatchObject({ edition_on: '2018-05-01', family_size: 3, income_support_cents: 2_040_000, startup_cents: 630_000 });
   const mails = await t.db.selectFrom('outbox').select('payload').orderBy('id').execute();
-  expect(mails.map((m) => m.payload)).toEqual([
-    expect.objectContaining({ to: 'minji@example.org', template: 'accounts/invitation' }),
-    expect.objectContaining({ to: 'minji@example.org', template: 'groups/received' }),
-  ]);
-  const invitation = await t.db.selectFrom('invitations').select(['email', 'role', 'group_id']).executeTakeFirstOrThrow();
-  expect(invitation).toEqual({ email: 'minji@example.org', role: 'sponsor', group_id: group.id });
+  // Only the confirmation: the coordinator is invited once staff approve the group (test/groups/staff.test.ts).
+  expect(mails.map((m) => m.payload)).toEqual([expect.objectContaining({ to: 'minji@example.org', template: 'groups/received' })]);
+  expect(await t.db.selectFrom('invitations').select('id').execute()).toEqual([]);
 });
 
 test('an applied group has no public page', async () => {

@@ -122,9 +122,10 @@ test.each(['en', 'fr'] as const)('the group e-mails render in %s with a subject 
   const { renderEmail } = await import('../../server/notifications/emails');
   for (const template of ['groups/received', 'groups/approved', 'groups/rejected']) {
     const mail = renderEmail({ to: 'a@example.org', template, locale, data: { name: 'Min-ji', groupName: 'Maple', reason: 'R', pageUrl: 'http://x/groups/maple', workspaceUrl: 'http://x/group' } });
-    expect(mail.subject).toContain('Maple');
+    // The group's name is written by the applicant: quoted in the body, never in the subject (test/notifications/emails.test.ts).
+    expect(mail.subject).not.toContain('Maple');
     expect(mail.subject + mail.text).not.toMatch(/emails:|groups\.|\{\{/);
-    expect(mail.text).toContain('Min-ji');
+    expect(mail.text).toContain(locale === 'fr' ? '«\u00a0Maple\u00a0»' : '“Maple”');
   }
 });
 
@@ -153,15 +154,17 @@ test.each(['en', 'fr'])('every groups page renders in %s with no untranslated me
   }
 });
 
-test('approval re-invites a coordinator whose invitation expired during review', async () => {
+test('the coordinator is invited when staff approve the group, not when it applies (an application is unvetted)', async () => {
   const group = await makeGroup(t.db, { coordinatorEmail: 'slow@example.org' });
-  await t.db.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('email', '=', 'slow@example.org').execute();
+  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'slow@example.org').execute()).toEqual([]);
   expect((await postForm(staff, `/staff/groups/${group.id}/approve`)).status).toBe(303);
-  const invitations = await t.db.selectFrom('invitations').select(['group_id']).where('email', '=', 'slow@example.org').where('expires_at', '>', new Date()).execute();
-  expect(invitations).toEqual([{ group_id: group.id }]);
+  const invitations = await t.db.selectFrom('invitations').select(['group_id', 'invited_by_user_id']).where('email', '=', 'slow@example.org').execute();
+  expect(invitations).toEqual([{ group_id: group.id, invited_by_user_id: null }]);
+  const mails = (await t.db.selectFrom('outbox').select('payload').execute()).map((m) => m.payload as unknown as { to: string; template: string });
+  expect(mails.filter((m) => m.to === 'slow@example.org').map((m) => m.template)).toEqual(['groups/received', 'accounts/invitation', 'groups/approved']);
 
-  // With an invitation still open, approval sends no second one.
-  const prompt = await makeGroup(t.db, { coordinatorEmail: 'prompt@example.org' });
-  expect((await postForm(staff, `/staff/groups/${prompt.id}/approve`)).status).toBe(303);
-  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'prompt@example.org').execute()).toHaveLength(1);
+  // A rejected application invites nobody.
+  const refused = await makeGroup(t.db, { coordinatorEmail: 'refused@example.org' });
+  expect((await postForm(staff, `/staff/groups/${refused.id}/reject`, { reason: 'Not in Canada' })).status).toBe(303);
+  expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'refused@example.org').execute()).toEqual([]);
 });

@@ -65,8 +65,12 @@ test('a member sees their own group, its readiness and funding position', async 
   expect(res.text).toContain('$28,700.00');
 });
 
-test('a member edits the name and story of their own group only, whatever group id is posted; the slug stays', async () => {
-  const res = await postForm(memberA, '/group/page', { name: 'Group A Renamed', story: 'New **story**', groupId: String(groupB.id), id: String(groupB.id) });
+test('the coordinator edits the name and story of their own group only, whatever group id is posted; the slug stays; a member cannot', async () => {
+  expect((await postForm(memberA, '/group/page', { name: 'Member Rename', story: '' })).status).toBe(403);
+  const form = await memberA.agent.get('/group/page').expect(200);
+  expect(form.text).toContain('coordinator can change this.');
+  expect(form.text).not.toContain('action="/group/page"');
+  const res = await postForm(coordA, '/group/page', { name: 'Group A Renamed', story: 'New **story**', groupId: String(groupB.id), id: String(groupB.id) });
   expect(res.status).toBe(303);
   const a = await t.db.selectFrom('sponsor_groups').select(['name', 'story', 'slug']).where('id', '=', groupA.id).executeTakeFirstOrThrow();
   expect(a).toEqual({ name: 'Group A Renamed', story: 'New **story**', slug: groupA.slug });
@@ -121,13 +125,15 @@ test("a coordinator cannot remove another group's member, nor the coordinator", 
 test("the settlement plan: every area assigned makes it complete; another group's member cannot be assigned", async () => {
   const [coord, member] = await membersOf(groupA.id);
   const half = Object.fromEntries(SETTLEMENT_AREAS.slice(0, 7).map((a) => [a, String(coord!.id)]));
-  expect((await postForm(memberA, '/group/plan', half)).status).toBe(303);
+  expect((await postForm(memberA, '/group/plan', half)).status).toBe(403); // the coordinator decides who does what
+  expect((await settlementPlan(t.db, groupA.id)).completeness).toBe(0);
+  expect((await postForm(coordA, '/group/plan', half)).status).toBe(303);
   expect((await settlementPlan(t.db, groupA.id)).completeness).toBe(0.5);
   const page = await memberA.agent.get('/group/plan').expect(200);
   expect(page.text).toContain('7 of 14 areas assigned (50%)');
 
   const full = Object.fromEntries(SETTLEMENT_AREAS.map((a) => [a, [String(coord!.id), String(member!.id)]]));
-  expect((await postForm(memberA, '/group/plan', full)).status).toBe(303);
+  expect((await postForm(coordA, '/group/plan', full)).status).toBe(303);
   const plan = await settlementPlan(t.db, groupA.id);
   expect(plan.completeness).toBe(1);
   expect(plan.areas.find((a) => a.area === 'interpretation')!.memberIds.sort()).toEqual([coord!.id, member!.id].sort());
@@ -165,4 +171,52 @@ test('in-kind gifts: recorded with value and evidence; bad values refused; statu
   expect((await postForm(coordA, `/group/in-kind/${item.id}/status`, { status: 'confirmed' })).status).toBe(303);
   const after = await t.db.selectFrom('in_kind_commitments').select(['status']).where('group_id', '=', groupA.id).execute();
   expect(after).toEqual([{ status: 'confirmed' }]);
+});
+
+test('roles: the coordinator names a treasurer, who holds the money but not the decisions; a member holds neither', async () => {
+  const treasurer = await signInMember(t, groupA.id, 'member');
+  const plain = await signInMember(t, groupA.id, 'member');
+  const row = (await membersOf(groupA.id)).find((m) => m.user_id === treasurer.user.id)!;
+  expect((await postForm(plain, `/group/members/${row.id}/role`, { role: 'treasurer' })).status).toBe(403);
+  expect((await postForm(coordA, `/group/members/${row.id}/role`, { role: 'boss' })).status).toBe(400);
+  expect((await postForm(coordA, `/group/members/${row.id}/role`, { role: 'treasurer' })).status).toBe(303);
+  const audit = await t.db.selectFrom('audit_log').select(['action', 'details']).where('action', '=', 'group.member_role_set').execute();
+  expect(audit).toEqual([{ action: 'group.member_role_set', details: { memberId: row.id, role: 'treasurer' } }]);
+  // The coordinator's own row cannot be changed this way.
+  const coordRow = (await membersOf(groupA.id)).find((m) => m.role === 'coordinator')!;
+  expect((await postForm(coordA, `/group/members/${coordRow.id}/role`, { role: 'member' })).status).toBe(409);
+
+  const item = await t.db.selectFrom('in_kind_commitments').select('id').where('group_id', '=', groupA.id).executeTakeFirstOrThrow();
+  expect((await postForm(plain, `/group/in-kind/${item.id}/status`, { status: 'received' })).status).toBe(403);
+  expect((await postForm(treasurer, `/group/in-kind/${item.id}/status`, { status: 'received' })).status).toBe(303);
+  expect((await postForm(treasurer, '/group/page', { name: 'Treasurer Rename', story: '' })).status).toBe(403);
+  expect((await postForm(treasurer, '/group/plan', {})).status).toBe(403);
+  // Anyone in the group may record an in-kind offer; it counts only once the treasurer or coordinator confirms it.
+  expect((await postForm(plain, '/group/in-kind', { category: 'linens', description: 'Sheets', value: '80', evidenceNote: 'Receipt' })).status).toBe(303);
+  const page = await plain.agent.get('/group/in-kind').expect(200);
+  expect(page.text).not.toContain(`action="/group/in-kind/${item.id}/status"`);
+});
+
+test('a group that has applied but is not approved cannot invite members', async () => {
+  const { makeGroup } = await import('./factories');
+  const applied = await makeGroup(t.db, { coordinatorEmail: 'early@example.org' });
+  const early = await signInMember(t, applied.id, 'coordinator');
+  const before = await t.db.selectFrom('outbox').select('id').execute();
+  for (let i = 0; i < 3; i++) {
+    const res = await postForm(early, '/group/members', { name: 'Your HanVoice donation failed: confirm at https://evil.example', email: `victim${i}@example.org` });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('once HanVoice has approved it');
+  }
+  expect(await t.db.selectFrom('outbox').select('id').execute()).toHaveLength(before.length);
+  expect(await t.db.selectFrom('invitations').select('id').where('group_id', '=', applied.id).execute()).toEqual([]);
+});
+
+test('a coordinator sends at most 30 invitations a day', async () => {
+  const { INVITATION_LIMITS } = await import('../../server/accounts/invitations');
+  const busy = await makeApprovedGroup(t.db, { coordinatorEmail: 'busy@example.org' });
+  const coordinator = await signInMember(t, busy.id, 'coordinator');
+  for (let i = 0; i < INVITATION_LIMITS.perInviter.max; i++) expect((await postForm(coordinator, '/group/members', { name: `Neighbour ${i}`, email: `neighbour${i}@example.org` })).status).toBe(303);
+  const over = await postForm(coordinator, '/group/members', { name: 'One more', email: 'one.more@example.org' });
+  expect(over.status).toBe(429);
+  expect(await t.db.selectFrom('invitations').select('id').where('invited_by_user_id', '=', coordinator.user.id).execute()).toHaveLength(INVITATION_LIMITS.perInviter.max);
 });

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import request from 'supertest';
-import { createSession } from '../../server/accounts/sessions';
+import { createSession, loadSessionUser } from '../../server/accounts/sessions';
+import { makeApprovedGroup, signInMember } from '../groups/factories';
 import { allow, POLICY, type SessionUser } from '../../server/http/policy';
 import { createTestApp, type TestApp } from '../support/app';
 import { checkAccess, concretePath, listRoutes, MAY_USE, type Outcome, unprotectedRoutes, type Visitor } from '../support/route-policy';
@@ -23,18 +24,21 @@ describe('every route of the app', () => {
     expect(unprotectedRoutes(routes)).toEqual([]);
   });
 
-  test('lets in exactly the roles its rule allows: anonymous, staff and sponsor', async () => {
+  test('lets in exactly the roles its rule allows: anonymous, staff, an administrator, a sponsor without a group, and a group\'s member, treasurer and coordinator', async () => {
     const staff = await signInAs(t, 'staff');
+    const administrator = await signInAs(t, 'staff', { administrator: true });
     const sponsor = await signInAs(t, 'sponsor');
-    const userIds = new Map<string, number>([
-      ['staff', staff.user.id],
-      ['sponsor', sponsor.user.id],
-    ]);
-    const visitors: Visitor[] = [
-      { name: 'anonymous', user: null },
-      { name: 'staff', user: staff.user },
-      { name: 'sponsor', user: sponsor.user },
-    ];
+    const group = await makeApprovedGroup(t.db);
+    const coordinator = await signInMember(t, group.id, 'coordinator');
+    const member = await signInMember(t, group.id, 'member');
+    const treasurer = await signInMember(t, group.id, 'member');
+    await t.db.updateTable('group_members').set({ role: 'treasurer' }).where('user_id', '=', treasurer.user.id).execute();
+    const people = { staff, administrator, sponsor, member, treasurer, coordinator };
+    const userIds = new Map<string, number>(Object.entries(people).map(([name, p]) => [name, p.user.id]));
+    const visitors: Visitor[] = [{ name: 'anonymous', user: null }];
+    for (const [name, p] of Object.entries(people)) visitors.push({ name, user: (await loadSessionUser(t.db, p.sessionToken))! });
+    expect(visitors.find((v) => v.name === 'treasurer')!.user).toMatchObject({ groupRole: 'treasurer' });
+    expect(visitors.find((v) => v.name === 'administrator')!.user).toMatchObject({ administrator: true });
     const send = async (visitor: Visitor, method: string, path: string): Promise<Outcome> => {
       // A fresh browser and session per request, so a route like POST /sign-out cannot spoil the next one.
       const v = await anonymous(t);
@@ -51,6 +55,29 @@ describe('every route of the app', () => {
     };
     const problems = await checkAccess(listRoutes(t.app), visitors, send);
     expect(problems).toEqual([]);
+  });
+
+  test("a group's money and its family's status belong to the roles that should hold them (the walk above proves each rule)", () => {
+    const rules = Object.fromEntries(listRoutes(t.app).map((r) => [`${r.method} ${r.path}`, r.rule]));
+    expect(rules).toMatchObject({
+      // Money: the treasurer (or the coordinator).
+      'post /group/schedule/disbursements': 'groupTreasurer',
+      'post /group/schedule/skips': 'groupTreasurer',
+      'post /group/schedule/earnings': 'groupTreasurer',
+      'post /group/in-kind/:id/status': 'groupTreasurer',
+      // The family's status, extensions, the public page, the plan and the members: the coordinator.
+      'post /group/schedule/self-sufficient': 'groupCoordinator',
+      'post /group/schedule/resume': 'groupCoordinator',
+      'post /group/schedule/extensions': 'groupCoordinator',
+      'post /group/page': 'groupCoordinator',
+      'post /group/plan': 'groupCoordinator',
+      'post /group/members': 'groupCoordinator',
+      'post /group/members/:id/role': 'groupCoordinator',
+      'post /group/members/:id/remove': 'groupCoordinator',
+      // Every member sees the workspace and may record an in-kind offer.
+      'get /group/schedule': 'groupMember',
+      'post /group/in-kind': 'groupMember',
+    });
   });
 
   test('no route answers a 500 to nonsense input from a role it lets in', async () => {

@@ -49,6 +49,17 @@ test('staff record arrival, the group records a disbursement and sees its schedu
   expect(page.text).not.toContain(family.caseCode);
 
   const startup = await t.db.selectFrom('schedule_installments').select('id').where('schedule_id', '=', scheduleId).where('kind', '=', 'startup').executeTakeFirstOrThrow();
+  // A plain member sees the schedule but records no money and decides nothing about the family's support.
+  const member = await signInMember(t, group.id, 'member');
+  const seen = await member.agent.get('/group/schedule').expect(200);
+  expect(seen.text).toContain('treasurer or coordinator records payments and income.');
+  expect(seen.text).not.toContain('action="/group/schedule/disbursements"');
+  expect(seen.text).not.toContain('action="/group/schedule/self-sufficient"');
+  expectStatus(await member.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100', paidOn: '2027-01-31', method: 'cash' }), 403);
+  expectStatus(await member.postForm('/group/schedule/earnings', { netIncome: '3000', effectiveOn: '2027-03-01' }), 403);
+  expectStatus(await member.postForm('/group/schedule/self-sufficient', { on: '2027-03-01', reason: 'They have jobs' }), 403);
+  expectStatus(await member.postForm('/group/schedule/extensions', { months: '6', reason: 'Longer' }), 403);
+  expect(await t.db.selectFrom('disbursements').select('id').execute()).toEqual([]);
   const tooMuch = expectStatus(await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100.01', paidOn: '2027-01-31', method: 'etransfer', reference: 'ET-9' }), 400);
   expect(tooMuch.text).toContain('more than what remains due');
   expectStatus(await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '5,100', paidOn: '2027-01-31', method: 'etransfer', reference: 'ET-9' }), 303);
@@ -57,7 +68,7 @@ test('staff record arrival, the group records a disbursement and sees its schedu
 
   // Another group's member cannot touch this schedule: their own has none.
   const other = await readyGroup(t.db);
-  const outsider = await signInMember(t, other.id, 'member');
+  const outsider = await signInMember(t, other.id, 'coordinator');
   expectStatus(await outsider.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '1', paidOn: '2027-01-31', method: 'cash' }), 404);
   expect((await outsider.agent.get('/group/schedule').expect(200)).text).toContain('no support schedule yet');
 });
