@@ -170,10 +170,10 @@ const users = new Map<string, number>();
  * POST /sign-out ends the one it was given, and the routes after it must still be signed in.
  */
 async function sessionCookieFor(rule: PolicyRule | undefined): Promise<string> {
-  const role = rule === 'staff' || rule === 'signedIn' ? 'staff' : rule?.startsWith('group') ? 'sponsor' : undefined;
+  const role = rule === 'staff' || rule === 'administrator' || rule === 'signedIn' ? 'staff' : rule?.startsWith('group') ? 'sponsor' : undefined;
   if (!role) return '';
   if (!users.has(role)) {
-    const userId = await createUser(t.db, { email: `fuzz-${role}@example.org`, name: `Fuzz ${role}`, role, password: 'correct horse battery staple' });
+    const userId = await createUser(t.db, { email: `fuzz-${role}@example.org`, name: `Fuzz ${role}`, role, password: 'correct horse battery staple', administrator: role === 'staff' });
     if (role === 'sponsor') {
       // The coordinator of a real group, so group routes reach their handlers too.
       const group = await makeApprovedGroup(t.db, { coordinatorEmail: 'fuzz-sponsor@example.org' });
