@@ -20,7 +20,6 @@ import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
 import { configureViews } from './http/views';
 import { givingRoutes } from './giving/routes';
-import { createLinkSigner } from './giving/signed-links';
 import { staffGivingRoutes } from './giving/staff-routes';
 import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
@@ -82,7 +81,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret) };
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe) };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());

@@ -216,13 +216,13 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
   const due = await trx
     .selectFrom('pledge_installments')
     .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .innerJoin('pledge_donors as donors', 'donors.pledge_id', 'pledges.id')
     .select(['pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.due_on', 'pledge_installments.amount_cents', 'donors.email', 'donors.name', 'donors.locale'])
     .where('pledge_installments.status', '=', 'due')
     .where('pledge_installments.due_on', '<', today)
     .where('pledges.status', '=', 'active')
     .where((eb) => eb.or([eb('pledge_installments.reminded_at', 'is', null), eb('pledge_installments.reminded_at', '<', weekAgo)]))
-    .forUpdate()
+    .forUpdate('pledge_installments')
     .execute();
   for (const row of due) {
     await queueEmail(trx, {
