@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { renderReceiptPdf } from './pdf';
+import { findReceipt, hashToken } from './receipts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
@@ -38,9 +40,7 @@ type Line = { paymentId: number; amountCents: number; receivedOn: string };
 
 export type IssuedReceipt = { id: number; serial: string; token: string; amountCents: number };
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
+export { hashToken };
 
 /**
  * What a payment may still be receipted for: the amount less refunds, and nothing while the
@@ -185,6 +185,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       signatory_title: settings.charity.signatoryTitle,
       replaces_receipt_id: input.replaces?.id ?? null,
       download_token_hash: hashToken(token),
+      signature_id: sql<number | null>`(select max(id) from receipt_signatures)`,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -192,6 +193,9 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
     .insertInto('receipt_payments')
     .values(input.lines.map((l) => ({ receipt_id: id, payment_id: l.paymentId, amount_cents: l.amountCents })))
     .execute();
+  // The unalterable copy: the PDF as issued, kept beside the row it was rendered from.
+  const pdf = await renderReceiptPdf((await findReceipt(trx, id))!);
+  await trx.insertInto('receipt_documents').values({ receipt_id: id, pdf, sha256: createHash('sha256').update(pdf).digest('hex') }).execute();
   await queueEmail(trx, {
     to: donor.email,
     template: 'receipts/issued',

@@ -16,7 +16,7 @@ import {
   setReceiptFrequency,
 } from './issuing';
 import { renderReceiptPdf } from './pdf';
-import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
+import { findIssuedDocument, findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
 const IssueForm = z.object({ paymentId: z.coerce.number().int().positive() });
 const ReplaceForm = z.object({ reason: z.string().trim().min(3).max(500) });
@@ -64,7 +64,8 @@ export function receiptRoutes(deps: AppDeps): Router {
       res.status(410).render('receipts/cancelled', { title: t('receipts:download.cancelledTitle'), serial: receipt.serial, noindex: true });
       return;
     }
-    const pdf = await renderReceiptPdf(receipt);
+    // The bytes as issued; a receipt issued before they were kept is rendered from its row.
+    const pdf = (await findIssuedDocument(db, receipt.id)) ?? (await renderReceiptPdf(receipt));
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });
 
@@ -126,12 +127,26 @@ export function receiptRoutes(deps: AppDeps): Router {
     res.redirect(303, `/staff/receipts?${next.toString()}`);
   });
 
-  // The charity's copy of any receipt, cancelled ones included.
+  // The charity's copy of any receipt: a cancelled one stamped CANCELLED / ANNULÉ with its replacement's serial.
   router.get('/staff/receipts/:id/pdf', allow.staff, async (req, res) => {
     const t = res.locals.t as TFunction;
     const receipt = await findReceipt(db, parseOr400(IdParam, req.params.id, t));
     if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
-    const pdf = await renderReceiptPdf(receipt);
+    const pdf =
+      receipt.status === 'cancelled'
+        ? await renderReceiptPdf(receipt, { stampCancelled: true })
+        : ((await findIssuedDocument(db, receipt.id)) ?? (await renderReceiptPdf(receipt)));
+    res.set('Cache-Control', 'private, no-store');
+    res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  // The unalterable copy: the bytes as issued (what the donor received), kept for every receipt since issue 14.
+  router.get('/staff/receipts/:id/original', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const id = parseOr400(IdParam, req.params.id, t);
+    const receipt = await findReceipt(db, id);
+    if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
+    const pdf = (await findIssuedDocument(db, id)) ?? (await renderReceiptPdf(receipt));
     res.set('Cache-Control', 'private, no-store');
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });
