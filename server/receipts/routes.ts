@@ -15,7 +15,9 @@ import {
   runYearEnd,
   setReceiptFrequency,
 } from './issuing';
+import multer from 'multer';
 import { renderReceiptPdf } from './pdf';
+import { findCurrentSignature, MAX_SIGNATURE_BYTES, saveSignature } from './signatures';
 import { findIssuedDocument, findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
 const IssueForm = z.object({ paymentId: z.coerce.number().int().positive() });
@@ -149,6 +151,37 @@ export function receiptRoutes(deps: AppDeps): Router {
     const pdf = (await findIssuedDocument(db, id)) ?? (await renderReceiptPdf(receipt));
     res.set('Cache-Control', 'private, no-store');
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  // The authorised signature printed on receipts (staff upload an image; kept in the database).
+  router.get('/staff/receipts/signature', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const current = await findCurrentSignature(db);
+    res.render('receipts/signature', {
+      title: t('receipts:staff.signature.title'),
+      current: current ? { uploadedAt: current.uploaded_at, width: current.width, height: current.height } : null,
+      saved: req.query.saved === '1',
+      maxKb: MAX_SIGNATURE_BYTES / 1024,
+      noindex: true,
+    });
+  });
+
+  router.get('/staff/receipts/signature/image', allow.staff, async (_req, res) => {
+    const current = await findCurrentSignature(db);
+    if (!current) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+    res.set('Cache-Control', 'private, no-store');
+    res.type(current.content_type).send(current.image);
+  });
+
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SIGNATURE_BYTES, files: 1, fields: 2 } }).single('signature');
+  router.post('/staff/receipts/signature', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    // Multipart: the CSRF token came in the query string (server/http/csrf.ts); the file is parsed here.
+    await new Promise<void>((resolve, reject) => upload(req, res, (error: unknown) => (error ? reject(new ReceiptError('invalid', 'signatureFile')) : resolve())));
+    const file = (req as unknown as { file?: { buffer: Buffer } }).file;
+    if (!file) throw new DomainError('invalid', t('receipts:errors.signatureFile'));
+    await db.transaction().execute((trx) => saveSignature(trx, file.buffer, staffActor(res)));
+    res.redirect(303, '/staff/receipts/signature?saved=1');
   });
 
   // The module's errors in the reader's language; everything else passes on unchanged.
