@@ -20,6 +20,7 @@ import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
 import { configureViews } from './http/views';
 import { givingRoutes } from './giving/routes';
+import { staffDonorRoutes } from './giving/staff-donor-routes';
 import { staffGivingRoutes } from './giving/staff-routes';
 import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(scheduleRoutes(deps));
   app.use(givingRoutes(giving));
   app.use(staffGivingRoutes(giving));
+  app.use(staffDonorRoutes(giving));
 
   app.use(notFound);
   app.use(handleErrors);

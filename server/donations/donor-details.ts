@@ -105,3 +105,46 @@ export function formatDonorAddress(d: Pick<DonorDetails, 'addressLine1' | 'addre
 export function hasReceiptAddress(d: Pick<DonorDetails, 'addressLine1' | 'city'>): boolean {
   return (d.addressLine1 ?? '').trim() !== '' && (d.city ?? '').trim() !== '';
 }
+
+/** The details form of the staff donor page and of the donor's own page (message keys: donations:details.errors.*). */
+export const DonorDetailsForm = z.object({
+  name: personText(DONOR_FIELD_LIMITS.name, 'name'),
+  addressLine1: personText(DONOR_FIELD_LIMITS.addressLine1).default(''),
+  addressLine2: personText(DONOR_FIELD_LIMITS.addressLine2).default(''),
+  city: personText(DONOR_FIELD_LIMITS.city).default(''),
+  province: personText(DONOR_FIELD_LIMITS.province).default(''),
+  postalCode: personText(DONOR_FIELD_LIMITS.postalCode).default(''),
+  country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'country').default('CA'),
+  locale: z.enum(['en', 'fr'], { error: 'locale' }).default('en'),
+});
+
+export type DetailsFormResult =
+  | { ok: true; details: DonorDetails; values: Record<string, string> }
+  | { ok: false; errors: Record<string, string>; values: Record<string, string> };
+
+/** Parses the details form; errors are message keys per field. A street line needs a city (and the reverse). */
+export function parseDonorDetailsForm(body: unknown): DetailsFormResult {
+  const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const values: Record<string, string> = {};
+  for (const key of Object.keys(DonorDetailsForm.shape)) if (typeof raw[key] === 'string') values[key] = raw[key] as string;
+  const parsed = DonorDetailsForm.safeParse(values);
+  const errors: Record<string, string> = {};
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= /^[a-zA-Z]+$/.test(issue.message) ? issue.message : 'invalid';
+    return { ok: false, errors, values };
+  }
+  const d = parsed.data;
+  if (d.addressLine1 && !d.city) errors.city = 'city';
+  if (d.city && !d.addressLine1) errors.addressLine1 = 'address';
+  if (Object.keys(errors).length > 0) return { ok: false, errors, values };
+  return {
+    ok: true,
+    values,
+    details: { name: d.name, addressLine1: d.addressLine1 || null, addressLine2: d.addressLine2 || null, city: d.city || null, province: d.province || null, postalCode: d.postalCode || null, country: d.country, locale: d.locale },
+  };
+}
+
+/** The form's values from a record. */
+export function valuesOfDetails(d: DonorDetails): Record<string, string> {
+  return { name: d.name, addressLine1: d.addressLine1 ?? '', addressLine2: d.addressLine2 ?? '', city: d.city ?? '', province: d.province ?? '', postalCode: d.postalCode ?? '', country: d.country, locale: d.locale };
+}

@@ -192,3 +192,91 @@ export async function listGiftDetails(db: Handle, pledgeIds: number[]): Promise<
   const rows = await db.selectFrom('pledge_donors').selectAll().where('pledge_id', 'in', pledgeIds).execute();
   return new Map(rows.map((r) => [r.pledge_id, { pledgeId: r.pledge_id, usesRecord: r.uses_record, details: detailsOfRow(r) }]));
 }
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[%_\\]/g, '\\$&')}%`;
+}
+
+export type DonorSearchRow = { id: number; email: string; name: string; city: string | null; mergedIntoDonorId: number | null; createdAt: Date };
+
+/**
+ * Staff search: by name (the record's, or one typed on a gift), e-mail, a pledge reference
+ * (HAVEN-123), a cheque or e-transfer reference, or a receipt serial. Newest first, keyset-paged.
+ */
+export async function searchDonors(db: Handle, filter: { q?: string; before?: number }, pageSize = 50) {
+  let query = db
+    .selectFrom('donors as d')
+    .select(['d.id', 'd.email', 'd.name', 'd.city', 'd.merged_into_donor_id as mergedIntoDonorId', 'd.created_at as createdAt'])
+    .orderBy('d.id', 'desc')
+    .limit(pageSize + 1);
+  const q = filter.q?.trim();
+  if (q) {
+    const like = likePattern(q);
+    const reference = /^HAVEN-(\d{1,15})$/i.exec(q);
+    query = query.where((eb) =>
+      eb.or([
+        eb('d.name', 'ilike', like),
+        eb('d.email', 'ilike', like),
+        eb.exists(
+          eb
+            .selectFrom('pledges as p')
+            .leftJoin('pledge_donor_details as g', 'g.pledge_id', 'p.id')
+            .leftJoin('payments as pay', 'pay.pledge_id', 'p.id')
+            .select('p.id')
+            .whereRef('p.donor_id', '=', 'd.id')
+            .where((inner) => inner.or([inner('g.name', 'ilike', like), inner('pay.reference', 'ilike', like), ...(reference ? [inner('p.id', '=', Number(reference[1]))] : [])])),
+        ),
+        eb.exists(eb.selectFrom('receipts as r').select('r.id').whereRef('r.donor_id', '=', 'd.id').where('r.serial', '=', q.toUpperCase())),
+      ]),
+    );
+  }
+  if (filter.before) query = query.where('d.id', '<', filter.before);
+  const rows: DonorSearchRow[] = await query.execute();
+  return { rows: rows.slice(0, pageSize), nextBefore: rows.length > pageSize ? rows[pageSize - 1]!.id : undefined };
+}
+
+/** A donor's gifts: each pledge with whose details it carries and what was received on it. */
+export async function listDonorPledges(db: Handle, donorId: number) {
+  const pledges = await db
+    .selectFrom('pledges as p')
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'p.id')
+    .select([
+      'p.id', 'p.amount_cents', 'p.fee_cover_cents', 'p.frequency', 'p.installments', 'p.method', 'p.status', 'p.created_at', 'p.stripe_subscription_id',
+      'p.stripe_customer_id', 'pd.uses_record', 'pd.name', 'pd.address_line1', 'pd.address_line2', 'pd.city', 'pd.province', 'pd.postal_code', 'pd.country', 'pd.locale',
+    ])
+    .where('p.donor_id', '=', donorId)
+    .orderBy('p.id', 'desc')
+    .limit(500)
+    .execute();
+  const payments = pledges.length
+    ? await db
+        .selectFrom('payments')
+        .select(['id', 'pledge_id', 'amount_cents', 'refunded_cents', 'method', 'status', 'reference', 'received_at'])
+        .where('pledge_id', 'in', pledges.map((p) => p.id))
+        .orderBy('id')
+        .execute()
+    : [];
+  return pledges.map((p) => ({ ...p, details: detailsOfRow(p), payments: payments.filter((pay) => pay.pledge_id === p.id) }));
+}
+
+/** E-mails queued to these addresses, newest first: what was sent, when, and whether it went. */
+export async function listEmailsTo(db: Handle, emails: string[], limit = 100) {
+  if (emails.length === 0) return [];
+  return db
+    .selectFrom('outbox')
+    .select(['id', sql<string>`payload->>'template'`.as('template'), sql<string>`payload->>'locale'`.as('locale'), sql<string>`payload->>'to'`.as('to'), 'created_at', 'sent_at', 'failed_at'])
+    .where(sql`lower(payload->>'to')`, 'in', emails.map((e) => e.toLowerCase()))
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Merges into or out of this record, newest first. */
+export async function listDonorMerges(db: Handle, donorId: number) {
+  return db
+    .selectFrom('donor_merges')
+    .select(['id', 'from_donor_id', 'into_donor_id', 'reason', 'merged_at', 'undone_at'])
+    .where((eb) => eb.or([eb('from_donor_id', '=', donorId), eb('into_donor_id', '=', donorId)]))
+    .orderBy('id', 'desc')
+    .execute();
+}

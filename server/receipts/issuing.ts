@@ -98,8 +98,10 @@ export type UnreceiptedPayment = {
 };
 
 /** The "received but not yet receipted" queue, oldest first. */
-export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number } = {}): Promise<UnreceiptedPayment[]> {
-  const rows = await unreceiptedPayments(trx)
+export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number; donorId?: number } = {}): Promise<UnreceiptedPayment[]> {
+  let query = unreceiptedPayments(trx);
+  if (options.donorId !== undefined) query = query.where('d.id', '=', options.donorId);
+  const rows = await query
     .select([
       'p.id as paymentId',
       'd.id as donorId',

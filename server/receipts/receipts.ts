@@ -125,7 +125,7 @@ export type ReceiptSummary = {
 };
 
 /** Receipts newest first, keyset-paged by id. */
-export async function listReceipts(db: Handle, options: { before?: number; limit?: number; donorId?: number } = {}) {
+export async function listReceipts(db: Handle, options: { before?: number; limit?: number; donorId?: number; donorIds?: number[] } = {}) {
   const limit = Math.min(options.limit ?? 50, 200);
   let query = db
     .selectFrom('receipts as r')
@@ -145,6 +145,7 @@ export async function listReceipts(db: Handle, options: { before?: number; limit
     .limit(limit + 1);
   if (options.before) query = query.where('r.id', '<', options.before);
   if (options.donorId) query = query.where('r.donor_id', '=', options.donorId);
+  if (options.donorIds) query = query.where('r.donor_id', 'in', options.donorIds.length > 0 ? options.donorIds : [-1]);
   const rows: ReceiptSummary[] = await query.execute();
   return { rows: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : undefined };
 }
