@@ -19,6 +19,7 @@ import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
 import { configureViews } from './http/views';
+import { donorPageRoutes } from './giving/donor-page-routes';
 import { givingRoutes } from './giving/routes';
 import { staffDonorRoutes } from './giving/staff-donor-routes';
 import { staffGivingRoutes } from './giving/staff-routes';
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(givingRoutes(giving));
   app.use(staffGivingRoutes(giving));
   app.use(staffDonorRoutes(giving));
+  app.use(donorPageRoutes(giving));
 
   app.use(notFound);
   app.use(handleErrors);
