@@ -30,7 +30,8 @@ export function donorPageRoutes(deps: GivingDeps): Router {
 
   async function requireDonor(req: Request, res: Response): Promise<number> {
     const donorId = await sessionDonorId(deps.db, req);
-    if (donorId === undefined) throw new DomainError('forbidden', t(res)('donations:donorPage.signInFirst'));
+    // Not signed in (or the session ended): nothing here for this visitor.
+    if (donorId === undefined) throw new DomainError('not_found', t(res)('donations:donorPage.signInFirst'));
     return donorId;
   }
 
@@ -95,7 +96,10 @@ export function donorPageRoutes(deps: GivingDeps): Router {
 
   router.get('/donor/account', allow.anyone, async (req: Request, res: Response) => {
     const donorId = await sessionDonorId(deps.db, req);
-    if (donorId === undefined) return res.redirect(303, '/donor');
+    if (donorId === undefined) {
+      // The session ended (or never began): the way in, with a word on why.
+      return privatePage(res).render('donations/donor-start', { title: t(res)('donations:donorPage.title'), values: {}, expired: true, csrfToken: res.locals.csrfToken, noindex: true });
+    }
     const notices: Record<string, string> = {
       details: t(res)('donations:donorPage.detailsSaved'),
       preference: t(res)('donations:donorPage.preferenceSaved'),
