@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import { detailsOfRow, parseDonorDetailsForm, valuesOfDetails } from '../donations/donor-details';
-import { findDonorLink, revokeDonorLink } from '../donations/donor-links';
+import { findDonorLink, revokeDonorLink, useDonorLink } from '../donations/donor-links';
 import { adoptGiftDetails, findDonor, updateDonorDetails } from '../donations/donors';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
@@ -180,8 +180,7 @@ export function donorPageRoutes(deps: GivingDeps): Router {
     const done = await deps.db.transaction().execute(async (trx) => {
       const link = await findDonorLink(trx, 'confirm_details', req.params.token);
       if (!link?.pledgeId) return false;
-      const used = await trx.updateTable('donor_links').set({ used_at: new Date() }).where('id', '=', link.id).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(used.numUpdatedRows) !== 1) return false;
+      if (!(await useDonorLink(trx, link.id))) return false;
       await adoptGiftDetails(trx, { pledgeId: link.pledgeId, actor: { userId: null, label: 'donor (confirmation link)' }, by: 'donor', reason: `confirmed the details of pledge ${link.pledgeId}` });
       return true;
     });

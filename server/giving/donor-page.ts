@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Db } from '../db/database';
 import { formatDonorAddress } from '../donations/donor-details';
-import { findDonorLink, issueDonorLink } from '../donations/donor-links';
+import { findDonorLink, issueDonorLink, useDonorLink } from '../donations/donor-links';
 import { donorRecordIds, findDonor, findDonorIdByEmail, listDonorPledges } from '../donations/donors';
 import { consumeRateLimit } from '../http/rate-limit';
 import { listReceipts } from '../receipts/receipts';
@@ -34,8 +34,7 @@ export async function signInWithLink(db: Db, token: unknown): Promise<string | u
   return db.transaction().execute(async (trx) => {
     const link = await findDonorLink(trx, 'sign_in', token);
     if (!link?.donorId) return undefined;
-    const used = await trx.updateTable('donor_links').set({ used_at: new Date() }).where('id', '=', link.id).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) return undefined;
+    if (!(await useDonorLink(trx, link.id))) return undefined;
     return issueDonorLink(trx, 'session', { donorId: link.donorId });
   });
 }
