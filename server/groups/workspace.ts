@@ -62,8 +62,11 @@ export async function addMember(
   return id;
 }
 
-/** The coordinator makes a member the group's treasurer, or a member again (the coordinator's own row stays as it is). */
-export async function setMemberRole(trx: Transaction<Database>, actor: Actor, groupId: number, memberId: number, role: 'treasurer' | 'member'): Promise<void> {
+/**
+ * A live member of this group other than its coordinator, locked for a change (another group's
+ * member is not found; the coordinator's own row is not changed or removed from the members page).
+ */
+async function lockOtherMember(trx: Transaction<Database>, groupId: number, memberId: number) {
   const member = await trx
     .selectFrom('group_members')
     .select(['id', 'role'])
@@ -74,6 +77,12 @@ export async function setMemberRole(trx: Transaction<Database>, actor: Actor, gr
     .executeTakeFirst();
   if (!member) throw new DomainError('not_found', 'groups:errors.notFound');
   if (member.role === 'coordinator') throw new DomainError('conflict', 'groups:errors.cannotRemoveCoordinator');
+  return member;
+}
+
+/** The coordinator makes a member the group's treasurer, or a member again. */
+export async function setMemberRole(trx: Transaction<Database>, actor: Actor, groupId: number, memberId: number, role: 'treasurer' | 'member'): Promise<void> {
+  const member = await lockOtherMember(trx, groupId, memberId);
   if (member.role === role) return;
   await trx.updateTable('group_members').set({ role }).where('id', '=', memberId).execute();
   await writeAudit(trx, { actor, action: 'group.member_role_set', subject: `group:${groupId}`, details: { memberId, role } });
@@ -84,15 +93,7 @@ export async function setMemberRole(trx: Transaction<Database>, actor: Actor, gr
  * the coordinator cannot be removed this way. Their settlement areas become unassigned.
  */
 export async function removeMember(trx: Transaction<Database>, groupId: number, memberId: number): Promise<void> {
-  const member = await trx
-    .selectFrom('group_members')
-    .select(['id', 'role'])
-    .where('id', '=', memberId)
-    .where('group_id', '=', groupId)
-    .where('removed_at', 'is', null)
-    .executeTakeFirst();
-  if (!member) throw new DomainError('not_found', 'groups:errors.notFound');
-  if (member.role === 'coordinator') throw new DomainError('conflict', 'groups:errors.cannotRemoveCoordinator');
+  await lockOtherMember(trx, groupId, memberId);
   await trx.deleteFrom('settlement_assignments').where('member_id', '=', memberId).execute();
   await trx.updateTable('group_members').set({ removed_at: new Date() }).where('id', '=', memberId).execute();
 }

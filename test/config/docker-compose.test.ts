@@ -4,7 +4,7 @@ import { loadConfig } from '../../server/config';
 
 /**
  * docker-compose.yml runs Haven with NODE_ENV=production. A value it supplied by default would be
- * a secret everyone can read (SESSION_SECRET keys the CSRF tokens and signed links) or a
+ * a secret everyone can read (SESSION_SECRET keys the CSRF tokens) or a
  * placeholder on official receipts: each must come from the person deploying. Compose's
  * `${VAR:?message}` refuses to start without it (compose-spec interpolation); this checks the file
  * says so for each, since no Docker engine runs here.
