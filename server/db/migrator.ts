@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Db } from './database';
 
 /** migrations/ beside server/, both in the source tree and in dist/ after a build. */
@@ -15,13 +15,35 @@ class RequireMigrationProvider implements MigrationProvider {
 
   async getMigrations(): Promise<Record<string, Migration>> {
     const migrations: Record<string, Migration> = {};
-    for (const file of fs.readdirSync(this.dir).sort()) {
-      const match = /^(.+)\.(ts|js)$/.exec(file);
-      if (!match || file.endsWith('.d.ts')) continue;
+    for (const [name, file] of migrationFiles(this.dir)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      migrations[match[1]!] = require(path.join(this.dir, file)) as Migration;
+      migrations[name] = require(path.join(this.dir, file)) as Migration;
     }
     return migrations;
+  }
+}
+
+/** [name, file] of each migration in dir, in order. */
+function migrationFiles(dir: string): [string, string][] {
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((file) => {
+      const match = /^(.+)\.(ts|js)$/.exec(file);
+      return match && !file.endsWith('.d.ts') ? [[match[1]!, file] as [string, string]] : [];
+    });
+}
+
+/** Whether every migration file is already applied: one query, so a restart does not load the migrator and every migration. */
+async function isUpToDate(db: Db): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    const applied = new Set(rows.map((r) => r.name));
+    const files = migrationFiles(MIGRATIONS_DIR);
+    // Exactly the files: a migration applied but missing here (older code, newer database) goes to the migrator, which refuses it.
+    return files.length === applied.size && files.every(([name]) => applied.has(name));
+  } catch {
+    return false; // a new database: no migration table yet
   }
 }
 
@@ -31,6 +53,7 @@ export class MigrationError extends Error {
 
 /** Brings the database to the latest migration; running it again is a no-op. */
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  if (await isUpToDate(db)) return { results: [] };
   const migrator = new Migrator({ db, provider: new RequireMigrationProvider(MIGRATIONS_DIR) });
   const result = await migrator.migrateToLatest();
   if (result.error) {
