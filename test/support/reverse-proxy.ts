@@ -13,7 +13,7 @@ export async function startReverseProxy(upstreamPort: number): Promise<ReversePr
     const sent = req.headers['x-forwarded-for'];
     const forwardedFor = [sent, req.socket.remoteAddress].filter(Boolean).join(', ');
     const upstream = http.request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor } },
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor }, agent: false },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -32,7 +32,8 @@ export type RawAnswer = { status: number; headers: http.IncomingHttpHeaders; tex
 /** One HTTP request from a chosen local address (127.0.0.2, 127.0.0.3…: all of 127/8 is loopback on Linux). */
 export function requestFrom(localAddress: string, url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, localAddress }, (res) => {
+    // agent: false, one connection per request: no kept-alive socket outlives the test.
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, localAddress, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
