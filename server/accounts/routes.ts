@@ -34,7 +34,7 @@ const SignInForm = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
-const NOTICES = new Set(['signedOut', 'passwordSet']);
+const NOTICES = new Set(['signedOut', 'passwordSet', 'idle']);
 
 /** Name + new password (+ confirmation) for invitations and resets; messages already translated. */
 function parsePasswordForm(t: TFunction, body: unknown, withName: boolean) {

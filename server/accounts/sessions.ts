@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { groupMembershipOf } from '../groups/membership';
+import { isGroupMatched } from '../matching/matches';
 import type { SessionUser } from '../http/policy';
 import { hashToken, looksLikeToken, newToken } from './tokens';
 
@@ -41,22 +42,53 @@ export async function endAllSessions(db: Db, userId: number): Promise<void> {
 }
 
 /**
+ * Sessions that can see a family's identity (staff; members of a group with an approved match)
+ * end after this many minutes without a request, whatever their SESSION_DAYS.
+ */
+export const IDENTITY_IDLE_MINUTES = 30;
+
+/** A session's last_seen_at is written at most once a minute, not on every request. */
+const TOUCH_SECONDS = 60;
+
+export type SessionLookup = { user: SessionUser; ended?: undefined } | { user?: undefined; ended: 'idle' | 'gone' };
+
+/**
  * The one place a session token becomes the SessionUser of res.locals.user: an unexpired session
  * of an account that is not disabled. Group membership comes from the groups module's group_members.
+ * A session that can see identity data and was idle past IDENTITY_IDLE_MINUTES is ended here.
  */
-export async function loadSessionUser(db: Db, token: string): Promise<SessionUser | undefined> {
-  if (!looksLikeToken(token)) return undefined;
+export async function lookUpSession(db: Db, token: string): Promise<SessionLookup> {
+  if (!looksLikeToken(token)) return { ended: 'gone' };
+  const tokenHash = hashToken(token);
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.email', 'users.name', 'users.role'])
-    .where('sessions.token_hash', '=', hashToken(token))
+    .select([
+      'users.id',
+      'users.email',
+      'users.name',
+      'users.role',
+      sql<boolean>`sessions.last_seen_at < now() - make_interval(mins => ${IDENTITY_IDLE_MINUTES})`.as('idle'),
+      sql<boolean>`sessions.last_seen_at < now() - make_interval(secs => ${TOUCH_SECONDS})`.as('stale'),
+    ])
+    .where('sessions.token_hash', '=', tokenHash)
     .where('sessions.expires_at', '>', sql<Date>`now()`)
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
-  if (!row) return undefined;
+  if (!row) return { ended: 'gone' };
   const membership = row.role === 'sponsor' ? await groupMembershipOf(db, row.id) : undefined;
-  return { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null };
+  if (row.idle && (row.role === 'staff' || (membership !== undefined && (await isGroupMatched(db, membership.groupId))))) {
+    await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+    return { ended: 'idle' };
+  }
+  if (row.stale) await db.updateTable('sessions').set({ last_seen_at: sql<Date>`now()` }).where('token_hash', '=', tokenHash).execute();
+  return {
+    user: { id: row.id, email: row.email, name: row.name, role: row.role, groupId: membership?.groupId ?? null, groupRole: membership?.groupRole ?? null },
+  };
+}
+
+export async function loadSessionUser(db: Db, token: string): Promise<SessionUser | undefined> {
+  return (await lookUpSession(db, token)).user;
 }
 
 export function sessionToken(req: Request): string | undefined {
@@ -69,9 +101,13 @@ export function loadSession(db: Db, config: Pick<Config, 'publicUrl'>): RequestH
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = sessionToken(req);
     if (token !== undefined) {
-      const user = await loadSessionUser(db, token);
-      if (user) res.locals.user = user;
-      else res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
+      const session = await lookUpSession(db, token);
+      if (session.user) res.locals.user = session.user;
+      else {
+        res.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
+        // The policy's sign-in redirect says why: "signed out after 30 minutes without activity".
+        if (session.ended === 'idle') res.locals.sessionEnded = 'idle';
+      }
     }
     next();
   };

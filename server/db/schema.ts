@@ -178,6 +178,8 @@ export interface SessionsTable {
   user_id: number;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  /** The last request on this session (touched at most once a minute): the idle timeout's clock. */
+  last_seen_at: Generated<Date>;
 }
 
 export interface InvitationsTable {

@@ -54,7 +54,8 @@ function rule(name: PolicyRule, permits: (user: SessionUser) => boolean): Policy
     if (!user) {
       // Not signed in: pages send people to sign in and back; the API answers 401.
       if (req.method === 'GET' && !req.path.startsWith('/api/')) {
-        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+        const notice = res.locals.sessionEnded === 'idle' ? '&notice=idle' : '';
+        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}${notice}`);
       }
       res.status(401);
       return next(new DomainError('forbidden', message(res, 'signIn')));
