@@ -87,3 +87,9 @@ export async function setUserDisabled(
   await writeAudit(trx, { actor: input.actor, action: input.disabled ? 'user.disabled' : 'user.enabled', subject: `user:${input.userId}` });
   return { ok: true };
 }
+
+/** Staff members by name (disabled ones too: their past actions stay in the audit log). */
+export async function listStaffMembers(db: Db): Promise<{ id: number; name: string; disabled: boolean }[]> {
+  const rows = await db.selectFrom('users').select(['id', 'name', 'disabled_at']).where('role', '=', 'staff').orderBy('name').orderBy('id').limit(1000).execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, disabled: r.disabled_at !== null }));
+}

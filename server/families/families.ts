@@ -192,3 +192,16 @@ export async function listFamilies(db: Db, filter: { status?: FamilyStatus; afte
   const rows = await query.execute();
   return { families: rows.slice(0, limit).map(toFamily), nextAfter: rows.length > limit ? rows[limit - 1]!.id : undefined };
 }
+
+/** A family's id from its case code, typed by staff in any case (`hv-7k2m9p`). */
+export async function findFamilyIdByCaseCode(db: Db | Transaction<Database>, caseCode: string): Promise<number | undefined> {
+  const row = await db.selectFrom('families').select('id').where('case_code', '=', caseCode.trim().toUpperCase()).executeTakeFirst();
+  return row?.id;
+}
+
+/** Case codes by family id, for pages that list families by id (the audit log). */
+export async function caseCodesOf(db: Db | Transaction<Database>, familyIds: readonly number[]): Promise<Map<number, string>> {
+  if (familyIds.length === 0) return new Map();
+  const rows = await db.selectFrom('families').select(['id', 'case_code']).where('id', 'in', [...new Set(familyIds)]).execute();
+  return new Map(rows.map((r) => [r.id, r.case_code]));
+}

@@ -66,7 +66,44 @@ function pickIdentity(value: Partial<FamilyIdentity>): FamilyIdentity {
   return out;
 }
 
-/** Writes (creates or replaces) a family's identity, and audits the change (which fields are filled, never their values). */
+/**
+ * THE one place family_identities is read. Private to this file: each exported function that
+ * calls it writes its own audit row (viewed, changed, re-keyed) in the same transaction, so no
+ * row is ever decrypted without a record of who did it and why.
+ */
+async function openStoredIdentities(
+  trx: Transaction<Database>,
+  keyring: FamilyKeyring,
+  selection: { familyId: number; forUpdate?: boolean } | { notUnderKeyId: string; limit: number },
+): Promise<{ familyId: number; keyId: string; identity: FamilyIdentity }[]> {
+  let query = trx.selectFrom('family_identities').select(['family_id', 'format', 'key_id', 'iv', 'auth_tag', 'ciphertext']);
+  if ('familyId' in selection) {
+    query = query.where('family_id', '=', selection.familyId);
+    if (selection.forUpdate) query = query.forUpdate();
+  } else {
+    query = query.where('key_id', '!=', selection.notUnderKeyId).orderBy('family_id').limit(selection.limit).forUpdate().skipLocked();
+  }
+  const rows = await query.execute();
+  return rows.map((row) => {
+    try {
+      return { familyId: row.family_id, keyId: row.key_id, identity: openIdentity(keyring, row.family_id, row) };
+    } catch {
+      throw new DomainError('unavailable', 'families:errors.keyUnavailable');
+    }
+  });
+}
+
+async function writeSealed(trx: Transaction<Database>, keyring: FamilyKeyring, familyId: number, identity: FamilyIdentity): Promise<SealedIdentity> {
+  const sealed = sealIdentity(keyring, familyId, identity);
+  await trx
+    .insertInto('family_identities')
+    .values({ family_id: familyId, ...sealed })
+    .onConflict((oc) => oc.column('family_id').doUpdateSet({ ...sealed, updated_at: new Date() }))
+    .execute();
+  return sealed;
+}
+
+/** Writes (creates or replaces) a family's whole identity, and audits the change (which fields are filled, never their values). */
 export async function saveFamilyIdentity(
   trx: Transaction<Database>,
   keyring: FamilyKeyring,
@@ -74,28 +111,51 @@ export async function saveFamilyIdentity(
   familyId: number,
   identity: FamilyIdentity,
 ): Promise<void> {
-  const sealed = sealIdentity(keyring, familyId, identity);
-  await trx
-    .insertInto('family_identities')
-    .values({ family_id: familyId, ...sealed })
-    .onConflict((oc) => oc.column('family_id').doUpdateSet({ ...sealed, updated_at: new Date() }))
-    .execute();
+  const sealed = await writeSealed(trx, keyring, familyId, identity);
   await writeAudit(trx, {
     actor,
     action: 'family_identity.changed',
     subject: `family:${familyId}`,
-    details: { filled: IDENTITY_FIELDS.filter((f) => identity[f].trim() !== ''), keyId: sealed.key_id },
+    details: { fields: [...IDENTITY_FIELDS], filled: IDENTITY_FIELDS.filter((f) => identity[f].trim() !== ''), keyId: sealed.key_id },
   });
 }
 
+/**
+ * Changes some identity fields (those a staff member revealed and edited) and keeps the others
+ * as they are: the stored identity is opened, merged and sealed again, audited as a change.
+ */
+export async function updateFamilyIdentityFields(
+  trx: Transaction<Database>,
+  keyring: FamilyKeyring,
+  actor: Actor,
+  familyId: number,
+  changes: Partial<FamilyIdentity>,
+): Promise<void> {
+  const fields = IDENTITY_FIELDS.filter((f) => typeof changes[f] === 'string');
+  if (fields.length === 0) return;
+  const [stored] = await openStoredIdentities(trx, keyring, { familyId, forUpdate: true });
+  const merged = { ...(stored?.identity ?? EMPTY_IDENTITY), ...Object.fromEntries(fields.map((f) => [f, changes[f]!])) };
+  const sealed = await writeSealed(trx, keyring, familyId, merged);
+  await writeAudit(trx, {
+    actor,
+    action: 'family_identity.changed',
+    subject: `family:${familyId}`,
+    details: { fields, filled: IDENTITY_FIELDS.filter((f) => merged[f].trim() !== ''), keyId: sealed.key_id },
+  });
+}
+
+/** Why a staff member asked to see some fields: one line, kept in the audit row. */
+export const REVEAL_REASON_MAX = 200;
+
 export type IdentityView =
-  | { purpose: 'staff_family_page' }
+  | { purpose: 'staff_reveal'; fields: readonly IdentityField[]; reason: string }
   | { purpose: 'matched_group'; matchId: number; groupId: number; fields: readonly ShareableField[] };
 
 /**
- * THE one function that reads family_identities. It decrypts and writes the audit row in the
- * caller's transaction, so no view goes unrecorded. A matched group gets only the fields shared
- * with it; everything else comes back empty.
+ * A look at a family's identity: the fields asked for, decrypted, with one `family_identity.viewed`
+ * audit row (who, which fields, and the staff member's reason or the match) in the caller's
+ * transaction. Everything not asked for comes back empty. A staff reason that repeats one of the
+ * family's values is refused before anything is shown or recorded: the audit log holds no identity.
  */
 export async function viewFamilyIdentity(
   trx: Transaction<Database>,
@@ -104,26 +164,41 @@ export async function viewFamilyIdentity(
   familyId: number,
   view: IdentityView,
 ): Promise<FamilyIdentity> {
-  const row = await trx
-    .selectFrom('family_identities')
-    .select(['format', 'key_id', 'iv', 'auth_tag', 'ciphertext'])
-    .where('family_id', '=', familyId)
-    .executeTakeFirst();
-  const fields: IdentityField[] = view.purpose === 'staff_family_page' ? [...IDENTITY_FIELDS] : view.fields.map((f) => SHAREABLE_FIELDS[f]);
+  const [stored] = await openStoredIdentities(trx, keyring, { familyId });
+  const fields: IdentityField[] = view.purpose === 'staff_reveal' ? [...new Set(view.fields)] : view.fields.map((f) => SHAREABLE_FIELDS[f]);
+  if (view.purpose === 'staff_reveal' && stored && mentionsIdentity(view.reason, stored.identity)) {
+    throw new DomainError('invalid', 'families:errors.reasonHasIdentity', { reason: 'families:errors.reasonHasIdentity' });
+  }
   await writeAudit(trx, {
     actor,
     action: 'family_identity.viewed',
     subject: `family:${familyId}`,
-    details: view.purpose === 'staff_family_page' ? { purpose: view.purpose, fields } : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
+    details:
+      view.purpose === 'staff_reveal'
+        ? { purpose: view.purpose, fields, reason: view.reason }
+        : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
   });
-  if (!row) return { ...EMPTY_IDENTITY };
-  let identity: FamilyIdentity;
-  try {
-    identity = openIdentity(keyring, familyId, row);
-  } catch {
-    throw new DomainError('unavailable', 'families:errors.keyUnavailable');
-  }
   const shown = { ...EMPTY_IDENTITY };
-  for (const field of fields) shown[field] = identity[field];
+  if (stored) for (const field of fields) shown[field] = stored.identity[field];
   return shown;
+}
+
+/**
+ * Whether a typed reason repeats part of the identity: any line of a field (4 characters or
+ * more), or any word of the names of 3 or more characters (2 in Hangul and Han): as a whole word in alphabetic
+ * scripts (so "Park" is caught and "parking" is not), anywhere in Hangul and Han (where
+ * particles attach to the name: 김은지씨). Compared case-insensitively.
+ */
+export function mentionsIdentity(reason: string, identity: FamilyIdentity): boolean {
+  const text = reason.normalize('NFC').toLowerCase();
+  for (const field of IDENTITY_FIELDS) {
+    for (const line of identity[field].normalize('NFC').toLowerCase().split(/\r?\n/)) {
+      if (line.trim().length >= 4 && text.includes(line.trim())) return true;
+    }
+  }
+  for (const word of identity.names.normalize('NFC').toLowerCase().split(/[^\p{L}\p{M}\p{N}]+/u)) {
+    if ([...word].length < (/[\p{Script=Hangul}\p{Script=Han}]/u.test(word) ? 2 : 3)) continue;
+    if (/[\p{Script=Hangul}\p{Script=Han}]/u.test(word) ? text.includes(word) : new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])${word}(?![\\p{L}\\p{M}\\p{N}])`, 'u').test(text)) return true;
+  }
+  return false;
 }

@@ -28,7 +28,7 @@ export type TestVisitor = {
   /** The CSRF token for this agent's cookies (read from the page's <meta name="csrf-token">). */
   csrfToken(): Promise<string>;
   /** POST a urlencoded form with the CSRF token added. */
-  postForm(path: string, fields?: Record<string, string | number | boolean>): Promise<request.Response>;
+  postForm(path: string, fields?: Record<string, string | number | boolean | string[]>): Promise<request.Response>;
 };
 
 export type SignedIn = TestVisitor & { user: SessionUser; password: string; sessionToken: string };
