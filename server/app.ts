@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
-  app.use(areaRoutes(deps.db));
+  app.use(areaRoutes(deps.db, deps.config));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db));
   app.use(receiptRoutes(deps));

@@ -55,6 +55,9 @@ const EnvSchema = z.object({
       .optional(),
   ),
   MATCHING_STAFF_EMAIL: optionalText.pipe(z.email().optional()),
+  // Families' privacy (server/families/retention.ts, the privacy pages).
+  FAMILY_IDENTITY_RETENTION_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
+  PRIVACY_OFFICER_EMAIL: optionalText.pipe(z.email().optional()),
   MATCH_HOLD_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   MATCH_WEIGHT_FUNDS: weight(35),
   MATCH_WEIGHT_REGION: weight(15),
@@ -128,6 +131,10 @@ export type Config = {
   familyDataPreviousKeys: Buffer[];
   /** The staff inbox told of every match step (ids and links only); unset: only coordinators are e-mailed. */
   matchingStaffEmail: string | undefined;
+  /** How long a family's identity is kept after its support ends, then deleted. */
+  familyIdentityRetentionMonths: number;
+  /** Who answers privacy concerns (named on /privacy) and is warned of identity deletions; unset: every active staff account is warned. */
+  privacyOfficerEmail: string | undefined;
   /** How long a proposed match holds the family and the group before it lapses. */
   matchHoldDays: number;
   /** Points of each part of a match score (each part scores 0..weight × 10). */
@@ -229,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       .filter((k) => k !== '')
       .map((k) => parseDataKey(k)!),
     matchingStaffEmail: e.MATCHING_STAFF_EMAIL,
+    familyIdentityRetentionMonths: e.FAMILY_IDENTITY_RETENTION_MONTHS,
+    privacyOfficerEmail: e.PRIVACY_OFFICER_EMAIL,
     matchHoldDays: e.MATCH_HOLD_DAYS,
     matchWeights: {
       funds: e.MATCH_WEIGHT_FUNDS,

@@ -318,7 +318,7 @@ export interface GroupChecksTable {
   recorded_at: Timestamp;
 }
 
-export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed' | 'withdrawn';
 
 export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
 
@@ -340,6 +340,12 @@ export interface FamiliesTable {
   status: Generated<FamilyStatus>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The day support ended (closed, withdrawn, self-sufficient without a schedule); see server/families/retention.ts. */
+  support_ended_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The charity's date the staff were warned of the coming deletion. */
+  identity_purge_warned_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set when the identity was deleted under the retention rule: it can never be written again. */
+  identity_purged_at: Date | null;
 }
 
 /** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */

@@ -3,9 +3,11 @@ import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
+import { todayIso } from '../schedules/calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
 import { formChoices, IdentityEditForm, IdentityForm, parseFamilyForm, ProfileForm, profileValues, revealChoices, RevealForm, StatusForm, statusChoices } from './family-form';
+import { purgeDateOf } from './retention';
 import { EMPTY_IDENTITY, type FamilyIdentity, IDENTITY_FIELDS, updateFamilyIdentityFields, viewFamilyIdentity } from './identities';
 
 type RevealState = { values: Record<string, unknown>; errors: Record<string, string> };
@@ -82,6 +84,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   async function renderFamilyPage(res: Response, id: number, status: number, extra: { values?: Record<string, unknown>; errors?: Record<string, string>; saved?: boolean; reveal?: RevealState; revealed?: Revealed } = {}) {
     noStore(res);
     const family: Family = await requireFamily(db, id);
+    const retention = family.identityPurgedAt ? undefined : await purgeDateOf(db, deps.config.familyIdentityRetentionMonths, id);
     const values = extra.values ?? profileValues(family);
     const reveal = extra.reveal ?? { values: {}, errors: {} };
     res.status(status).render('families/show', {
@@ -97,6 +100,8 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       revealOptions: revealChoices(reveal.values),
       reveal,
       revealed: extra.revealed,
+      retention,
+      purgedOn: family.identityPurgedAt ? todayIso(family.identityPurgedAt) : undefined,
     });
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** family_identities is read in exactly one function, whose every caller audits, and touched nowhere else. */
+/** family_identities is read in exactly one function, which decrypts and audits, and touched nowhere else. */
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
@@ -9,7 +9,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-test('only server/families/identities.ts touches family_identities, it selects from it once, and every reader of that select writes an audit row', () => {
+test('only server/families/identities.ts touches family_identities, and it selects from it once, in a function that decrypts and audits', () => {
   const root = path.resolve(__dirname, '../../server');
   const naming = sourceFiles(root)
     .filter((f) => /['"`]family_identities['"`]|(from|into|update|join)\s+family_identities/i.test(fs.readFileSync(f, 'utf8')))
@@ -18,16 +18,14 @@ test('only server/families/identities.ts touches family_identities, it selects f
   expect(naming).toEqual(['families/identities.ts']);
   const source = fs.readFileSync(path.join(root, 'families/identities.ts'), 'utf8');
   expect(source.match(/selectFrom\('family_identities'\)/g)).toHaveLength(1);
-  // The select lives in one private function...
   const functions = source.split(/\n(?=(?:export )?async function )/);
   const reader = functions.find((f) => f.includes("selectFrom('family_identities')"))!;
-  expect(reader).toMatch(/^async function openStoredIdentities\(/);
-  // ...and each function that calls it writes an audit row in the same transaction.
+  // One private function reads, decrypts and writes the audit rows in the caller's transaction...
+  expect(reader).toMatch(/^async function openStoredIdentities\(\s*trx: Transaction<Database>/);
+  expect(reader).toContain('openIdentity(keyring');
+  expect(reader).toContain('await writeAudit(trx, auditFor(');
+  // ...every caller says what its look is for, and the staff and group views are recorded as views.
   const callers = functions.filter((f) => f !== reader && f.includes('openStoredIdentities('));
-  expect(callers.length).toBeGreaterThanOrEqual(2);
-  for (const caller of callers) {
-    expect(caller).toMatch(/^export async function /);
-    expect(caller).toContain('await writeAudit(trx');
-  }
-  expect(callers.find((f) => f.startsWith('export async function viewFamilyIdentity'))).toContain("action: 'family_identity.viewed'");
+  expect(callers.map((f) => /^export async function (\w+)/.exec(f)?.[1]).sort()).toEqual(['rekeyFamilyIdentities', 'updateFamilyIdentityFields', 'viewFamilyIdentity']);
+  expect(callers.find((f) => f.includes('function viewFamilyIdentity'))).toContain("action: 'family_identity.viewed'");
 });
