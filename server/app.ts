@@ -8,6 +8,7 @@ import { staffAccountRoutes } from './accounts/staff-routes';
 import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
+import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
 import type { Config } from './config';
 import type { Db } from './db/database';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
   app.use(familyRoutes(deps, familyKeys));
+  app.use(privacyRoutes(deps));
   app.use(matchingRoutes(deps, familyKeys));
   app.use(scheduleRoutes(deps));
   app.use(givingRoutes(giving));
