@@ -180,6 +180,57 @@ export interface SessionsTable {
   expires_at: Timestamp;
   /** The last request on this session (touched at most once a minute): the idle timeout's clock. */
   last_seen_at: Generated<Date>;
+  /** The second sign-in step this session passed (null: the password alone); see server/accounts/second-factor.ts. */
+  second_factor: SecondFactor | null;
+  /** Until when this session may set up a first passkey or code (granted by an invitation or a set-up link). */
+  enrol_until: Date | null;
+  /** The outstanding WebAuthn challenge (base64url) and its expiry. */
+  challenge: string | null;
+  challenge_expires_at: Date | null;
+}
+
+export type SecondFactor = 'passkey' | 'totp' | 'recovery_code';
+
+export interface PasskeysTable {
+  id: Id;
+  user_id: number;
+  /** base64url of the WebAuthn credential id. */
+  credential_id: string;
+  /** COSE public key. */
+  public_key: Buffer;
+  sign_count: number;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  backed_up: Generated<boolean>;
+  name: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+export interface TotpAuthenticatorsTable {
+  user_id: number;
+  sealed_secret: Buffer;
+  last_time_step: Generated<number>;
+  confirmed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  id: Id;
+  user_id: number;
+  code_hash: string;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface EnrolmentLinksTable {
+  id: Id;
+  user_id: number;
+  kind: 'new_account' | 'staff_reset' | 'self';
+  issued_by_user_id: number | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
 }
 
 export interface InvitationsTable {
@@ -401,6 +452,10 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   sessions: SessionsTable;
+  passkeys: PasskeysTable;
+  totp_authenticators: TotpAuthenticatorsTable;
+  recovery_codes: RecoveryCodesTable;
+  enrolment_links: EnrolmentLinksTable;
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   rate_limits: RateLimitsTable;
