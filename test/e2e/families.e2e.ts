@@ -42,7 +42,7 @@ test('staff register a family, a second staff member approves the match, staff r
   const coordinator = await Visitor.open(browser, stack.baseUrl, 'group-records-disbursement');
   try {
     // Staff one registers the family with its identity fields.
-    await signIn(staffOne, proposer, '/staff/families/new');
+    await signIn(staffOne, proposer, '/staff/families/new', stack);
     expect(new URL(staffOne.page.url()).pathname).toBe('/staff/families/new');
     const { page } = staffOne;
     for (const [field, value] of Object.entries(IDENTITY)) await page.locator(`#${field}`).fill(value);
@@ -71,7 +71,7 @@ test('staff register a family, a second staff member approves the match, staff r
     expect(await page.locator(`form[action="${matchPath}/approve"]`).count()).toBe(0);
 
     // A second staff member approves it.
-    await signIn(staffTwo, approver, matchPath);
+    await signIn(staffTwo, approver, matchPath, stack);
     expect(new URL(staffTwo.page.url()).pathname).toBe(matchPath);
     await Promise.all([staffTwo.page.waitForURL((url) => url.pathname === matchPath), staffTwo.page.locator(`form[action="${matchPath}/approve"] button[type="submit"]`).click()]);
     await staffTwo.page.waitForLoadState('load');
@@ -86,8 +86,9 @@ test('staff register a family, a second staff member approves the match, staff r
     await staffOne.check('schedule created');
     const schedule = await stack.db.selectFrom('support_schedules').select('id').where('family_id', '=', familyId).executeTakeFirstOrThrow();
 
-    // The coordinator sets a password from the invitation, signs in and pays the first instalment.
-    const person = await acceptInvitationFromOutbox(stack, coordinator, coordinatorRow.email, 'Coordinator of the ready group');
+    // The coordinator sets a password from the invitation and, the group being matched, an
+    // authenticator app; signs in (password and a code) and pays the first instalment.
+    const person = await acceptInvitationFromOutbox(stack, coordinator, coordinatorRow.email, 'Coordinator of the ready group', { setUpApp: true });
     await signIn(coordinator, person, '/group/schedule');
     expect(new URL(coordinator.page.url()).pathname).toBe('/group/schedule');
     const first = await stack.db
