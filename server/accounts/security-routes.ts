@@ -203,7 +203,7 @@ export function securityRoutes(deps: AppDeps): Router {
         to: pending.email,
         template: 'accounts/setup-link',
         locale: res.locals.locale as Locale,
-        data: { name: pending.name, link: `${config.publicUrl}/enrol?token=${token}`, hours: LINK_HOURS.self },
+        data: { name: pending.name, link: `${config.publicUrl}/enrol?token=${token}`, minutes: LINK_HOURS.self * 60 },
       });
     });
     res.render('accounts/message', { title: t('accounts:verify.title'), noindex: true, message: t('accounts:verify.linkSent', { email: pending.email }) });
@@ -418,7 +418,7 @@ export function securityRoutes(deps: AppDeps): Router {
               to: reset.email,
               template: 'accounts/sign-in-reset',
               locale: res.locals.locale as Locale,
-              data: { name: reset.name, by: me.name, link: `${config.publicUrl}/enrol?token=${reset.token}`, hours: LINK_HOURS.staff_reset },
+              data: { name: reset.name, by: me.name, link: `${config.publicUrl}/enrol?token=${reset.token}`, days: LINK_HOURS.staff_reset / 24 },
             });
           }
           return reset;
