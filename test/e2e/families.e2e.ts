@@ -57,6 +57,21 @@ test('staff register a family, a second staff member approves the match, staff r
     await staffOne.check('family registered');
     const familyId = Number(new URL(page.url()).pathname.split('/').pop());
 
+    // The identity is not on the page until a field is asked for, with a reason; then only that field.
+    for (const value of Object.values(IDENTITY)) expect(await page.content()).not.toContain(value);
+    await page.locator(`form[action="/staff/families/${familyId}/reveal"] input[value="names"]`).check();
+    await page.locator('#reason').fill('Checking the spelling for the arrival paperwork');
+    await Promise.all([
+      page.waitForURL(new RegExp(`/staff/families/${familyId}/reveal$`)),
+      page.locator(`form[action="/staff/families/${familyId}/reveal"] button[type="submit"]`).click(),
+    ]);
+    await staffOne.check('names revealed with a reason');
+    const revealed = await page.content();
+    expect(revealed).toContain(IDENTITY.names);
+    for (const [field, value] of Object.entries(IDENTITY)) if (field !== 'names') expect(revealed).not.toContain(value);
+    const reveal = await stack.db.selectFrom('audit_log').select('details').where('action', '=', 'family_identity.viewed').where('subject', '=', `family:${familyId}`).executeTakeFirstOrThrow();
+    expect(reveal.details).toEqual({ purpose: 'staff_reveal', fields: ['names'], reason: 'Checking the spelling for the arrival paperwork' });
+
     // Made available for matching, then proposed to the ready group from the suggestions.
     await page.locator('#status').selectOption('available');
     await Promise.all([page.waitForURL(new RegExp(`/staff/families/${familyId}(\\?.*)?$`)), page.locator(`form[action="/staff/families/${familyId}/status"] button[type="submit"]`).click()]);
