@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
+import { addDays, charityCalendar } from '../calendar/charity-calendar';
+import { reconciliation } from './reconciliation';
 import { centsToDecimal, type CsvColumn, toCsv, writeCsv } from './csv-export';
 import {
   disbursementReport,
@@ -81,6 +83,17 @@ function giftRowLabel(t: TFunction, by: 'period' | 'method' | 'group', key: stri
 /** Staff reports: each a page and a CSV export with the same figures, all from the ledger. */
 export function reportRoutes(deps: AppDeps): Router {
   const router = Router();
+
+  // The treasurer's reconciliation (issue 15): per charity day, gifts by method against their postings and Stripe's payouts.
+  router.get('/staff/reconciliation', allow.staff, async (req, res) => {
+    const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+    const query = parseQuery(PeriodQuery, req.query, res);
+    const to = query.to ?? calendar.today();
+    const from = query.from ?? addDays(to, -13);
+    if (from > to || addDays(from, 92) < to) throw new DomainError('invalid', (res.locals.t as TFunction)('reports:reconciliation.badPeriod'));
+    const days = await reconciliation(deps.db, { from, to, timeZone: calendar.timeZone });
+    res.render('reports/reconciliation', { title: (res.locals.t as TFunction)('reports:reconciliation.title'), noindex: true, from, to, days, anyDifference: days.some((d) => d.differences.length > 0 || d.stripeShort || d.methods.some((m) => m.differenceCents !== 0)) });
+  });
   const { db } = deps;
   const title = (res: Response, key: string) => (res.locals.t as TFunction)(key);
 
