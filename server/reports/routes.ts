@@ -103,7 +103,7 @@ export function reportRoutes(deps: AppDeps): Router {
 
   router.get('/staff/reports/gifts', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
-    const report = await giftReport(db, q.by, q);
+    const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
     const t = res.locals.t as TFunction;
     const rows = report.rows.map((r) => ({ ...r, label: giftRowLabel(t, q.by, r.key) }));
     const csvQuery = new URLSearchParams({ by: q.by, ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
@@ -111,7 +111,7 @@ export function reportRoutes(deps: AppDeps): Router {
   });
   router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
-    const report = await giftReport(db, q.by, q);
+    const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
     sendCsv(res, `gifts-by-${q.by}`, toCsv(giftColumns, [...report.rows, report.total]));
   });
 
@@ -129,13 +129,13 @@ export function reportRoutes(deps: AppDeps): Router {
   router.get('/staff/reports/disbursements', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
     const t = res.locals.t as TFunction;
-    const report = await disbursementReport(db, q);
+    const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
     const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.fundKey) }));
     res.render('reports/disbursements', { title: title(res, 'reports:disbursements.title'), rows, totalCents: report.totalCents, query: q, noindex: true });
   });
   router.get('/staff/reports/disbursements.csv', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
-    const report = await disbursementReport(db, q);
+    const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
     const total: DisbursementRow = { fundKey: 'total', groupId: null, caseCode: '', disbursements: report.rows.reduce((s, r) => s + r.disbursements, 0), totalCents: report.totalCents };
     sendCsv(res, 'disbursements-by-case', toCsv(disbursementColumns, [...report.rows, total]));
   });
@@ -151,7 +151,7 @@ export function reportRoutes(deps: AppDeps): Router {
     // (the status is already sent), which a spreadsheet shows as an incomplete file, never as a whole one.
     res.set('Cache-Control', 'private, no-store');
     res.type('text/csv; charset=utf-8').attachment('journal.csv');
-    await writeCsv(res, journalColumns, journalLines(db, q));
+    await writeCsv(res, journalColumns, journalLines(db, { ...q, timeZone: deps.config.charityTimeZone }));
     res.end();
   });
 
