@@ -31,7 +31,8 @@ export type ReceivedPayment = {
  * reports and reconciliation all read this one expression.
  */
 export function paymentDay(timeZone: string, alias = 'p'): RawBuilder<string> {
-  return sql<string>`coalesce(${sql.ref(`${alias}.received_on`)}, (${sql.ref(`${alias}.received_at`)} at time zone ${timeZone})::date)`;
+  // A literal, not a parameter, so the same expression in SELECT and GROUP BY is the same to PostgreSQL (the name is a validated IANA zone).
+  return sql<string>`coalesce(${sql.ref(`${alias}.received_on`)}, (${sql.ref(`${alias}.received_at`)} at time zone ${sql.lit(timeZone)})::date)`;
 }
 
 /** Money received on a pledge that is in force (a voided payment never was). */

@@ -42,7 +42,7 @@ export function fundKeyOf(account: string): string {
 export async function giftReport(db: Handle, by: GiftGrouping, period: Period = {}): Promise<GiftReport> {
   const zone = zoneOf(period);
   // A gift counts on the day it was received (the date typed for an offline gift); a reversal on the day it was posted.
-  const localDay = sql`(case when t.kind = 'gift_received' then ${paymentDay(zone)} else (t.created_at at time zone ${zone})::date end)`;
+  const localDay = sql`(case when t.kind = 'gift_received' then ${paymentDay(zone)} else (t.created_at at time zone ${sql.lit(zone)})::date end)`;
   const key = by === 'period' ? sql<string>`to_char(${localDay}, 'YYYY-MM')` : by === 'method' ? sql<string>`p.method` : sql<string>`e.account`;
   let query = db
     .selectFrom('ledger_transactions as t')
@@ -136,7 +136,7 @@ export type DisbursementRow = { fundKey: string; groupId: number | null; caseCod
 
 /** Support paid out (expense:<fund>:support), by group and family case code. */
 export async function disbursementReport(db: Handle, period: Period = {}): Promise<{ rows: DisbursementRow[]; totalCents: number }> {
-  const localDay = sql`((t.created_at at time zone ${zoneOf(period)})::date)`;
+  const localDay = sql`((t.created_at at time zone ${sql.lit(zoneOf(period))})::date)`;
   let query = db
     .selectFrom('ledger_entries as e')
     .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
@@ -207,7 +207,7 @@ export type JournalLine = { transactionId: number; postedAt: Date; kind: string;
  * keyset pages of `pageSize` entries, so exporting millions of entries holds one page at a time.
  */
 export async function* journalLines(db: Handle, period: Period = {}, pageSize = 5_000): AsyncGenerator<JournalLine[]> {
-  const localDay = sql`((t.created_at at time zone ${zoneOf(period)})::date)`;
+  const localDay = sql`((t.created_at at time zone ${sql.lit(zoneOf(period))})::date)`;
   let after: { transactionId: number; entryId: number } | undefined;
   for (;;) {
     let query = db

