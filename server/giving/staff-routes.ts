@@ -91,6 +91,14 @@ function formErrorOf(error: unknown): DomainError | undefined {
 
 const STATUS_OF = { invalid: 400, conflict: 409 } as const;
 
+/** What a refused money form shows again: what was typed, the messages beside the fields, any confirmation asked for. Rethrows anything else. */
+function refusal(res: Response, error: unknown, values: Record<string, unknown>) {
+  const refused = formErrorOf(error);
+  if (!refused) throw error;
+  const confirm = refused instanceof ConfirmationNeeded ? refused.confirmation : undefined;
+  return { extra: { values, errors: translate(res, refused.fieldErrors), confirm }, status: STATUS_OF[refused.kind as keyof typeof STATUS_OF] ?? 400 };
+}
+
 /** Staff pages for gifts: every route is allow.staff, every action is audited. */
 export function staffGivingRoutes(deps: GivingDeps): Router {
   const router = Router();
@@ -168,10 +176,8 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
         recordOfflinePayment(trx, { pledgeId, amountCents: amount, advantageCents: advantage, confirmedAmountCents: confirmAmountCents, ...fields, ...checks, actor: actorOf(res), locale: localeOf(res), receipts }),
       );
     } catch (error) {
-      const refused = formErrorOf(error);
-      if (!refused) throw error;
-      const confirm = refused instanceof ConfirmationNeeded ? refused.confirmation : undefined;
-      return renderPledge(res, pledgeId, { values: form.values, errors: translate(res, refused.fieldErrors), confirm }, STATUS_OF[refused.kind as keyof typeof STATUS_OF] ?? 400);
+      const { extra, status } = refusal(res, error, form.values);
+      return renderPledge(res, pledgeId, extra, status);
     }
     res.redirect(303, `/staff/pledges/${pledgeId}?notice=recorded`);
   });
@@ -237,10 +243,8 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
         }),
       );
     } catch (error) {
-      const refused = formErrorOf(error);
-      if (!refused) throw error;
-      const confirm = refused instanceof ConfirmationNeeded ? refused.confirmation : undefined;
-      return renderPayment(res, paymentId, { values: form.values, errors: translate(res, refused.fieldErrors), confirm }, STATUS_OF[refused.kind as keyof typeof STATUS_OF] ?? 400);
+      const { extra, status } = refusal(res, error, form.values);
+      return renderPayment(res, paymentId, extra, status);
     }
     res.redirect(303, `/staff/payments/${replacementId}?notice=corrected`);
   });
