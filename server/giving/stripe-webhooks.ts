@@ -12,7 +12,7 @@ import { postTransaction } from '../ledger/ledger';
 import { queueEmail } from '../notifications/outbox';
 import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
 import { queueGiftConfirmation } from './gift-emails';
-import { createLinkSigner, type LinkSigner } from './signed-links';
+import { monthlyCancelUrl } from './gift-links';
 import { applyPayoutEvent } from './stripe-payouts';
 import { createStripe } from './stripe-client';
 
@@ -28,7 +28,6 @@ import { createStripe } from './stripe-client';
 export type WebhookContext = {
   db: Db;
   stripe: Stripe;
-  links: LinkSigner;
   publicUrl: string;
   logger: Logger;
   /** For official receipts: issued per gift when due, revised after refunds and lost disputes. */
@@ -39,7 +38,7 @@ export type WebhookContext = {
 export function webhookContext(deps: { config: Config; db: Db; logger: Logger }): WebhookContext | undefined {
   const stripe = createStripe(deps.config.stripe);
   if (!stripe) return undefined;
-  return { db: deps.db, stripe, links: createLinkSigner(deps.config.sessionSecret), publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
+  return { db: deps.db, stripe, publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
 }
 
 /** The effect cannot be applied yet (e.g. a dispute on a payment Stripe has not told us about): the queue tries again later. */
@@ -348,14 +347,6 @@ async function markInstallment(
  * no address on file waits in the receipts queue rather than failing the webhook.
  */
 export async function receiptIfDue(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
-  const donor = await trx
-    .selectFrom('payments')
-    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
-    .select(['donors.address_line1', 'donors.city'])
-    .where('payments.id', '=', paymentId)
-    .executeTakeFirstOrThrow();
-  if (!donor.address_line1 || !donor.city) return;
   await issueReceiptIfDue(trx, ctx.receipts, paymentId);
 }
 
@@ -380,12 +371,12 @@ async function onInvoiceFailed(trx: Transaction<Database>, ctx: WebhookContext, 
   const pledge = await trx.selectFrom('pledges').select(['id', 'donor_id']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
   if (!pledge) return;
   await markInstallment(trx, pledge.id, invoice.id, invoice.amount_due, 'failed', null);
-  const donor = await trx.selectFrom('donors').select(['email', 'name', 'locale']).where('id', '=', pledge.donor_id).executeTakeFirstOrThrow();
+  const donor = await trx.selectFrom('pledge_donors').select(['email', 'name', 'locale']).where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
   await queueEmail(trx, {
     to: donor.email,
     template: 'donations/payment-failed',
     locale: donor.locale,
-    data: { name: donor.name, amountCents: invoice.amount_due, cancelUrl: `${ctx.publicUrl}/give/monthly/${pledge.id}/cancel?t=${ctx.links.sign('cancel', pledge.id)}` },
+    data: { name: donor.name, amountCents: invoice.amount_due, cancelUrl: await monthlyCancelUrl(trx, ctx.publicUrl, pledge.id) },
   });
 }
 

@@ -224,6 +224,17 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       });
       return { status: 200, body: publicView(session) };
     }
+    // Billing Portal (Stripe.BillingPortal.Session): a donor updates the card behind a monthly gift.
+    if (method === 'POST' && path === '/v1/billing_portal/sessions') {
+      const customer = params.customer as string | undefined;
+      if (!customer || ![...objects.values()].some((o) => o.object === 'subscription' && o.customer === customer)) return notFound(customer ?? 'customer');
+      const id = newId('bps');
+      const portal = save({
+        id, object: 'billing_portal.session', configuration: 'bpc_test_standin', created: now(), customer, customer_account: null, flow: null, livemode: false,
+        locale: params.locale ?? null, on_behalf_of: null, return_url: params.return_url ?? null, url: `${base}/billing/${id}`,
+      });
+      return { status: 200, body: portal };
+    }
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([\w]+)$/.exec(path))) {
       const s = get(m[1]);
       return s ? { status: 200, body: publicView(s) } : notFound(m[1]!);
@@ -317,6 +328,14 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://stand-in');
         const method = req.method ?? 'GET';
+        const portal = /^\/billing\/([\w]+)$/.exec(url.pathname);
+        if (portal) {
+          // The hosted Billing Portal, reduced to its way back.
+          const session = get(portal[1]);
+          if (!session) return send(res, 404, 'text/plain', 'no such portal session');
+          const back = String(session.return_url ?? '').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+          return send(res, 200, 'text/html; charset=utf-8', `<!doctype html><html lang="en"><head><title>Stand-in Billing Portal</title></head><body><main><h1>Billing Portal (stand-in)</h1><p>Customer ${session.customer}</p><p><a href="${back}">Return to HanVoice</a></p></main></body></html>`);
+        }
         const page = /^\/checkout\/([\w]+)(\/pay)?$/.exec(url.pathname);
         // The Pay button posts to /checkout/:id/pay; a POST to /checkout/:id pays too.
         if (page) return checkoutPage(req, res, page[1]!, method === 'POST');
