@@ -11,6 +11,7 @@ import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
 import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
+import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
@@ -40,6 +41,8 @@ export type AppDeps = {
   config: Config;
   db: Db;
   logger: Logger;
+  /** What time it is (the system clock unless a test stands somewhere else): the charity's calendar reads it. */
+  clock?: Clock;
   /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
   stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
 };
@@ -87,7 +90,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static/vendor/simplewebauthn', express.static(WEBAUTHN_BROWSER_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe) };
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
@@ -97,6 +101,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // The {{date}} helper shows instants as the charity's dates.
+    res.locals.charityTimeZone = calendar.timeZone;
     next();
   });
   // Sessions (res.locals.user), then CSRF (res.locals.csrfToken; checks every unsafe request).
@@ -108,9 +114,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(securityRoutes(deps));
-  app.use(areaRoutes(deps.db, deps.config));
+  app.use(areaRoutes(deps.db, calendar, deps.config));
   app.use(staffAccountRoutes(deps));
-  app.use(auditRoutes(deps.db));
+  app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);

@@ -6,7 +6,7 @@ import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { applyIdentityRetention, retentionSettings } from './families/retention';
 import { createLogger } from './logger';
-import { todayIso } from './schedules/calendar';
+import { charityCalendar } from './calendar/charity-calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
 import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
@@ -43,12 +43,12 @@ async function main() {
   }, 15 * 60_000);
   holdExpiry.unref();
   const overdueReminders = setInterval(() => {
-    remindOverdueInstallments(database.db, todayIso(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
+    remindOverdueInstallments(database.db, charityCalendar(config.charityTimeZone).today(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
   }, 60 * 60 * 1000);
   overdueReminders.unref();
   // Families' identities are deleted a configured period after their support ends (warned 30 days before).
   const runIdentityRetention = () => {
-    applyIdentityRetention(database.db, retentionSettings(config), todayIso())
+    applyIdentityRetention(database.db, retentionSettings(config), charityCalendar(config.charityTimeZone).today())
       .then((run) => {
         if (run.purged.length || run.warned.length) logger.info({ purgedFamilyIds: run.purged, warnedFamilyIds: run.warned }, 'family identity retention');
       })

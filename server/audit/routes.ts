@@ -45,13 +45,13 @@ function revealSummary(t: TFunction, details: Record<string, unknown>) {
 }
 
 /** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged; /staff/audit/mine: my own looks at identities. */
-export function auditRoutes(db: Db): Router {
+export function auditRoutes(db: Db, timeZone: string): Router {
   const router = Router();
 
   async function viewRows(res: Response, rows: AuditRow[]) {
     const t = res.locals.t as TFunction;
     const locale = res.locals.locale as Locale;
-    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Toronto' });
+    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
     const staff = new Map((await listStaffMembers(db)).map((s) => [s.id, s.name]));
     const caseCodes = await caseCodesOf(db, rows.map((r) => familyIdOf(r.subject)).filter((id) => id !== undefined));
     return rows.map((row) => {

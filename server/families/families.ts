@@ -5,7 +5,7 @@ import type { Db } from '../db/database';
 import type { Database, FamilyNeed, FamilyStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { FamilyKeyring } from './data-keys';
-import { todayIso } from '../schedules/calendar';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { type FamilyIdentity, saveFamilyIdentity } from './identities';
 
 /** No 0/O, 1/I/L: a code read aloud over the phone is not misheard. */
@@ -163,7 +163,7 @@ export async function updateFamilyProfile(trx: Transaction<Database>, actor: Act
  * for arrived or closed: a matched family withdraws once its match is withdrawn). Entering an
  * ended status starts the retention clock on `today` (the charity's date); leaving one stops it.
  */
-export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, familyId: number, status: FamilyStatus, today: string = todayIso()): Promise<Family> {
+export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, familyId: number, status: FamilyStatus, today: string = charityCalendar().today()): Promise<Family> {
   const family = await lockFamily(trx, familyId);
   if (family.status === status) return family;
   if (status === 'available' && family.vettingStatus !== 'cleared') {

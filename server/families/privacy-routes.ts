@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { TFunction } from 'i18next';
 import type { AppDeps } from '../app';
 import { allow } from '../http/policy';
-import { todayIso } from '../schedules/calendar';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { upcomingPurges } from './retention';
 
 /**
@@ -13,6 +13,7 @@ import { upcomingPurges } from './retention';
 export function privacyRoutes(deps: AppDeps): Router {
   const router = Router();
   const { config, db } = deps;
+  const calendar = charityCalendar(config.charityTimeZone, deps.clock);
   const common = { retentionMonths: config.familyIdentityRetentionMonths, privacyEmail: config.privacyOfficerEmail };
 
   router.get('/privacy', allow.anyone, (_req, res) => {
@@ -22,7 +23,7 @@ export function privacyRoutes(deps: AppDeps): Router {
 
   router.get('/staff/privacy', allow.staff, async (_req, res) => {
     const t = res.locals.t as TFunction;
-    const purges = await upcomingPurges(db, config.familyIdentityRetentionMonths, todayIso());
+    const purges = await upcomingPurges(db, config.familyIdentityRetentionMonths, calendar.today());
     res.render('families/staff-privacy', { title: t('families:privacy.staffTitle'), noindex: true, ...common, purges });
   });
 

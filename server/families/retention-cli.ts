@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { migrateToLatest } from '../db/migrator';
 import { createLogger } from '../logger';
-import { todayIso } from '../schedules/calendar';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { applyIdentityRetention, retentionSettings } from './retention';
 
 const USAGE = 'Usage: npm run purge-family-identities [-- --dry-run]';
@@ -24,7 +24,7 @@ async function main() {
   const database = await openDatabase(config, logger);
   try {
     await migrateToLatest(database.db);
-    const today = todayIso();
+    const today = charityCalendar(config.charityTimeZone).today();
     const run = await applyIdentityRetention(
       database.db,
       retentionSettings(config),

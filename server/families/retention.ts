@@ -3,7 +3,8 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { activeStaffEmails } from '../accounts/users';
 import { queueEmail } from '../notifications/outbox';
-import { addMonths, formatIsoDate, parseIsoDate, todayIso } from '../schedules/calendar';
+import { addDays } from '../calendar/charity-calendar';
+import { addMonths } from '../schedules/calendar';
 import { supportTerms } from '../schedules/schedule-queries';
 import { SUPPORT_ENDED_STATUSES } from './families';
 import { purgeFamilyIdentity } from './identities';
@@ -43,14 +44,8 @@ export type EndedSupport = {
   warned: boolean;
 };
 
-export function addDays(date: string, days: number): string {
-  const { year, month, day } = parseIsoDate(date);
-  const d = new Date(Date.UTC(year, month - 1, day + days));
-  return formatIsoDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
-}
-
 /** Every family whose support has ended and whose identity is still kept, with its purge and warning days, soonest first. */
-export async function listEndedSupport(db: Db, retentionMonths: number, today: string = todayIso(), only?: { familyId: number }): Promise<EndedSupport[]> {
+export async function listEndedSupport(db: Db, retentionMonths: number, today: string, only?: { familyId: number }): Promise<EndedSupport[]> {
   const selfSufficientSchedules = only ? [] : await supportTerms(db, { selfSufficient: true });
   let query = db
     .selectFrom('families')
@@ -103,7 +98,7 @@ export async function upcomingPurges(db: Db, retentionMonths: number, today: str
 }
 
 /** When one family's identity will be deleted, if its support has ended (the family page says so). */
-export async function purgeDateOf(db: Db, retentionMonths: number, familyId: number, today: string = todayIso()): Promise<EndedSupport | undefined> {
+export async function purgeDateOf(db: Db, retentionMonths: number, familyId: number, today: string): Promise<EndedSupport | undefined> {
   return (await listEndedSupport(db, retentionMonths, today, { familyId }))[0];
 }
 

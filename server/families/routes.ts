@@ -3,7 +3,7 @@ import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
-import { todayIso } from '../schedules/calendar';
+import { charityCalendar } from '../calendar/charity-calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
 import { formChoices, IdentityEditForm, IdentityForm, parseFamilyForm, ProfileForm, profileValues, revealChoices, RevealForm, StatusForm, statusChoices } from './family-form';
@@ -38,6 +38,7 @@ const formOptions = { noindex: true };
 export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   const router = Router();
   const { db } = deps;
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
 
   router.get('/staff/families', allow.staff, async (req, res) => {
     const status = FAMILY_STATUSES.find((s) => s === req.query.status);
@@ -84,7 +85,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   async function renderFamilyPage(res: Response, id: number, status: number, extra: { values?: Record<string, unknown>; errors?: Record<string, string>; saved?: boolean; reveal?: RevealState; revealed?: Revealed } = {}) {
     noStore(res);
     const family: Family = await requireFamily(db, id);
-    const retention = family.identityPurgedAt ? undefined : await purgeDateOf(db, deps.config.familyIdentityRetentionMonths, id);
+    const retention = family.identityPurgedAt ? undefined : await purgeDateOf(db, deps.config.familyIdentityRetentionMonths, id, calendar.today());
     const values = extra.values ?? profileValues(family);
     const reveal = extra.reveal ?? { values: {}, errors: {} };
     res.status(status).render('families/show', {
@@ -101,7 +102,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       reveal,
       revealed: extra.revealed,
       retention,
-      purgedOn: family.identityPurgedAt ? todayIso(family.identityPurgedAt) : undefined,
+      purgedOn: family.identityPurgedAt ? calendar.dateOf(family.identityPurgedAt) : undefined,
     });
   }
 
@@ -162,7 +163,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parseFamilyForm(StatusForm, req);
     if (!form.ok) return renderFamilyPage(res, id, 400, { errors: form.fieldErrors });
     const actor = staffActor(res);
-    await db.transaction().execute((trx) => setFamilyStatus(trx, actor, id, form.data.status));
+    await db.transaction().execute((trx) => setFamilyStatus(trx, actor, id, form.data.status, calendar.today()));
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });
 

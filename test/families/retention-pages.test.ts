@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { keyringOf } from '../../server/families/data-keys';
 import { setFamilyStatus } from '../../server/families/families';
-import { addDays, applyIdentityRetention, retentionSettings } from '../../server/families/retention';
-import { addMonths, todayIso } from '../../server/schedules/calendar';
+import { applyIdentityRetention, retentionSettings } from '../../server/families/retention';
+import { addDays, charityCalendar } from '../../server/calendar/charity-calendar';
+import { addMonths } from '../../server/schedules/calendar';
 import { createTestApp, type TestApp } from '../support/app';
 import { signInAs, type SignedIn } from '../support/session';
 import { availableFamily, SENTINELS, staffA } from './factories';
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => t.destroy());
 
 test('the dashboard lists the families whose identity is deleted within 30 days, and the family page gives the day', async () => {
-  const today = todayIso();
+  const today = charityCalendar().today();
   const soon = await availableFamily(t.db, keyringOf(randomBytes(32)));
   const later = await availableFamily(t.db, keyringOf(randomBytes(32)));
   const endedSoon = addDays(addMonths(today, -12), 10);
