@@ -22,6 +22,8 @@ test('staff sign in from the staff area link with their password and passkey, la
     // Their passkey, from a set-up link (as npm run create-staff prints); then signed out.
     await enrolStaff(stack, visitor, staff);
     await Promise.all([visitor.page.waitForURL((url) => url.pathname === '/sign-in'), visitor.page.locator('form[action="/sign-out"] button').first().click()]);
+    // The signed-out page finishes loading (its icon too) before the next visit.
+    await visitor.check('signed out after enrolling');
     // An anonymous visit to the staff area is sent to sign in, and back after.
     await visitor.visit('/staff', 'staff area asks to sign in');
     expect(new URL(visitor.page.url()).pathname).toBe('/sign-in');

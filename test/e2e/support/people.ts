@@ -87,6 +87,7 @@ export async function setUpAuthenticatorApp(visitor: Visitor, person: Person): P
   await visitor.check('app set up: recovery codes');
   person.recoveryCodes = await readRecoveryCodes(visitor);
   await Promise.all([page.waitForURL((url) => url.pathname === '/account/security'), page.getByRole('link', { name: 'I have saved my codes' }).click()]);
+  await visitor.check('sign-in security');
 }
 
 /**
