@@ -3,12 +3,15 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { areaRoutes } from './accounts/area-routes';
 import { accountRoutes } from './accounts/routes';
+import { securityRoutes } from './accounts/security-routes';
 import { loadSession, SESSION_COOKIE } from './accounts/sessions';
 import { staffAccountRoutes } from './accounts/staff-routes';
 import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
+import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
+import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
@@ -30,7 +33,7 @@ import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
-import { PUBLIC_DIR } from './paths';
+import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
@@ -39,6 +42,8 @@ export type AppDeps = {
   config: Config;
   db: Db;
   logger: Logger;
+  /** What time it is (the system clock unless a test stands somewhere else): the charity's calendar reads it. */
+  clock?: Clock;
   /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
   stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
 };
@@ -84,9 +89,12 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(permissionsPolicy);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
+  // The WebAuthn browser helper, served from Haven itself (the CSP allows no other script origin, and no inline script).
+  app.use('/static/vendor/simplewebauthn', express.static(WEBAUTHN_BROWSER_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe) };
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
@@ -96,6 +104,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // The {{date}} helper shows instants as the charity's dates.
+    res.locals.charityTimeZone = calendar.timeZone;
     next();
   });
   // Sessions (res.locals.user), then CSRF (res.locals.csrfToken; checks every unsafe request).
@@ -107,13 +117,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
-  app.use(areaRoutes(deps.db));
+  app.use(securityRoutes(deps));
+  app.use(areaRoutes(deps.db, calendar, deps.config));
   app.use(staffAccountRoutes(deps));
-  app.use(auditRoutes(deps.db));
+  app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
   app.use(familyRoutes(deps, familyKeys));
+  app.use(privacyRoutes(deps));
   app.use(matchingRoutes(deps, familyKeys));
   app.use(scheduleRoutes(deps));
   app.use(givingRoutes(giving));

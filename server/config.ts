@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_CHARITY_TIME_ZONE, isTimeZone } from './calendar/charity-calendar';
 
 /**
  * The environment, parsed once at start-up. Nothing else in Haven reads process.env:
@@ -88,6 +89,11 @@ const EnvSchema = z.object({
       .optional(),
   ),
   MATCHING_STAFF_EMAIL: optionalText.pipe(z.email().optional()),
+  // Families' privacy (server/families/retention.ts, the privacy pages).
+  FAMILY_IDENTITY_RETENTION_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
+  PRIVACY_OFFICER_EMAIL: optionalText.pipe(z.email().optional()),
+  // Staff sign in with a password and a passkey (server/accounts/README.md); required in production.
+  STAFF_PASSKEYS: optionalText.pipe(z.enum(['required', 'optional'], 'must be required or optional').optional()),
   MATCH_HOLD_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   MATCH_WEIGHT_FUNDS: weight(35),
   MATCH_WEIGHT_REGION: weight(15),
@@ -129,6 +135,10 @@ const EnvSchema = z.object({
   CARD_FEE_FIXED_CENTS: z.coerce.number().int().min(0).max(1000).default(30),
   PLEDGE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   PLEDGE_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(10_000).default(5),
+  // Issue 15: the charity's calendar, and the sanity checks before staff move money.
+  CHARITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as America/Toronto').default(DEFAULT_CHARITY_TIME_ZONE),
+  LARGE_PAYMENT_DOLLARS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  ARRIVAL_WINDOW_MONTHS: z.coerce.number().int().min(1).max(36).default(12),
 });
 
 function percentToBasisPoints(text: string): number {
@@ -163,6 +173,12 @@ export type Config = {
   familyDataPreviousKeys: Buffer[];
   /** The staff inbox told of every match step (ids and links only); unset: only coordinators are e-mailed. */
   matchingStaffEmail: string | undefined;
+  /** How long a family's identity is kept after its support ends, then deleted. */
+  familyIdentityRetentionMonths: number;
+  /** Who answers privacy concerns (named on /privacy) and is warned of identity deletions; unset: every active staff account is warned. */
+  privacyOfficerEmail: string | undefined;
+  /** 'required': a password alone never opens the staff area (always in production); 'optional': staff may enrol a passkey. */
+  staffPasskeys: 'required' | 'optional';
   /** How long a proposed match holds the family and the group before it lapses. */
   matchHoldDays: number;
   /** Points of each part of a match score (each part scores 0..weight × 10). */
@@ -173,6 +189,12 @@ export type Config = {
   cardFee: { basisPoints: number; fixedCents: number };
   /** Pledges a visitor may start per hour, per IP address and per e-mail address. */
   pledgeRateLimits: { perIp: number; perEmail: number };
+  /** Decides "today", default dates on forms, due dates, overdue and the tax year of a gift (server/calendar). */
+  charityTimeZone: string;
+  /** An offline payment above this (or above what its pledge still owes) needs a typed confirmation. */
+  largePaymentCents: number;
+  /** How far ahead of today a family's arrival may be recorded. */
+  arrivalWindowMonths: number;
 };
 
 export type StripeConfig = {
@@ -232,6 +254,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.CHARITY_REGISTRATION_NUMBER) {
     throw new ConfigError('Invalid configuration: CHARITY_REGISTRATION_NUMBER is required when NODE_ENV=production (it is not set)');
   }
+  if (e.NODE_ENV === 'production' && e.STAFF_PASSKEYS === 'optional') {
+    throw new ConfigError(
+      'Invalid configuration: STAFF_PASSKEYS cannot be optional when NODE_ENV=production (a stolen password must open nothing; give each staff member a set-up link with npm run create-staff)',
+    );
+  }
   if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
     throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
   }
@@ -265,6 +292,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       .filter((k) => k !== '')
       .map((k) => parseDataKey(k)!),
     matchingStaffEmail: e.MATCHING_STAFF_EMAIL,
+    familyIdentityRetentionMonths: e.FAMILY_IDENTITY_RETENTION_MONTHS,
+    privacyOfficerEmail: e.PRIVACY_OFFICER_EMAIL,
+    staffPasskeys: e.STAFF_PASSKEYS ?? (e.NODE_ENV === 'production' ? 'required' : 'optional'),
     matchHoldDays: e.MATCH_HOLD_DAYS,
     matchWeights: {
       funds: e.MATCH_WEIGHT_FUNDS,
@@ -286,6 +316,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
     cardFee: { basisPoints: e.CARD_FEE_PERCENT, fixedCents: e.CARD_FEE_FIXED_CENTS },
     pledgeRateLimits: { perIp: e.PLEDGE_RATE_LIMIT_PER_IP, perEmail: e.PLEDGE_RATE_LIMIT_PER_EMAIL },
+    charityTimeZone: e.CHARITY_TIME_ZONE,
+    largePaymentCents: e.LARGE_PAYMENT_DOLLARS * 100,
+    arrivalWindowMonths: e.ARRIVAL_WINDOW_MONTHS,
   };
 }
 

@@ -7,8 +7,9 @@ import { openDatabase } from './db/database';
 import { DataDirBusyError } from './db/data-dir-lock';
 import { migrateToLatest } from './db/migrator';
 import { createHttpServer } from './http/http-server';
+import { applyIdentityRetention, retentionSettings } from './families/retention';
 import { createLogger } from './logger';
-import { todayIso } from './schedules/calendar';
+import { charityCalendar } from './calendar/charity-calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
 import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
@@ -45,9 +46,20 @@ async function main() {
   }, 15 * 60_000);
   holdExpiry.unref();
   const overdueReminders = setInterval(() => {
-    remindOverdueInstallments(database.db, todayIso(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
+    remindOverdueInstallments(database.db, charityCalendar(config.charityTimeZone).today(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
   }, 60 * 60 * 1000);
   overdueReminders.unref();
+  // Families' identities are deleted a configured period after their support ends (warned 30 days before).
+  const runIdentityRetention = () => {
+    applyIdentityRetention(database.db, retentionSettings(config), charityCalendar(config.charityTimeZone).today())
+      .then((run) => {
+        if (run.purged.length || run.warned.length) logger.info({ purgedFamilyIds: run.purged, warnedFamilyIds: run.warned }, 'family identity retention');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'family identity retention failed'));
+  };
+  const identityRetention = setInterval(runIdentityRetention, 60 * 60 * 1000);
+  identityRetention.unref();
+  setTimeout(runIdentityRetention, 60_000).unref();
   // Embedded: npm run create-staff / seed / migrate reach this process's database through it (DATA_DIR is locked).
   const commands = database.dataDirLock ? await startCommandChannel({ db: database.db, config, logger }) : undefined;
   if (commands) database.dataDirLock?.update({ control: { port: commands.port, token: commands.token, publicUrl: config.publicUrl } });
@@ -73,6 +85,7 @@ async function main() {
     server.close(async () => {
       clearInterval(housekeeping);
       clearInterval(holdExpiry);
+      clearInterval(identityRetention);
       await commands?.close();
       await stripeEvents?.stop();
       await dispatcher.stop();

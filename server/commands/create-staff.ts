@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createStaffAccount } from '../accounts/first-staff';
-import { SET_PASSWORD_HOURS } from '../accounts/password-resets';
+import { LINK_HOURS } from '../accounts/enrolment-links';
 import { EmailSchema } from '../accounts/users';
 import { migrateToLatest } from '../db/migrator';
 import type { Command } from './commands';
@@ -29,7 +29,7 @@ export const createStaffCommand: Command = {
     return {
       lines: [
         result.created ? `Created staff account ${input.email}.` : `${input.email} already has a staff account: here is a new link.`,
-        `Open this link to set the password (it works once, for ${SET_PASSWORD_HOURS} hours):`,
+        `Open this link to choose a password and set up a passkey (it works once, for ${LINK_HOURS.new_account} hours):`,
         `  ${result.link}`,
       ],
       exitCode: 0,

@@ -90,7 +90,7 @@ export interface PledgesTable {
 
 export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
 
-export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed';
+export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed' | 'voided';
 
 export interface PaymentsTable {
   id: Id;
@@ -107,6 +107,13 @@ export interface PaymentsTable {
   receiptable: Generated<boolean>;
   received_at: Timestamp;
   created_at: CreatedAt;
+  /** Issue 15: the date staff typed for an offline payment (null for card: received_at is Stripe's instant). */
+  received_on: ColumnType<string | null, string | null | undefined, string | null>;
+  advantage_cents: Generated<number>;
+  advantage_description: string | null;
+  voided_at: Date | null;
+  void_reason: string | null;
+  corrects_payment_id: number | null;
 }
 
 export interface LedgerTransactionsTable {
@@ -184,6 +191,59 @@ export interface SessionsTable {
   user_id: number;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  /** The last request on this session (touched at most once a minute): the idle timeout's clock. */
+  last_seen_at: Generated<Date>;
+  /** The second sign-in step this session passed (null: the password alone); see server/accounts/second-factor.ts. */
+  second_factor: SecondFactor | null;
+  /** Until when this session may set up a first passkey or code (granted by an invitation or a set-up link). */
+  enrol_until: Date | null;
+  /** The outstanding WebAuthn challenge (base64url) and its expiry. */
+  challenge: string | null;
+  challenge_expires_at: Date | null;
+}
+
+export type SecondFactor = 'passkey' | 'totp' | 'recovery_code';
+
+export interface PasskeysTable {
+  id: Id;
+  user_id: number;
+  /** base64url of the WebAuthn credential id. */
+  credential_id: string;
+  /** COSE public key. */
+  public_key: Buffer;
+  sign_count: number;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  backed_up: Generated<boolean>;
+  name: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+export interface TotpAuthenticatorsTable {
+  user_id: number;
+  sealed_secret: Buffer;
+  last_time_step: Generated<number>;
+  confirmed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  id: Id;
+  user_id: number;
+  code_hash: string;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface EnrolmentLinksTable {
+  id: Id;
+  user_id: number;
+  kind: 'new_account' | 'staff_reset' | 'self';
+  issued_by_user_id: number | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
 }
 
 export interface InvitationsTable {
@@ -337,7 +397,7 @@ export interface GroupChecksTable {
   recorded_at: Timestamp;
 }
 
-export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed' | 'withdrawn';
 
 export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
 
@@ -359,6 +419,12 @@ export interface FamiliesTable {
   status: Generated<FamilyStatus>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The day support ended (closed, withdrawn, self-sufficient without a schedule); see server/families/retention.ts. */
+  support_ended_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The charity's date the staff were warned of the coming deletion. */
+  identity_purge_warned_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set when the identity was deleted under the retention rule: it can never be written again. */
+  identity_purged_at: Date | null;
 }
 
 /** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */
@@ -414,6 +480,10 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   sessions: SessionsTable;
+  passkeys: PasskeysTable;
+  totp_authenticators: TotpAuthenticatorsTable;
+  recovery_codes: RecoveryCodesTable;
+  enrolment_links: EnrolmentLinksTable;
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   sign_in_links: SignInLinksTable;
@@ -445,6 +515,7 @@ export interface Database {
   donor_merges: DonorMergesTable;
   receipt_signatures: ReceiptSignaturesTable;
   receipt_documents: ReceiptDocumentsTable;
+  stripe_payouts: StripePayoutsTable;
 }
 
 /** The details typed on a gift that differ from its donor's record (server/donations/README.md). */
@@ -519,6 +590,18 @@ export interface ReceiptDocumentsTable {
   created_at: CreatedAt;
 }
 
+/** Issue 15: Stripe payouts to the bank (payout.paid, reversed by payout.failed). */
+export interface StripePayoutsTable {
+  id: string;
+  amount_cents: number;
+  currency: string;
+  arrival_on: ColumnType<string, string, string>;
+  status: 'paid' | 'failed';
+  paid_transaction_id: number | null;
+  failed_transaction_id: number | null;
+  recorded_at: CreatedAt;
+}
+
 export interface SupportSchedulesTable {
   id: Id;
   family_id: number;
@@ -542,7 +625,8 @@ export interface SchedulePayeesTable {
 }
 
 /** A pledge's instalments are InstallmentStatus; a support schedule's are this. */
-export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped';
+/** `tapered`: earned income reduced it to $0; `waived`: planned at $0. Neither is ever overdue. */
+export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped' | 'tapered' | 'waived';
 
 export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
 

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database';
+import { endPledge } from '../donations/pledges';
 import type { Stripe } from './stripe-client';
 
 export type MonthlyGift = { id: number; status: string; amountCents: number; cancellable: boolean };
@@ -29,13 +30,6 @@ export async function cancelMonthlyGift(db: Db, stripe: Stripe | undefined, pled
   if (pledge.stripe_subscription_id && stripe) {
     await stripe.subscriptions.cancel(pledge.stripe_subscription_id, {}, { idempotencyKey: `pledge-${pledge.id}-donor-cancel` });
   }
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('pledges')
-      .set({ status: 'cancelled', ended_at: new Date(), updated_at: new Date() })
-      .where('id', '=', pledge.id)
-      .where('status', 'in', ['active', 'pending'])
-      .execute();
-    await trx.updateTable('pledge_installments').set({ status: 'cancelled' }).where('pledge_id', '=', pledge.id).where('status', '=', 'due').execute();
-  });
+  // The unpaid remainder of a pay-later pledge leaves the pledged total in the same transaction.
+  await db.transaction().execute((trx) => endPledge(trx, { pledgeId: pledge.id, status: 'cancelled', at: new Date() }));
 }

@@ -13,6 +13,7 @@ import { queueEmail } from '../notifications/outbox';
 import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
 import { queueGiftConfirmation } from './gift-emails';
 import { monthlyCancelUrl } from './gift-links';
+import { applyPayoutEvent } from './stripe-payouts';
 import { createStripe } from './stripe-client';
 
 /**
@@ -176,6 +177,7 @@ async function applyEvent(
       return onSubscriptionDeleted(trx, event.data.object);
     case 'charge.refunded':
       return onChargeRefunded(trx, ctx, event.data.object, facts);
+    case 'payout.paid': case 'payout.failed': return applyPayoutEvent(trx, event);
     case 'charge.dispute.created':
       return onDisputeOpened(trx, event.data.object);
     case 'charge.dispute.closed':
