@@ -8,6 +8,7 @@ import type { SecondFactor, UserRole } from '../db/schema';
 import { idParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
+import { noStore } from '../http/security-headers';
 import type { Locale } from '../i18n/i18n';
 import { isGroupMatched } from '../matching/matches';
 import { queueEmail } from '../notifications/outbox';
@@ -222,13 +223,13 @@ export function securityRoutes(deps: AppDeps): Router {
     res.status(400).render('accounts/message', { title: t('accounts:linkProblem'), noindex: true, message: t('accounts:enrol.expired') });
   }
 
-  router.get('/enrol', allow.anyone, async (req, res) => {
+  router.get('/enrol', allow.anyone, noStore, async (req, res) => {
     const link = await findOpenEnrolmentLink(db, req.query.token);
     if (!link) return renderLinkExpired(res);
     renderEnrolLink(res, 200, link, String(req.query.token));
   });
 
-  router.post('/enrol', allow.anyone, async (req, res) => {
+  router.post('/enrol', allow.anyone, noStore, async (req, res) => {
     const t = res.locals.t as TFunction;
     const token = field(req.body, 'token');
     const link = await findOpenEnrolmentLink(db, token);

@@ -34,7 +34,7 @@ function runScript(name: keyof typeof SCRIPTS, args: string[], env: Record<strin
 }
 
 function linkIn(output: string): URL {
-  const match = /(https?:\/\/\S+\/reset-password\?token=\S+)/.exec(output);
+  const match = /(https?:\/\/\S+\/enrol\?token=\S+)/.exec(output);
   if (!match) throw new Error(`no set-password link in:\n${output}`);
   return new URL(match[1]!);
 }

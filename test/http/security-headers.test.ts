@@ -25,7 +25,7 @@ describe('Cache-Control on pages with personal data', () => {
     expect(res.headers['cache-control']).toBe('private, no-store');
   });
 
-  test.each(['/reset-password?token=x', '/accept-invitation?token=x'])('%s (a link that carries a token): private, no-store, signed in or not', async (path) => {
+  test.each(['/reset-password?token=x', '/accept-invitation?token=x', '/enrol?token=x'])('%s (a link that carries a token): private, no-store, signed in or not', async (path) => {
     const res = await request(t.app).get(path);
     expect(res.headers['cache-control']).toBe('private, no-store');
   });
