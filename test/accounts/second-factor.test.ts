@@ -83,7 +83,7 @@ test('a password-only session waits 15 minutes for its second step, then ends', 
 });
 
 test('a staff invitation lets the new staff member enrol right after choosing a password, and only then', async () => {
-  const inviter = await signInAs(t, 'staff');
+  const inviter = await signInAs(t, 'staff', { administrator: true }); // only administrators invite staff (issue 16)
   // Signed in with a passkey (what the browser test proves): the session records it.
   useSession(inviter.agent, await createSession(t.db, inviter.user.id, { secondFactor: 'passkey' }));
   expect((await inviter.postForm('/staff/invitations', { email: 'new.staff@hanvoice.test', role: 'staff' })).status).toBe(303);
