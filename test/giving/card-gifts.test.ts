@@ -193,14 +193,14 @@ test('a dispute takes the amount and Stripe\'s fee out once; winning it returns 
   const before = await totals(t.db);
   const stripeBefore = await balanceOf(t.db, 'stripe');
 
-  const opened = t.stand.openDispute(payment.stripe_charge_id!);
-  await deliverAll(t.app, t.stand, [opened, opened]);
+  const { disputeId, events: opened } = t.stand.openDispute(payment.stripe_charge_id!);
+  await deliverAll(t.app, t.stand, [...opened, ...opened]);
   expect((await totals(t.db)).raisedCents).toBe(before.raisedCents - 8_000);
   expect(await balanceOf(t.db, 'stripe')).toBe(stripeBefore - 8_000 - DISPUTE_FEE_CENTS);
   expect((await t.db.selectFrom('payments').select('status').where('id', '=', payment.id).executeTakeFirstOrThrow()).status).toBe('disputed');
 
-  const won = t.stand.closeDispute((opened.data.object as { id: string }).id, 'won');
-  await deliverAll(t.app, t.stand, [won, won]);
+  const won = t.stand.closeDispute(disputeId, 'won');
+  await deliverAll(t.app, t.stand, [...won, ...won]);
   expect((await totals(t.db)).raisedCents).toBe(before.raisedCents);
   expect(await balanceOf(t.db, 'stripe')).toBe(stripeBefore - DISPUTE_FEE_CENTS);
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });

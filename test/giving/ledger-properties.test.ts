@@ -70,7 +70,7 @@ test('the ledger stays balanced and totals equal payments less refunds and dispu
         } else if (a.kind === 'dispute' && gifts.length > 0) {
           const g = gifts[a.target % gifts.length]!;
           if (g.disputed || g.refunded > 0) continue;
-          await deliver([t.stand.openDispute(g.chargeId)]);
+          await deliver(t.stand.openDispute(g.chargeId).events);
           g.disputed = true;
           expected -= g.amount;
         } else if (a.kind === 'redeliver' && delivered.length > 0) {

@@ -269,7 +269,7 @@ test('an event whose effect throws is retried with growing delays and logged as 
   expect(poisoned).toMatchObject({ processed_at: null, attempts: 1 });
   expect(poisoned.last_error).toMatch(/^TypeError: Cannot read properties of null/);
   const notFound = await eventRow(missing.events[0]!.id);
-  expect(notFound.last_error).toBe(`StripeInvalidRequestError resource_missing: No such object: '${missing.intentId}'`);
+  expect(notFound.last_error).toBe(`StripeInvalidRequestError resource_missing: No such payment_intent: '${missing.intentId}'`);
   expect(lines.filter((l) => l.eventId === poison.id || l.eventId === missing.events[0]!.id).map((l) => l.level)).toEqual([50, 50]);
   // Ids and messages only: not the donor's e-mail from the payload.
   expect(JSON.stringify(lines)).not.toContain(missing.email);
@@ -308,7 +308,7 @@ test('staff see how many events wait and which keep failing, with type and error
   expect(page.text).toContain(`${waiting.n} waiting to be applied; ${failing.length} tried 3 times or more.`);
   const row = page.text.split('<tr>').find((r) => r.includes(completed!.id))!;
   expect(row).toContain('checkout.session.completed');
-  expect(row).toContain(`StripeInvalidRequestError resource_missing: No such object: &#x27;${gift.intentId}&#x27;`);
+  expect(row).toContain(`StripeInvalidRequestError resource_missing: No such payment_intent: &#x27;${gift.intentId}&#x27;`);
   expect(page.text).not.toContain(gift.email);
   const french = await staff.agent.get('/staff/gifts/stripe-events?lang=fr').expect(200);
   expect(french.text).toContain(`${waiting.n} en attente de traitement`);
