@@ -416,6 +416,7 @@ export interface Database {
   stripe_events: StripeEventsTable;
   pledge_installments: PledgeInstallmentsTable;
   stripe_disputes: StripeDisputesTable;
+  stripe_dispute_balance_transactions: StripeDisputeBalanceTransactionsTable;
 }
 
 export interface SupportSchedulesTable {
@@ -531,4 +532,18 @@ export interface StripeDisputesTable {
   reversed: Generated<boolean>;
   opened_at: Generated<Date>;
   closed_at: Date | null;
+  /** When Stripe reported the current status (the event's created time). */
+  status_at: Date | null;
+}
+
+/** A dispute's balance transaction (funds withdrawn or reinstated), posted to the ledger once. */
+export interface StripeDisputeBalanceTransactionsTable {
+  id: string;
+  dispute_id: string;
+  payment_id: number;
+  amount_cents: number;
+  fee_cents: number;
+  net_cents: number;
+  ledger_transaction_id: number;
+  created_at: CreatedAt;
 }

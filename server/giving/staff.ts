@@ -11,7 +11,7 @@ import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 import type { ReceiptSettings } from '../receipts/issuing';
 import { pledgeReference } from './gift-emails';
-import { receiptIfDue } from './stripe-webhooks';
+import { receiptIfDue } from './card-payments';
 
 /** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
 const PAGE = 50;
@@ -161,7 +161,7 @@ export async function recordOfflinePayment(trx: Transaction<Database>, input: Of
 export async function requestRefund(
   db: Db,
   stripe: Stripe | undefined,
-  input: { paymentId: number; amountCents: number; actor: Actor; locale?: Locale },
+  input: { paymentId: number; amountCents: number; actor: Actor; locale?: Locale; requestId?: string },
 ): Promise<string> {
   const locale = input.locale ?? 'en';
   const t = translatorFor(locale);

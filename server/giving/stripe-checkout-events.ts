@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { PledgeStatus } from '../db/schema';
+import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
+import { queueGiftConfirmation } from './gift-emails';
+import { type EventEffect, idOf, pledgeIdIn } from './stripe-event-context';
+import { endIfComplete } from './stripe-invoice-events';
+
+/**
+ * Checkout (https://docs.stripe.com/api/checkout/sessions/object). A session completes when the
+ * donor finishes Stripe's page: paid at once for cards, or unpaid for delayed methods (then
+ * `async_payment_succeeded` or `async_payment_failed` follows). A one-time gift's money is its
+ * payment intent's charge; a monthly gift's money comes with each invoice (invoice.paid).
+ */
+export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'checkout.session.async_payment_succeeded', ChargeFacts | undefined> = {
+  async prepare(ctx, event) {
+    const session = event.data.object;
+    if (session.mode !== 'payment' || session.payment_status !== 'paid' || !session.payment_intent) return undefined;
+    return chargeFactsOfPaymentIntent(ctx.stripe, idOf(session.payment_intent));
+  },
+  async apply(trx, ctx, event, facts, afterCommit) {
+    const session = event.data.object;
+    const pledgeId = pledgeIdIn(session.metadata) ?? Number(session.client_reference_id);
+    // One statement: the update takes the pledge's row lock that every card-money path queues on.
+    const pledge = await trx
+      .updateTable('pledges')
+      .set({
+        stripe_checkout_session_id: session.id,
+        stripe_customer_id: session.customer ? idOf(session.customer) : sql<string | null>`stripe_customer_id`,
+        stripe_subscription_id: session.subscription ? idOf(session.subscription) : sql<string | null>`stripe_subscription_id`,
+        status: sql<PledgeStatus>`case when status = 'pending' then 'active' else status end`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', Number.isSafeInteger(pledgeId) ? pledgeId : -1)
+      .returning('id')
+      .executeTakeFirst();
+    if (!pledge) {
+      ctx.logger.warn({ sessionId: session.id }, 'checkout session for an unknown pledge');
+      return;
+    }
+
+    if (session.mode === 'subscription') {
+      await queueGiftConfirmation(trx, ctx, pledge.id);
+      await endIfComplete(trx, ctx, pledge.id, afterCommit);
+      return;
+    }
+    if (session.payment_status !== 'paid' || !facts) return; // async methods: wait for async_payment_succeeded
+    const recorded = await recordCardPayment(trx, pledge.id, facts, null, { locked: true });
+    if (!recorded) return;
+    await flagAmountMismatch(trx, pledge.id, { amountCents: facts.amountCents, currency: facts.currency, chargeIds: [facts.chargeId], statedCents: session.amount_total });
+    await queueGiftConfirmation(trx, ctx, pledge.id);
+    await receiptIfDue(trx, ctx, recorded);
+  },
+};
+
+/** The donor's bank refused a delayed payment, or the donor never paid (the session expired): the pledge lapses. */
+export const checkoutFailed: EventEffect<'checkout.session.async_payment_failed' | 'checkout.session.expired'> = {
+  async apply(trx, _ctx, event) {
+    const pledgeId = pledgeIdIn(event.data.object.metadata);
+    if (!pledgeId) return;
+    // Only a pledge with no money recorded: an expiry or failure reported late never undoes a payment.
+    await trx
+      .updateTable('pledges')
+      .set({ status: 'lapsed', updated_at: new Date() })
+      .where('id', '=', pledgeId)
+      .where('status', 'in', ['pending', 'active'])
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('payments').select('payments.id').where('payments.pledge_id', '=', pledgeId))))
+      .execute();
+  },
+};
