@@ -417,6 +417,7 @@ export interface Database {
   pledge_installments: PledgeInstallmentsTable;
   stripe_disputes: StripeDisputesTable;
   stripe_dispute_balance_transactions: StripeDisputeBalanceTransactionsTable;
+  stripe_refunds: StripeRefundsTable;
 }
 
 export interface SupportSchedulesTable {
@@ -534,6 +535,16 @@ export interface StripeDisputesTable {
   closed_at: Date | null;
   /** When Stripe reported the current status (the event's created time). */
   status_at: Date | null;
+}
+
+/** A Stripe refund of a card payment: `counted` while its money is out; failed or canceled refunds are not. */
+export interface StripeRefundsTable {
+  id: string;
+  payment_id: number;
+  amount_cents: number;
+  status: string;
+  counted: boolean;
+  updated_at: Generated<Date>;
 }
 
 /** A dispute's balance transaction (funds withdrawn or reinstated), posted to the ledger once. */

@@ -5,7 +5,7 @@ import { checkoutCompleted, checkoutFailed } from './stripe-checkout-events';
 import { disputeChanged } from './stripe-dispute-events';
 import { type AfterCommit, type EventEffect, type WebhookContext } from './stripe-event-context';
 import { invoicePaid, invoicePaymentFailed, subscriptionDeleted } from './stripe-invoice-events';
-import { chargeRefunded } from './stripe-refund-events';
+import { refundsChanged } from './stripe-refund-events';
 
 export { RetryLater, HoldEvent, webhookContext, type WebhookContext } from './stripe-event-context';
 
@@ -37,7 +37,7 @@ const effects: Partial<Record<Stripe.Event.Type, RegisteredEffect>> = {
   ...on(['invoice.paid'], invoicePaid),
   ...on(['invoice.payment_failed'], invoicePaymentFailed),
   ...on(['customer.subscription.deleted'], subscriptionDeleted),
-  ...on(['charge.refunded'], chargeRefunded),
+  ...on(['charge.refunded', 'refund.failed', 'refund.updated', 'charge.refund.updated'], refundsChanged),
   ...on(['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated', 'charge.dispute.closed'], disputeChanged),
 };
 

@@ -367,6 +367,10 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       const data = [...objects.values()].filter((o) => o.object === 'invoice_payment' && o.invoice === params.invoice && (!params.status || o.status === params.status));
       return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/invoice_payments' } };
     }
+    if (method === 'GET' && path === '/v1/refunds') {
+      const data = [...objects.values()].filter((o) => o.object === 'refund' && (!params.charge || o.charge === params.charge)).reverse();
+      return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/refunds' } };
+    }
     if (method === 'GET' && path === '/v1/webhook_endpoints') {
       return { status: 200, body: { object: 'list', data: webhookEndpoints, has_more: false, url: '/v1/webhook_endpoints' } };
     }
