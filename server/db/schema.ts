@@ -510,6 +510,11 @@ export interface StripeEventsTable {
   next_attempt_at: Generated<Date>;
   /** Why the last attempt failed (ids and messages only), cleared when the event is applied. */
   last_error: string | null;
+  /** Set when Haven cannot read the event correctly: it waits for staff, with the reason. */
+  held_at: Date | null;
+  held_reason: string | null;
+  /** Staff asked for the event's object to be read again from Stripe's API before applying it. */
+  read_from_api: Generated<boolean>;
 }
 
 export interface PledgeInstallmentsTable {

@@ -15,7 +15,8 @@ import {
   requirePledgeDetail,
 } from './staff';
 import { DomainError } from '../domain-error';
-import { FAILING_AFTER_ATTEMPTS, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
+import { writeAudit } from '../audit/audit';
+import { FAILING_AFTER_ATTEMPTS, rereadHeldStripeEvent, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
 
 const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
@@ -58,9 +59,20 @@ function cents(res: Response, text: string): number {
   return value;
 }
 
-function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
-  return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: row.next_attempt_at.toISOString().slice(0, 19).replace('T', ' ') };
+function utcMinute(at: Date): string {
+  return at.toISOString().slice(0, 19).replace('T', ' ');
 }
+
+function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
+  return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: utcMinute(row.next_attempt_at) };
+}
+
+function toHeldEventView(row: StripeEventQueueStatus['held'][number]) {
+  return { id: row.id, type: row.type, reason: row.held_reason ?? '', heldAt: utcMinute(row.held_at) };
+}
+
+/** A Stripe event id from the path (evt_…); anything else is a 404. */
+const StripeEventId = z.string().regex(/^evt_\w{1,250}$/);
 
 function localeOf(res: Response): Locale {
   return res.locals.locale as Locale;
@@ -76,17 +88,31 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
   });
 
-  // Stripe events waiting in the queue, and those that keep failing (ids, types and errors only).
-  router.get('/staff/gifts/stripe-events', allow.staff, async (_req: Request, res: Response) => {
+  // Stripe events waiting in the queue, those that keep failing, and those held because Haven
+  // cannot read them, with the reason (ids, types and errors only, never payloads).
+  router.get('/staff/gifts/stripe-events', allow.staff, async (req: Request, res: Response) => {
     const status = await stripeEventQueueStatus(deps.db);
     res.render('donations/staff-stripe-events', {
       title: (res.locals.t as TFunction)('donations:staff.stripeEvents.title'),
       waiting: status.waiting,
       failingCount: status.failingCount,
+      heldCount: status.heldCount,
       failing: status.failing.map(toFailingEventView),
+      held: status.held.map(toHeldEventView),
       failingAfter: FAILING_AFTER_ATTEMPTS,
+      reread: typeof req.query.reread === 'string' && StripeEventId.safeParse(req.query.reread).success ? req.query.reread : undefined,
+      csrfToken: res.locals.csrfToken,
       noindex: true,
     });
+  });
+
+  router.post('/staff/gifts/stripe-events/:id/reread', allow.staff, async (req: Request, res: Response) => {
+    const id = StripeEventId.safeParse(req.params.id);
+    if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+    const released = await rereadHeldStripeEvent(deps.db, id.data);
+    if (!released) throw new DomainError('conflict', (res.locals.t as TFunction)('donations:staff.stripeEvents.notHeld', { id: id.data }));
+    await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action: 'stripe_event.reread', subject: `stripe_event:${id.data}` }));
+    res.redirect(303, `/staff/gifts/stripe-events?reread=${encodeURIComponent(id.data)}`);
   });
 
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {

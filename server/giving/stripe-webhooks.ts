@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { DomainError } from '../domain-error';
 import { checkoutCompleted, checkoutFailed } from './stripe-checkout-events';
 import { disputeChanged } from './stripe-dispute-events';
-import { type AfterCommit, type EventEffect, type WebhookContext } from './stripe-event-context';
+import { type AfterCommit, type EventEffect, HoldEvent, STRIPE_API_VERSION, type WebhookContext } from './stripe-event-context';
 import { invoicePaid, invoicePaymentFailed, subscriptionDeleted } from './stripe-invoice-events';
 import { refundsChanged } from './stripe-refund-events';
 
@@ -50,8 +50,17 @@ export const HANDLED_EVENT_TYPES = Object.keys(effects).sort() as Stripe.Event.T
  * precondition is missing, HoldEvent when Haven cannot read the event, or whatever went wrong;
  * the caller reschedules or holds the event.
  */
-export async function applyStripeEvent(ctx: WebhookContext, event: Stripe.Event): Promise<'applied' | 'already_processed'> {
+export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event, options: { readFromApi?: boolean } = {}): Promise<'applied' | 'already_processed'> {
+  const event = options.readFromApi ? await readAgainFromStripe(ctx.stripe, stored) : stored;
   const effect = effects[event.type];
+  if (effect && event.api_version !== STRIPE_API_VERSION) {
+    // Objects differ between API versions (an invoice before 2025-03-31.basil has no `parent`):
+    // reading one in another version's shape would record nothing, or the wrong thing.
+    throw new HoldEvent(
+      `Rendered in Stripe API version ${event.api_version ?? '(none)'}; Haven reads ${STRIPE_API_VERSION}. ` +
+        `Set the webhook endpoint's API version to ${STRIPE_API_VERSION} (README, "Stripe webhook endpoint"), then read this event again from Stripe.`,
+    );
+  }
   const facts = effect?.prepare ? await effect.prepare(ctx, event) : undefined;
   let afterCommit: AfterCommit[] = [];
   let outcome: 'applied' | 'already_processed' | undefined;
@@ -87,17 +96,55 @@ export async function applyStripeEvent(ctx: WebhookContext, event: Stripe.Event)
   return outcome;
 }
 
+/**
+ * The event with its object as Stripe's API returns it now, rendered in Haven's API version (the
+ * SDK sends it): how a held event is applied once its cause is fixed. Every object Haven acts on
+ * can be retrieved by id; its current state is what the effects want anyway, as they are keyed
+ * by ids and follow Stripe's state rather than replaying history.
+ */
+async function readAgainFromStripe(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event> {
+  const object = event.data.object as { id?: string; object?: string };
+  const id = object.id ?? '';
+  const read: Record<string, (() => Promise<unknown>) | undefined> = {
+    'checkout.session': () => stripe.checkout.sessions.retrieve(id),
+    invoice: () => stripe.invoices.retrieve(id),
+    subscription: () => stripe.subscriptions.retrieve(id),
+    charge: () => stripe.charges.retrieve(id),
+    refund: () => stripe.refunds.retrieve(id),
+    dispute: () => stripe.disputes.retrieve(id),
+  };
+  const retrieve = read[object.object ?? ''];
+  if (!retrieve || !id) throw new HoldEvent(`Haven cannot read a ${object.object ?? 'nameless'} object again from Stripe.`);
+  return { ...event, api_version: STRIPE_API_VERSION, data: { object: await retrieve() } } as Stripe.Event;
+}
+
 /** Deadlock, serialization failure, or a unique index that another delivery filled first. */
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === '40P01' || code === '40001' || code === '23505';
 }
 
-/** The event, if the signature on the raw body is Stripe's (default tolerance, 300 s); else a 400. */
+/**
+ * The event, if the signature on the raw body is Stripe's (default tolerance, 300 s) and the body
+ * is an event (an object with an id, a type, a creation time and data.object); else a 400 and
+ * nothing is stored.
+ */
 export function verifyStripeEvent(stripe: Stripe, rawBody: Buffer, signature: string | undefined, secret: string): Stripe.Event {
+  let event: unknown;
   try {
-    return stripe.webhooks.constructEvent(rawBody, signature ?? '', secret);
+    event = stripe.webhooks.constructEvent(rawBody, signature ?? '', secret);
   } catch {
     throw new DomainError('invalid', 'The webhook signature is missing, wrong or too old.');
   }
+  if (!isEventShaped(event)) throw new DomainError('invalid', 'The webhook body is not a Stripe event.');
+  return event;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isEventShaped(value: unknown): value is Stripe.Event {
+  if (!isPlainObject(value) || !isPlainObject(value.data) || !isPlainObject(value.data.object)) return false;
+  return typeof value.id === 'string' && value.id.length > 0 && value.id.length <= 255 && typeof value.type === 'string' && value.type.length > 0 && Number.isSafeInteger(value.created);
 }

@@ -5,6 +5,8 @@ import { balanceOf } from '../../server/ledger/ledger';
 import { requestRefund } from '../../server/giving/staff';
 import { createStripe } from '../../server/giving/stripe-client';
 import { balance, createGivingTest, deliverAll, giveForm, type GivingTest, ledgerImbalance, postEvent, postGive, startCardGift, totals } from '../support/giving';
+import type Stripe from 'stripe';
+import { stripeEvent } from '../support/stripe-fixtures/events';
 import { DISPUTE_FEE_CENTS, standInFee } from '../support/stripe-stand-in';
 
 let t: GivingTest;
@@ -236,15 +238,15 @@ test('an amount at Stripe that differs from the pledge is recorded as received a
 
 test('an expired Checkout session lapses its pledge, but never one that was paid', async () => {
   const unpaid = await startCardGift(t.app, { amount: '35' });
-  const session = t.stand.objects.get(unpaid.sessionId)!;
-  const expired = { id: `evt_expired_${unpaid.sessionId}`, object: 'event', type: 'checkout.session.expired', created: Math.floor(Date.now() / 1000), data: { object: { ...session, status: 'expired' } }, livemode: false, api_version: null, pending_webhooks: 1, request: null };
-  await postEvent(t.app, t.stand, expired as never).expect(200);
+  const session = t.stand.objects.get(unpaid.sessionId) as Stripe.Checkout.Session;
+  const expired = stripeEvent('checkout.session.expired', { ...session, status: 'expired' });
+  await postEvent(t.app, t.stand, expired).expect(200);
   expect((await pledgeOfSession(unpaid.sessionId)).status).toBe('lapsed');
 
   const paid = await startCardGift(t.app, { amount: '35' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(paid.sessionId));
-  const late = { ...expired, id: `evt_expired_${paid.sessionId}`, data: { object: { ...t.stand.objects.get(paid.sessionId)!, status: 'expired' } } };
-  await postEvent(t.app, t.stand, late as never).expect(200);
+  const late = stripeEvent('checkout.session.expired', { ...(t.stand.objects.get(paid.sessionId) as Stripe.Checkout.Session), status: 'expired' });
+  await postEvent(t.app, t.stand, late).expect(200);
   expect((await pledgeOfSession(paid.sessionId)).status).toBe('fulfilled');
 });
 
