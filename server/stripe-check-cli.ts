@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from '../config';
-import { checkWebhookEndpoint } from './stripe-check';
-import { createStripe } from './stripe-client';
-import { STRIPE_API_VERSION } from './stripe-event-context';
-import { HANDLED_EVENT_TYPES } from './stripe-webhooks';
+import { ConfigError, loadConfig } from './config';
+import { checkWebhookEndpoint } from './giving/stripe-check';
+import { createStripe } from './giving/stripe-client';
+import { STRIPE_API_VERSION } from './giving/stripe-event-context';
+import { HANDLED_EVENT_TYPES } from './giving/stripe-webhooks';
 
 /**
  * npm run stripe:check: reads the webhook endpoint's configuration through Stripe's API and says
