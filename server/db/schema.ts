@@ -418,6 +418,7 @@ export interface Database {
   stripe_disputes: StripeDisputesTable;
   stripe_dispute_balance_transactions: StripeDisputeBalanceTransactionsTable;
   stripe_refunds: StripeRefundsTable;
+  stripe_calls: StripeCallsTable;
 }
 
 export interface SupportSchedulesTable {
@@ -540,6 +541,23 @@ export interface StripeDisputesTable {
   closed_at: Date | null;
   /** When Stripe reported the current status (the event's created time). */
   status_at: Date | null;
+}
+
+export type StripeCallKind = 'end_subscription_at_term' | 'cancel_subscription';
+
+/** A call to Stripe Haven must not lose (an outbox row), made and retried by the Stripe event processor. */
+export interface StripeCallsTable {
+  id: Id;
+  kind: StripeCallKind;
+  pledge_id: number;
+  subscription_id: string;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  /** What Stripe's answer meant, once done (e.g. "cancel_at 1767225600", "was already cancelled"). */
+  outcome: string | null;
+  done_at: Date | null;
+  created_at: CreatedAt;
 }
 
 /** A Stripe refund of a card payment: `counted` while its money is out; failed or canceled refunds are not. */

@@ -16,6 +16,7 @@ import {
 } from './staff';
 import { DomainError } from '../domain-error';
 import { writeAudit } from '../audit/audit';
+import { CALL_FAILING_AFTER_ATTEMPTS, stripeCallStatus, type StripeCallStatus } from './stripe-calls';
 import { FAILING_AFTER_ATTEMPTS, rereadHeldStripeEvent, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
 
 const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -67,6 +68,10 @@ function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
   return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: utcMinute(row.next_attempt_at) };
 }
 
+function toFailingCallView(row: StripeCallStatus['failing'][number]) {
+  return { id: row.id, kind: row.kind, subscriptionId: row.subscription_id, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: utcMinute(row.next_attempt_at) };
+}
+
 function toHeldEventView(row: StripeEventQueueStatus['held'][number]) {
   return { id: row.id, type: row.type, reason: row.held_reason ?? '', heldAt: utcMinute(row.held_at) };
 }
@@ -91,8 +96,11 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   // Stripe events waiting in the queue, those that keep failing, and those held because Haven
   // cannot read them, with the reason (ids, types and errors only, never payloads).
   router.get('/staff/gifts/stripe-events', allow.staff, async (req: Request, res: Response) => {
-    const status = await stripeEventQueueStatus(deps.db);
+    const [status, calls] = await Promise.all([stripeEventQueueStatus(deps.db), stripeCallStatus(deps.db)]);
     res.render('donations/staff-stripe-events', {
+      callsWaiting: calls.waiting,
+      failingCalls: calls.failing.map(toFailingCallView),
+      callFailingAfter: CALL_FAILING_AFTER_ATTEMPTS,
       title: (res.locals.t as TFunction)('donations:staff.stripeEvents.title'),
       waiting: status.waiting,
       failingCount: status.failingCount,

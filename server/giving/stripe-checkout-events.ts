@@ -3,7 +3,7 @@ import type { PledgeStatus } from '../db/schema';
 import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
 import { queueGiftConfirmation } from './gift-emails';
 import { type EventEffect, idOf, pledgeIdIn } from './stripe-event-context';
-import { endIfComplete } from './stripe-invoice-events';
+import { attachSubscription } from './stripe-invoice-events';
 
 /**
  * Checkout (https://docs.stripe.com/api/checkout/sessions/object). A session completes when the
@@ -17,7 +17,7 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
     if (session.mode !== 'payment' || session.payment_status !== 'paid' || !session.payment_intent) return undefined;
     return chargeFactsOfPaymentIntent(ctx.stripe, idOf(session.payment_intent));
   },
-  async apply(trx, ctx, event, facts, afterCommit) {
+  async apply(trx, ctx, event, facts) {
     const session = event.data.object;
     const pledgeId = pledgeIdIn(session.metadata) ?? Number(session.client_reference_id);
     // One statement: the update takes the pledge's row lock that every card-money path queues on.
@@ -26,7 +26,6 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
       .set({
         stripe_checkout_session_id: session.id,
         stripe_customer_id: session.customer ? idOf(session.customer) : sql<string | null>`stripe_customer_id`,
-        stripe_subscription_id: session.subscription ? idOf(session.subscription) : sql<string | null>`stripe_subscription_id`,
         status: sql<PledgeStatus>`case when status = 'pending' then 'active' else status end`,
         updated_at: new Date(),
       })
@@ -39,8 +38,8 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
     }
 
     if (session.mode === 'subscription') {
+      if (session.subscription) await attachSubscription(trx, pledge.id, idOf(session.subscription));
       await queueGiftConfirmation(trx, ctx, pledge.id);
-      await endIfComplete(trx, ctx, pledge.id, afterCommit);
       return;
     }
     if (session.payment_status !== 'paid' || !facts) return; // async methods: wait for async_payment_succeeded

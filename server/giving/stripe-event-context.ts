@@ -56,11 +56,17 @@ export type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type:
  */
 export type EventEffect<T extends Stripe.Event.Type, Facts = undefined> = {
   prepare?(ctx: WebhookContext, event: EventOf<T>): Promise<Facts>;
-  apply(trx: Transaction<Database>, ctx: WebhookContext, event: EventOf<T>, facts: Facts, afterCommit: AfterCommit[]): Promise<void>;
+  apply(trx: Transaction<Database>, ctx: WebhookContext, event: EventOf<T>, facts: Facts): Promise<void>;
 };
 
-/** A call to Stripe made once the event's transaction has committed. */
-export type AfterCommit = () => Promise<void>;
+/** What is kept and logged about a failure: its kind, code and message (ids, never donor data; PostgreSQL's row detail is left out). */
+export function describeError(error: unknown): { name: string; code: string | undefined; message: string } {
+  if (!(error instanceof Error)) return { name: 'Error', code: undefined, message: String(error).slice(0, 500) };
+  const code = (error as { code?: unknown }).code;
+  // Stripe's errors keep the name 'Error'; their class says what they are (StripeInvalidRequestError …).
+  const name = error.name !== 'Error' ? error.name : error.constructor.name;
+  return { name, code: typeof code === 'string' ? code : undefined, message: error.message.slice(0, 500) };
+}
 
 export function idOf(value: string | { id: string }): string {
   return typeof value === 'string' ? value : value.id;

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Db } from '../db/database';
+import { processDueStripeCalls } from './stripe-calls';
+import { describeError } from './stripe-event-context';
 import { applyStripeEvent, HoldEvent, RetryLater, type WebhookContext } from './stripe-webhooks';
 
 /**
@@ -134,15 +136,6 @@ async function releaseLeases(db: Db, ids: string[]): Promise<void> {
     .execute();
 }
 
-/** What is kept and logged about a failure: its kind, code and message (ids, never donor data; PostgreSQL's row detail is left out). */
-function describeError(error: unknown): { name: string; code: string | undefined; message: string } {
-  if (!(error instanceof Error)) return { name: 'Error', code: undefined, message: String(error).slice(0, 500) };
-  const code = (error as { code?: unknown }).code;
-  // Stripe's errors keep the name 'Error'; their class says what they are (StripeInvalidRequestError …).
-  const name = error.name !== 'Error' ? error.name : error.constructor.name;
-  return { name, code: typeof code === 'string' ? code : undefined, message: error.message.slice(0, 500) };
-}
-
 export type EventOutcome = 'applied' | 'already_processed' | 'rescheduled' | 'held';
 
 /**
@@ -218,8 +211,14 @@ export async function processDueStripeEvents(ctx: WebhookContext, options: Proce
   return handled;
 }
 
+/** One pass of the processor: the events that are due, then the calls to Stripe they (or donors) queued. */
+async function processDueStripeWork(ctx: WebhookContext, options: ProcessOptions): Promise<number> {
+  const events = await processDueStripeEvents(ctx, options);
+  return events + (await processDueStripeCalls(ctx, { shouldStop: options.shouldStop }));
+}
+
 export type StripeEventProcessor = {
-  /** Runs passes in the background: woken by nudge() and every POLL_INTERVAL_MS. */
+  /** Runs passes (due events, then due calls to Stripe) in the background: woken by nudge() and every POLL_INTERVAL_MS. */
   start(): void;
   /** Something may be due (the endpoint stored an event): run a pass soon. Never waits. */
   nudge(): void;
@@ -246,7 +245,7 @@ export function createStripeEventProcessor(ctx: WebhookContext, options: Omit<Pr
   const run = async () => {
     while (!stopping) {
       wanted = false;
-      pass = processDueStripeEvents(ctx, { ...options, shouldStop: () => stopping }).catch((error: unknown) => {
+      pass = processDueStripeWork(ctx, { ...options, shouldStop: () => stopping }).catch((error: unknown) => {
         const { name, code, message } = describeError(error);
         ctx.logger.warn({ err: { type: name, code, message } }, `Stripe event queue pass failed: ${message}`);
       });
@@ -271,7 +270,7 @@ export function createStripeEventProcessor(ctx: WebhookContext, options: Omit<Pr
       await loop;
     },
     async drain() {
-      const handled = await processDueStripeEvents(ctx, options);
+      const handled = await processDueStripeWork(ctx, options);
       await pass;
       return handled;
     },

@@ -1,9 +1,10 @@
-import { sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema';
 import { queueEmail } from '../notifications/outbox';
 import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
-import { type AfterCommit, type EventEffect, idOf, pledgeIdIn, RetryLater, type WebhookContext } from './stripe-event-context';
+import { queueStripeCall } from './stripe-calls';
+import { type EventEffect, idOf, pledgeIdIn, RetryLater } from './stripe-event-context';
 
 /**
  * Monthly gifts: a Stripe subscription bills one invoice a month (https://docs.stripe.com/api/invoices/object).
@@ -30,21 +31,18 @@ export const invoicePaid: EventEffect<'invoice.paid', ChargeFacts | undefined> =
     if (!intent) throw new RetryLater(`invoice ${invoice.id} has no paid payment yet`);
     return chargeFactsOfPaymentIntent(ctx.stripe, idOf(intent));
   },
-  async apply(trx, ctx, event, facts, afterCommit) {
+  async apply(trx, ctx, event, facts) {
     const invoice = event.data.object;
     const { pledgeId, subscriptionId } = subscriptionOf(invoice);
     if (!pledgeId || !facts || !invoice.id) return;
     const pledge = await trx.selectFrom('pledges').selectAll().where('id', '=', pledgeId).forUpdate().executeTakeFirst();
     if (!pledge) return;
-    if (subscriptionId && !pledge.stripe_subscription_id) {
-      await trx.updateTable('pledges').set({ stripe_subscription_id: subscriptionId }).where('id', '=', pledge.id).execute();
-    }
+    if (subscriptionId) await attachSubscription(trx, pledge.id, subscriptionId);
     const paymentId = await recordCardPayment(trx, pledge.id, facts, invoice.id, { locked: true });
     if (!paymentId) return;
     await flagAmountMismatch(trx, pledge.id, { amountCents: facts.amountCents, currency: facts.currency, chargeIds: [facts.chargeId], statedCents: invoice.amount_paid });
     await receiptIfDue(trx, ctx, paymentId);
     await markInstallment(trx, pledge.id, invoice.id, facts.amountCents, 'paid', paymentId);
-    await endIfComplete(trx, ctx, pledge.id, afterCommit);
   },
 };
 
@@ -66,16 +64,35 @@ export const invoicePaymentFailed: EventEffect<'invoice.payment_failed'> = {
   },
 };
 
-/** The subscription ended at Stripe (cancelled by the donor, by Haven, or by Stripe at cancel_at): an open pledge is cancelled. */
+/**
+ * The subscription ended at Stripe (by itself at cancel_at, or cancelled by the donor, by staff
+ * in Stripe's Dashboard, or by Stripe after failed payments): an open pledge is cancelled, and
+ * every pledge it carried records when it ended.
+ */
 export const subscriptionDeleted: EventEffect<'customer.subscription.deleted'> = {
   async apply(trx, _ctx, event) {
     const subscription = event.data.object;
+    const endedAt = new Date((subscription.ended_at ?? event.created) * 1000);
     const pledgeId = pledgeIdIn(subscription.metadata);
-    let query = trx.updateTable('pledges').set({ status: 'cancelled', ended_at: new Date(), updated_at: new Date() }).where('status', 'in', ['pending', 'active']);
-    query = pledgeId ? query.where('id', '=', pledgeId) : query.where('stripe_subscription_id', '=', subscription.id);
-    await query.execute();
+    // The pledge whose subscription this is, or (its Checkout not applied yet) the one its metadata names.
+    const carried = (eb: ExpressionBuilder<Database, 'pledges'>) =>
+      eb.or([eb('stripe_subscription_id', '=', subscription.id), ...(pledgeId ? [eb.and([eb('id', '=', pledgeId), eb('stripe_subscription_id', 'is', null)])] : [])]);
+    await trx.updateTable('pledges').set({ status: 'cancelled', updated_at: new Date() }).where(carried).where('status', 'in', ['pending', 'active']).execute();
+    await trx.updateTable('pledges').set({ ended_at: endedAt }).where(carried).where('ended_at', 'is', null).execute();
   },
 };
+
+/**
+ * A pledge's subscription is known (from Checkout or its first invoice): a gift for N months
+ * gets its end at Stripe queued (cancel_at, stripe-calls.ts), and one the donor has already
+ * stopped gets the subscription's cancellation queued.
+ */
+export async function attachSubscription(trx: Transaction<Database>, pledgeId: number, subscriptionId: string): Promise<void> {
+  const pledge = await trx.selectFrom('pledges').select(['id', 'status', 'frequency', 'installments', 'stripe_subscription_id']).where('id', '=', pledgeId).executeTakeFirstOrThrow();
+  if (!pledge.stripe_subscription_id) await trx.updateTable('pledges').set({ stripe_subscription_id: subscriptionId }).where('id', '=', pledge.id).execute();
+  if (pledge.frequency === 'monthly' && pledge.installments !== null) await queueStripeCall(trx, { kind: 'end_subscription_at_term', pledgeId: pledge.id, subscriptionId });
+  if (pledge.status === 'cancelled') await queueStripeCall(trx, { kind: 'cancel_subscription', pledgeId: pledge.id, subscriptionId });
+}
 
 /** Each Stripe invoice is one instalment row, paid or failed; a failed one that is later paid becomes paid. */
 async function markInstallment(
@@ -100,19 +117,4 @@ async function markInstallment(
     .insertInto('pledge_installments')
     .values({ pledge_id: pledgeId, seq: next, due_on: sql<string>`current_date` as never, amount_cents: amountCents, status, payment_id: paymentId, stripe_invoice_id: invoiceId })
     .execute();
-}
-
-/** A monthly pledge for N months ends itself after its Nth payment: its subscription is cancelled after commit. */
-export async function endIfComplete(trx: Transaction<Database>, ctx: WebhookContext, pledgeId: number, afterCommit: AfterCommit[]): Promise<void> {
-  const pledge = await trx
-    .selectFrom('pledges')
-    .select(['id', 'status', 'frequency', 'stripe_subscription_id', 'ended_at'])
-    .where('id', '=', pledgeId)
-    .executeTakeFirstOrThrow();
-  if (pledge.frequency !== 'monthly' || pledge.status !== 'fulfilled' || !pledge.stripe_subscription_id || pledge.ended_at) return;
-  await trx.updateTable('pledges').set({ ended_at: new Date() }).where('id', '=', pledge.id).execute();
-  const subscriptionId = pledge.stripe_subscription_id;
-  afterCommit.push(async () => {
-    await ctx.stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `pledge-${pledgeId}-subscription-end` });
-  });
 }

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { DomainError } from '../domain-error';
 import { checkoutCompleted, checkoutFailed } from './stripe-checkout-events';
 import { disputeChanged } from './stripe-dispute-events';
-import { type AfterCommit, type EventEffect, HoldEvent, STRIPE_API_VERSION, type WebhookContext } from './stripe-event-context';
+import { type EventEffect, HoldEvent, STRIPE_API_VERSION, type WebhookContext } from './stripe-event-context';
 import { invoicePaid, invoicePaymentFailed, subscriptionDeleted } from './stripe-invoice-events';
 import { refundsChanged } from './stripe-refund-events';
 
@@ -16,7 +16,8 @@ export { RetryLater, HoldEvent, webhookContext, type WebhookContext } from './st
  * fetched first, outside any transaction (each effect's `prepare`); then ONE transaction locks
  * the event's row, skips it if another pass already applied it, applies its effect and marks it
  * processed. What each event type does lives with its subject: checkout, invoices (monthly
- * gifts), refunds, disputes.
+ * gifts), refunds, disputes. Calls to Stripe an effect needs (ending a subscription) are queued
+ * in that transaction (stripe-calls.ts) and made after it, retried until Stripe confirms.
  */
 
 type RegisteredEffect = EventEffect<Stripe.Event.Type, unknown>;
@@ -62,13 +63,10 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
     );
   }
   const facts = effect?.prepare ? await effect.prepare(ctx, event) : undefined;
-  let afterCommit: AfterCommit[] = [];
   let outcome: 'applied' | 'already_processed' | undefined;
   // Two events about one object at once (a refund racing its gift) serialize on the pledge
   // row; a deadlock or a lost race on a unique index is retried here at once.
   for (let attempt = 1; outcome === undefined; attempt++) {
-    afterCommit = [];
-    const pending = afterCommit;
     try {
       outcome = await ctx.db.transaction().execute(async (trx) => {
         // One statement locks the event's row and marks it processed, unless a pass already did;
@@ -81,16 +79,11 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
           .returning('id')
           .executeTakeFirst();
         if (!claimed) return 'already_processed' as const;
-        await effect?.apply(trx, ctx, event, facts, pending);
+        await effect?.apply(trx, ctx, event, facts);
         return 'applied' as const;
       });
     } catch (error) {
       if (attempt >= 3 || !isRetryable(error)) throw error;
-    }
-  }
-  if (outcome === 'applied') {
-    for (const action of afterCommit) {
-      await action().catch((error: unknown) => ctx.logger.error({ err: error, eventId: event.id }, 'a follow-up call to Stripe failed'));
     }
   }
   return outcome;

@@ -74,34 +74,6 @@ test('a one-time card gift end to end: form, Checkout (hosted stand-in page), si
   }
 });
 
-test('a monthly gift over three invoices ends itself: the subscription is cancelled after the third', async () => {
-  const before = await totals(t.db);
-  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', months: '3', amount: '20' });
-  const pledge = await pledgeOfSession(sessionId);
-  const create = t.stand.requests.filter((r) => r.path === '/v1/checkout/sessions').pop()!;
-  expect(create.params).toMatchObject({ mode: 'subscription', subscription_data: { metadata: { pledge_id: String(pledge.id) } } });
-  expect(create.params.line_items[0].price_data.recurring).toEqual({ interval: 'month' });
-
-  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const { stripe_subscription_id: sub } = await pledgeOfSession(sessionId);
-  expect(sub).toMatch(/^sub_/);
-  await deliverAll(t.app, t.stand, [t.stand.renewSubscription(sub!)]);
-  expect((await pledgeOfSession(sessionId)).status).toBe('active');
-  await deliverAll(t.app, t.stand, [t.stand.renewSubscription(sub!)]);
-
-  const done = await pledgeOfSession(sessionId);
-  expect(done.status).toBe('fulfilled');
-  const cancel = t.stand.requests.find((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${sub}`);
-  expect(cancel?.idempotencyKey).toBe(`pledge-${pledge.id}-subscription-end`);
-  // Stripe then reports the subscription deleted: the pledge stays fulfilled.
-  await deliverAll(t.app, t.stand, t.stand.takeEvents());
-  expect((await pledgeOfSession(sessionId)).status).toBe('fulfilled');
-
-  const installments = await t.db.selectFrom('pledge_installments').select(['seq', 'status']).where('pledge_id', '=', pledge.id).orderBy('seq').execute();
-  expect(installments).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'paid' }, { seq: 3, status: 'paid' }]);
-  expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(6_000);
-});
-
 test('the same event three times, and a gift\'s events in reverse order, change the totals exactly once', async () => {
   const before = await totals(t.db);
   const once = await startCardGift(t.app, { amount: '100' });
