@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret) };
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret), logger: deps.logger };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());

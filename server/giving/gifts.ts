@@ -6,6 +6,7 @@ import { upsertDonor } from '../donations/donors';
 import { createPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
+import type { Logger } from '../logger';
 import { translatorFor } from '../i18n/i18n';
 import { queuePledgeInstructions } from './gift-emails';
 import type { GiveInput } from './give-form';
@@ -18,6 +19,7 @@ export type GivingDeps = {
   stripe: Stripe | undefined;
   config: Config;
   links: LinkSigner;
+  logger: Logger;
 };
 
 export type GiftStarted = { kind: 'checkout'; url: string; pledgeId: number } | { kind: 'pay_later'; pledgeId: number };

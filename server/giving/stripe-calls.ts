@@ -30,12 +30,35 @@ const LEASE_SECONDS = 60;
 /** Staff see a call as failing once it has been tried this many times. */
 export const CALL_FAILING_AFTER_ATTEMPTS = 3;
 
-export async function queueStripeCall(trx: Transaction<Database>, call: { kind: StripeCallKind; pledgeId: number; subscriptionId: string }): Promise<void> {
-  await trx
+/** Queues a call (once per kind, pledge and subscription); returns its id. */
+export async function queueStripeCall(trx: Transaction<Database>, call: { kind: StripeCallKind; pledgeId: number; subscriptionId: string }): Promise<number> {
+  const inserted = await trx
     .insertInto('stripe_calls')
     .values({ kind: call.kind, pledge_id: call.pledgeId, subscription_id: call.subscriptionId })
     .onConflict((oc) => oc.columns(['kind', 'pledge_id', 'subscription_id']).doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return inserted.id;
+  const existing = await trx
+    .selectFrom('stripe_calls')
+    .select('id')
+    .where('kind', '=', call.kind)
+    .where('pledge_id', '=', call.pledgeId)
+    .where('subscription_id', '=', call.subscriptionId)
+    .executeTakeFirstOrThrow();
+  return existing.id;
+}
+
+/** True once Stripe has confirmed the call. */
+export async function isStripeCallDone(db: Db, callId: number): Promise<boolean> {
+  const row = await db.selectFrom('stripe_calls').select('done_at').where('id', '=', callId).executeTakeFirst();
+  return row?.done_at != null;
+}
+
+/** Whether a pledge still waits for Stripe to confirm that its subscription is cancelled. */
+export async function isCancellationPending(db: Db, pledgeId: number): Promise<boolean> {
+  const row = await db.selectFrom('stripe_calls').select('id').where('pledge_id', '=', pledgeId).where('kind', '=', 'cancel_subscription').where('done_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
 }
 
 type LeasedCall = { id: number; kind: StripeCallKind; pledge_id: number; subscription_id: string; attempts: number };
@@ -76,8 +99,11 @@ function isMissing(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing';
 }
 
+/** What making calls needs: the database, Stripe, and somewhere to log why a call failed. */
+export type StripeCallContext = Pick<WebhookContext, 'db' | 'stripe' | 'logger'>;
+
 /** Makes one call; returns what it came to (kept as the call's outcome). Throws when Stripe did not confirm. */
-async function makeCall(ctx: WebhookContext, call: LeasedCall): Promise<string> {
+async function makeCall(ctx: StripeCallContext, call: LeasedCall): Promise<string> {
   const idempotencyKey = `stripe-call-${call.id}-attempt-${call.attempts}`;
   if (call.kind === 'cancel_subscription') {
     try {
@@ -104,7 +130,7 @@ async function makeCall(ctx: WebhookContext, call: LeasedCall): Promise<string> 
 
 export type CallOutcome = 'done' | 'rescheduled';
 
-async function processLeasedCall(ctx: WebhookContext, call: LeasedCall): Promise<CallOutcome> {
+async function processLeasedCall(ctx: StripeCallContext, call: LeasedCall): Promise<CallOutcome> {
   try {
     const outcome = await makeCall(ctx, call);
     await ctx.db.updateTable('stripe_calls').set({ done_at: sql<Date>`now()`, outcome, last_error: null }).where('id', '=', call.id).execute();
@@ -128,7 +154,7 @@ async function processLeasedCall(ctx: WebhookContext, call: LeasedCall): Promise
  * Makes every call that is due (one at a time: they are few, and each waits on Stripe); returns
  * how many it handled. `ids` limits the pass to these calls (a donor waiting on the page).
  */
-export async function processDueStripeCalls(ctx: WebhookContext, options: { ids?: number[]; shouldStop?: () => boolean } = {}): Promise<number> {
+export async function processDueStripeCalls(ctx: StripeCallContext, options: { ids?: number[]; shouldStop?: () => boolean } = {}): Promise<number> {
   let handled = 0;
   for (let batch = await leaseDueStripeCalls(ctx.db, 8, options.ids); batch.length > 0; batch = await leaseDueStripeCalls(ctx.db, 8, options.ids)) {
     for (const call of batch) {

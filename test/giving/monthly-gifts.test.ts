@@ -98,3 +98,84 @@ test('an open-ended monthly gift gets no end date at Stripe', async () => {
   expect(t.stand.objects.get(pledge.stripe_subscription_id!)!.cancel_at).toBeNull();
   expect(await t.db.selectFrom('stripe_calls').select('id').where('pledge_id', '=', pledge.id).execute()).toEqual([]);
 });
+
+/** The cancel link from the donor's confirmation e-mail, as a path on Haven. */
+async function cancelLinkOf(pledgeId: number): Promise<string> {
+  const mails = await t.db.selectFrom('outbox').select('payload').execute();
+  const url = mails
+    .map((m) => m.payload as { template: string; data: { cancelUrl?: string | null } })
+    .map((p) => p.data.cancelUrl)
+    .find((u) => u?.includes(`/give/monthly/${pledgeId}/cancel`));
+  if (!url) throw new Error(`no cancel link e-mailed for pledge ${pledgeId}`);
+  const parsed = new URL(url);
+  return parsed.pathname + parsed.search;
+}
+
+/** A paid open-ended monthly gift; its pledge id, subscription id and the e-mailed cancel link. */
+async function monthlyGift() {
+  t.stand.takeEvents();
+  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '30' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const pledge = await pledgeOfSession(sessionId);
+  return { pledgeId: pledge.id, subscriptionId: pledge.stripe_subscription_id!, link: await cancelLinkOf(pledge.id) };
+}
+
+/** The donor opens the link and presses the button, as in a browser. */
+async function cancelAsDonor(link: string) {
+  const { formVisitor } = await import('../support/giving');
+  const visitor = await formVisitor(t.app, link);
+  const token = new URL(link, 'http://haven').searchParams.get('t')!;
+  const res = await visitor.post(new URL(link, 'http://haven').pathname, { t: token });
+  return { res, visitor };
+}
+
+test('the cancel link when Stripe answers 500: a clear page, the gift stopped in Haven, and Stripe told as soon as it answers', async () => {
+  const gift = await monthlyGift();
+  t.stand.failRequests({ method: 'DELETE', path: /^\/v1\/subscriptions\//, times: 2 });
+  const { res, visitor } = await cancelAsDonor(gift.link);
+  expect(res.status).toBe(303);
+  const page = await visitor.agent.get(res.headers.location as string).expect(200);
+  expect(page.text).toContain('Your monthly gift is stopped.');
+  expect(page.text).toContain('not confirmed it yet');
+  expect((await t.db.selectFrom('pledges').select('status').where('id', '=', gift.pledgeId).executeTakeFirstOrThrow()).status).toBe('cancelled');
+  expect(t.stand.objects.get(gift.subscriptionId)!.status).toBe('active');
+
+  // The processor keeps asking; Stripe answers on the third try.
+  await callsDueNow();
+  await t.stripeEvents.drain();
+  expect(t.stand.objects.get(gift.subscriptionId)!.status).toBe('active');
+  await callsDueNow();
+  await t.stripeEvents.drain();
+  expect(t.stand.objects.get(gift.subscriptionId)!.status).toBe('canceled');
+  const call = await t.db.selectFrom('stripe_calls').select(['kind', 'done_at', 'outcome']).where('pledge_id', '=', gift.pledgeId).executeTakeFirstOrThrow();
+  expect(call).toMatchObject({ kind: 'cancel_subscription', outcome: 'cancelled' });
+  const after = await visitor.agent.get(gift.link).expect(200);
+  expect(after.text).toContain('This monthly gift has ended.');
+  // Stripe's customer.subscription.deleted changes nothing more.
+  await deliverAll(t.app, t.stand, t.stand.takeEvents());
+  expect((await t.db.selectFrom('pledges').select('status').where('id', '=', gift.pledgeId).executeTakeFirstOrThrow()).status).toBe('cancelled');
+});
+
+test('the cancel link for a subscription already cancelled at Stripe: the gift ends in Haven too, with a clear page', async () => {
+  const gift = await monthlyGift();
+  // Cancelled in Stripe's Dashboard; Haven has not heard yet.
+  Object.assign(t.stand.objects.get(gift.subscriptionId)!, { status: 'canceled', canceled_at: Math.floor(Date.now() / 1000) });
+  const { res, visitor } = await cancelAsDonor(gift.link);
+  expect(res.status).toBe(303);
+  const page = await visitor.agent.get(res.headers.location as string).expect(200);
+  expect(page.text).toContain('This monthly gift has ended.');
+  expect((await t.db.selectFrom('pledges').select('status').where('id', '=', gift.pledgeId).executeTakeFirstOrThrow()).status).toBe('cancelled');
+  const call = await t.db.selectFrom('stripe_calls').select(['done_at', 'outcome']).where('pledge_id', '=', gift.pledgeId).executeTakeFirstOrThrow();
+  expect(call.outcome).toBe('was already cancelled');
+  expect(call.done_at).toBeInstanceOf(Date);
+});
+
+test('pressing the button twice stops the gift once, with one call to Stripe', async () => {
+  const gift = await monthlyGift();
+  const first = await cancelAsDonor(gift.link);
+  // The same form posted again (a double click, or the back button and a second press).
+  const second = await first.visitor.post(new URL(gift.link, 'http://haven').pathname, { t: new URL(gift.link, 'http://haven').searchParams.get('t')! });
+  expect([first.res.status, second.status]).toEqual([303, 303]);
+  expect(t.stand.requests.filter((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${gift.subscriptionId}`)).toHaveLength(1);
+  expect(await t.db.selectFrom('stripe_calls').select('id').where('pledge_id', '=', gift.pledgeId).execute()).toHaveLength(1);
+});
