@@ -419,6 +419,14 @@ export interface Database {
   stripe_dispute_balance_transactions: StripeDisputeBalanceTransactionsTable;
   stripe_refunds: StripeRefundsTable;
   stripe_calls: StripeCallsTable;
+  installation: InstallationTable;
+}
+
+/** This installation of Haven: one row, made with the database. */
+export interface InstallationTable {
+  singleton: Generated<boolean>;
+  id: Generated<string>;
+  created_at: CreatedAt;
 }
 
 export interface SupportSchedulesTable {

@@ -12,7 +12,7 @@ import { queuePledgeInstructions } from './gift-emails';
 import type { GiveInput } from './give-form';
 import { isGroupChoice } from './group-preferences';
 import type { LinkSigner } from './signed-links';
-import { feeCoverCents } from './stripe-client';
+import { feeCoverCents, idempotencyPrefix } from './stripe-client';
 
 export type GivingDeps = {
   db: Db;
@@ -103,6 +103,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
   const base = deps.config.publicUrl;
   const monthly = input.frequency === 'monthly';
   const metadata = { pledge_id: String(pledgeId) };
+  const keyPrefix = await idempotencyPrefix({ db: deps.db, publicUrl: deps.config.publicUrl });
   return stripe.checkout.sessions.create(
     {
       mode: monthly ? 'subscription' : 'payment',
@@ -125,7 +126,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
       success_url: `${base}/give/thanks/${pledgeId}?t=${deps.links.sign('pledge', pledgeId)}`,
       cancel_url: `${base}/give?resume=${pledgeId}&t=${deps.links.sign('pledge', pledgeId)}`,
     },
-    { idempotencyKey: `pledge-${pledgeId}-checkout` },
+    { idempotencyKey: `${keyPrefix}-pledge-${pledgeId}-checkout` },
   );
 }
 

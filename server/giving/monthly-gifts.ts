@@ -33,7 +33,7 @@ export type MonthlyGiftCancellation = 'stopped' | 'stopping';
  * Stripe event processor keeps asking until Stripe confirms; a subscription Stripe had already
  * cancelled counts as cancelled. Pressing the button twice queues one call.
  */
-export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe | undefined; logger: Logger }, pledgeId: number): Promise<MonthlyGiftCancellation> {
+export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe | undefined; logger: Logger; config: { publicUrl: string } }, pledgeId: number): Promise<MonthlyGiftCancellation> {
   const callId = await deps.db.transaction().execute(async (trx) => {
     const pledge = await trx.selectFrom('pledges').select(['id', 'status', 'stripe_subscription_id']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
     if (!pledge) return undefined;
@@ -47,6 +47,6 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe | undefin
     return pledge.stripe_subscription_id ? queueStripeCall(trx, { kind: 'cancel_subscription', pledgeId: pledge.id, subscriptionId: pledge.stripe_subscription_id }) : undefined;
   });
   if (callId === undefined) return 'stopped';
-  if (deps.stripe) await processDueStripeCalls({ db: deps.db, stripe: deps.stripe, logger: deps.logger }, { ids: [callId] });
+  if (deps.stripe) await processDueStripeCalls({ db: deps.db, stripe: deps.stripe, logger: deps.logger, publicUrl: deps.config.publicUrl }, { ids: [callId] });
   return (await isCancellationPending(deps.db, pledgeId)) ? 'stopping' : 'stopped';
 }

@@ -11,13 +11,14 @@ import {
   listPledges,
   recordOfflinePayment,
   remindOverdueInstallments,
+  newRefundRequestId,
   requestRefund,
   requirePledgeDetail,
 } from './staff';
 import { DomainError } from '../domain-error';
 import { writeAudit } from '../audit/audit';
 import { CALL_FAILING_AFTER_ATTEMPTS, stripeCallStatus, type StripeCallStatus } from './stripe-calls';
-import { FAILING_AFTER_ATTEMPTS, rereadHeldStripeEvent, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
+import { FAILING_AFTER_ATTEMPTS, rereadHeldStripeEvent, setAsideHeldStripeEvent, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
 
 const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
@@ -108,20 +109,26 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
       failing: status.failing.map(toFailingEventView),
       held: status.held.map(toHeldEventView),
       failingAfter: FAILING_AFTER_ATTEMPTS,
-      reread: typeof req.query.reread === 'string' && StripeEventId.safeParse(req.query.reread).success ? req.query.reread : undefined,
+      reread: StripeEventId.safeParse(req.query.reread).data,
+      setAside: StripeEventId.safeParse(req.query.setAside).data,
       csrfToken: res.locals.csrfToken,
       noindex: true,
     });
   });
 
-  router.post('/staff/gifts/stripe-events/:id/reread', allow.staff, async (req: Request, res: Response) => {
-    const id = StripeEventId.safeParse(req.params.id);
-    if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
-    const released = await rereadHeldStripeEvent(deps.db, id.data);
-    if (!released) throw new DomainError('conflict', (res.locals.t as TFunction)('donations:staff.stripeEvents.notHeld', { id: id.data }));
-    await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action: 'stripe_event.reread', subject: `stripe_event:${id.data}` }));
-    res.redirect(303, `/staff/gifts/stripe-events?reread=${encodeURIComponent(id.data)}`);
-  });
+  // A held event: read again from Stripe and applied, or set aside (nothing to record). Both audited.
+  for (const [path, act, action] of [
+    ['reread', rereadHeldStripeEvent, 'stripe_event.reread'],
+    ['set-aside', setAsideHeldStripeEvent, 'stripe_event.set_aside'],
+  ] as const) {
+    router.post(`/staff/gifts/stripe-events/:id/${path}`, allow.staff, async (req: Request, res: Response) => {
+      const id = StripeEventId.safeParse(req.params.id);
+      if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+      if (!(await act(deps.db, id.data))) throw new DomainError('conflict', (res.locals.t as TFunction)('donations:staff.stripeEvents.notHeld', { id: id.data }));
+      await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action, subject: `stripe_event:${id.data}` }));
+      res.redirect(303, `/staff/gifts/stripe-events?${path === 'reread' ? 'reread' : 'setAside'}=${encodeURIComponent(id.data)}`);
+    });
+  }
 
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
     const filter = PledgeQuery.parse(req.query);
@@ -131,7 +138,16 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
     const detail = await requirePledgeDetail(deps.db, parseId(res, req.params.id), localeOf(res));
-    res.render('donations/staff-pledge', { title: `Pledge ${detail.pledge.id}`, ...detail, refundRequested: req.query.refund === 'requested', today: new Date().toISOString().slice(0, 10), csrfToken: res.locals.csrfToken, noindex: true });
+    // Each showing of the page gets its own refund request id: posting this form twice refunds once.
+    res.render('donations/staff-pledge', {
+      title: `Pledge ${detail.pledge.id}`,
+      ...detail,
+      refundRequestId: newRefundRequestId(),
+      refundRequested: req.query.refund === 'requested',
+      today: new Date().toISOString().slice(0, 10),
+      csrfToken: res.locals.csrfToken,
+      noindex: true,
+    });
   });
 
   router.post('/staff/pledges/:id/payments', allow.staff, async (req: Request, res: Response) => {
@@ -145,8 +161,9 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.post('/staff/payments/:id/refund', allow.staff, async (req: Request, res: Response) => {
     const paymentId = parseId(res, req.params.id);
-    const amountCents = cents(res, String((req.body as Record<string, unknown>)?.amount ?? ''));
-    await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res), locale: localeOf(res) });
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const amountCents = cents(res, String(body.amount ?? ''));
+    await requestRefund({ db: deps.db, stripe: deps.stripe, publicUrl: deps.config.publicUrl }, { paymentId, amountCents, requestId: String(body.requestId ?? ''), actor: actorOf(res), locale: localeOf(res) });
     const { pledge_id } = await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirstOrThrow();
     res.redirect(303, `/staff/pledges/${pledge_id}?refund=requested`);
   });

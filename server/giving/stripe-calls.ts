@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import Stripe from 'stripe';
 import type { Db } from '../db/database';
 import type { Database, StripeCallKind } from '../db/schema';
+import { idempotencyPrefix } from './stripe-client';
 import { describeError, type WebhookContext } from './stripe-event-context';
 
 /**
@@ -100,11 +101,11 @@ function isMissing(error: unknown): boolean {
 }
 
 /** What making calls needs: the database, Stripe, and somewhere to log why a call failed. */
-export type StripeCallContext = Pick<WebhookContext, 'db' | 'stripe' | 'logger'>;
+export type StripeCallContext = Pick<WebhookContext, 'db' | 'stripe' | 'logger' | 'publicUrl'>;
 
 /** Makes one call; returns what it came to (kept as the call's outcome). Throws when Stripe did not confirm. */
 async function makeCall(ctx: StripeCallContext, call: LeasedCall): Promise<string> {
-  const idempotencyKey = `stripe-call-${call.id}-attempt-${call.attempts}`;
+  const idempotencyKey = `${await idempotencyPrefix(ctx)}-stripe-call-${call.id}-attempt-${call.attempts}`;
   if (call.kind === 'cancel_subscription') {
     try {
       await ctx.stripe.subscriptions.cancel(call.subscription_id, {}, { idempotencyKey });

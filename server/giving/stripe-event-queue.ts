@@ -323,6 +323,19 @@ export async function stripeEventQueueStatus(db: Db, limit = 20): Promise<Stripe
   return { waiting: counts.waiting, failingCount: counts.failing, heldCount: counts.held, failing, held };
 }
 
+/** Staff: a held event they have looked into and that needs nothing recorded is marked done, never applied. */
+export async function setAsideHeldStripeEvent(db: Db, eventId: string): Promise<boolean> {
+  const done = await db
+    .updateTable('stripe_events')
+    .set({ processed_at: sql<Date>`now()`, last_error: 'Set aside by staff' })
+    .where('id', '=', eventId)
+    .where('processed_at', 'is', null)
+    .where('held_at', 'is not', null)
+    .returning('id')
+    .executeTakeFirst();
+  return done !== undefined;
+}
+
 /**
  * Staff: a held event is read again from Stripe's API and applied (once the endpoint's API
  * version is fixed, or whatever held it is resolved). It is due at once; if Haven still cannot

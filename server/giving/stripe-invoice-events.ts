@@ -2,9 +2,10 @@ import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema';
 import { queueEmail } from '../notifications/outbox';
-import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
+import { type ChargeFacts, chargeFactsOfCharge, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
+import { queueGiftConfirmation } from './gift-emails';
 import { queueStripeCall } from './stripe-calls';
-import { type EventEffect, idOf, pledgeIdIn, RetryLater } from './stripe-event-context';
+import { type EventEffect, HoldEvent, idOf, pledgeIdIn, RetryLater } from './stripe-event-context';
 
 /**
  * Monthly gifts: a Stripe subscription bills one invoice a month (https://docs.stripe.com/api/invoices/object).
@@ -22,37 +23,80 @@ function subscriptionOf(invoice: Stripe.Invoice): { pledgeId: number | undefined
   };
 }
 
-export const invoicePaid: EventEffect<'invoice.paid', ChargeFacts | undefined> = {
+/**
+ * An invoice's money: every paid invoice payment (an invoice may be paid by several, each its own
+ * charge), with the fee its balance transaction shows. One made outside Stripe (a
+ * `payment_record`: paid out of band) brings no card money Haven can attribute: the event is held
+ * for staff rather than retried forever or recorded as if Stripe held it.
+ */
+export const invoicePaid: EventEffect<'invoice.paid', ChargeFacts[]> = {
   async prepare(ctx, event) {
     const invoice = event.data.object;
-    if (invoice.amount_paid <= 0 || !invoice.id) return undefined;
-    const payments = await ctx.stripe.invoicePayments.list({ invoice: invoice.id, status: 'paid', limit: 1 });
-    const intent = payments.data[0]?.payment.payment_intent;
-    if (!intent) throw new RetryLater(`invoice ${invoice.id} has no paid payment yet`);
-    return chargeFactsOfPaymentIntent(ctx.stripe, idOf(intent));
+    if (invoice.amount_paid <= 0 || !invoice.id || !subscriptionOf(invoice).pledgeId) return [];
+    const payments = await ctx.stripe.invoicePayments.list({ invoice: invoice.id, status: 'paid', limit: 100 }).autoPagingToArray({ limit: 1_000 });
+    if (payments.length === 0) throw new RetryLater(`invoice ${invoice.id} has no paid payment yet`);
+    const facts: ChargeFacts[] = [];
+    for (const payment of payments) {
+      const { payment_intent: intent, charge } = payment.payment;
+      if (intent) facts.push(await chargeFactsOfPaymentIntent(ctx.stripe, idOf(intent)));
+      else if (charge) facts.push(await chargeFactsOfCharge(ctx.stripe, idOf(charge)));
+      else {
+        throw new HoldEvent(
+          `Invoice ${invoice.id} was paid outside Stripe (invoice payment ${payment.id}, ${payment.payment.type}, no payment intent): ` +
+            "Stripe holds no money for it, so Haven recorded nothing. Look into it in Stripe's Dashboard, then set this event aside.",
+        );
+      }
+    }
+    return facts;
   },
   async apply(trx, ctx, event, facts) {
     const invoice = event.data.object;
     const { pledgeId, subscriptionId } = subscriptionOf(invoice);
-    if (!pledgeId || !facts || !invoice.id) return;
-    const pledge = await trx.selectFrom('pledges').selectAll().where('id', '=', pledgeId).forUpdate().executeTakeFirst();
-    if (!pledge) return;
+    if (!pledgeId || facts.length === 0 || !invoice.id) return;
+    const pledge = await trx.selectFrom('pledges').select(['id', 'method', 'stripe_subscription_id']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+    if (!pledge || pledge.method !== 'card' || (subscriptionId && pledge.stripe_subscription_id && pledge.stripe_subscription_id !== subscriptionId)) {
+      ctx.logger.warn({ invoiceId: invoice.id }, 'an invoice for a subscription Haven did not start for this pledge: ignored');
+      return;
+    }
     if (subscriptionId) await attachSubscription(trx, pledge.id, subscriptionId);
-    const paymentId = await recordCardPayment(trx, pledge.id, facts, invoice.id, { locked: true });
-    if (!paymentId) return;
-    await flagAmountMismatch(trx, pledge.id, { amountCents: facts.amountCents, currency: facts.currency, chargeIds: [facts.chargeId], statedCents: invoice.amount_paid });
-    await receiptIfDue(trx, ctx, paymentId);
-    await markInstallment(trx, pledge.id, invoice.id, facts.amountCents, 'paid', paymentId);
+    const { earlier } = await trx.selectFrom('payments').select(sql<number>`count(*)::int`.as('earlier')).where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
+    const recorded: number[] = [];
+    for (const f of facts) {
+      const paymentId = await recordCardPayment(trx, pledge.id, f, invoice.id, { locked: true });
+      if (paymentId) recorded.push(paymentId);
+    }
+    if (recorded.length === 0) return;
+    const chargedCents = facts.reduce((sum, f) => sum + f.amountCents, 0);
+    await flagAmountMismatch(trx, pledge.id, { amountCents: chargedCents, currency: facts[0]!.currency, chargeIds: facts.map((f) => f.chargeId), statedCents: invoice.amount_paid });
+    for (const paymentId of recorded) await receiptIfDue(trx, ctx, paymentId);
+    await markInstallment(trx, pledge.id, invoice.id, chargedCents, 'paid', recorded[0]!);
+    await settleMonthlyPledge(trx, pledge.id);
+    // The donor hears "gift received" once the first payment has succeeded, not when Checkout completed.
+    if (earlier === 0) await queueGiftConfirmation(trx, ctx, pledge.id);
   },
 };
+
+/** A monthly pledge is fulfilled by its paid instalments (invoices), however many payments each took. */
+async function settleMonthlyPledge(trx: Transaction<Database>, pledgeId: number): Promise<void> {
+  const pledge = await trx.selectFrom('pledges').select(['status', 'installments']).where('id', '=', pledgeId).executeTakeFirstOrThrow();
+  if (pledge.status === 'cancelled' || pledge.status === 'lapsed') return;
+  const { paid } = await trx
+    .selectFrom('pledge_installments')
+    .select(sql<number>`count(*)::int`.as('paid'))
+    .where('pledge_id', '=', pledgeId)
+    .where('status', '=', 'paid')
+    .executeTakeFirstOrThrow();
+  const status = pledge.installments !== null && paid >= pledge.installments ? 'fulfilled' : 'active';
+  if (status !== pledge.status) await trx.updateTable('pledges').set({ status, updated_at: new Date() }).where('id', '=', pledgeId).execute();
+}
 
 export const invoicePaymentFailed: EventEffect<'invoice.payment_failed'> = {
   async apply(trx, ctx, event) {
     const invoice = event.data.object;
     const { pledgeId } = subscriptionOf(invoice);
     if (!pledgeId || !invoice.id) return;
-    const pledge = await trx.selectFrom('pledges').select(['id', 'donor_id']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
-    if (!pledge) return;
+    const pledge = await trx.selectFrom('pledges').select(['id', 'donor_id', 'method']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+    if (!pledge || pledge.method !== 'card') return;
     await markInstallment(trx, pledge.id, invoice.id, invoice.amount_due, 'failed', null);
     const donor = await trx.selectFrom('donors').select(['email', 'name', 'locale']).where('id', '=', pledge.donor_id).executeTakeFirstOrThrow();
     await queueEmail(trx, {

@@ -31,7 +31,8 @@ test('a one-time card gift end to end: form, Checkout (hosted stand-in page), si
 
     // Checkout was opened with the pledge in its metadata and an idempotency key from the pledge.
     const create = t.stand.requests.find((r) => r.path === '/v1/checkout/sessions')!;
-    expect(create.idempotencyKey).toBe(`pledge-${pledge.id}-checkout`);
+    const { id: installation } = await t.db.selectFrom('installation').select('id').executeTakeFirstOrThrow();
+    expect(create.idempotencyKey).toMatch(new RegExp(`^haven-${installation}-[0-9a-f]{8}-pledge-${pledge.id}-checkout$`));
     expect(create.params).toMatchObject({ mode: 'payment', metadata: { pledge_id: String(pledge.id) }, payment_intent_data: { metadata: { pledge_id: String(pledge.id) } } });
     expect(create.params.line_items[0].price_data).toMatchObject({ currency: 'cad', unit_amount: '7550' });
 
@@ -140,17 +141,18 @@ test('a partial and then a full refund, asked by staff through Stripe and record
   const stripe = createStripe(t.config.stripe)!;
   const actor = { userId: 1, label: 'staff@example.org' };
 
-  await requestRefund(t.db, stripe, { paymentId: payment.id, amountCents: 5_000, actor });
+  await requestRefund({ db: t.db, stripe, publicUrl: t.config.publicUrl }, { paymentId: payment.id, amountCents: 5_000, actor, requestId: 'first-refund-request' });
   const refundCall = t.stand.requests.filter((r) => r.path === '/v1/refunds').pop()!;
-  expect(refundCall.idempotencyKey).toBe(`payment-${payment.id}-refund-0-5000`);
+  expect(refundCall.idempotencyKey).toMatch(new RegExp(`^haven-[0-9a-f-]{36}-[0-9a-f]{8}-payment-${payment.id}-refund-first-refund-request$`));
   expect((await totals(t.db)).raisedCents).toBe(before.raisedCents); // not until the webhook
   const [partial] = t.stand.takeEvents().filter((e) => e.type === 'charge.refunded');
   await deliverAll(t.app, t.stand, [partial!, partial!]);
   expect((await totals(t.db)).raisedCents).toBe(before.raisedCents - 5_000);
   expect(await t.db.selectFrom('payments').select(['status', 'refunded_cents']).where('id', '=', payment.id).executeTakeFirstOrThrow()).toEqual({ status: 'partially_refunded', refunded_cents: 5_000 });
 
-  await expect(requestRefund(t.db, stripe, { paymentId: payment.id, amountCents: 15_001, actor })).rejects.toMatchObject({ kind: 'invalid' });
-  await requestRefund(t.db, stripe, { paymentId: payment.id, amountCents: 15_000, actor });
+  await expect(requestRefund({ db: t.db, stripe, publicUrl: t.config.publicUrl }, { paymentId: payment.id, amountCents: 15_001, actor, requestId: 'too-large-request' })).rejects.toMatchObject({ kind: 'invalid' });
+  await expect(requestRefund({ db: t.db, stripe, publicUrl: t.config.publicUrl }, { paymentId: payment.id, amountCents: 100, actor, requestId: 'x' })).rejects.toMatchObject({ kind: 'invalid' });
+  await requestRefund({ db: t.db, stripe, publicUrl: t.config.publicUrl }, { paymentId: payment.id, amountCents: 15_000, actor, requestId: 'second-refund-request' });
   await deliverAll(t.app, t.stand, t.stand.takeEvents());
   expect((await totals(t.db)).raisedCents).toBe(before.raisedCents - 20_000);
   expect(await t.db.selectFrom('payments').select(['status', 'refunded_cents']).where('id', '=', payment.id).executeTakeFirstOrThrow()).toEqual({ status: 'refunded', refunded_cents: 20_000 });

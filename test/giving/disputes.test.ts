@@ -87,7 +87,7 @@ test('staff refund a payment while an inquiry is open: the total falls once, by 
   const before = await money();
 
   // Refunding during an inquiry is the usual way to head off a chargeback.
-  await requestRefund(t.db, createStripe(t.config.stripe), { paymentId: gift.paymentId, amountCents: 9_000, actor, requestId: 'inquiry-refund-1' });
+  await requestRefund({ db: t.db, stripe: createStripe(t.config.stripe), publicUrl: t.config.publicUrl }, { paymentId: gift.paymentId, amountCents: 9_000, actor, requestId: 'inquiry-refund-1' });
   await deliverAll(t.app, t.stand, t.stand.takeEvents());
   await deliverAll(t.app, t.stand, t.stand.closeDispute(disputeId, 'warning_closed'));
 
@@ -116,7 +116,7 @@ test('an inquiry that escalates to a chargeback withdraws the amount and fee onc
   expect(await paymentStatus(gift.paymentId)).toBe('disputed');
   expect((await t.db.selectFrom('stripe_disputes').select('status').where('id', '=', disputeId).executeTakeFirstOrThrow()).status).toBe('needs_response');
   // A chargeback with funds withdrawn cannot be refunded (Stripe refuses it too).
-  await expect(requestRefund(t.db, createStripe(t.config.stripe), { paymentId: gift.paymentId, amountCents: 100, actor, requestId: 'chargeback-refund' })).rejects.toMatchObject({ kind: 'conflict' });
+  await expect(requestRefund({ db: t.db, stripe: createStripe(t.config.stripe), publicUrl: t.config.publicUrl }, { paymentId: gift.paymentId, amountCents: 100, actor, requestId: 'chargeback-refund' })).rejects.toMatchObject({ kind: 'conflict' });
 });
 
 test('a chargeback lost, then won on appeal with the fee returned: the total, balance and fees come back; the receipt is cancelled, then issued again', async () => {
