@@ -1,7 +1,7 @@
 import { createStripeEventProcessor } from '../../server/giving/stripe-event-queue';
 import { webhookContext } from '../../server/giving/stripe-webhooks';
 import { createTestApp, type TestApp } from '../support/app';
-import { createGivingTest, deliverAll, type GivingTest, giveForm, postEvent, postGive, startCardGift, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, giveForm, postGive, startCardGift, totals } from '../support/giving';
 import { signInAs } from '../support/session';
 
 /**
