@@ -19,8 +19,9 @@ import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
 import { configureViews } from './http/views';
+import { donorPageRoutes } from './giving/donor-page-routes';
 import { givingRoutes } from './giving/routes';
-import { createLinkSigner } from './giving/signed-links';
+import { staffDonorRoutes } from './giving/staff-donor-routes';
 import { staffGivingRoutes } from './giving/staff-routes';
 import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
@@ -82,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), links: createLinkSigner(deps.config.sessionSecret), logger: deps.logger };
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), logger: deps.logger };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
@@ -113,6 +114,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(scheduleRoutes(deps));
   app.use(givingRoutes(giving));
   app.use(staffGivingRoutes(giving));
+  app.use(staffDonorRoutes(giving));
+  app.use(donorPageRoutes(giving));
 
   app.use(notFound);
   app.use(handleErrors);

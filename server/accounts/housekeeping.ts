@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { pruneDonorLinks } from '../donations/donor-links';
 import { pruneRateLimits } from '../http/rate-limit';
 
-/** Deletes expired sessions and spent rate-limit windows; main.ts runs it hourly. Safe to run anywhere, any time. */
+/** Deletes expired sessions, spent rate-limit windows and donor links expired a day ago; main.ts runs it hourly. Safe to run anywhere, any time. */
 export async function pruneExpiredAccountsData(db: Db): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now()`).execute();
   await pruneRateLimits(db);
+  await pruneDonorLinks(db);
 }

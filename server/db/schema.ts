@@ -53,6 +53,10 @@ export interface DonorsTable {
   receipt_frequency: ReceiptFrequency | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** When the donor (through a link sent to the e-mail) or staff last set this record; null: as the first gift typed it. */
+  confirmed_at: Date | null;
+  /** Staff merged this record into another (server/donations/donor-merges.ts). */
+  merged_into_donor_id: number | null;
 }
 
 export type PledgeStatus = 'pending' | 'active' | 'fulfilled' | 'cancelled' | 'lapsed';
@@ -237,6 +241,8 @@ export interface ReceiptsTable {
   cancel_reason: string | null;
   replaces_receipt_id: number | null;
   download_token_hash: string;
+  /** The signature image printed on this receipt (null: issued before one was uploaded). */
+  signature_id: number | null;
 }
 
 export interface ReceiptPaymentsTable {
@@ -420,12 +426,91 @@ export interface Database {
   stripe_refunds: StripeRefundsTable;
   stripe_calls: StripeCallsTable;
   installation: InstallationTable;
+  // Donor identity, links, merges; receipt signatures and documents (issue 14).
+  pledge_donor_details: PledgeDonorDetailsTable;
+  pledge_donors: PledgeDonorsView;
+  donor_links: DonorLinksTable;
+  donor_merges: DonorMergesTable;
+  receipt_signatures: ReceiptSignaturesTable;
+  receipt_documents: ReceiptDocumentsTable;
 }
 
 /** This installation of Haven: one row, made with the database. */
 export interface InstallationTable {
   singleton: Generated<boolean>;
   id: Generated<string>;
+  created_at: CreatedAt;
+}
+
+/** The details typed on a gift that differ from its donor's record (server/donations/README.md). */
+export interface PledgeDonorDetailsTable {
+  pledge_id: number;
+  name: string;
+  address_line1: string | null;
+  address_line2: string | null;
+  city: string | null;
+  province: string | null;
+  postal_code: string | null;
+  country: Generated<string>;
+  locale: Generated<'en' | 'fr'>;
+  created_at: CreatedAt;
+}
+
+/** View: whose name, address and language a pledge's receipts and e-mails carry. */
+export interface PledgeDonorsView {
+  pledge_id: number;
+  donor_id: number;
+  email: string;
+  uses_record: boolean;
+  name: string;
+  address_line1: string | null;
+  address_line2: string | null;
+  city: string | null;
+  province: string | null;
+  postal_code: string | null;
+  country: string;
+  locale: 'en' | 'fr';
+}
+
+export type DonorLinkPurpose = 'resume' | 'thanks' | 'cancel_monthly' | 'sign_in' | 'session' | 'confirm_details';
+
+export interface DonorLinksTable {
+  id: Id;
+  token_hash: string;
+  purpose: DonorLinkPurpose;
+  pledge_id: number | null;
+  donor_id: number | null;
+  expires_at: Date | null;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface DonorMergesTable {
+  id: Id;
+  from_donor_id: number;
+  into_donor_id: number;
+  pledge_ids: ColumnType<number[], number[], never>;
+  reason: string;
+  merged_by_user_id: number | null;
+  merged_at: CreatedAt;
+  undone_at: Date | null;
+  undone_by_user_id: number | null;
+}
+
+export interface ReceiptSignaturesTable {
+  id: Id;
+  image: Buffer;
+  content_type: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
+  uploaded_by_user_id: number | null;
+  uploaded_at: CreatedAt;
+}
+
+export interface ReceiptDocumentsTable {
+  receipt_id: number;
+  pdf: Buffer;
+  sha256: string;
   created_at: CreatedAt;
 }
 

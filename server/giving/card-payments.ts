@@ -139,14 +139,6 @@ export async function settlePaymentStatus(trx: Transaction<Database>, paymentId:
  * no address on file waits in the receipts queue rather than failing the webhook.
  */
 export async function receiptIfDue(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
-  const donor = await trx
-    .selectFrom('payments')
-    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
-    .select(['donors.address_line1', 'donors.city'])
-    .where('payments.id', '=', paymentId)
-    .executeTakeFirstOrThrow();
-  if (!donor.address_line1 || !donor.city) return;
   await issueReceiptIfDue(trx, ctx.receipts, paymentId);
 }
 

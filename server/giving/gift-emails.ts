@@ -1,15 +1,16 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 import { queueEmail } from '../notifications/outbox';
-import type { LinkSigner } from './signed-links';
+import { monthlyCancelUrl } from './gift-links';
 
-type LinkContext = { publicUrl: string; links: LinkSigner };
+type LinkContext = { publicUrl: string };
 
+/** A pledge and whom its e-mails greet, in which language: its own details, or its donor's record (pledge_donors). */
 async function pledgeAndDonor(trx: Transaction<Database>, pledgeId: number) {
   return trx
     .selectFrom('pledges')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
-    .select(['pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method', 'donors.email', 'donors.name', 'donors.locale'])
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'pledges.id')
+    .select(['pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method', 'pd.email', 'pd.name', 'pd.locale'])
     .where('pledges.id', '=', pledgeId)
     .executeTakeFirstOrThrow();
 }
@@ -26,7 +27,7 @@ export async function queueGiftConfirmation(trx: Transaction<Database>, ctx: Lin
       amountCents: p.amount_cents + p.fee_cover_cents,
       monthly: p.frequency === 'monthly',
       months: p.installments,
-      cancelUrl: p.frequency === 'monthly' ? `${ctx.publicUrl}/give/monthly/${p.id}/cancel?t=${ctx.links.sign('cancel', p.id)}` : null,
+      cancelUrl: p.frequency === 'monthly' ? await monthlyCancelUrl(trx, ctx.publicUrl, p.id) : null,
     },
   });
 }

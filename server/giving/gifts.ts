@@ -2,27 +2,32 @@ import type Stripe from 'stripe';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { consumeRateLimit } from '../http/rate-limit';
-import { upsertDonor } from '../donations/donors';
+import { issueDonorLink } from '../donations/donor-links';
+import { findOrCreateDonor, keepGiftDetails } from '../donations/donors';
 import { createPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
 import type { Logger } from '../logger';
 import { translatorFor } from '../i18n/i18n';
+import { queueDetailsConfirmation } from './donor-emails';
 import { queuePledgeInstructions } from './gift-emails';
+import { thanksPath } from './gift-links';
 import type { GiveInput } from './give-form';
 import { isGroupChoice } from './group-preferences';
-import type { LinkSigner } from './signed-links';
 import { feeCoverCents, idempotencyPrefix } from './stripe-client';
 
 export type GivingDeps = {
   db: Db;
   stripe: Stripe | undefined;
   config: Config;
-  links: LinkSigner;
   logger: Logger;
 };
 
-export type GiftStarted = { kind: 'checkout'; url: string; pledgeId: number } | { kind: 'pay_later'; pledgeId: number };
+/**
+ * Where the donor goes next, and the resume token for this browser's cookie (card gifts: the form's
+ * personal data, for the browser that typed it, if the donor comes back from Checkout without paying).
+ */
+export type GiftStarted = { kind: 'checkout'; url: string; pledgeId: number; resumeToken: string } | { kind: 'pay_later'; pledgeId: number; pledgedPath: string };
 
 /**
  * Starts a gift from the giving page: counts the attempt against the rate limits, creates the
@@ -45,16 +50,19 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
   const pledgeId = await deps.db.transaction().execute(async (trx) => {
     const campaign = await trx.selectFrom('campaigns').select('id').where('status', '=', 'active').orderBy('id').executeTakeFirst();
     if (!campaign) throw new DomainError('not_found', t('donations:give.errors.noCampaign'));
-    const donorId = await upsertDonor(trx, {
-      email: input.email,
+    // The e-mail's record is created from these details if the e-mail is new; an existing record is
+    // never changed by a form: details that differ from it stay on this gift (server/donations/README.md).
+    const details = {
       name: input.name,
       addressLine1: input.addressLine1,
       addressLine2: input.addressLine2,
       city: input.city,
       province: input.province,
       postalCode: input.postalCode,
+      country: 'CA',
       locale: request.locale,
-    });
+    };
+    const donorId = await findOrCreateDonor(trx, { email: input.email, ...details });
     const id = await createPledge(trx, {
       campaignId: campaign.id,
       donorId,
@@ -69,6 +77,7 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
       publicMessage: input.publicMessage,
     });
     await trx.updateTable('pledges').set({ wall_consent: input.wallConsent }).where('id', '=', id).execute();
+    if (await keepGiftDetails(trx, id, donorId, details)) await queueDetailsConfirmation(trx, deps.config.publicUrl, id);
     if (input.method !== 'card') {
       const count = input.frequency === 'once' ? 1 : (input.months ?? 1);
       await trx
@@ -86,18 +95,19 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
     }
     return id;
   });
-  if (input.method !== 'card') return { kind: 'pay_later', pledgeId };
+  if (input.method !== 'card') return { kind: 'pay_later', pledgeId, pledgedPath: await thanksPath(deps.db, pledgeId, 'pledged') };
 
-  const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale).catch((error: unknown) => {
+  const [thanksToken, resumeToken] = [await issueDonorLink(deps.db, 'thanks', { pledgeId }), await issueDonorLink(deps.db, 'resume', { pledgeId })];
+  const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale, thanksToken).catch((error: unknown) => {
     // Stripe unreachable or refusing: the pledge stays pending (it counts nowhere) and the donor may try again.
     throw new DomainError('unavailable', t('donations:give.errors.stripe'), { cause: String((error as Error)?.message ?? error) });
   });
   await deps.db.updateTable('pledges').set({ stripe_checkout_session_id: session.id }).where('id', '=', pledgeId).execute();
   if (!session.url) throw new DomainError('unavailable', t('donations:give.errors.stripe'));
-  return { kind: 'checkout', url: session.url, pledgeId };
+  return { kind: 'checkout', url: session.url, pledgeId, resumeToken };
 }
 
-async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput, feeCents: number, locale: Locale) {
+async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput, feeCents: number, locale: Locale, thanksToken: string) {
   const stripe = deps.stripe!;
   const t = translatorFor(locale);
   const base = deps.config.publicUrl;
@@ -123,8 +133,10 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
       ],
       metadata,
       ...(monthly ? { subscription_data: { metadata } } : { payment_intent_data: { metadata }, submit_type: 'donate' as const }),
-      success_url: `${base}/give/thanks/${pledgeId}?t=${deps.links.sign('pledge', pledgeId)}`,
-      cancel_url: `${base}/give?resume=${pledgeId}&t=${deps.links.sign('pledge', pledgeId)}`,
+      // Stripe keeps these URLs: their token opens only the thank-you page and the form's gift
+      // choices; the donor's personal details come back only with this browser's resume cookie.
+      success_url: `${base}/give/thanks/${pledgeId}?t=${thanksToken}`,
+      cancel_url: `${base}/give?resume=${pledgeId}&t=${thanksToken}`,
     },
     { idempotencyKey: `${keyPrefix}-pledge-${pledgeId}-checkout` },
   );
@@ -151,28 +163,39 @@ export async function findGiftStatus(db: Db, pledgeId: number) {
   return { ...pledge, confirmed: paid !== undefined };
 }
 
-/** The values a donor typed, to refill the form when they come back from Checkout without paying. */
-export async function findResumeValues(db: Db, pledgeId: number): Promise<Record<string, string> | undefined> {
+/**
+ * The values a donor typed, to refill the form when they come back from Checkout without paying.
+ * The gift's choices come with the thank-you token; the personal details (name, e-mail, address)
+ * only with `withPersonal`: the resume token this browser holds in its cookie.
+ */
+export async function findResumeValues(db: Db, pledgeId: number, withPersonal: boolean): Promise<Record<string, string> | undefined> {
   const row = await db
     .selectFrom('pledges')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'pledges.id')
     .select([
       'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.anonymous', 'pledges.wall_consent',
-      'pledges.display_name', 'pledges.public_message', 'pledges.group_id', 'donors.name', 'donors.email', 'donors.address_line1',
-      'donors.address_line2', 'donors.city', 'donors.province', 'donors.postal_code',
+      'pledges.display_name', 'pledges.public_message', 'pledges.group_id', 'pd.name', 'pd.email', 'pd.address_line1',
+      'pd.address_line2', 'pd.city', 'pd.province', 'pd.postal_code',
     ])
     .where('pledges.id', '=', pledgeId)
     .where('pledges.status', '=', 'pending')
     .executeTakeFirst();
   if (!row) return undefined;
   const dollars = `${Math.floor(row.amount_cents / 100)}.${String(row.amount_cents % 100).padStart(2, '0')}`;
-  return {
+  const choices = {
     amount: 'other',
     customAmount: dollars,
     frequency: row.frequency,
     months: row.installments ? String(row.installments) : '',
     ...(row.fee_cover_cents > 0 ? { coverFee: 'on' } : {}),
     method: 'card',
+    ...(row.anonymous ? { anonymous: 'on' } : {}),
+    ...(row.wall_consent ? { wallConsent: 'on' } : {}),
+    groupId: row.group_id ? String(row.group_id) : '',
+  };
+  if (!withPersonal) return choices;
+  return {
+    ...choices,
     name: row.name,
     email: row.email,
     addressLine1: row.address_line1 ?? '',
@@ -180,10 +203,7 @@ export async function findResumeValues(db: Db, pledgeId: number): Promise<Record
     city: row.city ?? '',
     province: row.province ?? '',
     postalCode: row.postal_code ?? '',
-    ...(row.anonymous ? { anonymous: 'on' } : {}),
-    ...(row.wall_consent ? { wallConsent: 'on' } : {}),
     displayName: row.display_name ?? '',
     publicMessage: row.public_message ?? '',
-    groupId: row.group_id ? String(row.group_id) : '',
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DONOR_FIELD_LIMITS as LIMIT, hasInvisibleCharacters, personText } from '../donations/donor-details';
 
 /** The giving form, as typed. Errors are message keys in locales/<lang>/donations.json (give.errors.*). */
 export const PRESET_AMOUNTS_CENTS = [2_500, 5_000, 10_000, 25_000, 50_000] as const;
@@ -44,17 +45,18 @@ const Fields = z.object({
   months: z.string().trim().default(''),
   coverFee: z.string().optional(),
   method: z.enum(['card', 'cheque', 'etransfer'], { error: 'method' }).default('card'),
-  name: text(200).min(1, 'name'),
+  // Names and addresses in any script; control and invisible characters refused (donor-details.ts).
+  name: personText(LIMIT.name, 'name'),
   email: z.string().trim().max(254).pipe(z.email({ error: 'email' })),
-  addressLine1: text(200).min(1, 'address'),
-  addressLine2: text(200).default(''),
-  city: text(100).min(1, 'city'),
-  province: text(50).min(1, 'province'),
-  postalCode: text(12).min(1, 'postalCode'),
+  addressLine1: personText(LIMIT.addressLine1, 'address'),
+  addressLine2: personText(LIMIT.addressLine2).default(''),
+  city: personText(LIMIT.city, 'city'),
+  province: personText(LIMIT.province, 'province'),
+  postalCode: personText(LIMIT.postalCode, 'postalCode'),
   anonymous: z.string().optional(),
   wallConsent: z.string().optional(),
-  displayName: text(80).default(''),
-  publicMessage: text(280).default(''),
+  displayName: personText(80).default(''),
+  publicMessage: text(280).default('').refine((v) => !hasInvisibleCharacters(v.replace(/\r?\n/g, ' ')), 'invisible'),
   groupId: z.string().trim().default(''),
 });
 
@@ -70,7 +72,7 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0]);
-      errors[field] ??= issue.message === 'tooLong' ? 'tooLong' : ['frequency', 'method'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
+      errors[field] ??= issue.message === 'tooLong' || issue.message === 'invisible' ? issue.message : ['frequency', 'method'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
     }
   }
   const f = parsed.success ? parsed.data : undefined;

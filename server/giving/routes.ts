@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
+import { findDonorLink } from '../donations/donor-links';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
@@ -10,6 +11,9 @@ import { type GiveFormValues, MAX_GIFT_CENTS, MIN_GIFT_CENTS, parseGiveForm, PRE
 import { listGroupChoices } from './group-preferences';
 import { cancelMonthlyGift, findMonthlyGift } from './monthly-gifts';
 import { feeCoverCents } from './stripe-client';
+
+/** This browser's token for the giving form it filled in (a card gift's personal details, if it comes back from Checkout). */
+export const RESUME_COOKIE = 'haven_resume';
 
 /** The public giving pages: /give, the thank-you and pay-later pages, and a donor's monthly-gift cancellation. */
 export function givingRoutes(deps: GivingDeps): Router {
@@ -38,9 +42,13 @@ export function givingRoutes(deps: GivingDeps): Router {
   }
 
   router.get('/give', allow.anyone, async (req: Request, res: Response) => {
-    const resume = Number(req.query.resume);
-    if (resume && deps.links.verify('pledge', resume, req.query.t)) {
-      const values = await findResumeValues(deps.db, resume);
+    const resume = /^\d{1,15}$/.test(String(req.query.resume ?? '')) ? Number(req.query.resume) : undefined;
+    if (resume !== undefined) {
+      // The thank-you token (in Stripe's cancel URL) brings back the gift's choices; the personal
+      // details only come back to the browser holding this gift's resume cookie.
+      const personal = await findDonorLink(deps.db, 'resume', (req.cookies as Record<string, unknown>)?.[RESUME_COOKIE], { pledgeId: resume });
+      const choices = personal ?? (await findDonorLink(deps.db, 'thanks', req.query.t, { pledgeId: resume }));
+      const values = choices && (await findResumeValues(deps.db, resume, personal !== undefined));
       if (values) return renderForm(res, values);
     }
     const groupId = typeof req.query.groupId === 'string' && /^\d{1,12}$/.test(req.query.groupId) ? req.query.groupId : '';
@@ -51,19 +59,26 @@ export function givingRoutes(deps: GivingDeps): Router {
     const form = parseGiveForm(req.body);
     if (!form.ok) return renderForm(res, form.values, form.errors, 400);
     const started = await startGift(deps, form.data, { ip: req.ip ?? 'unknown', locale: res.locals.locale as Locale });
-    if (started.kind === 'checkout') return res.redirect(303, started.url);
-    return res.redirect(303, `/give/pledged/${started.pledgeId}?t=${deps.links.sign('pledge', started.pledgeId)}`);
+    if (started.kind === 'pay_later') return res.redirect(303, started.pledgedPath);
+    res.cookie(RESUME_COOKIE, started.resumeToken, {
+      httpOnly: true,
+      sameSite: 'lax', // sent on the top-level return from Checkout
+      secure: deps.config.publicUrl.startsWith('https:'),
+      path: '/give',
+      maxAge: 24 * 3600 * 1000,
+    });
+    return res.redirect(303, started.url);
   });
 
   router.get('/give/thanks/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
-    const pledgeId = signedPledgeId(req, res);
+    const pledgeId = await thanksPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
     res.render('donations/thanks', { title: (res.locals.t as TFunction)('donations:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
   });
 
   router.get('/give/pledged/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
-    const pledgeId = signedPledgeId(req, res);
+    const pledgeId = await thanksPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
     res.render('donations/pledged', {
@@ -86,7 +101,7 @@ export function givingRoutes(deps: GivingDeps): Router {
   router.post('/give/monthly/:id/cancel', allow.anyone, async (req: Request, res: Response) => {
     const gift = await requireSignedMonthlyGift(req, res);
     const outcome = await cancelMonthlyGift(deps, gift.id);
-    res.redirect(303, `/give/monthly/${gift.id}/cancel?t=${deps.links.sign('cancel', gift.id)}&done=${outcome}`);
+    res.redirect(303, `/give/monthly/${gift.id}/cancel?t=${encodeURIComponent(String((req.body as Record<string, unknown>).t))}&done=${outcome}`);
   });
 
   router.get('/api/donor-wall', allow.anyone, async (req: Request, res: Response) => {
@@ -94,16 +109,17 @@ export function givingRoutes(deps: GivingDeps): Router {
     res.json({ gifts: await listDonorWall(deps.db, { groupId, limit: 20 }) });
   });
 
-  function signedPledgeId(req: Request, res: Response): number {
+  /** The pledge of a thank-you link: its token must be a thank-you token for this very pledge. */
+  async function thanksPledgeId(req: Request, res: Response): Promise<number> {
     const pledgeId = /^\d{1,15}$/.test(String(req.params.pledgeId)) ? Number(req.params.pledgeId) : NaN;
-    if (!deps.links.verify('pledge', pledgeId, req.query.t)) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
+    if (!(await findDonorLink(deps.db, 'thanks', req.query.t, { pledgeId }))) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
     return pledgeId;
   }
 
   async function requireSignedMonthlyGift(req: Request, res: Response) {
-    const pledgeId = Number(req.params.id);
+    const pledgeId = /^\d{1,15}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
     const token = req.method === 'POST' ? (req.body as Record<string, unknown>)?.t : req.query.t;
-    const gift = deps.links.verify('cancel', pledgeId, token) ? await findMonthlyGift(deps.db, pledgeId) : undefined;
+    const gift = (await findDonorLink(deps.db, 'cancel_monthly', token, { pledgeId })) ? await findMonthlyGift(deps.db, pledgeId) : undefined;
     if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
     return gift;
   }

@@ -32,7 +32,7 @@ export async function listPayments(db: Db, filter: PaymentFilter) {
     .innerJoin('donors', 'donors.id', 'pledges.donor_id')
     .select([
       'payments.id', 'payments.pledge_id', 'payments.amount_cents', 'payments.fee_cents', 'payments.refunded_cents', 'payments.method',
-      'payments.status', 'payments.reference', 'payments.received_at', 'donors.name as donor_name', 'donors.email as donor_email',
+      'payments.status', 'payments.reference', 'payments.received_at', 'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
     ])
     .orderBy('payments.id', 'desc')
     .limit(PAGE + 1);
@@ -55,7 +55,7 @@ export async function listPledges(db: Db, filter: PledgeFilter) {
     .innerJoin('donors', 'donors.id', 'pledges.donor_id')
     .select([
       'pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method',
-      'pledges.status', 'pledges.group_id', 'pledges.created_at', 'donors.name as donor_name', 'donors.email as donor_email',
+      'pledges.status', 'pledges.group_id', 'pledges.created_at', 'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
     ])
     .select(sql<number>`(select coalesce(sum(amount_cents - refunded_cents), 0)::bigint from payments where payments.pledge_id = pledges.id)`.as('received_cents'))
     .orderBy('pledges.id', 'desc')
@@ -78,7 +78,7 @@ export async function requirePledgeDetail(db: Db, pledgeId: number, locale: Loca
     .select([
       'pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method',
       'pledges.status', 'pledges.group_id', 'pledges.anonymous', 'pledges.created_at', 'pledges.stripe_subscription_id',
-      'donors.name as donor_name', 'donors.email as donor_email',
+      'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
     ])
     .where('pledges.id', '=', pledgeId)
     .executeTakeFirst();
@@ -246,13 +246,13 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
   const due = await trx
     .selectFrom('pledge_installments')
     .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
-    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .innerJoin('pledge_donors as donors', 'donors.pledge_id', 'pledges.id')
     .select(['pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.due_on', 'pledge_installments.amount_cents', 'donors.email', 'donors.name', 'donors.locale'])
     .where('pledge_installments.status', '=', 'due')
     .where('pledge_installments.due_on', '<', today)
     .where('pledges.status', '=', 'active')
     .where((eb) => eb.or([eb('pledge_installments.reminded_at', 'is', null), eb('pledge_installments.reminded_at', '<', weekAgo)]))
-    .forUpdate()
+    .forUpdate('pledge_installments')
     .execute();
   for (const row of due) {
     await queueEmail(trx, {

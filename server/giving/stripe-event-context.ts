@@ -5,14 +5,12 @@ import type { Db } from '../db/database';
 import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
 import type { ReceiptSettings } from '../receipts/issuing';
-import { createLinkSigner, type LinkSigner } from './signed-links';
 import { createStripe } from './stripe-client';
 
 /** What the effects of Stripe events (and Haven's own calls to Stripe) need. */
 export type WebhookContext = {
   db: Db;
   stripe: Stripe;
-  links: LinkSigner;
   publicUrl: string;
   logger: Logger;
   /** For official receipts: issued per gift when due, revised when the money behind them changes. */
@@ -23,7 +21,7 @@ export type WebhookContext = {
 export function webhookContext(deps: { config: Config; db: Db; logger: Logger }): WebhookContext | undefined {
   const stripe = createStripe(deps.config.stripe);
   if (!stripe) return undefined;
-  return { db: deps.db, stripe, links: createLinkSigner(deps.config.sessionSecret), publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
+  return { db: deps.db, stripe, publicUrl: deps.config.publicUrl, logger: deps.logger, receipts: deps.config };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema';
 import { queueEmail } from '../notifications/outbox';
 import { type ChargeFacts, chargeFactsOfCharge, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
 import { queueGiftConfirmation } from './gift-emails';
+import { monthlyCancelUrl } from './gift-links';
 import { queueStripeCall } from './stripe-calls';
 import { type EventEffect, HoldEvent, idOf, pledgeIdIn, RetryLater } from './stripe-event-context';
 
@@ -95,15 +96,15 @@ export const invoicePaymentFailed: EventEffect<'invoice.payment_failed'> = {
     const invoice = event.data.object;
     const { pledgeId } = subscriptionOf(invoice);
     if (!pledgeId || !invoice.id) return;
-    const pledge = await trx.selectFrom('pledges').select(['id', 'donor_id', 'method']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
+    const pledge = await trx.selectFrom('pledges').select(['id', 'method']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
     if (!pledge || pledge.method !== 'card') return;
     await markInstallment(trx, pledge.id, invoice.id, invoice.amount_due, 'failed', null);
-    const donor = await trx.selectFrom('donors').select(['email', 'name', 'locale']).where('id', '=', pledge.donor_id).executeTakeFirstOrThrow();
+    const donor = await trx.selectFrom('pledge_donors').select(['email', 'name', 'locale']).where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
     await queueEmail(trx, {
       to: donor.email,
       template: 'donations/payment-failed',
       locale: donor.locale,
-      data: { name: donor.name, amountCents: invoice.amount_due, cancelUrl: `${ctx.publicUrl}/give/monthly/${pledge.id}/cancel?t=${ctx.links.sign('cancel', pledge.id)}` },
+      data: { name: donor.name, amountCents: invoice.amount_due, cancelUrl: await monthlyCancelUrl(trx, ctx.publicUrl, pledge.id) },
     });
   },
 };

@@ -40,7 +40,12 @@ export function formatDate(value: Date | string, locale: Locale): string {
     format = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'America/Toronto' });
     dateFormats.set(locale, format);
   }
-  return format.format(date);
+  return frenchFirstOfMonth(format.format(date), locale);
+}
+
+/** French writes the first of the month as an ordinal: « 1er mars 2026 » (Intl gives « 1 mars 2026 »). */
+function frenchFirstOfMonth(text: string, locale: Locale): string {
+  return locale === 'fr' ? text.replace(/^1(?=\s)/, '1er') : text;
 }
 
 export function formatNumber(value: number, locale: Locale): string {

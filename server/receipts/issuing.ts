@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { renderReceiptPdf } from './pdf';
+import { findReceipt, hashToken } from './receipts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
@@ -7,6 +9,7 @@ import type { Database, ReceiptFrequency } from '../db/schema';
 import { DomainError, type DomainErrorKind } from '../domain-error';
 import { translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
+import { detailsOfRow, formatDonorAddress } from '../donations/donor-details';
 
 /** What issuing needs from configuration: the serial prefix and the address for download links. */
 export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl'>;
@@ -37,9 +40,7 @@ type Line = { paymentId: number; amountCents: number; receivedOn: string };
 
 export type IssuedReceipt = { id: number; serial: string; token: string; amountCents: number };
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
+export { hashToken };
 
 /**
  * What a payment may still be receipted for: the amount less refunds, and nothing while the
@@ -48,12 +49,23 @@ export function hashToken(token: string): string {
 const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
 const receivedOn = sql<string>`((p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::date)`;
 
-/** CRA: a receipt states the donor's address; a donor without one waits in the queue until staff add it. */
-const hasAddress = sql<boolean>`(coalesce(trim(d.address_line1), '') <> '' and coalesce(trim(d.city), '') <> '')`;
+/**
+ * Whose details a payment's receipt carries is its pledge's `pledge_donors` row (alias pd): the
+ * details typed on that gift when they differ from the donor's record, else the record, which
+ * only the donor (through a link sent to the e-mail) or staff change (server/donations/README.md).
+ * CRA: a receipt states the donor's address; a payment whose details have none waits in the queue.
+ */
+const hasAddress = sql<boolean>`(coalesce(trim(pd.address_line1), '') <> '' and coalesce(trim(pd.city), '') <> '')`;
 
-/** The donor's choice, or the default: annual for anyone giving monthly, otherwise one receipt per gift. */
-const effectiveFrequency = sql<ReceiptFrequency>`coalesce(d.receipt_frequency, case when exists (
-  select 1 from pledges m where m.donor_id = d.id and m.frequency = 'monthly') then 'annual' else 'per_gift' end)`;
+/**
+ * The donor's choice, or the default: annual for anyone giving monthly, otherwise one receipt per
+ * gift. Both apply only to gifts that use the donor's record: a gift made under other details (a
+ * stranger typing someone's e-mail, or the owner before confirming new details) is receipted on its
+ * own, so it can neither join the owner's annual receipt nor switch the owner's choice.
+ */
+const effectiveFrequency = sql<ReceiptFrequency>`case when not pd.uses_record then 'per_gift' else coalesce(d.receipt_frequency, case when exists (
+  select 1 from pledges m where m.donor_id = d.id and m.frequency = 'monthly'
+    and not exists (select 1 from pledge_donor_details g where g.pledge_id = m.id)) then 'annual' else 'per_gift' end) end`;
 
 /**
  * Payments received, receiptable and not covered by a receipt in force: the staff queue and
@@ -63,6 +75,7 @@ function unreceiptedPayments(trx: Kysely<Database>) {
   return trx
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'pl.id')
     .innerJoin('donors as d', 'd.id', 'pl.donor_id')
     .where('p.receiptable', '=', true)
     .where(receiptableCents, '>', 0)
@@ -85,12 +98,14 @@ export type UnreceiptedPayment = {
 };
 
 /** The "received but not yet receipted" queue, oldest first. */
-export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number } = {}): Promise<UnreceiptedPayment[]> {
-  const rows = await unreceiptedPayments(trx)
+export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number; donorId?: number } = {}): Promise<UnreceiptedPayment[]> {
+  let query = unreceiptedPayments(trx);
+  if (options.donorId !== undefined) query = query.where('d.id', '=', options.donorId);
+  const rows = await query
     .select([
       'p.id as paymentId',
       'd.id as donorId',
-      'd.name as donorName',
+      'pd.name as donorName',
       'p.method',
       receiptableCents.as('amountCents'),
       'p.received_at as receivedAt',
@@ -115,11 +130,6 @@ async function nextSerial(trx: Trx, prefix: string): Promise<string> {
   return `${prefix}-${year}-${String(n).padStart(6, '0')}`;
 }
 
-function formatAddress(d: { address_line1: string | null; address_line2: string | null; city: string | null; province: string | null; postal_code: string | null; country: string }): string {
-  const cityLine = [d.city, d.province].filter(Boolean).join(' ') + (d.postal_code ? `  ${d.postal_code}` : '');
-  return [d.address_line1, d.address_line2, cityLine.trim(), d.country === 'CA' ? null : d.country].filter((l) => l && l.trim() !== '').join('\n');
-}
-
 type NewReceipt = {
   donorId: number;
   frequency: ReceiptFrequency;
@@ -128,14 +138,25 @@ type NewReceipt = {
   replaces?: { id: number; serial: string; advantageCents: number; advantageDescription: string | null; donorAddress: string };
 };
 
+/**
+ * Whom a receipt is for: the details its (first) payment's pledge carries. Every payment on one
+ * receipt carries the same: an annual receipt gathers only gifts that use the donor's record.
+ */
+async function receiptParty(trx: Trx, paymentId: number) {
+  const row = await trx
+    .selectFrom('payments as p')
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'p.pledge_id')
+    .select(['pd.donor_id', 'pd.email', 'pd.name', 'pd.address_line1', 'pd.address_line2', 'pd.city', 'pd.province', 'pd.postal_code', 'pd.country', 'pd.locale'])
+    .where('p.id', '=', paymentId)
+    .executeTakeFirstOrThrow();
+  return { donorId: row.donor_id, email: row.email, ...detailsOfRow(row) };
+}
+
 /** Inserts one receipt and its lines, and queues the donor's e-mail with the download link. */
 async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewReceipt): Promise<IssuedReceipt> {
   if (input.lines.length === 0) throw new Error('a receipt needs at least one payment');
-  const donor = await trx
-    .selectFrom('donors')
-    .select(['id', 'email', 'name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale'])
-    .where('id', '=', input.donorId)
-    .executeTakeFirstOrThrow();
+  const party = await receiptParty(trx, input.lines[0]!.paymentId);
+  const donor = { id: input.donorId, email: party.email, name: party.name, locale: party.locale };
   const amountCents = input.lines.reduce((sum, l) => sum + l.amountCents, 0);
   const advantageCents = Math.min(input.replaces?.advantageCents ?? 0, amountCents);
   const dates = input.lines.map((l) => l.receivedOn).sort();
@@ -156,7 +177,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       received_to: dates[dates.length - 1]!,
       donor_name: donor.name,
       // A replacement keeps the address receipted before if the donor's record has lost it.
-      donor_address: formatAddress(donor) || input.replaces?.donorAddress || '',
+      donor_address: formatDonorAddress(party) || input.replaces?.donorAddress || '',
       locale: donor.locale,
       charity_name: settings.charity.name,
       charity_address: settings.charity.address,
@@ -166,6 +187,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       signatory_title: settings.charity.signatoryTitle,
       replaces_receipt_id: input.replaces?.id ?? null,
       download_token_hash: hashToken(token),
+      signature_id: sql<number | null>`(select max(id) from receipt_signatures)`,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -173,6 +195,9 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
     .insertInto('receipt_payments')
     .values(input.lines.map((l) => ({ receipt_id: id, payment_id: l.paymentId, amount_cents: l.amountCents })))
     .execute();
+  // The unalterable copy: the PDF as issued, kept beside the row it was rendered from.
+  const pdf = await renderReceiptPdf((await findReceipt(trx, id))!);
+  await trx.insertInto('receipt_documents').values({ receipt_id: id, pdf, sha256: createHash('sha256').update(pdf).digest('hex') }).execute();
   await queueEmail(trx, {
     to: donor.email,
     template: 'receipts/issued',
@@ -200,6 +225,7 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
   const payment = await trx
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
+    .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'pl.id')
     .innerJoin('donors as d', 'd.id', 'pl.donor_id')
     .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')])
     .select(sql<boolean>`p.received_at <= now()`.as('received'))
@@ -237,11 +263,13 @@ export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings
 
 /**
  * Seam for the payment flow: issues a per-gift receipt right away when the donor receives one
- * per gift; does nothing for annual donors or non-receiptable payments. Returns the receipt, if any.
+ * per gift; does nothing for annual donors, non-receiptable payments or a gift without an address
+ * (it waits in the queue). Returns the receipt, if any.
  */
 export async function issueReceiptIfDue(trx: Trx, settings: ReceiptSettings, paymentId: number): Promise<IssuedReceipt | null> {
-  const row = await unreceiptedPayments(trx).select(effectiveFrequency.as('frequency')).where('p.id', '=', paymentId).executeTakeFirst();
-  if (!row || row.frequency !== 'per_gift') return null;
+  const row = await unreceiptedPayments(trx).select([effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')]).where('p.id', '=', paymentId).executeTakeFirst();
+  // No address yet: the gift waits in the staff queue until the donor or staff add one.
+  if (!row || row.frequency !== 'per_gift' || !row.hasAddress) return null;
   return issueReceiptForPayment(trx, settings, paymentId, SYSTEM);
 }
 

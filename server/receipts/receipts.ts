@@ -1,7 +1,11 @@
 import type { Db } from '../db/database';
 import type { Database, ReceiptFrequency } from '../db/schema';
+import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { hashToken } from './issuing';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
 
 /** A receipt as issued, with the serial it replaces (if any): what the PDF and staff pages show. */
 export type Receipt = {
@@ -25,6 +29,10 @@ export type Receipt = {
   status: 'issued' | 'cancelled';
   cancelledAt: Date | null;
   replacesSerial: string | null;
+  /** The receipt that replaced this one, once it is cancelled and replaced. */
+  replacedBySerial: string | null;
+  /** The authorised signature printed on it (null: issued before staff uploaded one). */
+  signature: { image: Buffer; width: number; height: number } | null;
   gifts: { receivedOn: string; amountCents: number }[];
 };
 
@@ -34,6 +42,8 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
   let query = db
     .selectFrom('receipts as r')
     .leftJoin('receipts as o', 'o.id', 'r.replaces_receipt_id')
+    .leftJoin('receipts as n', 'n.replaces_receipt_id', 'r.id')
+    .leftJoin('receipt_signatures as s', 's.id', 'r.signature_id')
     .select([
       'r.id',
       'r.serial',
@@ -59,6 +69,10 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
       'r.status',
       'r.cancelled_at as cancelledAt',
       'o.serial as replacesSerial',
+      'n.serial as replacedBySerial',
+      's.image as signatureImage',
+      's.width as signatureWidth',
+      's.height as signatureHeight',
     ]);
   query = 'id' in where ? query.where('r.id', '=', where.id) : query.where('r.download_token_hash', '=', where.tokenHash);
   const row = await query.executeTakeFirst();
@@ -72,9 +86,10 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
     .orderBy('p.id')
     .execute();
   const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' });
-  const { charity_name, charity_address, charity_registration_number, place_of_issue, signatory_name, signatory_title, ...receipt } = row;
+  const { charity_name, charity_address, charity_registration_number, place_of_issue, signatory_name, signatory_title, signatureImage, signatureWidth, signatureHeight, ...receipt } = row;
   return {
     ...receipt,
+    signature: signatureImage ? { image: signatureImage, width: signatureWidth!, height: signatureHeight! } : null,
     charity: {
       name: charity_name,
       address: charity_address,
@@ -110,7 +125,7 @@ export type ReceiptSummary = {
 };
 
 /** Receipts newest first, keyset-paged by id. */
-export async function listReceipts(db: Handle, options: { before?: number; limit?: number; donorId?: number } = {}) {
+export async function listReceipts(db: Handle, options: { before?: number; limit?: number; donorId?: number; donorIds?: number[] } = {}) {
   const limit = Math.min(options.limit ?? 50, 200);
   let query = db
     .selectFrom('receipts as r')
@@ -130,6 +145,13 @@ export async function listReceipts(db: Handle, options: { before?: number; limit
     .limit(limit + 1);
   if (options.before) query = query.where('r.id', '<', options.before);
   if (options.donorId) query = query.where('r.donor_id', '=', options.donorId);
+  if (options.donorIds) query = query.where('r.donor_id', 'in', options.donorIds.length > 0 ? options.donorIds : [-1]);
   const rows: ReceiptSummary[] = await query.execute();
   return { rows: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : undefined };
+}
+
+/** The PDF exactly as it was issued (kept since issue 14; receipts issued before have none). */
+export async function findIssuedDocument(db: Handle, receiptId: number): Promise<Buffer | undefined> {
+  const row = await db.selectFrom('receipt_documents').select('pdf').where('receipt_id', '=', receiptId).executeTakeFirst();
+  return row?.pdf;
 }

@@ -15,8 +15,10 @@ import {
   runYearEnd,
   setReceiptFrequency,
 } from './issuing';
+import multer from 'multer';
 import { renderReceiptPdf } from './pdf';
-import { findReceipt, findReceiptByToken, listReceipts } from './receipts';
+import { findCurrentSignature, MAX_SIGNATURE_BYTES, saveSignature } from './signatures';
+import { findIssuedDocument, findReceipt, findReceiptByToken, listReceipts } from './receipts';
 
 const IssueForm = z.object({ paymentId: z.coerce.number().int().positive() });
 const ReplaceForm = z.object({ reason: z.string().trim().min(3).max(500) });
@@ -64,7 +66,8 @@ export function receiptRoutes(deps: AppDeps): Router {
       res.status(410).render('receipts/cancelled', { title: t('receipts:download.cancelledTitle'), serial: receipt.serial, noindex: true });
       return;
     }
-    const pdf = await renderReceiptPdf(receipt);
+    // The bytes as issued; a receipt issued before they were kept is rendered from its row.
+    const pdf = (await findIssuedDocument(db, receipt.id)) ?? (await renderReceiptPdf(receipt));
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
   });
 
@@ -126,14 +129,59 @@ export function receiptRoutes(deps: AppDeps): Router {
     res.redirect(303, `/staff/receipts?${next.toString()}`);
   });
 
-  // The charity's copy of any receipt, cancelled ones included.
+  // The charity's copy of any receipt: a cancelled one stamped CANCELLED / ANNULÉ with its replacement's serial.
   router.get('/staff/receipts/:id/pdf', allow.staff, async (req, res) => {
     const t = res.locals.t as TFunction;
     const receipt = await findReceipt(db, parseOr400(IdParam, req.params.id, t));
     if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
-    const pdf = await renderReceiptPdf(receipt);
+    const pdf =
+      receipt.status === 'cancelled'
+        ? await renderReceiptPdf(receipt, { stampCancelled: true })
+        : ((await findIssuedDocument(db, receipt.id)) ?? (await renderReceiptPdf(receipt)));
     res.set('Cache-Control', 'private, no-store');
     res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  // The unalterable copy: the bytes as issued (what the donor received), kept for every receipt since issue 14.
+  router.get('/staff/receipts/:id/original', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const id = parseOr400(IdParam, req.params.id, t);
+    const receipt = await findReceipt(db, id);
+    if (!receipt) throw new DomainError('not_found', t('common:errors.notFound'));
+    const pdf = (await findIssuedDocument(db, id)) ?? (await renderReceiptPdf(receipt));
+    res.set('Cache-Control', 'private, no-store');
+    res.type('application/pdf').set('Content-Disposition', `inline; filename="receipt-${receipt.serial}.pdf"`).send(pdf);
+  });
+
+  // The authorised signature printed on receipts (staff upload an image; kept in the database).
+  router.get('/staff/receipts/signature', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const current = await findCurrentSignature(db);
+    res.render('receipts/signature', {
+      title: t('receipts:staff.signature.title'),
+      current: current ? { uploadedAt: current.uploaded_at, width: current.width, height: current.height } : null,
+      saved: req.query.saved === '1',
+      maxKb: MAX_SIGNATURE_BYTES / 1024,
+      noindex: true,
+    });
+  });
+
+  router.get('/staff/receipts/signature/image', allow.staff, async (_req, res) => {
+    const current = await findCurrentSignature(db);
+    if (!current) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+    res.set('Cache-Control', 'private, no-store');
+    res.type(current.content_type).send(current.image);
+  });
+
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SIGNATURE_BYTES, files: 1, fields: 2 } }).single('signature');
+  router.post('/staff/receipts/signature', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    // Multipart: the CSRF token came in the query string (server/http/csrf.ts); the file is parsed here.
+    await new Promise<void>((resolve, reject) => upload(req, res, (error: unknown) => (error ? reject(new ReceiptError('invalid', 'signatureFile')) : resolve())));
+    const file = (req as unknown as { file?: { buffer: Buffer } }).file;
+    if (!file) throw new DomainError('invalid', t('receipts:errors.signatureFile'));
+    await db.transaction().execute((trx) => saveSignature(trx, file.buffer, staffActor(res)));
+    res.redirect(303, '/staff/receipts/signature?saved=1');
   });
 
   // The module's errors in the reader's language; everything else passes on unchanged.

@@ -53,18 +53,24 @@ test('cover-the-fee charges the gift plus the fee, and the fund receives the who
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(10_330);
 });
 
-test('cancelling Checkout returns to the form with the values kept', async () => {
-  await startCardGift(t.app, { amount: 'other', customAmount: '42.50', name: 'Returning Donor', city: 'Ottawa', frequency: 'monthly', months: '6' });
+test('cancelling Checkout returns to the form with the values kept, the personal ones only in the browser that typed them', async () => {
+  const visitor = await formVisitor(t.app);
+  await visitor.post('/give', giveForm({ amount: 'other', customAmount: '42.50', name: 'Returning Donor', city: 'Ottawa', frequency: 'monthly', months: '6' })).expect(303);
   const create = t.stand.requests.filter((r) => r.path === '/v1/checkout/sessions').pop()!;
   const cancel = new URL(create.params.cancel_url);
-  const res = await request(t.app).get(cancel.pathname + cancel.search).expect(200);
+  const res = await visitor.agent.get(cancel.pathname + cancel.search).expect(200);
   expect(res.text).toContain('value="42.50"');
   expect(res.text).toContain('value="Returning Donor"');
   expect(res.text).toContain('value="Ottawa"');
   expect(res.text).toContain('value="6"');
+  // Stripe's cancel URL alone (another browser, Stripe's logs) brings back the gift's choices, never the person.
+  const elsewhere = await request(t.app).get(cancel.pathname + cancel.search).expect(200);
+  expect(elsewhere.text).toContain('value="42.50"');
+  expect(elsewhere.text).not.toContain('Returning Donor');
+  expect(elsewhere.text).not.toContain('Ottawa');
   // A forged token shows an empty form, not someone else's details.
   const forged = await request(t.app).get(`${cancel.pathname}?resume=${cancel.searchParams.get('resume')}&t=forged`).expect(200);
-  expect(forged.text).not.toContain('Returning Donor');
+  expect(forged.text).not.toContain('42.50');
 });
 
 test('a donor stops a monthly gift from the signed link in the confirmation e-mail', async () => {

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { billingPortalSession } from './stripe-fixtures/billing-portal-sessions';
 import { chargeBalanceTransaction, disputeReinstatement, disputeWithdrawal, refundBalanceTransaction, refundFailureBalanceTransaction } from './stripe-fixtures/balance-transactions';
 import { cardCharge } from './stripe-fixtures/charges';
 import { customerDetails, openCheckoutSession } from './stripe-fixtures/checkout-sessions';
@@ -337,6 +338,14 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       sessionRequests.set(session.id, params);
       return { status: 200, body: get(session.id)! };
     }
+    // Billing Portal (Stripe.BillingPortal.Session): a donor updates the card behind a monthly gift.
+    if (method === 'POST' && path === '/v1/billing_portal/sessions') {
+      const customer = params.customer as string | undefined;
+      if (!customer || ![...objects.values()].some((o) => o.object === 'subscription' && o.customer === customer)) return notFound(customer ?? 'customer');
+      const id = stripeId('bps');
+      const portal = save(billingPortalSession({ id, customer, locale: params.locale ?? null, return_url: params.return_url ?? null, url: `${base}/billing/${id}` }));
+      return { status: 200, body: portal };
+    }
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([\w]+)$/.exec(path))) {
       const s = get(m[1]);
       return s ? { status: 200, body: s } : notFound(m[1]!, 'checkout.session');
@@ -453,6 +462,14 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://stand-in');
         const method = req.method ?? 'GET';
+        const portal = /^\/billing\/([\w]+)$/.exec(url.pathname);
+        if (portal) {
+          // The hosted Billing Portal, reduced to its way back.
+          const session = get(portal[1]);
+          if (!session) return send(res, 404, 'text/plain', 'no such portal session');
+          const back = String(session.return_url ?? '').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+          return send(res, 200, 'text/html; charset=utf-8', `<!doctype html><html lang="en"><head><title>Stand-in Billing Portal</title></head><body><main><h1>Billing Portal (stand-in)</h1><p>Customer ${session.customer}</p><p><a href="${back}">Return to HanVoice</a></p></main></body></html>`);
+        }
         const page = /^\/checkout\/([\w]+)(\/pay)?$/.exec(url.pathname);
         // The Pay button posts to /checkout/:id/pay; a POST to /checkout/:id pays too.
         if (page) return checkoutPage(req, res, page[1]!, method === 'POST');
