@@ -4,7 +4,7 @@ import request from 'supertest';
 import { balanceOf } from '../../server/ledger/ledger';
 import { requestRefund } from '../../server/giving/staff';
 import { createStripe } from '../../server/giving/stripe-client';
-import { balance, createGivingTest, deliverAll, giveForm, type GivingTest, ledgerImbalance, postEvent, postGive, startCardGift, totals } from '../support/giving';
+import { balance, createGivingTest, deliverAll, giveForm, type GivingTest, ledgerImbalance, postEvent, postGive, startCardGift, totals, pledgeOfSession } from '../support/giving';
 import type Stripe from 'stripe';
 import { stripeEvent } from '../support/stripe-fixtures/events';
 import { DISPUTE_FEE_CENTS, standInFee } from '../support/stripe-stand-in';
@@ -15,10 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroyAll());
 
-async function pledgeOfSession(sessionId: string) {
-  return t.db.selectFrom('pledges').selectAll().where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
-}
-
 test('a one-time card gift end to end: form, Checkout (hosted stand-in page), signed webhook, confirmed thank-you page, ledger', async () => {
   const server: Server = t.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -27,7 +23,7 @@ test('a one-time card gift end to end: form, Checkout (hosted stand-in page), si
     const before = await totals(t.db);
     const { sessionId, location } = await startCardGift(t.app, { amount: 'other', customAmount: '75.50', wallConsent: 'on', displayName: 'The Kims', publicMessage: 'Welcome!' });
     expect(location.startsWith(t.stand.url)).toBe(true);
-    const pledge = await pledgeOfSession(sessionId);
+    const pledge = await pledgeOfSession(t.db, sessionId);
 
     // Checkout was opened with the pledge in its metadata and an idempotency key from the pledge.
     const create = t.stand.requests.find((r) => r.path === '/v1/checkout/sessions')!;
@@ -93,7 +89,7 @@ test('the same event three times, and a gift\'s events in reverse order, change 
   await deliverAll(t.app, t.stand, [...first, renewal].reverse());
   await deliverAll(t.app, t.stand, [...first, renewal]);
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(12_000);
-  expect((await pledgeOfSession(monthly.sessionId)).status).toBe('active');
+  expect((await pledgeOfSession(t.db, monthly.sessionId)).status).toBe('active');
 
   // A one-time gift refunded before its completion event arrives.
   const late = await startCardGift(t.app, { amount: '40' });
@@ -135,7 +131,7 @@ test('a partial and then a full refund, asked by staff through Stripe and record
   t.stand.takeEvents();
   const { sessionId } = await startCardGift(t.app, { amount: '200' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const payment = await t.db.selectFrom('payments').selectAll().where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
   const before = await totals(t.db);
   const stripe = createStripe(t.config.stripe)!;
@@ -164,7 +160,7 @@ test('a partial and then a full refund, asked by staff through Stripe and record
 test('a dispute takes the amount and Stripe\'s fee out once; winning it returns the amount', async () => {
   const { sessionId } = await startCardGift(t.app, { amount: '80' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const payment = await t.db.selectFrom('payments').selectAll().where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
   const before = await totals(t.db);
   const stripeBefore = await balanceOf(t.db, 'stripe');
@@ -185,7 +181,7 @@ test('a dispute takes the amount and Stripe\'s fee out once; winning it returns 
 test('a failed monthly invoice marks the instalment and e-mails the donor; no money moves', async () => {
   const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '15' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const before = await totals(t.db);
   const failed = t.stand.renewSubscription(pledge.stripe_subscription_id!, 'failed');
   await deliverAll(t.app, t.stand, [failed, failed]);
@@ -194,7 +190,7 @@ test('a failed monthly invoice marks the instalment and e-mails the donor; no mo
   expect(rows).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'failed' }]);
   const mails = await t.db.selectFrom('outbox').select('payload').execute();
   expect(mails.filter((m) => (m.payload as { template: string }).template === 'donations/payment-failed')).toHaveLength(1);
-  expect((await pledgeOfSession(sessionId)).status).toBe('active');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('active');
 });
 
 test('an amount at Stripe that differs from the pledge is recorded as received and flagged for staff', async () => {
@@ -205,7 +201,7 @@ test('an amount at Stripe that differs from the pledge is recorded as received a
   const before = await totals(t.db);
   await deliverAll(t.app, t.stand, events);
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(5_000);
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const flag = await t.db.selectFrom('audit_log').select(['action', 'details']).where('subject', '=', `pledge:${pledge.id}`).executeTakeFirstOrThrow();
   expect(flag).toMatchObject({ action: 'payment.amount_mismatch', details: { expectedCents: 6_000, chargedCents: 5_000 } });
 });
@@ -215,19 +211,19 @@ test('an expired Checkout session lapses its pledge, but never one that was paid
   const session = t.stand.objects.get(unpaid.sessionId) as Stripe.Checkout.Session;
   const expired = stripeEvent('checkout.session.expired', { ...session, status: 'expired' });
   await postEvent(t.app, t.stand, expired).expect(200);
-  expect((await pledgeOfSession(unpaid.sessionId)).status).toBe('lapsed');
+  expect((await pledgeOfSession(t.db, unpaid.sessionId)).status).toBe('lapsed');
 
   const paid = await startCardGift(t.app, { amount: '35' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(paid.sessionId));
   const late = stripeEvent('checkout.session.expired', { ...(t.stand.objects.get(paid.sessionId) as Stripe.Checkout.Session), status: 'expired' });
   await postEvent(t.app, t.stand, late).expect(200);
-  expect((await pledgeOfSession(paid.sessionId)).status).toBe('fulfilled');
+  expect((await pledgeOfSession(t.db, paid.sessionId)).status).toBe('fulfilled');
 });
 
 test('a per-gift donor is receipted when the webhook records the gift, and the receipt is revised after a partial refund', async () => {
   const { sessionId } = await startCardGift(t.app, { amount: '120' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const payment = await t.db.selectFrom('payments').selectAll().where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
   const receipts = () => t.db.selectFrom('receipts').innerJoin('receipt_payments', 'receipt_payments.receipt_id', 'receipts.id').select(['receipts.status', 'receipts.amount_cents']).where('receipt_payments.payment_id', '=', payment.id).orderBy('receipts.id').execute();
   expect(await receipts()).toEqual([{ status: 'issued', amount_cents: 12_000 }]);

@@ -2,7 +2,7 @@ import { accounts } from '../../server/ledger/accounts';
 import { balanceOf } from '../../server/ledger/ledger';
 import { requestRefund } from '../../server/giving/staff';
 import { createStripe } from '../../server/giving/stripe-client';
-import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, startCardGift, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, paidCardGift, receiptsOfPayment, totals } from '../support/giving';
 import { DISPUTE_FEE_CENTS } from '../support/stripe-stand-in';
 
 /**
@@ -21,33 +21,8 @@ afterAll(() => t.destroyAll());
 
 const actor = { userId: null, label: 'staff@example.org' };
 
-/** A paid one-time card gift of `dollars`, its events delivered; with its payment row. */
-async function paidGift(dollars: number) {
-  t.stand.takeEvents();
-  const { sessionId } = await startCardGift(t.app, { amount: 'other', customAmount: String(dollars) });
-  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const payment = await t.db
-    .selectFrom('payments')
-    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
-    .select(['payments.id', 'payments.stripe_charge_id', 'payments.amount_cents'])
-    .where('pledges.stripe_checkout_session_id', '=', sessionId)
-    .executeTakeFirstOrThrow();
-  return { paymentId: payment.id, chargeId: payment.stripe_charge_id!, cents: payment.amount_cents };
-}
-
 async function paymentStatus(paymentId: number) {
   return (await t.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
-}
-
-/** The payment's receipts, oldest first: status and amount. */
-async function receiptsOf(paymentId: number) {
-  return t.db
-    .selectFrom('receipts')
-    .innerJoin('receipt_payments', 'receipt_payments.receipt_id', 'receipts.id')
-    .select(['receipts.status', 'receipts.amount_cents'])
-    .where('receipt_payments.payment_id', '=', paymentId)
-    .orderBy('receipts.id')
-    .execute();
 }
 
 /** What a test compares before and after: the campaign total, Stripe's balance and the fees paid. */
@@ -60,9 +35,9 @@ async function money() {
 }
 
 test('an inquiry opened, reviewed and closed leaves the total, Stripe balance, payment and receipt unchanged', async () => {
-  const gift = await paidGift(75);
+  const gift = await paidCardGift(t, 75);
   const before = await money();
-  const receipts = await receiptsOf(gift.paymentId);
+  const receipts = await receiptsOfPayment(t.db, gift.paymentId);
   expect(receipts).toEqual([{ status: 'issued', amount_cents: 7_500 }]);
 
   const { disputeId, events: opened } = t.stand.openDispute(gift.chargeId, { inquiry: true });
@@ -74,14 +49,14 @@ test('an inquiry opened, reviewed and closed leaves the total, Stripe balance, p
   await deliverAll(t.app, t.stand, closed);
   expect(await money()).toEqual(before);
   expect(await paymentStatus(gift.paymentId)).toBe('succeeded');
-  expect(await receiptsOf(gift.paymentId)).toEqual(receipts);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual(receipts);
   const row = await t.db.selectFrom('stripe_disputes').select(['status', 'payment_id']).where('id', '=', disputeId).executeTakeFirstOrThrow();
   expect(row).toEqual({ status: 'warning_closed', payment_id: gift.paymentId });
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
 });
 
 test('staff refund a payment while an inquiry is open: the total falls once, by the refund', async () => {
-  const gift = await paidGift(90);
+  const gift = await paidCardGift(t, 90);
   const { disputeId, events: opened } = t.stand.openDispute(gift.chargeId, { inquiry: true });
   await deliverAll(t.app, t.stand, opened);
   const before = await money();
@@ -96,12 +71,12 @@ test('staff refund a payment while an inquiry is open: the total falls once, by 
   expect(after.stripe).toBe(before.stripe - 9_000);
   expect(after.fees).toBe(before.fees);
   expect(await paymentStatus(gift.paymentId)).toBe('refunded');
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 9_000 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 9_000 }]);
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
 });
 
 test('an inquiry that escalates to a chargeback withdraws the amount and fee once, when Stripe withdraws them, whatever the order of events', async () => {
-  const gift = await paidGift(60);
+  const gift = await paidCardGift(t, 60);
   const before = await money();
   const { disputeId, events: opened } = t.stand.openDispute(gift.chargeId, { inquiry: true });
   const escalated = t.stand.escalateInquiry(disputeId);
@@ -120,7 +95,7 @@ test('an inquiry that escalates to a chargeback withdraws the amount and fee onc
 });
 
 test('a chargeback lost, then won on appeal with the fee returned: the total, balance and fees come back; the receipt is cancelled, then issued again', async () => {
-  const gift = await paidGift(120);
+  const gift = await paidCardGift(t, 120);
   const before = await money();
   const { disputeId, events: opened } = t.stand.openDispute(gift.chargeId);
   await deliverAll(t.app, t.stand, opened);
@@ -128,12 +103,12 @@ test('a chargeback lost, then won on appeal with the fee returned: the total, ba
 
   await deliverAll(t.app, t.stand, t.stand.closeDispute(disputeId, 'lost'));
   expect((await money()).raised).toBe(before.raised - 12_000);
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 12_000 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 12_000 }]);
 
   await deliverAll(t.app, t.stand, t.stand.winAppeal(disputeId, { returnFee: true }));
   expect(await money()).toEqual(before);
   expect(await paymentStatus(gift.paymentId)).toBe('succeeded');
-  expect(await receiptsOf(gift.paymentId)).toEqual([
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([
     { status: 'cancelled', amount_cents: 12_000 },
     { status: 'issued', amount_cents: 12_000 },
   ]);
@@ -141,7 +116,7 @@ test('a chargeback lost, then won on appeal with the fee returned: the total, ba
 });
 
 test('a chargeback won where Stripe keeps its fee: the amount comes back, the fee stays an expense', async () => {
-  const gift = await paidGift(40);
+  const gift = await paidCardGift(t, 40);
   const before = await money();
   const { disputeId, events: opened } = t.stand.openDispute(gift.chargeId);
   const won = t.stand.closeDispute(disputeId, 'won', { returnFee: false });
@@ -154,5 +129,5 @@ test('a chargeback won where Stripe keeps its fee: the amount comes back, the fe
   expect(after.fees).toBe(before.fees + DISPUTE_FEE_CENTS);
   expect(await paymentStatus(gift.paymentId)).toBe('succeeded');
   expect((await t.db.selectFrom('stripe_disputes').select('status').where('id', '=', disputeId).executeTakeFirstOrThrow()).status).toBe('won');
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'issued', amount_cents: 4_000 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'issued', amount_cents: 4_000 }]);
 });

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createGivingTest, deliverAll, type GivingTest, startCardGift, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, startCardGift, totals, pledgeOfSession } from '../support/giving';
 import { signInAs } from '../support/session';
 import { addBillingMonths } from '../support/stripe-fixtures/subscriptions';
 
@@ -18,10 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroyAll());
 
-async function pledgeOfSession(sessionId: string) {
-  return t.db.selectFrom('pledges').selectAll().where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
-}
-
 /** As if the call's backoff had run out: it is due now. */
 async function callsDueNow() {
   await t.db.updateTable('stripe_calls').set({ next_attempt_at: sql<Date>`now()` }).where('done_at', 'is', null).execute();
@@ -33,7 +29,7 @@ test('a three-month gift ends at Stripe by itself, even when Stripe fails the fi
   // Stripe is down for a while: the first four updates of the subscription fail with a 500.
   t.stand.failRequests({ method: 'POST', path: /^\/v1\/subscriptions\/sub_/, times: 4 });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const sub = t.stand.objects.get(pledge.stripe_subscription_id!)!;
   expect(sub.cancel_at).toBeNull();
 
@@ -66,13 +62,13 @@ test('a three-month gift ends at Stripe by itself, even when Stripe fails the fi
 
   // Two more months are billed, then Stripe ends the subscription: no fourth charge.
   await deliverAll(t.app, t.stand, [t.stand.renewSubscription(sub.id)]);
-  expect((await pledgeOfSession(sessionId)).status).toBe('active');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('active');
   await deliverAll(t.app, t.stand, [t.stand.renewSubscription(sub.id)]);
-  expect((await pledgeOfSession(sessionId)).status).toBe('fulfilled');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('fulfilled');
   const ended = t.stand.renewSubscription(sub.id);
   expect(ended.type).toBe('customer.subscription.deleted');
   await deliverAll(t.app, t.stand, [ended, ...t.stand.takeEvents()]);
-  const done = await pledgeOfSession(sessionId);
+  const done = await pledgeOfSession(t.db, sessionId);
   expect(done.status).toBe('fulfilled');
   expect(done.ended_at).toBeInstanceOf(Date);
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(6_000);
@@ -94,7 +90,7 @@ test('a Stripe outage of hours: the call is retried for as long as it takes, at 
 test('an open-ended monthly gift gets no end date at Stripe', async () => {
   const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '15' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   expect(t.stand.objects.get(pledge.stripe_subscription_id!)!.cancel_at).toBeNull();
   expect(await t.db.selectFrom('stripe_calls').select('id').where('pledge_id', '=', pledge.id).execute()).toEqual([]);
 });
@@ -116,7 +112,7 @@ async function monthlyGift() {
   t.stand.takeEvents();
   const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '30' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   return { pledgeId: pledge.id, subscriptionId: pledge.stripe_subscription_id!, link: await cancelLinkOf(pledge.id) };
 }
 

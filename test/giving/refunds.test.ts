@@ -1,6 +1,6 @@
 import { accounts } from '../../server/ledger/accounts';
 import { balanceOf } from '../../server/ledger/ledger';
-import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, startCardGift, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, paidCardGift, receiptsOfPayment, totals } from '../support/giving';
 
 /**
  * Refunds as Stripe reports them (https://docs.stripe.com/api/refunds/object): a refund debits
@@ -15,19 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroyAll());
 
-async function paidGift(dollars: number) {
-  t.stand.takeEvents();
-  const { sessionId } = await startCardGift(t.app, { amount: 'other', customAmount: String(dollars) });
-  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const payment = await t.db
-    .selectFrom('payments')
-    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
-    .select(['payments.id', 'payments.stripe_charge_id'])
-    .where('pledges.stripe_checkout_session_id', '=', sessionId)
-    .executeTakeFirstOrThrow();
-  return { paymentId: payment.id, chargeId: payment.stripe_charge_id! };
-}
-
 /** The refund the stand-in made last for a charge. */
 function lastRefundOf(chargeId: string): string {
   const refunds = [...t.stand.objects.values()].filter((o) => o.object === 'refund' && o.charge === chargeId);
@@ -38,32 +25,22 @@ async function paymentRow(paymentId: number) {
   return t.db.selectFrom('payments').select(['status', 'refunded_cents']).where('id', '=', paymentId).executeTakeFirstOrThrow();
 }
 
-async function receiptsOf(paymentId: number) {
-  return t.db
-    .selectFrom('receipts')
-    .innerJoin('receipt_payments', 'receipt_payments.receipt_id', 'receipts.id')
-    .select(['receipts.status', 'receipts.amount_cents'])
-    .where('receipt_payments.payment_id', '=', paymentId)
-    .orderBy('receipts.id')
-    .execute();
-}
-
 async function money() {
   return { raised: (await totals(t.db)).raisedCents, stripe: await balanceOf(t.db, accounts.stripe) };
 }
 
 test('a partial refund that fails restores the total, the Stripe balance and the receipt', async () => {
-  const gift = await paidGift(100);
+  const gift = await paidCardGift(t, 100);
   const before = await money();
   await deliverAll(t.app, t.stand, [t.stand.refundCharge(gift.chargeId, 3_000)]);
   expect(await money()).toEqual({ raised: before.raised - 3_000, stripe: before.stripe - 3_000 });
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 10_000 }, { status: 'issued', amount_cents: 7_000 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 10_000 }, { status: 'issued', amount_cents: 7_000 }]);
 
   const failed = t.stand.failRefund(lastRefundOf(gift.chargeId));
   await deliverAll(t.app, t.stand, [...failed, ...failed]);
   expect(await money()).toEqual(before);
   expect(await paymentRow(gift.paymentId)).toEqual({ status: 'succeeded', refunded_cents: 0 });
-  expect(await receiptsOf(gift.paymentId)).toEqual([
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([
     { status: 'cancelled', amount_cents: 10_000 },
     { status: 'cancelled', amount_cents: 7_000 },
     { status: 'issued', amount_cents: 10_000 },
@@ -72,22 +49,22 @@ test('a partial refund that fails restores the total, the Stripe balance and the
 });
 
 test('a full refund that fails: the gift counts again and is receipted again', async () => {
-  const gift = await paidGift(45);
+  const gift = await paidCardGift(t, 45);
   const before = await money();
   await deliverAll(t.app, t.stand, [t.stand.refundCharge(gift.chargeId)]);
   expect(await paymentRow(gift.paymentId)).toEqual({ status: 'refunded', refunded_cents: 4_500 });
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 4_500 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 4_500 }]);
 
   // Only refund.failed reaches Haven (the other two could be lost or late): enough.
   const [refundFailed] = t.stand.failRefund(lastRefundOf(gift.chargeId));
   await deliverAll(t.app, t.stand, [refundFailed!]);
   expect(await money()).toEqual(before);
   expect(await paymentRow(gift.paymentId)).toEqual({ status: 'succeeded', refunded_cents: 0 });
-  expect(await receiptsOf(gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 4_500 }, { status: 'issued', amount_cents: 4_500 }]);
+  expect(await receiptsOfPayment(t.db, gift.paymentId)).toEqual([{ status: 'cancelled', amount_cents: 4_500 }, { status: 'issued', amount_cents: 4_500 }]);
 });
 
 test('two refunds, the first failing, with the events newest first and a stale charge.refunded last: only the second counts', async () => {
-  const gift = await paidGift(80);
+  const gift = await paidCardGift(t, 80);
   const before = await money();
   const first = t.stand.refundCharge(gift.chargeId, 2_000); // amount_refunded 20.00
   const firstRefund = lastRefundOf(gift.chargeId);

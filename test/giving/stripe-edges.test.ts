@@ -1,7 +1,7 @@
 import { createStripeEventProcessor } from '../../server/giving/stripe-event-queue';
 import { webhookContext } from '../../server/giving/stripe-webhooks';
 import { createTestApp, type TestApp } from '../support/app';
-import { createGivingTest, deliverAll, type GivingTest, giveForm, postGive, startCardGift, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, giveForm, postGive, startCardGift, totals, pledgeOfSession } from '../support/giving';
 import { signInAs } from '../support/session';
 
 /**
@@ -20,17 +20,13 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroyAll());
 
-async function pledgeOfSession(sessionId: string) {
-  return t.db.selectFrom('pledges').selectAll().where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
-}
-
 async function paymentsOfPledge(pledgeId: number) {
   return t.db.selectFrom('payments').select(['amount_cents', 'stripe_invoice_id']).where('pledge_id', '=', pledgeId).orderBy('id').execute();
 }
 
 test('a Checkout session of another integration naming a Haven pledge only in client_reference_id attaches to nothing', async () => {
   const { sessionId } = await startCardGift(t.app, { amount: '55' });
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const before = await totals(t.db);
   // Another app on the same Stripe account uses client_reference_id for its own ids.
   const foreign = await t.webhooks.stripe.checkout.sessions.create({
@@ -42,12 +38,12 @@ test('a Checkout session of another integration naming a Haven pledge only in cl
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(foreign.id));
   expect(await totals(t.db)).toEqual(before);
   expect(await paymentsOfPledge(pledge.id)).toEqual([]);
-  expect((await pledgeOfSession(sessionId)).status).toBe('pending');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('pending');
 });
 
 test('a Checkout session naming a Haven pledge in metadata, but not the session Haven opened for it, attaches to nothing', async () => {
   const { sessionId } = await startCardGift(t.app, { amount: '65' });
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const before = await totals(t.db);
   const metadata = { pledge_id: String(pledge.id) };
   const foreign = await t.webhooks.stripe.checkout.sessions.create({
@@ -59,13 +55,13 @@ test('a Checkout session naming a Haven pledge in metadata, but not the session 
   });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(foreign.id));
   expect(await totals(t.db)).toEqual(before);
-  expect((await pledgeOfSession(sessionId)).status).toBe('pending');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('pending');
 });
 
 test('an invoice paid by two invoice payments records both, as one instalment', async () => {
   const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', months: '3', amount: '25' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const before = await totals(t.db);
   const renewal = t.stand.renewSubscription(pledge.stripe_subscription_id!, 'paid', { split: [1_000, 1_500] });
   await deliverAll(t.app, t.stand, [renewal, renewal]);
@@ -75,13 +71,13 @@ test('an invoice paid by two invoice payments records both, as one instalment', 
   const installments = await t.db.selectFrom('pledge_installments').select(['seq', 'status']).where('pledge_id', '=', pledge.id).orderBy('seq').execute();
   expect(installments).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'paid' }]);
   // Two payments, but two instalments of three: the pledge is not fulfilled yet.
-  expect((await pledgeOfSession(sessionId)).status).toBe('active');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('active');
 });
 
 test('an invoice paid outside Stripe (an invoice payment with no payment intent) is held with the reason, not retried', async () => {
   const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '35' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const before = await totals(t.db);
   const renewal = t.stand.renewSubscription(pledge.stripe_subscription_id!, 'paid', { paidBy: 'payment_record' });
   await deliverAll(t.app, t.stand, [renewal]);
@@ -112,12 +108,12 @@ test("a monthly gift paid by a delayed method: the 'gift received' e-mail waits 
   const sessionId = /\/checkout\/(cs_\w+)$/.exec(res.headers.location as string)![1]!;
   // Pre-authorised debit: the session completes unpaid; the money clears days later.
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId, { paymentStatus: 'unpaid' }));
-  expect((await pledgeOfSession(sessionId)).status).toBe('active');
+  expect((await pledgeOfSession(t.db, sessionId)).status).toBe('active');
   expect(await confirmations(form.email!)).toBe(0);
 
   await deliverAll(t.app, t.stand, t.stand.settleDelayedPayment(sessionId));
   expect(await confirmations(form.email!)).toBe(1);
-  await deliverAll(t.app, t.stand, [t.stand.renewSubscription((await pledgeOfSession(sessionId)).stripe_subscription_id!)]);
+  await deliverAll(t.app, t.stand, [t.stand.renewSubscription((await pledgeOfSession(t.db, sessionId)).stripe_subscription_id!)]);
   expect(await confirmations(form.email!)).toBe(1);
 });
 
@@ -125,7 +121,7 @@ test('two staff refunds of the same amount asked before the webhook lands are tw
   t.stand.takeEvents();
   const { sessionId } = await startCardGift(t.app, { amount: '100' });
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
-  const pledge = await pledgeOfSession(sessionId);
+  const pledge = await pledgeOfSession(t.db, sessionId);
   const payment = await t.db.selectFrom('payments').select('id').where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
   const staff = await signInAs(t, 'staff');
   t.stand.setWebhookUrl(undefined);
@@ -166,7 +162,7 @@ describe('two Haven installations on one Stripe account', () => {
     for (let i = 0; i < Number(mine.max); i++) await postGive(other.app, giveForm({ method: 'cheque' }), 303);
     const a = await startCardGift(t.app, { amount: '20' });
     const b = await startCardGift(other.app, { amount: '30' });
-    expect((await pledgeOfSession(a.sessionId)).id).toBe((await other.db.selectFrom('pledges').select('id').where('stripe_checkout_session_id', '=', b.sessionId).executeTakeFirstOrThrow()).id);
+    expect((await pledgeOfSession(t.db, a.sessionId)).id).toBe((await other.db.selectFrom('pledges').select('id').where('stripe_checkout_session_id', '=', b.sessionId).executeTakeFirstOrThrow()).id);
     expect(b.sessionId).not.toBe(a.sessionId);
     const keys = t.stand.requests.filter((r) => r.path === '/v1/checkout/sessions').slice(-2).map((r) => r.idempotencyKey!);
     expect(keys[0]).not.toBe(keys[1]);
