@@ -9,6 +9,7 @@ import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
 import { familyRoutes } from './families/routes';
+import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
@@ -38,6 +39,8 @@ export type AppDeps = {
   config: Config;
   db: Db;
   logger: Logger;
+  /** What time it is (the system clock unless a test stands somewhere else): the charity's calendar reads it. */
+  clock?: Clock;
   /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
   stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
 };
@@ -83,7 +86,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), logger: deps.logger };
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar, logger: deps.logger };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
@@ -93,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(rejectNulBytes);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // The {{date}} helper shows instants as the charity's dates.
+    res.locals.charityTimeZone = calendar.timeZone;
     next();
   });
   // Sessions (res.locals.user), then CSRF (res.locals.csrfToken; checks every unsafe request).
@@ -103,9 +109,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
-  app.use(areaRoutes(deps.db));
+  app.use(areaRoutes(deps.db, calendar));
   app.use(staffAccountRoutes(deps));
-  app.use(auditRoutes(deps.db));
+  app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);

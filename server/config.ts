@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_CHARITY_TIME_ZONE, isTimeZone } from './calendar/charity-calendar';
 
 /**
  * The environment, parsed once at start-up. Nothing else in Haven reads process.env:
@@ -96,6 +97,10 @@ const EnvSchema = z.object({
   CARD_FEE_FIXED_CENTS: z.coerce.number().int().min(0).max(1000).default(30),
   PLEDGE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   PLEDGE_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(10_000).default(5),
+  // Issue 15: the charity's calendar, and the sanity checks before staff move money.
+  CHARITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as America/Toronto').default(DEFAULT_CHARITY_TIME_ZONE),
+  LARGE_PAYMENT_DOLLARS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  ARRIVAL_WINDOW_MONTHS: z.coerce.number().int().min(1).max(36).default(12),
 });
 
 function percentToBasisPoints(text: string): number {
@@ -138,6 +143,12 @@ export type Config = {
   cardFee: { basisPoints: number; fixedCents: number };
   /** Pledges a visitor may start per hour, per IP address and per e-mail address. */
   pledgeRateLimits: { perIp: number; perEmail: number };
+  /** Decides "today", default dates on forms, due dates, overdue and the tax year of a gift (server/calendar). */
+  charityTimeZone: string;
+  /** An offline payment above this (or above what its pledge still owes) needs a typed confirmation. */
+  largePaymentCents: number;
+  /** How far ahead of today a family's arrival may be recorded. */
+  arrivalWindowMonths: number;
 };
 
 export type StripeConfig = {
@@ -250,6 +261,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
     cardFee: { basisPoints: e.CARD_FEE_PERCENT, fixedCents: e.CARD_FEE_FIXED_CENTS },
     pledgeRateLimits: { perIp: e.PLEDGE_RATE_LIMIT_PER_IP, perEmail: e.PLEDGE_RATE_LIMIT_PER_EMAIL },
+    charityTimeZone: e.CHARITY_TIME_ZONE,
+    largePaymentCents: e.LARGE_PAYMENT_DOLLARS * 100,
+    arrivalWindowMonths: e.ARRIVAL_WINDOW_MONTHS,
   };
 }
 

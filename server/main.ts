@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
-import { todayIso } from './schedules/calendar';
+import { charityCalendar } from './calendar/charity-calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
 import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
@@ -42,7 +42,7 @@ async function main() {
   }, 15 * 60_000);
   holdExpiry.unref();
   const overdueReminders = setInterval(() => {
-    remindOverdueInstallments(database.db, todayIso(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
+    remindOverdueInstallments(database.db, charityCalendar(config.charityTimeZone).today(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
   }, 60 * 60 * 1000);
   overdueReminders.unref();
   const server: Server = app.listen(config.port, () => {

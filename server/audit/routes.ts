@@ -22,7 +22,7 @@ const optionalId = z
 const AuditQuery = z.object({ action: optionalText, subject: optionalText, actor: optionalId, before: optionalId });
 
 /** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged. */
-export function auditRoutes(db: Db): Router {
+export function auditRoutes(db: Db, timeZone: string): Router {
   const router = Router();
 
   router.get('/staff/audit', allow.staff, async (req, res) => {
@@ -35,7 +35,7 @@ export function auditRoutes(db: Db): Router {
     }
     const filters = parsed.data;
     const page = await listAudit(db, { action: filters.action, subject: filters.subject, actorUserId: filters.actor, before: filters.before });
-    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Toronto' });
+    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
     const rows = page.rows.map((row) => ({
       id: row.id,
       at: when.format(row.at),

@@ -33,7 +33,8 @@ export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'
 
   router.get('/api/campaign', allow.anyone, async (_req, res) => {
     const { totals } = await current.get('home');
-    res.set('Cache-Control', 'public, max-age=5');
+    // Browsers and proxies add no more staleness than the server's own cache (README: PUBLIC_CACHE_SECONDS).
+    res.set('Cache-Control', `public, max-age=${Math.ceil(config.publicCacheSeconds)}`);
     res.json(totals);
   });
 

@@ -90,7 +90,7 @@ export interface PledgesTable {
 
 export type PaymentMethod = 'card' | 'cheque' | 'etransfer' | 'cash';
 
-export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed';
+export type PaymentStatus = 'succeeded' | 'refunded' | 'partially_refunded' | 'disputed' | 'voided';
 
 export interface PaymentsTable {
   id: Id;
@@ -107,6 +107,13 @@ export interface PaymentsTable {
   receiptable: Generated<boolean>;
   received_at: Timestamp;
   created_at: CreatedAt;
+  /** Issue 15: the date staff typed for an offline payment (null for card: received_at is Stripe's instant). */
+  received_on: ColumnType<string | null, string | null | undefined, string | null>;
+  advantage_cents: Generated<number>;
+  advantage_description: string | null;
+  voided_at: Date | null;
+  void_reason: string | null;
+  corrects_payment_id: number | null;
 }
 
 export interface LedgerTransactionsTable {
@@ -433,6 +440,7 @@ export interface Database {
   donor_merges: DonorMergesTable;
   receipt_signatures: ReceiptSignaturesTable;
   receipt_documents: ReceiptDocumentsTable;
+  stripe_payouts: StripePayoutsTable;
 }
 
 /** This installation of Haven: one row, made with the database. */
@@ -514,6 +522,18 @@ export interface ReceiptDocumentsTable {
   created_at: CreatedAt;
 }
 
+/** Issue 15: Stripe payouts to the bank (payout.paid, reversed by payout.failed). */
+export interface StripePayoutsTable {
+  id: string;
+  amount_cents: number;
+  currency: string;
+  arrival_on: ColumnType<string, string, string>;
+  status: 'paid' | 'failed';
+  paid_transaction_id: number | null;
+  failed_transaction_id: number | null;
+  recorded_at: CreatedAt;
+}
+
 export interface SupportSchedulesTable {
   id: Id;
   family_id: number;
@@ -537,7 +557,8 @@ export interface SchedulePayeesTable {
 }
 
 /** A pledge's instalments are InstallmentStatus; a support schedule's are this. */
-export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped';
+/** `tapered`: earned income reduced it to $0; `waived`: planned at $0. Neither is ever overdue. */
+export type ScheduleInstallmentStatus = 'due' | 'partly_paid' | 'paid' | 'skipped' | 'tapered' | 'waived';
 
 export type InstallmentStatus = 'due' | 'paid' | 'failed' | 'cancelled';
 

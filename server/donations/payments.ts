@@ -1,9 +1,9 @@
-import { sql, type Transaction } from 'kysely';
-import type { Database, PaymentMethod } from '../db/schema';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
+import type { Database, PaymentMethod, PledgeStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
-import { lockPledge } from './pledges';
+import { lockPledge, type LockedPledge, openPledgeCents } from './pledges';
 
 export type ReceivedPayment = {
   pledgeId: number;
@@ -14,8 +14,56 @@ export type ReceivedPayment = {
   stripePaymentIntentId?: string | null;
   stripeChargeId?: string | null;
   stripeInvoiceId?: string | null;
+  /** The instant the money arrived (card: Stripe's charge time; offline: the start of receivedOn where the charity is). */
   receivedAt: Date;
+  /** The calendar date staff typed for an offline payment: a date, with no time. */
+  receivedOn?: string | null;
+  /** What the donor received in return (CRA): the receipt's eligible amount is the gift less this. */
+  advantageCents?: number;
+  advantageDescription?: string | null;
+  /** The payment this one corrects (voided in the same transaction). */
+  correctsPaymentId?: number | null;
 };
+
+/**
+ * The charity's calendar date of a payment (`p` is the payments alias): the date staff typed, or
+ * for a card payment the date of Stripe's instant in the charity's time zone. Receipts (tax year),
+ * reports and reconciliation all read this one expression.
+ */
+export function paymentDay(timeZone: string, alias = 'p'): RawBuilder<string> {
+  // A literal, not a parameter, so the same expression in SELECT and GROUP BY is the same to PostgreSQL (the name is a validated IANA zone).
+  return sql<string>`coalesce(${sql.ref(`${alias}.received_on`)}, (${sql.ref(`${alias}.received_at`)} at time zone ${sql.lit(timeZone)})::date)`;
+}
+
+/** Money received on a pledge that is in force (a voided payment never was). */
+async function liveReceivedCents(trx: Transaction<Database>, pledgeId: number): Promise<{ received: number; count: number }> {
+  return trx
+    .selectFrom('payments')
+    .select([sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
+    .where('pledge_id', '=', pledgeId)
+    .where('status', '<>', 'voided')
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * The pledged-but-unpaid memo moves with the pledge: after any change to its payments the memo
+ * holds exactly openPledgeCents, so this posts the difference (receivable against deferred).
+ */
+function memoEntries(pledge: LockedPledge, openBefore: number, openAfter: number) {
+  const fund = { groupId: pledge.group_id };
+  const change = openAfter - openBefore;
+  return [
+    { account: accounts.receivable(fund), amountCents: change },
+    { account: accounts.deferredPledges, amountCents: -change },
+  ];
+}
+
+/** A pledge's status from the number of its payments in force: a cancelled pledge stays cancelled. */
+function statusAfter(pledge: LockedPledge, liveCount: number): PledgeStatus {
+  if (pledge.status === 'cancelled') return 'cancelled';
+  if (liveCount === 0) return pledge.status === 'fulfilled' ? 'active' : pledge.status;
+  return pledge.frequency === 'once' || (pledge.installments !== null && liveCount >= pledge.installments) ? 'fulfilled' : 'active';
+}
 
 /**
  * Records money received against a pledge, in one balanced ledger transaction: the cash
@@ -29,13 +77,11 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
   if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
   const fee = input.feeCents ?? 0;
   if (fee > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
+  const advantage = input.advantageCents ?? 0;
+  if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'The advantage cannot exceed the amount received.');
 
-  const { received, count } = await trx
-    .selectFrom('payments')
-    .select([sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
-    .where('pledge_id', '=', pledge.id)
-    .executeTakeFirstOrThrow();
-
+  const { received, count } = await liveReceivedCents(trx, pledge.id);
+  const status = statusAfter(pledge, count + 1);
   const payment = await trx
     .insertInto('payments')
     .values({
@@ -48,12 +94,15 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
       stripe_charge_id: input.stripeChargeId ?? null,
       stripe_invoice_id: input.stripeInvoiceId ?? null,
       received_at: input.receivedAt,
+      received_on: input.receivedOn ?? null,
+      advantage_cents: advantage,
+      advantage_description: advantage > 0 ? (input.advantageDescription ?? null) : null,
+      corrects_payment_id: input.correctsPaymentId ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
 
   const fund = { groupId: pledge.group_id };
-  const released = Math.min(input.amountCents, Math.max(0, (pledge.committed_cents ?? 0) - received));
   await postTransaction(trx, {
     kind: 'gift_received',
     description: `${input.method} gift for pledge ${pledge.id}`,
@@ -62,8 +111,7 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
       { account: input.method === 'card' ? accounts.stripe : accounts.bank, amountCents: input.amountCents - fee },
       { account: accounts.fees(fund), amountCents: fee },
       { account: accounts.fund(fund), amountCents: -input.amountCents },
-      { account: accounts.receivable(fund), amountCents: -released },
-      { account: accounts.deferredPledges, amountCents: released },
+      ...memoEntries(pledge, openPledgeCents(pledge, received), openPledgeCents({ ...pledge, status }, received + input.amountCents)),
     ],
   });
 
@@ -73,12 +121,67 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
     .onConflict((oc) => oc.columns(['campaign_id', 'donor_id']).doNothing())
     .execute();
 
-  const paidCount = count + 1;
-  const fulfilled = pledge.frequency === 'once' || (pledge.installments !== null && paidCount >= pledge.installments);
-  await trx
-    .updateTable('pledges')
-    .set({ status: pledge.status === 'cancelled' ? 'cancelled' : fulfilled ? 'fulfilled' : 'active', updated_at: new Date() })
-    .where('id', '=', pledge.id)
-    .execute();
+  await trx.updateTable('pledges').set({ status, updated_at: new Date() }).where('id', '=', pledge.id).execute();
   return payment.id;
+}
+
+export type VoidedPayment = { id: number; pledgeId: number; amountCents: number; method: PaymentMethod; reference: string | null; receivedOn: string | null; advantageCents: number; advantageDescription: string | null };
+
+/**
+ * Voids a payment that was recorded in error: one reversing ledger transaction (cash, fee and fund
+ * entries negated; the pledged memo re-opened by what the pledge owes again), the payment kept and
+ * marked voided with its reason, its instalment due again, and the donor uncounted if this was
+ * their only gift. Nothing posted is edited. Receipts are the caller's (receipts module).
+ */
+export async function voidPayment(trx: Transaction<Database>, input: { paymentId: number; reason: string; at: Date }): Promise<VoidedPayment> {
+  const payment = await trx.selectFrom('payments').selectAll().where('id', '=', input.paymentId).forUpdate().executeTakeFirst();
+  if (!payment) throw new DomainError('not_found', `Payment ${input.paymentId} does not exist.`);
+  if (payment.status === 'voided') throw new DomainError('conflict', `Payment ${payment.id} was already voided.`);
+  const pledge = (await lockPledge(trx, payment.pledge_id))!;
+  const { received, count } = await liveReceivedCents(trx, pledge.id);
+  const status = statusAfter(pledge, count - 1);
+  const original = await trx
+    .selectFrom('ledger_entries')
+    .innerJoin('ledger_transactions', 'ledger_transactions.id', 'ledger_entries.transaction_id')
+    .select(['ledger_entries.account', 'ledger_entries.amount_cents'])
+    .where('ledger_transactions.payment_id', '=', payment.id)
+    .where('ledger_transactions.kind', '=', 'gift_received')
+    .execute();
+  const memo = new Set([accounts.receivable({ groupId: pledge.group_id }), accounts.deferredPledges]);
+  await postTransaction(trx, {
+    kind: 'payment_voided',
+    description: `Payment ${payment.id} voided: ${input.reason}`.slice(0, 500),
+    paymentId: payment.id,
+    entries: [
+      ...original.filter((e) => !memo.has(e.account)).map((e) => ({ account: e.account, amountCents: -e.amount_cents })),
+      ...memoEntries(pledge, openPledgeCents(pledge, received), openPledgeCents({ ...pledge, status }, received - payment.amount_cents)),
+    ],
+  });
+  await trx.updateTable('payments').set({ status: 'voided', voided_at: input.at, void_reason: input.reason }).where('id', '=', payment.id).execute();
+  await trx
+    .updateTable('pledge_installments')
+    .set({ status: pledge.status === 'cancelled' || pledge.status === 'lapsed' ? 'cancelled' : 'due', payment_id: null })
+    .where('payment_id', '=', payment.id)
+    .execute();
+  const stillGiving = await trx
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .select('payments.id')
+    .where('pledges.donor_id', '=', pledge.donor_id)
+    .where('pledges.campaign_id', '=', pledge.campaign_id)
+    .where('payments.status', '<>', 'voided')
+    .limit(1)
+    .executeTakeFirst();
+  if (!stillGiving) await trx.deleteFrom('campaign_donors').where('campaign_id', '=', pledge.campaign_id).where('donor_id', '=', pledge.donor_id).execute();
+  await trx.updateTable('pledges').set({ status, updated_at: input.at }).where('id', '=', pledge.id).execute();
+  return {
+    id: payment.id,
+    pledgeId: pledge.id,
+    amountCents: payment.amount_cents,
+    method: payment.method,
+    reference: payment.reference,
+    receivedOn: payment.received_on,
+    advantageCents: payment.advantage_cents,
+    advantageDescription: payment.advantage_description,
+  };
 }

@@ -122,12 +122,14 @@ export async function settlePaymentStatus(trx: Transaction<Database>, paymentId:
   const row = await trx
     .selectFrom('payments')
     .select([
+      'status',
       'amount_cents',
       'refunded_cents',
       sql<number>`coalesce((select -sum(bt.amount_cents) from stripe_dispute_balance_transactions bt where bt.payment_id = payments.id), 0)::bigint`.as('withdrawn_cents'),
     ])
     .where('id', '=', paymentId)
     .executeTakeFirstOrThrow();
+  if (row.status === 'voided') return row.status; // recorded in error and reversed: nothing more moves its status
   const status: PaymentStatus =
     row.withdrawn_cents > 0 ? 'disputed' : row.refunded_cents === 0 ? 'succeeded' : row.refunded_cents >= row.amount_cents ? 'refunded' : 'partially_refunded';
   await trx.updateTable('payments').set({ status }).where('id', '=', paymentId).execute();

@@ -13,8 +13,9 @@ export async function listDonorWall(db: Db, options: { groupId?: number | null; 
   let query = db
     .selectFrom('pledges')
     .select(['pledges.id', 'pledges.anonymous', 'pledges.wall_consent', 'pledges.display_name', 'pledges.public_message', 'pledges.frequency'])
-    .select(sql<Date>`(select min(received_at) from payments where payments.pledge_id = pledges.id)`.as('given_at'))
-    .where((eb) => eb.exists(eb.selectFrom('payments').select('payments.id').whereRef('payments.pledge_id', '=', 'pledges.id').where('payments.status', '!=', 'refunded')))
+    .select(sql<Date>`(select min(received_at) from payments where payments.pledge_id = pledges.id and payments.status <> 'voided')`.as('given_at'))
+    // Money kept: a refunded gift, or one voided as a staff error, is not on the wall.
+    .where((eb) => eb.exists(eb.selectFrom('payments').select('payments.id').whereRef('payments.pledge_id', '=', 'pledges.id').where('payments.status', 'not in', ['refunded', 'voided'])))
     .orderBy('pledges.id', 'desc')
     .limit(Math.min(options.limit ?? 12, 50));
   if (options.groupId) query = query.where('pledges.group_id', '=', options.groupId);

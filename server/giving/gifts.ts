@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
+import type { CharityCalendar } from '../calendar/charity-calendar';
 import type { Config } from '../config';
+import { addMonths } from '../schedules/calendar';
 import type { Db } from '../db/database';
 import { consumeRateLimit } from '../http/rate-limit';
 import { issueDonorLink } from '../donations/donor-links';
@@ -20,6 +22,8 @@ export type GivingDeps = {
   db: Db;
   stripe: Stripe | undefined;
   config: Config;
+  /** The charity's calendar: today, and the dates instalments fall due. */
+  calendar: CharityCalendar;
   logger: Logger;
 };
 
@@ -80,13 +84,14 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
     if (await keepGiftDetails(trx, id, donorId, details)) await queueDetailsConfirmation(trx, deps.config.publicUrl, id);
     if (input.method !== 'card') {
       const count = input.frequency === 'once' ? 1 : (input.months ?? 1);
+      const today = deps.calendar.today();
       await trx
         .insertInto('pledge_installments')
         .values(
           Array.from({ length: count }, (_, i) => ({
             pledge_id: id,
             seq: i + 1,
-            due_on: addMonths(new Date(), i),
+            due_on: addMonths(today, i),
             amount_cents: input.amountCents,
           })),
         )
@@ -140,15 +145,6 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
     },
     { idempotencyKey: `${keyPrefix}-pledge-${pledgeId}-checkout` },
   );
-}
-
-/** 'YYYY-MM-DD', i months after today (clamped to the month's last day). */
-export function addMonths(from: Date, months: number): string {
-  const y = from.getUTCFullYear();
-  const m = from.getUTCMonth() + months;
-  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  const d = new Date(Date.UTC(y, m, Math.min(from.getUTCDate(), lastDay)));
-  return d.toISOString().slice(0, 10);
 }
 
 /** The thank-you page: confirmed once the webhook recorded a payment, processing before. */

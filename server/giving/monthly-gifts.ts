@@ -1,4 +1,5 @@
 import type { Db } from '../db/database';
+import { endPledge } from '../donations/pledges';
 import type { Logger } from '../logger';
 import { isCancellationPending, processDueStripeCalls, queueStripeCall } from './stripe-calls';
 import type { Stripe } from './stripe-client';
@@ -42,8 +43,8 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe | undefin
       const waiting = await trx.selectFrom('stripe_calls').select('id').where('pledge_id', '=', pledge.id).where('kind', '=', 'cancel_subscription').where('done_at', 'is', null).executeTakeFirst();
       return waiting?.id;
     }
-    await trx.updateTable('pledges').set({ status: 'cancelled', ended_at: new Date(), updated_at: new Date() }).where('id', '=', pledge.id).execute();
-    await trx.updateTable('pledge_installments').set({ status: 'cancelled' }).where('pledge_id', '=', pledge.id).where('status', '=', 'due').execute();
+    // Its due instalments are cancelled and any unpaid remainder leaves the pledged total, in this transaction.
+    await endPledge(trx, { pledgeId: pledge.id, status: 'cancelled', at: new Date() });
     return pledge.stripe_subscription_id ? queueStripeCall(trx, { kind: 'cancel_subscription', pledgeId: pledge.id, subscriptionId: pledge.stripe_subscription_id }) : undefined;
   });
   if (callId === undefined) return 'stopped';

@@ -4,15 +4,12 @@ import Stripe from 'stripe';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, PaymentMethod, PaymentStatus, PledgeStatus } from '../db/schema';
-import { recordPayment } from '../donations/payments';
-import { lockPledge } from '../donations/pledges';
+import { endPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
-import type { ReceiptSettings } from '../receipts/issuing';
 import { pledgeReference } from './gift-emails';
-import { receiptIfDue } from './card-payments';
 import { idempotencyPrefix } from './stripe-client';
 
 /** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
@@ -32,7 +29,7 @@ export async function listPayments(db: Db, filter: PaymentFilter) {
     .innerJoin('donors', 'donors.id', 'pledges.donor_id')
     .select([
       'payments.id', 'payments.pledge_id', 'payments.amount_cents', 'payments.fee_cents', 'payments.refunded_cents', 'payments.method',
-      'payments.status', 'payments.reference', 'payments.received_at', 'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
+      'payments.status', 'payments.reference', 'payments.received_at', 'payments.received_on', 'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
     ])
     .orderBy('payments.id', 'desc')
     .limit(PAGE + 1);
@@ -57,7 +54,7 @@ export async function listPledges(db: Db, filter: PledgeFilter) {
       'pledges.id', 'pledges.amount_cents', 'pledges.fee_cover_cents', 'pledges.frequency', 'pledges.installments', 'pledges.method',
       'pledges.status', 'pledges.group_id', 'pledges.created_at', 'donors.name as donor_name', 'donors.email as donor_email', 'pledges.donor_id',
     ])
-    .select(sql<number>`(select coalesce(sum(amount_cents - refunded_cents), 0)::bigint from payments where payments.pledge_id = pledges.id)`.as('received_cents'))
+    .select(sql<number>`(select coalesce(sum(amount_cents - refunded_cents), 0)::bigint from payments where payments.pledge_id = pledges.id and payments.status <> 'voided')`.as('received_cents'))
     .orderBy('pledges.id', 'desc')
     .limit(PAGE + 1);
   if (filter.q) {
@@ -87,72 +84,82 @@ export async function requirePledgeDetail(db: Db, pledgeId: number, locale: Loca
     db.selectFrom('pledge_installments').select(['id', 'seq', 'due_on', 'amount_cents', 'status', 'payment_id', 'reminded_at']).where('pledge_id', '=', pledgeId).orderBy('seq').execute(),
     db
       .selectFrom('payments')
-      .select(['id', 'amount_cents', 'fee_cents', 'refunded_cents', 'method', 'status', 'reference', 'received_at', 'stripe_charge_id'])
+      .select([
+        'id', 'amount_cents', 'fee_cents', 'refunded_cents', 'method', 'status', 'reference', 'received_at', 'received_on', 'stripe_charge_id',
+        'advantage_cents', 'advantage_description', 'voided_at', 'void_reason', 'corrects_payment_id',
+      ])
+      .select((eb) => eb.selectFrom('payments as c').select('c.id').whereRef('c.corrects_payment_id', '=', 'payments.id').as('corrected_by'))
       .where('pledge_id', '=', pledgeId)
       .orderBy('id')
       .execute(),
   ]);
-  return { pledge, reference: pledgeReference(pledge.id), installments, payments };
+  const history = await paymentHistory(db, payments.map((p) => p.id));
+  return {
+    pledge,
+    reference: pledgeReference(pledge.id),
+    installments,
+    payments: payments.map((p) => ({ ...p, voided: p.status === 'voided', offline: p.method !== 'card' })),
+    history,
+    open: pledge.status === 'active' || pledge.status === 'pending',
+  };
 }
 
-export type OfflinePayment = {
-  pledgeId: number;
-  amountCents: number;
-  method: 'cheque' | 'etransfer' | 'cash';
-  /** Cheque number or e-transfer reference: the natural key, unique per method. */
-  reference: string;
-  receivedOn: string;
-  actor: Actor;
-  locale?: Locale;
-  /** When given, a per-gift donor's receipt is issued in the same transaction. */
-  receipts?: ReceiptSettings;
-};
+/** What happened to these payments, oldest first: the audit trail of recordings, voids and corrections. */
+export async function paymentHistory(db: Db, paymentIds: number[]) {
+  if (paymentIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['id', 'action', 'subject', 'actor_label', 'details', 'at'])
+    .where('subject', 'in', paymentIds.map((id) => `payment:${id}`))
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => {
+    const details = r.details as { reason?: string; amountCents?: number; from?: { amountCents: number; receivedOn: string }; to?: { amountCents: number; receivedOn: string } };
+    return { at: r.at, action: r.action, paymentId: Number(r.subject.split(':')[1]), actor: r.actor_label, reason: details.reason ?? null, amountCents: details.amountCents ?? null, from: details.from ?? null, to: details.to ?? null };
+  });
+}
 
-/** Staff record a cheque or e-transfer: one payment, its ledger posting, the next due instalment marked paid, an audit row. */
-export async function recordOfflinePayment(trx: Transaction<Database>, input: OfflinePayment): Promise<number> {
-  const t = translatorFor(input.locale ?? 'en');
-  const pledge = await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', t('donations:staff.errors.noPledge', { id: input.pledgeId }));
-  if (pledge.method === 'card') throw new DomainError('conflict', t('donations:staff.errors.cardPledge'));
-  const reference = input.reference.trim();
-  const duplicate = await trx
+/** One payment with its pledge, ledger postings, receipts and history: the staff gift page. */
+export async function requirePaymentDetail(db: Db, paymentId: number, locale: Locale = 'en') {
+  const payment = await db
     .selectFrom('payments')
-    .select(['id', 'pledge_id'])
-    .where('method', '=', input.method)
-    .where(sql<string>`lower(reference)`, '=', reference.toLowerCase())
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select([
+      'payments.id', 'payments.pledge_id', 'payments.amount_cents', 'payments.fee_cents', 'payments.refunded_cents', 'payments.method', 'payments.status',
+      'payments.reference', 'payments.received_at', 'payments.received_on', 'payments.advantage_cents', 'payments.advantage_description',
+      'payments.voided_at', 'payments.void_reason', 'payments.corrects_payment_id', 'donors.name as donor_name', 'donors.email as donor_email',
+    ])
+    .select((eb) => eb.selectFrom('payments as c').select('c.id').whereRef('c.corrects_payment_id', '=', 'payments.id').as('corrected_by'))
+    .where('payments.id', '=', paymentId)
     .executeTakeFirst();
-  if (duplicate) {
-    const message = t(input.method === 'cheque' ? 'donations:staff.errors.duplicateCheque' : 'donations:staff.errors.duplicateReference', {
-      reference,
-      payment: duplicate.id,
-      pledge: duplicate.pledge_id,
-    });
-    throw new DomainError('conflict', message, { reference: message });
-  }
-  const paymentId = await recordPayment(trx, {
-    pledgeId: pledge.id,
-    amountCents: input.amountCents,
-    method: input.method,
-    reference,
-    receivedAt: new Date(`${input.receivedOn}T12:00:00Z`),
-  });
-  const next = await trx
-    .selectFrom('pledge_installments')
-    .select('id')
-    .where('pledge_id', '=', pledge.id)
-    .where('status', '=', 'due')
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  if (next) await trx.updateTable('pledge_installments').set({ status: 'paid', payment_id: paymentId }).where('id', '=', next.id).execute();
-  if (input.receipts) await receiptIfDue(trx, { receipts: input.receipts }, paymentId);
-  await writeAudit(trx, {
-    actor: input.actor,
-    action: 'payment.recorded',
-    subject: `payment:${paymentId}`,
-    details: { pledgeId: pledge.id, amountCents: input.amountCents, method: input.method, reference },
-  });
-  return paymentId;
+  if (!payment) throw new DomainError('not_found', translatorFor(locale)('donations:staff.errors.noPayment', { id: paymentId }));
+  const [postings, receipts, history] = await Promise.all([
+    db
+      .selectFrom('ledger_transactions')
+      .innerJoin('ledger_entries', 'ledger_entries.transaction_id', 'ledger_transactions.id')
+      .select(['ledger_transactions.id', 'ledger_transactions.kind', 'ledger_transactions.created_at', 'ledger_entries.account', 'ledger_entries.amount_cents'])
+      .where('ledger_transactions.payment_id', '=', paymentId)
+      .orderBy('ledger_transactions.id')
+      .orderBy('ledger_entries.id')
+      .execute(),
+    db
+      .selectFrom('receipt_payments')
+      .innerJoin('receipts', 'receipts.id', 'receipt_payments.receipt_id')
+      .select(['receipts.id', 'receipts.serial', 'receipts.status', 'receipts.amount_cents', 'receipts.eligible_amount_cents'])
+      .where('receipt_payments.payment_id', '=', paymentId)
+      .orderBy('receipts.id')
+      .execute(),
+    paymentHistory(db, [paymentId]),
+  ]);
+  return { payment: { ...payment, voided: payment.status === 'voided', correctable: payment.method !== 'card' && payment.status !== 'voided' }, postings, receipts, history };
+}
+
+/** Staff end a pledge that will not be paid (cancelled or lapsed, reason required): what it still promised leaves the pledged total. */
+export async function closePledge(trx: Transaction<Database>, input: { pledgeId: number; status: 'cancelled' | 'lapsed'; reason: string; actor: Actor; at: Date }): Promise<number> {
+  const released = await endPledge(trx, { pledgeId: input.pledgeId, status: input.status, at: input.at });
+  await writeAudit(trx, { actor: input.actor, action: `pledge.${input.status}`, subject: `pledge:${input.pledgeId}`, details: { reason: input.reason, releasedCents: released } });
+  return released;
 }
 
 /** What identifies one refund request: a random id in the refund form, new each time the page is shown. */
@@ -220,8 +227,8 @@ export async function requestRefund(
   return refund.id;
 }
 
-/** Pay-later instalments past due, oldest first. */
-export async function listOverdueInstallments(db: Db, today = new Date().toISOString().slice(0, 10)) {
+/** Pay-later instalments past due (`today` is the charity's date), oldest first. */
+export async function listOverdueInstallments(db: Db, today: string) {
   return db
     .selectFrom('pledge_installments')
     .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
@@ -240,9 +247,10 @@ export async function listOverdueInstallments(db: Db, today = new Date().toISOSt
 }
 
 /** Queues a reminder (outbox) for each overdue instalment not reminded in the last week; returns how many. */
-export async function remindOverdueInstallments(trx: Transaction<Database>, input: { actor: Actor; today?: string }): Promise<number> {
-  const today = input.today ?? new Date().toISOString().slice(0, 10);
-  const weekAgo = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+export async function remindOverdueInstallments(trx: Transaction<Database>, input: { actor: Actor; today: string; now?: Date }): Promise<number> {
+  const { today } = input;
+  const now = input.now ?? new Date();
+  const weekAgo = new Date(now.getTime() - 7 * 24 * 3600 * 1000);
   const due = await trx
     .selectFrom('pledge_installments')
     .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
@@ -261,7 +269,7 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
       locale: row.locale,
       data: { name: row.name, amountCents: row.amount_cents, dueOn: row.due_on, reference: pledgeReference(row.pledge_id) },
     });
-    await trx.updateTable('pledge_installments').set({ reminded_at: new Date() }).where('id', '=', row.id).execute();
+    await trx.updateTable('pledge_installments').set({ reminded_at: now }).where('id', '=', row.id).execute();
   }
   await writeAudit(trx, { actor: input.actor, action: 'installment.reminders_sent', subject: 'installments:overdue', details: { count: due.length, ids: due.map((r) => r.id) } });
   return due.length;

@@ -5,6 +5,7 @@ import { checkoutCompleted, checkoutFailed } from './stripe-checkout-events';
 import { disputeChanged } from './stripe-dispute-events';
 import { type EventEffect, HoldEvent, STRIPE_API_VERSION, type WebhookContext } from './stripe-event-context';
 import { invoicePaid, invoicePaymentFailed, subscriptionDeleted } from './stripe-invoice-events';
+import { applyPayoutEvent } from './stripe-payouts';
 import { refundsChanged } from './stripe-refund-events';
 
 export { RetryLater, HoldEvent, webhookContext, type WebhookContext } from './stripe-event-context';
@@ -40,6 +41,7 @@ const effects: Partial<Record<Stripe.Event.Type, RegisteredEffect>> = {
   ...on(['customer.subscription.deleted'], subscriptionDeleted),
   ...on(['charge.refunded', 'refund.failed', 'refund.updated', 'charge.refund.updated'], refundsChanged),
   ...on(['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated', 'charge.dispute.closed'], disputeChanged),
+  ...on(['payout.paid', 'payout.failed'], { apply: (trx, _ctx, event) => applyPayoutEvent(trx, event) }),
 };
 
 /** The event types Haven's webhook endpoint must be subscribed to (README; npm run stripe:check). */

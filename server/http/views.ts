@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { create } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
 import { fixedMessage, INTL_LOCALE, isLocale, type Locale, translatorFor } from '../i18n/i18n';
+import { DEFAULT_CHARITY_TIME_ZONE } from '../calendar/charity-calendar';
 import { VIEWS_DIR } from '../paths';
 
 function localeOf(options: HelperOptions): Locale {
@@ -30,15 +31,22 @@ export function formatMoney(cents: number, locale: Locale, options: { whole?: bo
 }
 
 // Intl formatters are costly to build (a page formats many values): one per locale, made once.
-const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const numberFormats = new Map<Locale, Intl.NumberFormat>();
 
-export function formatDate(value: Date | string, locale: Locale): string {
-  const date = typeof value === 'string' ? new Date(value.length === 10 ? `${value}T12:00:00Z` : value) : value;
-  let format = dateFormats.get(locale);
+/**
+ * A calendar date ('YYYY-MM-DD') is shown as that date wherever the reader is; an instant is
+ * shown as the charity's date of it (CHARITY_TIME_ZONE).
+ */
+export function formatDate(value: Date | string, locale: Locale, timeZone = DEFAULT_CHARITY_TIME_ZONE): string {
+  const calendarDate = typeof value === 'string' && value.length === 10;
+  const date = calendarDate ? new Date(`${value}T12:00:00Z`) : typeof value === 'string' ? new Date(value) : value;
+  const zone = calendarDate ? 'UTC' : timeZone;
+  const key = `${locale} ${zone}`;
+  let format = dateFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'America/Toronto' });
-    dateFormats.set(locale, format);
+    format = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: zone });
+    dateFormats.set(key, format);
   }
   return frenchFirstOfMonth(format.format(date), locale);
 }
@@ -70,7 +78,8 @@ export const viewHelpers = {
     return formatMoney(Number(cents), localeOf(options), { whole: Boolean(options.hash?.whole) });
   },
   date(value: Date | string, options: HelperOptions): string {
-    return value ? formatDate(value, localeOf(options)) : '';
+    const timeZone: unknown = options.data?.root?.charityTimeZone;
+    return value ? formatDate(value, localeOf(options), typeof timeZone === 'string' ? timeZone : undefined) : '';
   },
   number(value: number, options: HelperOptions): string {
     return formatNumber(Number(value), localeOf(options));

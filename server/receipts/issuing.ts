@@ -4,18 +4,25 @@ import { findReceipt, hashToken } from './receipts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
+import { charityCalendar, type CharityCalendar, type Clock, DEFAULT_CHARITY_TIME_ZONE } from '../calendar/charity-calendar';
 import type { Config } from '../config';
 import type { Database, ReceiptFrequency } from '../db/schema';
+import { paymentDay } from '../donations/payments';
 import { DomainError, type DomainErrorKind } from '../domain-error';
 import { translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 import { detailsOfRow, formatDonorAddress } from '../donations/donor-details';
 
-/** What issuing needs from configuration: the serial prefix and the address for download links. */
-export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl'>;
+/**
+ * What issuing needs from configuration: the serial prefix, the address for download links, and
+ * the charity's time zone, whose calendar decides a gift's date received and so its tax year
+ * (a clock may stand in for the real one: tests).
+ */
+export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl' | 'charityTimeZone'> & { clock?: Clock };
 
-/** Calendar dates of receipts (gift received, tax year) are Canadian Eastern dates. */
-export const RECEIPT_TIME_ZONE = 'America/Toronto';
+function calendarOf(settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>): CharityCalendar {
+  return charityCalendar(settings.charityTimeZone, settings.clock);
+}
 
 /**
  * A DomainError whose message is a receipts message key: English by default (logs, callers
@@ -35,8 +42,10 @@ const SYSTEM: Actor = { userId: null, label: 'system' };
 
 type Trx = Transaction<Database>;
 
-/** One payment on a receipt: what it counts for now (amount less refunds) and when it was received. */
-type Line = { paymentId: number; amountCents: number; receivedOn: string };
+/** One payment on a receipt: what it counts for now (amount less refunds), when it was received, and any advantage (CRA). */
+type Line = { paymentId: number; amountCents: number; receivedOn: string; advantageCents: number; advantageDescription: string | null };
+
+const lineColumns = ['p.advantage_cents as advantageCents', 'p.advantage_description as advantageDescription'] as const;
 
 export type IssuedReceipt = { id: number; serial: string; token: string; amountCents: number };
 
@@ -47,7 +56,8 @@ export { hashToken };
  * payment is disputed (a lost dispute is money the charity no longer holds) or fully refunded.
  */
 const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
-const receivedOn = sql<string>`((p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::date)`;
+/** The charity's date the gift was received (the date typed for an offline gift): its tax year. */
+const receivedOn = (settings: Pick<ReceiptSettings, 'charityTimeZone'>) => sql<string>`(${paymentDay(settings.charityTimeZone)})::text`;
 
 /**
  * Whose details a payment's receipt carries is its pledge's `pledge_donors` row (alias pd): the
@@ -71,7 +81,7 @@ const effectiveFrequency = sql<ReceiptFrequency>`case when not pd.uses_record th
  * Payments received, receiptable and not covered by a receipt in force: the staff queue and
  * the year-end run read this. Pledges never appear: only payments (money received) do.
  */
-function unreceiptedPayments(trx: Kysely<Database>) {
+function unreceiptedPayments(trx: Kysely<Database>, settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>) {
   return trx
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
@@ -79,7 +89,7 @@ function unreceiptedPayments(trx: Kysely<Database>) {
     .innerJoin('donors as d', 'd.id', 'pl.donor_id')
     .where('p.receiptable', '=', true)
     .where(receiptableCents, '>', 0)
-    .where('p.received_at', '<=', sql<Date>`now()`)
+    .where(paymentDay(settings.charityTimeZone), '<=', calendarOf(settings).today())
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('receipt_payments as rp').select('rp.payment_id').whereRef('rp.payment_id', '=', 'p.id').where('rp.in_force', '=', true))),
     );
@@ -98,8 +108,12 @@ export type UnreceiptedPayment = {
 };
 
 /** The "received but not yet receipted" queue, oldest first. */
-export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: number; donorId?: number } = {}): Promise<UnreceiptedPayment[]> {
-  let query = unreceiptedPayments(trx);
+export async function listUnreceipted(
+  trx: Kysely<Database>,
+  options: { limit?: number; donorId?: number; calendar?: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'> } = {},
+): Promise<UnreceiptedPayment[]> {
+  const settings = options.calendar ?? { charityTimeZone: DEFAULT_CHARITY_TIME_ZONE };
+  let query = unreceiptedPayments(trx, settings);
   if (options.donorId !== undefined) query = query.where('d.id', '=', options.donorId);
   const rows = await query
     .select([
@@ -109,7 +123,7 @@ export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: 
       'p.method',
       receiptableCents.as('amountCents'),
       'p.received_at as receivedAt',
-      receivedOn.as('receivedOn'),
+      receivedOn(settings).as('receivedOn'),
       effectiveFrequency.as('frequency'),
       hasAddress.as('hasAddress'),
     ])
@@ -120,14 +134,11 @@ export async function listUnreceipted(trx: Kysely<Database>, options: { limit?: 
   return rows;
 }
 
-async function nextSerial(trx: Trx, prefix: string): Promise<string> {
+async function nextSerial(trx: Trx, settings: ReceiptSettings): Promise<string> {
   // A sequence never hands out the same number twice, whatever the concurrency (and a rolled-back
-  // transaction leaves a gap rather than a duplicate).
-  const { n, year } = await sql<{ n: number; year: number }>`
-    select nextval('receipt_serial_seq') as n, extract(year from now() at time zone ${sql.lit(RECEIPT_TIME_ZONE)})::int as year`
-    .execute(trx)
-    .then((r) => r.rows[0]!);
-  return `${prefix}-${year}-${String(n).padStart(6, '0')}`;
+  // transaction leaves a gap rather than a duplicate). The year is the charity's year of issue.
+  const { n } = await sql<{ n: number }>`select nextval('receipt_serial_seq') as n`.execute(trx).then((r) => r.rows[0]!);
+  return `${settings.charity.serialPrefix}-${calendarOf(settings).today().slice(0, 4)}-${String(n).padStart(6, '0')}`;
 }
 
 type NewReceipt = {
@@ -158,9 +169,11 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
   const party = await receiptParty(trx, input.lines[0]!.paymentId);
   const donor = { id: input.donorId, email: party.email, name: party.name, locale: party.locale };
   const amountCents = input.lines.reduce((sum, l) => sum + l.amountCents, 0);
-  const advantageCents = Math.min(input.replaces?.advantageCents ?? 0, amountCents);
+  // The advantages the donor received for these gifts (recorded with each payment), never more than the gifts.
+  const advantageCents = Math.min(input.lines.reduce((sum, l) => sum + Math.min(l.advantageCents, l.amountCents), 0), amountCents);
+  const advantageDescription = [...new Set(input.lines.filter((l) => l.advantageCents > 0).map((l) => l.advantageDescription ?? ''))].join('; ') || null;
   const dates = input.lines.map((l) => l.receivedOn).sort();
-  const serial = await nextSerial(trx, settings.charity.serialPrefix);
+  const serial = await nextSerial(trx, settings);
   const token = randomBytes(32).toString('base64url');
   const { id } = await trx
     .insertInto('receipts')
@@ -171,7 +184,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       tax_year: input.taxYear,
       amount_cents: amountCents,
       advantage_cents: advantageCents,
-      advantage_description: advantageCents > 0 ? (input.replaces?.advantageDescription ?? null) : null,
+      advantage_description: advantageCents > 0 ? advantageDescription : null,
       eligible_amount_cents: amountCents - advantageCents,
       received_from: dates[0]!,
       received_to: dates[dates.length - 1]!,
@@ -221,14 +234,14 @@ function yearOf(date: string): number {
 }
 
 /** Locks a payment and returns its line if it can be receipted now, else throws why not. */
-async function requireReceiptableLine(trx: Trx, paymentId: number) {
+async function requireReceiptableLine(trx: Trx, settings: ReceiptSettings, paymentId: number) {
   const payment = await trx
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
     .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'pl.id')
     .innerJoin('donors as d', 'd.id', 'pl.donor_id')
-    .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')])
-    .select(sql<boolean>`p.received_at <= now()`.as('received'))
+    .select(['p.id', 'p.receiptable', 'p.status', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), effectiveFrequency.as('frequency'), hasAddress.as('hasAddress'), ...lineColumns])
+    .select(sql<boolean>`${paymentDay(settings.charityTimeZone)} <= ${calendarOf(settings).today()}::date`.as('received'))
     .where('p.id', '=', paymentId)
     .forUpdate('p')
     .executeTakeFirst();
@@ -247,7 +260,7 @@ async function requireReceiptableLine(trx: Trx, paymentId: number) {
  * one receipt a year get theirs from the year-end run.
  */
 export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings, paymentId: number, actor: Actor): Promise<IssuedReceipt> {
-  const payment = await requireReceiptableLine(trx, paymentId);
+  const payment = await requireReceiptableLine(trx, settings, paymentId);
   if (payment.frequency === 'annual') {
     throw new ReceiptError('conflict', 'annualDonor');
   }
@@ -255,7 +268,7 @@ export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings
     donorId: payment.donorId,
     frequency: 'per_gift',
     taxYear: yearOf(payment.receivedOn),
-    lines: [{ paymentId: payment.id, amountCents: payment.amountCents, receivedOn: payment.receivedOn }],
+    lines: [{ paymentId: payment.id, amountCents: payment.amountCents, receivedOn: payment.receivedOn, advantageCents: payment.advantageCents, advantageDescription: payment.advantageDescription }],
   });
   await writeAudit(trx, { actor, action: 'receipt.issued', subject: `receipt:${receipt.id}`, details: { serial: receipt.serial, paymentIds: [paymentId] } });
   return receipt;
@@ -267,7 +280,7 @@ export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings
  * (it waits in the queue). Returns the receipt, if any.
  */
 export async function issueReceiptIfDue(trx: Trx, settings: ReceiptSettings, paymentId: number): Promise<IssuedReceipt | null> {
-  const row = await unreceiptedPayments(trx).select([effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')]).where('p.id', '=', paymentId).executeTakeFirst();
+  const row = await unreceiptedPayments(trx, settings).select([effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')]).where('p.id', '=', paymentId).executeTakeFirst();
   // No address yet: the gift waits in the staff queue until the donor or staff add one.
   if (!row || row.frequency !== 'per_gift' || !row.hasAddress) return null;
   return issueReceiptForPayment(trx, settings, paymentId, SYSTEM);
@@ -296,11 +309,11 @@ async function lockReceipt(trx: Trx, receiptId: number): Promise<LockedReceipt |
 }
 
 /** The receipt's payments as they stand now (refunds and lost disputes taken off). */
-async function currentLines(trx: Trx, receiptId: number): Promise<(Line & { receiptedCents: number })[]> {
+async function currentLines(trx: Trx, settings: ReceiptSettings, receiptId: number): Promise<(Line & { receiptedCents: number })[]> {
   return trx
     .selectFrom('receipt_payments as rp')
     .innerJoin('payments as p', 'p.id', 'rp.payment_id')
-    .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), 'rp.amount_cents as receiptedCents'])
+    .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), 'rp.amount_cents as receiptedCents', ...lineColumns])
     .where('rp.receipt_id', '=', receiptId)
     .where('rp.in_force', '=', true)
     .where('p.receiptable', '=', true)
@@ -308,15 +321,15 @@ async function currentLines(trx: Trx, receiptId: number): Promise<(Line & { rece
     .execute();
 }
 
-async function cancel(trx: Trx, receiptId: number, reason: string): Promise<void> {
+async function cancel(trx: Trx, settings: ReceiptSettings, receiptId: number, reason: string): Promise<void> {
   await trx.updateTable('receipt_payments').set({ in_force: false }).where('receipt_id', '=', receiptId).where('in_force', '=', true).execute();
-  await trx.updateTable('receipts').set({ status: 'cancelled', cancelled_at: new Date(), cancel_reason: reason }).where('id', '=', receiptId).execute();
+  await trx.updateTable('receipts').set({ status: 'cancelled', cancelled_at: calendarOf(settings).now(), cancel_reason: reason }).where('id', '=', receiptId).execute();
 }
 
 export type Replacement = { cancelled: { id: number; serial: string }; replacement: IssuedReceipt | null };
 
-async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: LockedReceipt, lines: Line[], reason: string): Promise<Replacement> {
-  await cancel(trx, original.id, reason);
+async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: LockedReceipt, lines: Line[], reason: string, taxYear = original.tax_year): Promise<Replacement> {
+  await cancel(trx, settings, original.id, reason);
   const remaining = lines.filter((l) => l.amountCents > 0);
   const replacement =
     remaining.length === 0
@@ -324,7 +337,7 @@ async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: L
       : await insertReceipt(trx, settings, {
           donorId: original.donor_id,
           frequency: original.frequency,
-          taxYear: original.tax_year,
+          taxYear,
           lines: remaining,
           replaces: {
             id: original.id,
@@ -345,7 +358,7 @@ export async function cancelAndReplaceReceipt(trx: Trx, settings: ReceiptSetting
   const original = await lockReceipt(trx, receiptId);
   if (!original) throw new ReceiptError('not_found', 'noReceipt');
   if (original.status !== 'issued') throw new ReceiptError('conflict', 'alreadyCancelled');
-  const result = await cancelAndReissue(trx, settings, original, await currentLines(trx, receiptId), reason);
+  const result = await cancelAndReissue(trx, settings, original, await currentLines(trx, settings, receiptId), reason);
   await writeAudit(trx, {
     actor,
     action: 'receipt.replaced',
@@ -366,7 +379,7 @@ export async function reviseReceiptsAfterRefund(trx: Trx, paymentId: number, set
   if (!line) return null;
   const original = await lockReceipt(trx, line.receipt_id);
   if (!original || original.status !== 'issued') return null;
-  const lines = await currentLines(trx, original.id);
+  const lines = await currentLines(trx, settings, original.id);
   if (lines.every((l) => l.amountCents === l.receiptedCents)) return null;
   const result = await cancelAndReissue(trx, settings, original, lines, `payment ${paymentId} refunded or disputed`);
   await writeAudit(trx, {
@@ -375,6 +388,46 @@ export async function reviseReceiptsAfterRefund(trx: Trx, paymentId: number, set
     subject: `receipt:${original.id}`,
     details: { serial: original.serial, paymentId, replacementSerial: result.replacement?.serial ?? null },
   });
+  return result;
+}
+
+/**
+ * Staff voided or corrected a payment (giving's offline corrections): the receipt in force for the
+ * voided payment is cancelled (kept, marked cancelled) and a replacement with a new serial, stating
+ * the one it replaces, covers what remains, with the corrected payment in the voided one's place
+ * (a per-gift receipt takes the corrected date's tax year; an annual receipt keeps its year and the
+ * corrected payment only if it falls in it). A voided payment with no receipt leaves the corrected
+ * one to be receipted as any new payment is.
+ */
+export async function reviseReceiptAfterCorrection(
+  trx: Trx,
+  settings: ReceiptSettings,
+  input: { voidedPaymentId: number; replacementPaymentId: number | null; reason: string; actor: Actor },
+): Promise<Replacement | null> {
+  const line = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', input.voidedPaymentId).where('in_force', '=', true).executeTakeFirst();
+  const original = line && (await lockReceipt(trx, line.receipt_id));
+  if (!original || original.status !== 'issued') {
+    if (input.replacementPaymentId !== null) await issueReceiptIfDue(trx, settings, input.replacementPaymentId);
+    return null;
+  }
+  const lines: Line[] = await currentLines(trx, settings, original.id);
+  let taxYear = original.tax_year;
+  if (input.replacementPaymentId !== null) {
+    const replacement = await unreceiptedPayments(trx, settings)
+      .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), ...lineColumns])
+      .where('p.id', '=', input.replacementPaymentId)
+      .executeTakeFirst();
+    if (replacement && original.frequency === 'per_gift') taxYear = yearOf(replacement.receivedOn);
+    if (replacement && (original.frequency === 'per_gift' || yearOf(replacement.receivedOn) === original.tax_year)) lines.push(replacement);
+  }
+  const result = await cancelAndReissue(trx, settings, original, lines, input.reason, taxYear);
+  await writeAudit(trx, {
+    actor: input.actor,
+    action: 'receipt.replaced',
+    subject: `receipt:${original.id}`,
+    details: { serial: original.serial, reason: input.reason, voidedPaymentId: input.voidedPaymentId, replacementSerial: result.replacement?.serial ?? null },
+  });
+  if (!result.replacement && input.replacementPaymentId !== null) await issueReceiptIfDue(trx, settings, input.replacementPaymentId);
   return result;
 }
 
@@ -395,30 +448,30 @@ export type YearEndResult = {
  * year still without a receipt gets one. Running it twice changes nothing the second time.
  */
 export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: number, actor: Actor): Promise<YearEndResult> {
-  const currentYear = Number(new Intl.DateTimeFormat('en-CA', { year: 'numeric', timeZone: RECEIPT_TIME_ZONE }).format(new Date()));
+  const currentYear = Number(calendarOf(settings).today().slice(0, 4));
   if (!Number.isInteger(year) || year < 2000 || year > currentYear) throw new ReceiptError('invalid', 'badYear', { latest: currentYear });
   // One run at a time; concurrent issuing of single receipts is guarded by the unique indexes.
   await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
 
-  const due = await unreceiptedPayments(trx)
-    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn'), effectiveFrequency.as('frequency')])
+  const due = await unreceiptedPayments(trx, settings)
+    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), effectiveFrequency.as('frequency'), ...lineColumns])
     .where(hasAddress)
-    .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
+    .where(sql`extract(year from ${paymentDay(settings.charityTimeZone)})`, '=', year)
     .orderBy('d.id')
     .orderBy('p.received_at')
     .orderBy('p.id')
     .forUpdate('p')
     .execute();
 
-  const waiting = await unreceiptedPayments(trx)
+  const waiting = await unreceiptedPayments(trx, settings)
     .select(sql<number>`count(distinct d.id)::bigint`.as('n'))
     .where(sql<boolean>`not ${hasAddress}`)
-    .where(sql`extract(year from p.received_at at time zone ${sql.lit(RECEIPT_TIME_ZONE)})`, '=', year)
+    .where(sql`extract(year from ${paymentDay(settings.charityTimeZone)})`, '=', year)
     .executeTakeFirstOrThrow();
   const result: YearEndResult = { year, annualIssued: 0, annualReplaced: 0, perGiftIssued: 0, donorsWithoutAddress: waiting.n, serials: [] };
   const annualByDonor = new Map<number, Line[]>();
   for (const row of due) {
-    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
+    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn, advantageCents: row.advantageCents, advantageDescription: row.advantageDescription };
     if (row.frequency === 'annual') {
       annualByDonor.set(row.donorId, [...(annualByDonor.get(row.donorId) ?? []), line]);
     } else {
@@ -438,7 +491,7 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
       .executeTakeFirst();
     if (existing) {
       const original = (await lockReceipt(trx, existing.id))!;
-      const kept = await currentLines(trx, original.id);
+      const kept = await currentLines(trx, settings, original.id);
       const { replacement } = await cancelAndReissue(trx, settings, original, [...kept, ...lines], 'gifts received after the annual receipt');
       result.annualReplaced += 1;
       if (replacement) result.serials.push(replacement.serial);
@@ -463,8 +516,8 @@ export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: numb
  */
 export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSettings, actor: Actor): Promise<{ issued: number; serials: string[] }> {
   await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
-  const due = await unreceiptedPayments(trx)
-    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn.as('receivedOn')])
+  const due = await unreceiptedPayments(trx, settings)
+    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), ...lineColumns])
     .where(effectiveFrequency, '=', 'per_gift')
     .where(hasAddress)
     .orderBy('p.received_at')
@@ -473,7 +526,7 @@ export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSetting
     .execute();
   const serials: string[] = [];
   for (const row of due) {
-    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn };
+    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn, advantageCents: row.advantageCents, advantageDescription: row.advantageDescription };
     const receipt = await insertReceipt(trx, settings, { donorId: row.donorId, frequency: 'per_gift', taxYear: yearOf(row.receivedOn), lines: [line] });
     serials.push(receipt.serial);
   }

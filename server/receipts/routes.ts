@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
 import {
@@ -10,7 +11,6 @@ import {
   issueDuePerGiftReceipts,
   issueReceiptForPayment,
   listUnreceipted,
-  RECEIPT_TIME_ZONE,
   ReceiptError,
   runYearEnd,
   setReceiptFrequency,
@@ -46,13 +46,13 @@ function parseOr400<T>(schema: z.ZodType<T>, value: unknown, t: TFunction): T {
   return parsed.data;
 }
 
-function lastYear(): number {
-  return Number(new Intl.DateTimeFormat('en-CA', { year: 'numeric', timeZone: RECEIPT_TIME_ZONE }).format(new Date())) - 1;
-}
 
 export function receiptRoutes(deps: AppDeps): Router {
   const router = Router();
-  const { db, config } = deps;
+  const { db } = deps;
+  // Issuing reads the charity's calendar: its time zone, and the app's clock.
+  const config = { ...deps.config, clock: deps.clock };
+  const lastYear = () => Number(charityCalendar(config.charityTimeZone, config.clock).today().slice(0, 4)) - 1;
 
   // A donor's link from their receipt e-mail: a random token (stored hashed), never an id.
   router.get('/receipts/:token', allow.anyone, async (req, res) => {
@@ -74,7 +74,7 @@ export function receiptRoutes(deps: AppDeps): Router {
   router.get('/staff/receipts', allow.staff, async (req, res) => {
     const t = res.locals.t as TFunction;
     const query = parseOr400(ListQuery, req.query, t);
-    const [queue, receipts] = await Promise.all([listUnreceipted(db), listReceipts(db, { before: query.before })]);
+    const [queue, receipts] = await Promise.all([listUnreceipted(db, { calendar: config }), listReceipts(db, { before: query.before })]);
     const notices: string[] = [];
     if (query.issued) notices.push(t('receipts:staff.issued', { serial: query.issued }));
     if (query.replaced) {

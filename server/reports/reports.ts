@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import { DEFAULT_CHARITY_TIME_ZONE } from '../calendar/charity-calendar';
 import type { Database } from '../db/schema';
+import { paymentDay } from '../donations/payments';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
 
@@ -10,10 +12,10 @@ import { balancesOf } from '../ledger/ledger';
  */
 type Handle = Kysely<Database>;
 
-export const REPORT_TIME_ZONE = 'America/Toronto';
+/** Dates are the charity's calendar days (CHARITY_TIME_ZONE); `to` is inclusive. */
+export type Period = { from?: string; to?: string; timeZone?: string };
 
-/** Dates are calendar days in Toronto; `to` is inclusive. */
-export type Period = { from?: string; to?: string };
+const zoneOf = (period: Period) => period.timeZone ?? DEFAULT_CHARITY_TIME_ZONE;
 
 export type GiftGrouping = 'period' | 'method' | 'group';
 
@@ -38,11 +40,10 @@ export function fundKeyOf(account: string): string {
  * counts in the month it was received; a refund or lost dispute in the month it was posted.
  */
 export async function giftReport(db: Handle, by: GiftGrouping, period: Period = {}): Promise<GiftReport> {
-  const zone = sql.lit(REPORT_TIME_ZONE);
-  const at = sql`(case when t.kind = 'gift_received' then p.received_at else t.created_at end)`;
-  const localDay = sql`((${at}) at time zone ${zone})::date`;
-  const key =
-    by === 'period' ? sql<string>`to_char((${at}) at time zone ${zone}, 'YYYY-MM')` : by === 'method' ? sql<string>`p.method` : sql<string>`e.account`;
+  const zone = zoneOf(period);
+  // A gift counts on the day it was received (the date typed for an offline gift); a reversal on the day it was posted.
+  const localDay = sql`(case when t.kind = 'gift_received' then ${paymentDay(zone)} else (t.created_at at time zone ${sql.lit(zone)})::date end)`;
+  const key = by === 'period' ? sql<string>`to_char(${localDay}, 'YYYY-MM')` : by === 'method' ? sql<string>`p.method` : sql<string>`e.account`;
   let query = db
     .selectFrom('ledger_transactions as t')
     .innerJoin('ledger_entries as e', 'e.transaction_id', 't.id')
@@ -135,7 +136,7 @@ export type DisbursementRow = { fundKey: string; groupId: number | null; caseCod
 
 /** Support paid out (expense:<fund>:support), by group and family case code. */
 export async function disbursementReport(db: Handle, period: Period = {}): Promise<{ rows: DisbursementRow[]; totalCents: number }> {
-  const localDay = sql`((t.created_at at time zone ${sql.lit(REPORT_TIME_ZONE)})::date)`;
+  const localDay = sql`((t.created_at at time zone ${sql.lit(zoneOf(period))})::date)`;
   let query = db
     .selectFrom('ledger_entries as e')
     .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
@@ -206,7 +207,7 @@ export type JournalLine = { transactionId: number; postedAt: Date; kind: string;
  * keyset pages of `pageSize` entries, so exporting millions of entries holds one page at a time.
  */
 export async function* journalLines(db: Handle, period: Period = {}, pageSize = 5_000): AsyncGenerator<JournalLine[]> {
-  const localDay = sql`((t.created_at at time zone ${sql.lit(REPORT_TIME_ZONE)})::date)`;
+  const localDay = sql`((t.created_at at time zone ${sql.lit(zoneOf(period))})::date)`;
   let after: { transactionId: number; entryId: number } | undefined;
   for (;;) {
     let query = db

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
+import { addDays, charityCalendar } from '../calendar/charity-calendar';
+import { reconciliation } from './reconciliation';
 import { centsToDecimal, type CsvColumn, toCsv, writeCsv } from './csv-export';
 import {
   disbursementReport,
@@ -81,6 +83,17 @@ function giftRowLabel(t: TFunction, by: 'period' | 'method' | 'group', key: stri
 /** Staff reports: each a page and a CSV export with the same figures, all from the ledger. */
 export function reportRoutes(deps: AppDeps): Router {
   const router = Router();
+
+  // The treasurer's reconciliation (issue 15): per charity day, gifts by method against their postings and Stripe's payouts.
+  router.get('/staff/reconciliation', allow.staff, async (req, res) => {
+    const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+    const query = parseQuery(PeriodQuery, req.query, res);
+    const to = query.to ?? calendar.today();
+    const from = query.from ?? addDays(to, -13);
+    if (from > to || addDays(from, 92) < to) throw new DomainError('invalid', (res.locals.t as TFunction)('reports:reconciliation.badPeriod'));
+    const days = await reconciliation(deps.db, { from, to, timeZone: calendar.timeZone });
+    res.render('reports/reconciliation', { title: (res.locals.t as TFunction)('reports:reconciliation.title'), noindex: true, from, to, days, anyDifference: days.some((d) => d.differences.length > 0 || d.stripeShort || d.methods.some((m) => m.differenceCents !== 0)) });
+  });
   const { db } = deps;
   const title = (res: Response, key: string) => (res.locals.t as TFunction)(key);
 
@@ -90,7 +103,7 @@ export function reportRoutes(deps: AppDeps): Router {
 
   router.get('/staff/reports/gifts', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
-    const report = await giftReport(db, q.by, q);
+    const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
     const t = res.locals.t as TFunction;
     const rows = report.rows.map((r) => ({ ...r, label: giftRowLabel(t, q.by, r.key) }));
     const csvQuery = new URLSearchParams({ by: q.by, ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
@@ -98,7 +111,7 @@ export function reportRoutes(deps: AppDeps): Router {
   });
   router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
-    const report = await giftReport(db, q.by, q);
+    const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
     sendCsv(res, `gifts-by-${q.by}`, toCsv(giftColumns, [...report.rows, report.total]));
   });
 
@@ -116,13 +129,13 @@ export function reportRoutes(deps: AppDeps): Router {
   router.get('/staff/reports/disbursements', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
     const t = res.locals.t as TFunction;
-    const report = await disbursementReport(db, q);
+    const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
     const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.fundKey) }));
     res.render('reports/disbursements', { title: title(res, 'reports:disbursements.title'), rows, totalCents: report.totalCents, query: q, noindex: true });
   });
   router.get('/staff/reports/disbursements.csv', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
-    const report = await disbursementReport(db, q);
+    const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
     const total: DisbursementRow = { fundKey: 'total', groupId: null, caseCode: '', disbursements: report.rows.reduce((s, r) => s + r.disbursements, 0), totalCents: report.totalCents };
     sendCsv(res, 'disbursements-by-case', toCsv(disbursementColumns, [...report.rows, total]));
   });
@@ -138,7 +151,7 @@ export function reportRoutes(deps: AppDeps): Router {
     // (the status is already sent), which a spreadsheet shows as an incomplete file, never as a whole one.
     res.set('Cache-Control', 'private, no-store');
     res.type('text/csv; charset=utf-8').attachment('journal.csv');
-    await writeCsv(res, journalColumns, journalLines(db, q));
+    await writeCsv(res, journalColumns, journalLines(db, { ...q, timeZone: deps.config.charityTimeZone }));
     res.end();
   });
 

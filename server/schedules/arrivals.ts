@@ -4,7 +4,11 @@ import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { lockFamily, setFamilyStatus } from '../families/families';
 import { listMatches } from '../matching/matches';
+import { addMonths } from './calendar';
 import { createSupportSchedule } from './support-schedules';
+
+/** The plausible arrival dates: never before the match was approved, at most `months` ahead of today (charity dates). */
+export type ArrivalWindow = { today: string; months: number; dateOf(instant: Date): string };
 
 /**
  * Staff record that a matched family has arrived: its status becomes `arrived` and its
@@ -13,12 +17,24 @@ import { createSupportSchedule } from './support-schedules';
 export async function recordArrival(
   trx: Transaction<Database>,
   actor: Actor,
-  input: { familyId: number; arrivalOn: string; communityRates?: { annualIncomeSupportCents: number; startupCents: number } },
+  input: { familyId: number; arrivalOn: string; communityRates?: { annualIncomeSupportCents: number; startupCents: number }; window?: ArrivalWindow },
 ): Promise<number> {
   const family = await lockFamily(trx, input.familyId);
   if (family.status !== 'matched') throw new DomainError('conflict', 'Only a family with an approved match can be recorded as arrived.');
   const match = (await listMatches(trx, { familyId: family.id })).find((m) => m.status === 'approved');
   if (!match) throw new DomainError('conflict', 'This family has no approved match.');
+  if (input.window) {
+    const approvedOn = match.decidedAt ? input.window.dateOf(match.decidedAt) : undefined;
+    const latest = addMonths(input.window.today, input.window.months);
+    if (approvedOn && input.arrivalOn < approvedOn) {
+      const message = `The arrival cannot be before the match was approved (${approvedOn}).`;
+      throw new DomainError('invalid', message, { arrivalOn: message });
+    }
+    if (input.arrivalOn > latest) {
+      const message = `The arrival can be at most ${input.window.months} months ahead, by ${latest}. Record it when the date is confirmed.`;
+      throw new DomainError('invalid', message, { arrivalOn: message });
+    }
+  }
   const scheduleId = await createSupportSchedule(trx, {
     familyId: family.id,
     groupId: match.groupId,

@@ -45,8 +45,3 @@ export function addMonths(date: string, months: number): string {
 export function monthOf(date: string): string {
   return date.slice(0, 7);
 }
-
-export function todayIso(now: Date = new Date()): string {
-  // Canada's charities keep Eastern time; a date is the calendar day in Toronto.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}

@@ -7,6 +7,8 @@ import { addMonths } from './calendar';
  * warning of a sponsorship breakdown.
  */
 export const FORECAST_MONTHS = 36;
+/** A forecast grows to show every scheduled obligation (an arrival a year ahead with 36 months of support ends 48 months out), up to this. */
+export const MAX_FORECAST_MONTHS = 120;
 
 export type Flow = { dueOn: string; amountCents: number };
 
@@ -39,14 +41,14 @@ function monthIndex(first: string, date: string): number {
 }
 
 export function forecast(input: ForecastInput): ForecastMonth[] {
-  const months = Math.min(input.months ?? FORECAST_MONTHS, FORECAST_MONTHS);
   const first = `${input.from.slice(0, 7)}-01`;
+  // Never leave an obligation out (the forecast said "Covered" while a schedule starting years ahead was unseen):
+  // the horizon reaches the last one, and anything past the longest horizon counts in its last month.
+  const lastOwed = Math.max(-1, ...input.owed.map((f) => monthIndex(first, f.dueOn)));
+  const months = Math.min(Math.max(input.months ?? FORECAST_MONTHS, lastOwed + 1), MAX_FORECAST_MONTHS);
   const owed = new Array<number>(months).fill(0);
   const inflow = new Array<number>(months).fill(0);
-  for (const flow of input.owed) {
-    const i = monthIndex(first, flow.dueOn);
-    if (i < months) owed[i]! += flow.amountCents;
-  }
+  for (const flow of input.owed) owed[Math.min(monthIndex(first, flow.dueOn), months - 1)]! += flow.amountCents;
   for (const flow of input.inflows) {
     const i = monthIndex(first, flow.dueOn);
     if (i < months) inflow[i]! += flow.amountCents;

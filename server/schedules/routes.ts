@@ -8,8 +8,8 @@ import { DomainError } from '../domain-error';
 import { listFamilies, requireFamily } from '../families/families';
 import { dollars, idParam, isoDate, optionalText, parseForm, text } from '../http/forms';
 import { allow, requireGroupId, requireUser } from '../http/policy';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { recordArrival } from './arrivals';
-import { todayIso } from './calendar';
 import { chartGeometry, type ForecastMonth } from './forecast';
 import { findScheduleForGroup, groupForecast, listSchedules, overdueInstallments, programForecast, scheduleDetail } from './schedule-queries';
 import { decideExtension, markSelfSufficient, recordDisbursement, reportEarnings, requestExtension, resumeSupport, skipInstallment, type ScheduleScope } from './support-schedules';
@@ -47,6 +47,11 @@ function idFrom(req: Request, name = 'id'): number {
   return parsed.data;
 }
 
+/** A DomainError the form can show beside its fields; anything else goes to the error page. */
+function formErrorOf(error: unknown): DomainError | undefined {
+  return error instanceof DomainError && Object.keys(error.fieldErrors).length > 0 ? error : undefined;
+}
+
 function forecastView(rows: ForecastMonth[]) {
   return { rows, chart: chartGeometry(rows), shortMonths: rows.filter((r) => r.short).map((r) => r.month) };
 }
@@ -54,6 +59,8 @@ function forecastView(rows: ForecastMonth[]) {
 /** Schedules: arrival (staff), the group's schedule and disbursements, forecasts. */
 export function scheduleRoutes(deps: AppDeps): Router {
   const { db } = deps;
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
+  const todayIso = () => calendar.today();
   const router = Router();
   const tx = <T>(fn: (trx: Transaction<Database>) => Promise<T>) => db.transaction().execute(fn);
 
@@ -70,6 +77,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       schedule: detail.schedule,
       caseCode: view === 'schedules/staff-schedule' ? family.caseCode : undefined,
       payees: detail.payees,
+      // Overdue: something still to pay (never a $0 instalment tapered or waived) and due before the charity's today.
       installments: detail.installments.map((i) => ({ ...i, overdue: (i.status === 'due' || i.status === 'partly_paid') && i.due_on < today, remaining: i.amount_cents - i.paid_cents })),
       openInstallments,
       pendingExtensions: detail.events.filter((e) => e.kind === 'extension_requested' && e.status === 'pending'),
@@ -124,7 +132,15 @@ export function scheduleRoutes(deps: AppDeps): Router {
     if (!form.ok || Object.keys(errors).length > 0) {
       return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors });
     }
-    const scheduleId = await tx((trx) => recordArrival(trx, actorOf(res), { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community }));
+    const window = { today: calendar.today(), months: deps.config.arrivalWindowMonths, dateOf: calendar.dateOf };
+    let scheduleId: number;
+    try {
+      scheduleId = await tx((trx) => recordArrival(trx, actorOf(res), { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community, window }));
+    } catch (error) {
+      const refused = formErrorOf(error);
+      if (!refused) throw error;
+      return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors: refused.fieldErrors });
+    }
     res.redirect(303, `/staff/schedules/${scheduleId}`);
   });
 
@@ -134,16 +150,29 @@ export function scheduleRoutes(deps: AppDeps): Router {
 
   /** The actions staff and group share, each scoped: staff act on any schedule, a group on its own. */
   function scheduleActions(prefix: string, allowRule: typeof allow.staff, scheduleOf: (req: Request, res: Response) => Promise<{ scheduleId: number; scope: ScheduleScope; view: 'schedules/staff-schedule' | 'schedules/group-schedule'; back: string }>) {
-    const fail = async (req: Request, res: Response, errors: Record<string, string>) => {
+    const fail = async (req: Request, res: Response, errors: Record<string, string>, status = 400) => {
       const { scheduleId, view } = await scheduleOf(req, res);
-      await renderSchedule(res, scheduleId, view, { values: req.body ?? {}, errors }, 400);
+      await renderSchedule(res, scheduleId, view, { values: req.body ?? {}, errors }, status);
+    };
+    /** Runs an action; one the module refused with field messages re-renders the form with what was typed. */
+    const attempt = async (req: Request, res: Response, action: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await action();
+        return true;
+      } catch (error) {
+        const refused = formErrorOf(error);
+        if (!refused) throw error;
+        await fail(req, res, refused.fieldErrors, refused.kind === 'conflict' ? 409 : 400);
+        return false;
+      }
     };
 
     router.post(`${prefix}/disbursements`, allowRule, async (req, res) => {
       const form = parseForm(DisbursementForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scope, back } = await scheduleOf(req, res);
-      await tx((trx) => recordDisbursement(trx, { ...form.data, amountCents: form.data.amount, reference: form.data.reference || null, actor: actorOf(res), scope }));
+      const done = await attempt(req, res, () => tx((trx) => recordDisbursement(trx, { ...form.data, amountCents: form.data.amount, reference: form.data.reference || null, actor: actorOf(res), scope, today: todayIso() })));
+      if (!done) return;
       res.redirect(303, `${back}?notice=disbursed`);
     });
 
@@ -159,7 +188,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       const form = parseForm(EarningsForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      await tx((trx) => reportEarnings(trx, { scheduleId, netIncomeCents: form.data.netIncome, effectiveOn: form.data.effectiveOn, actor: actorOf(res), scope }));
+      if (!(await attempt(req, res, () => tx((trx) => reportEarnings(trx, { scheduleId, netIncomeCents: form.data.netIncome, effectiveOn: form.data.effectiveOn, actor: actorOf(res), scope }))))) return;
       res.redirect(303, `${back}?notice=earnings`);
     });
 
@@ -167,7 +196,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      await tx((trx) => markSelfSufficient(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      if (!(await attempt(req, res, () => tx((trx) => markSelfSufficient(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
       res.redirect(303, back);
     });
 
@@ -175,7 +204,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      await tx((trx) => resumeSupport(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      if (!(await attempt(req, res, () => tx((trx) => resumeSupport(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
       res.redirect(303, back);
     });
 
@@ -183,7 +212,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       const form = parseForm(ExtensionForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      await tx((trx) => requestExtension(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }));
+      if (!(await attempt(req, res, () => tx((trx) => requestExtension(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
       res.redirect(303, `${back}?notice=extensionRequested`);
     });
   }

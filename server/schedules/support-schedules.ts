@@ -7,6 +7,8 @@ import { DomainError } from '../domain-error';
 import { listEditions, requirementFromEdition } from '../groups/cost-tables';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
+import { addDays } from '../calendar/charity-calendar';
+import { addMonths } from './calendar';
 import { BASE_MONTHS, MAX_MONTHS, monthlyAmount, monthlyLines, planSchedule, rescaleShares, splitEvenly, supportAfterEarnings, type Payee, type PlannedInstallment } from './schedule-plan';
 
 type Trx = Transaction<Database>;
@@ -48,6 +50,8 @@ async function insertInstallments(trx: Trx, scheduleId: number, payeeIds: Map<st
         month_index: l.monthIndex,
         due_on: l.dueOn,
         amount_cents: l.amountCents,
+        // Nothing to pay (community rates of $0): settled from the start, never overdue.
+        status: l.amountCents === 0 ? ('waived' as const) : ('due' as const),
       })),
     )
     .execute();
@@ -97,6 +101,15 @@ async function lockSchedule(trx: Trx, scheduleId: number) {
   return schedule;
 }
 
+/** A date a schedule event takes effect on must fall inside the schedule: from arrival to its last month's end. */
+function requireInsideSchedule(schedule: { arrival_on: string; months: number }, field: string, on: string) {
+  const end = addMonths(schedule.arrival_on, schedule.months);
+  if (on < schedule.arrival_on || on >= end) {
+    const message = `Choose a date inside the schedule, from ${schedule.arrival_on} to ${addDays(end, -1)}.`;
+    throw new DomainError('invalid', message, { [field]: message });
+  }
+}
+
 /** Who may act on a schedule: staff, or a member of the schedule's own group. */
 export type ScheduleScope = { groupId: number } | 'staff';
 
@@ -112,6 +125,8 @@ export type DisbursementInput = {
   reference: string | null;
   actor: Actor;
   scope: ScheduleScope;
+  /** The charity's today: a payment to the family cannot be dated after it. */
+  today?: string;
 };
 
 /**
@@ -128,11 +143,17 @@ export async function recordDisbursement(trx: Trx, input: DisbursementInput): Pr
     .executeTakeFirst();
   if (!installment) throw new DomainError('not_found', 'There is no such instalment.');
   assertScope(input.scope, installment.group_id);
+  if (input.today && input.paidOn > input.today) {
+    const message = `The date paid cannot be after today (${input.today}).`;
+    throw new DomainError('invalid', message, { paidOn: message });
+  }
   if (installment.status === 'skipped') throw new DomainError('conflict', 'This instalment was skipped; resume support before paying it.');
+  if (installment.status === 'tapered' || installment.status === 'waived') throw new DomainError('conflict', 'Nothing is due on this instalment: earned income reduced it to $0.');
   const remaining = installment.amount_cents - installment.paid_cents;
   if (remaining <= 0) throw new DomainError('conflict', 'This instalment is already paid in full.');
   if (input.amountCents > remaining) {
-    throw new DomainError('invalid', 'The amount is more than what remains due on this instalment.', { amount: 'More than the amount still due.' });
+    const message = `The amount is more than what remains due on this instalment (${(remaining / 100).toFixed(2)} dollars).`;
+    throw new DomainError('invalid', message, { amount: message });
   }
   const fund = { groupId: installment.group_id };
   const transactionId = await postTransaction(trx, {
@@ -188,13 +209,14 @@ export async function skipInstallment(trx: Trx, input: { installmentId: number; 
 export async function reportEarnings(trx: Trx, input: { scheduleId: number; netIncomeCents: number; effectiveOn: string; actor: Actor; scope: ScheduleScope }) {
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
+  requireInsideSchedule(schedule, 'effectiveOn', input.effectiveOn);
   const open = await trx
     .selectFrom('schedule_installments')
     .innerJoin('schedule_payees', 'schedule_payees.id', 'schedule_installments.payee_id')
     .select(['schedule_installments.id', 'schedule_installments.month_index', 'schedule_payees.position'])
     .where('schedule_installments.schedule_id', '=', schedule.id)
     .where('schedule_installments.kind', '=', 'monthly')
-    .where('schedule_installments.status', '=', 'due')
+    .where('schedule_installments.status', 'in', ['due', 'tapered'])
     .where('schedule_installments.due_on', '>=', input.effectiveOn)
     .orderBy('schedule_installments.month_index')
     .orderBy('schedule_payees.position')
@@ -207,7 +229,9 @@ export async function reportEarnings(trx: Trx, input: { scheduleId: number; netI
     const planned = monthlyAmount(schedule.annual_income_support_cents, month);
     const shares = rescaleShares(splitEvenly(planned, payeeCount), supportAfterEarnings(planned, input.netIncomeCents));
     for (const row of rows) {
-      await trx.updateTable('schedule_installments').set({ amount_cents: shares[row.position - 1]! }).where('id', '=', row.id).execute();
+      // A share tapered to $0 settles itself (never overdue); a later, lower income makes it due again.
+      const amount = shares[row.position - 1]!;
+      await trx.updateTable('schedule_installments').set({ amount_cents: amount, status: amount === 0 ? 'tapered' : 'due' }).where('id', '=', row.id).execute();
     }
   }
   await trx.insertInto('schedule_events').values({ schedule_id: schedule.id, kind: 'earnings_reported', amount_cents: input.netIncomeCents, effective_on: input.effectiveOn, actor_user_id: input.actor.userId }).execute();
@@ -221,11 +245,12 @@ export async function markSelfSufficient(trx: Trx, input: { scheduleId: number; 
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
   if (schedule.status === 'self_sufficient') throw new DomainError('conflict', 'This family is already recorded as self-sufficient.');
+  requireInsideSchedule(schedule, 'on', input.on);
   await trx
     .updateTable('schedule_installments')
     .set({ status: 'skipped', skip_reason: SELF_SUFFICIENT })
     .where('schedule_id', '=', schedule.id)
-    .where('status', '=', 'due')
+    .where('status', 'in', ['due', 'tapered'])
     .where('due_on', '>=', input.on)
     .execute();
   await trx.updateTable('support_schedules').set({ status: 'self_sufficient' }).where('id', '=', schedule.id).execute();
@@ -238,9 +263,10 @@ export async function resumeSupport(trx: Trx, input: { scheduleId: number; on: s
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
   if (schedule.status !== 'self_sufficient') throw new DomainError('conflict', 'Support is not ended, so there is nothing to resume.');
+  requireInsideSchedule(schedule, 'on', input.on);
   await trx
     .updateTable('schedule_installments')
-    .set({ status: 'due', skip_reason: null })
+    .set({ status: sql<'due' | 'tapered'>`case when amount_cents = 0 then 'tapered' else 'due' end`, skip_reason: null })
     .where('schedule_id', '=', schedule.id)
     .where('status', '=', 'skipped')
     .where('skip_reason', '=', SELF_SUFFICIENT)

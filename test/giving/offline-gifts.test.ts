@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { listDonorWall } from '../../server/giving/donor-wall';
 import { deliverDueEmails } from '../../server/notifications/dispatcher';
-import { listOverdueInstallments, listPayments, listPledges, recordOfflinePayment, remindOverdueInstallments, requirePledgeDetail } from '../../server/giving/staff';
+import { recordOfflinePayment } from '../../server/giving/offline-payments';
+import { listOverdueInstallments, listPayments, listPledges, remindOverdueInstallments, requirePledgeDetail } from '../../server/giving/staff';
 import { createLogger } from '../../server/logger';
 import type { RenderedEmail } from '../../server/notifications/emails';
 import { createTestApp, type TestApp, testConfig } from '../support/app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { recordOfflinePayment } from '../../server/giving/staff';
+import { recordOfflinePayment } from '../../server/giving/offline-payments';
 import { createTestApp, type TestApp } from '../support/app';
 import { giveForm, postGive } from '../support/giving';
 import { makeApprovedGroup, makeGroup } from './factories';

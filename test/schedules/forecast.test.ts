@@ -10,7 +10,7 @@ test('a constructed case: the month the money runs out is flagged, and only from
   expect(rows[3]).toMatchObject({ month: '2027-04', owedCents: 100_000, cumulativeOwedCents: 400_000, cumulativeAvailableCents: 350_000 });
 });
 
-test('overdue instalments and late pledges count in the first month; nothing beyond the horizon counts', () => {
+test('overdue instalments and late pledges count in the first month; an obligation beyond the horizon extends it, never drops out (issue 15)', () => {
   const rows = forecast({
     from: '2027-05-20',
     months: 3,
@@ -18,7 +18,17 @@ test('overdue instalments and late pledges count in the first month; nothing bey
     owed: [{ dueOn: '2027-03-01', amountCents: 10_000 }, { dueOn: '2027-09-01', amountCents: 99_999 }],
     inflows: [{ dueOn: '2027-04-30', amountCents: 10_000 }],
   });
-  expect(rows.map((r) => [r.owedCents, r.inflowCents, r.short])).toEqual([[10_000, 10_000, false], [0, 0, false], [0, 0, false]]);
+  expect(rows.map((r) => [r.month, r.owedCents, r.inflowCents, r.short])).toEqual([
+    ['2027-05', 10_000, 10_000, false],
+    ['2027-06', 0, 0, false],
+    ['2027-07', 0, 0, false],
+    ['2027-08', 0, 0, false],
+    ['2027-09', 99_999, 0, true],
+  ]);
+  // Past the longest horizon, an obligation still counts, in the last month shown.
+  const far = forecast({ from: '2027-01-01', openingBalanceCents: 0, owed: [{ dueOn: '2040-01-01', amountCents: 5 }], inflows: [] });
+  expect(far).toHaveLength(120);
+  expect(far[119]).toMatchObject({ owedCents: 5, short: true });
 });
 
 test('the program forecast adds its groups, and is short whenever any group is', () => {

@@ -4,6 +4,7 @@ import type { Database } from '../../server/db/schema';
 import { keyringOf } from '../../server/families/data-keys';
 import { approveMatch, proposeMatch } from '../../server/matching/matches';
 import { createTestApp, type TestApp } from '../support/app';
+import { fixedClock } from '../support/clock';
 import { signInAs } from '../support/session';
 import { availableFamily, SENTINELS, staffA, staffB } from '../families/factories';
 import { signInMember } from '../groups/factories';
@@ -11,7 +12,8 @@ import { readyGroup } from '../matching/factories';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  // The charity's today is after the arrival these tests record: a payment to the family is never dated in the future (issue 15).
+  t = await createTestApp({}, (deps) => ({ ...deps, clock: fixedClock('2027-02-15T17:00:00Z') }));
 });
 afterAll(() => t.destroy());
 
