@@ -3,11 +3,13 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { areaRoutes } from './accounts/area-routes';
 import { accountRoutes } from './accounts/routes';
+import { securityRoutes } from './accounts/security-routes';
 import { loadSession, SESSION_COOKIE } from './accounts/sessions';
 import { staffAccountRoutes } from './accounts/staff-routes';
 import { auditRoutes } from './audit/routes';
 import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
+import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
 import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
@@ -30,7 +32,7 @@ import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
 import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
-import { PUBLIC_DIR } from './paths';
+import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
@@ -84,6 +86,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
+  // The WebAuthn browser helper, served from Haven itself (the CSP allows no other script origin, and no inline script).
+  app.use('/static/vendor/simplewebauthn', express.static(WEBAUTHN_BROWSER_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
   const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
@@ -109,13 +113,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
-  app.use(areaRoutes(deps.db, calendar));
+  app.use(securityRoutes(deps));
+  app.use(areaRoutes(deps.db, calendar, deps.config));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
   app.use(familyRoutes(deps, familyKeys));
+  app.use(privacyRoutes(deps));
   app.use(matchingRoutes(deps, familyKeys));
   app.use(scheduleRoutes(deps));
   app.use(givingRoutes(giving));

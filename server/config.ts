@@ -56,6 +56,11 @@ const EnvSchema = z.object({
       .optional(),
   ),
   MATCHING_STAFF_EMAIL: optionalText.pipe(z.email().optional()),
+  // Families' privacy (server/families/retention.ts, the privacy pages).
+  FAMILY_IDENTITY_RETENTION_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
+  PRIVACY_OFFICER_EMAIL: optionalText.pipe(z.email().optional()),
+  // Staff sign in with a password and a passkey (server/accounts/README.md); required in production.
+  STAFF_PASSKEYS: optionalText.pipe(z.enum(['required', 'optional'], 'must be required or optional').optional()),
   MATCH_HOLD_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   MATCH_WEIGHT_FUNDS: weight(35),
   MATCH_WEIGHT_REGION: weight(15),
@@ -133,6 +138,12 @@ export type Config = {
   familyDataPreviousKeys: Buffer[];
   /** The staff inbox told of every match step (ids and links only); unset: only coordinators are e-mailed. */
   matchingStaffEmail: string | undefined;
+  /** How long a family's identity is kept after its support ends, then deleted. */
+  familyIdentityRetentionMonths: number;
+  /** Who answers privacy concerns (named on /privacy) and is warned of identity deletions; unset: every active staff account is warned. */
+  privacyOfficerEmail: string | undefined;
+  /** 'required': a password alone never opens the staff area (always in production); 'optional': staff may enrol a passkey. */
+  staffPasskeys: 'required' | 'optional';
   /** How long a proposed match holds the family and the group before it lapses. */
   matchHoldDays: number;
   /** Points of each part of a match score (each part scores 0..weight × 10). */
@@ -208,6 +219,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.CHARITY_REGISTRATION_NUMBER) {
     throw new ConfigError('Invalid configuration: CHARITY_REGISTRATION_NUMBER is required when NODE_ENV=production (it is not set)');
   }
+  if (e.NODE_ENV === 'production' && e.STAFF_PASSKEYS === 'optional') {
+    throw new ConfigError(
+      'Invalid configuration: STAFF_PASSKEYS cannot be optional when NODE_ENV=production (a stolen password must open nothing; give each staff member a set-up link with npm run create-staff)',
+    );
+  }
   if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
     throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
   }
@@ -240,6 +256,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       .filter((k) => k !== '')
       .map((k) => parseDataKey(k)!),
     matchingStaffEmail: e.MATCHING_STAFF_EMAIL,
+    familyIdentityRetentionMonths: e.FAMILY_IDENTITY_RETENTION_MONTHS,
+    privacyOfficerEmail: e.PRIVACY_OFFICER_EMAIL,
+    staffPasskeys: e.STAFF_PASSKEYS ?? (e.NODE_ENV === 'production' ? 'required' : 'optional'),
     matchHoldDays: e.MATCH_HOLD_DAYS,
     matchWeights: {
       funds: e.MATCH_WEIGHT_FUNDS,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createStaffAccount } from './accounts/first-staff';
-import { SET_PASSWORD_HOURS } from './accounts/password-resets';
+import { LINK_HOURS } from './accounts/enrolment-links';
 import { EmailSchema } from './accounts/users';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
@@ -26,7 +26,7 @@ async function main() {
     await migrateToLatest(database.db);
     const result = await database.db.transaction().execute((trx) => createStaffAccount(trx, { email: email.data, name, publicUrl: config.publicUrl }));
     console.log(result.created ? `Created staff account ${email.data}.` : `${email.data} already has a staff account: here is a new link.`);
-    console.log(`Open this link to set the password (it works once, for ${SET_PASSWORD_HOURS} hours):`);
+    console.log(`Open this link to choose a password and set up a passkey (it works once, for ${LINK_HOURS.new_account} hours):`);
     console.log(`  ${result.link}`);
   } finally {
     await database.close();

@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { migrateToLatest } from './db/migrator';
+import { applyIdentityRetention, retentionSettings } from './families/retention';
 import { createLogger } from './logger';
 import { charityCalendar } from './calendar/charity-calendar';
 import { remindOverdueInstallments } from './schedules/reminders';
@@ -45,6 +46,17 @@ async function main() {
     remindOverdueInstallments(database.db, charityCalendar(config.charityTimeZone).today(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
   }, 60 * 60 * 1000);
   overdueReminders.unref();
+  // Families' identities are deleted a configured period after their support ends (warned 30 days before).
+  const runIdentityRetention = () => {
+    applyIdentityRetention(database.db, retentionSettings(config), charityCalendar(config.charityTimeZone).today())
+      .then((run) => {
+        if (run.purged.length || run.warned.length) logger.info({ purgedFamilyIds: run.purged, warnedFamilyIds: run.warned }, 'family identity retention');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'family identity retention failed'));
+  };
+  const identityRetention = setInterval(runIdentityRetention, 60 * 60 * 1000);
+  identityRetention.unref();
+  setTimeout(runIdentityRetention, 60_000).unref();
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: database.mode }, `Haven is serving ${config.publicUrl}`);
   });
@@ -67,6 +79,7 @@ async function main() {
     server.close(async () => {
       clearInterval(housekeeping);
       clearInterval(holdExpiry);
+      clearInterval(identityRetention);
       await stripeEvents?.stop();
       await dispatcher.stop();
       await database.close();

@@ -16,3 +16,5 @@ export const PROJECT_ROOT = findProjectRoot(__dirname);
 export const VIEWS_DIR = path.join(PROJECT_ROOT, 'views');
 export const PUBLIC_DIR = path.join(PROJECT_ROOT, 'public');
 export const LOCALES_DIR = path.join(PROJECT_ROOT, 'locales');
+/** @simplewebauthn/browser's one-file bundle (index.umd.min.js: the SimpleWebAuthnBrowser global), served at /static/vendor/simplewebauthn/. */
+export const WEBAUTHN_BROWSER_DIR = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '../dist/bundle');

@@ -8,7 +8,8 @@ import type { Locale } from '../i18n/i18n';
 import { acceptInvitation, findOpenInvitation } from './invitations';
 import { findOpenReset, requestPasswordReset, RESET_LIMITS, resetPassword } from './password-resets';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
-import { createSession, endSession, loadSessionUser, SESSION_COOKIE, sessionCookieOptions, sessionToken } from './sessions';
+import { ENROL_MINUTES } from './enrolment-links';
+import { createSession, endSession, lookUpSession, SESSION_COOKIE, sessionCookieOptions, sessionToken } from './sessions';
 import { signIn } from './sign-in';
 import { normalizeEmail } from './users';
 
@@ -20,7 +21,7 @@ export function homeFor(user: SessionUser): string {
 }
 
 /** Only paths on this site: `next=https://evil.example` or `//evil.example` fall back to home. */
-function safeNext(value: unknown): string | undefined {
+export function safeNext(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/(?![/\\])/.test(value) && value.length <= 500 ? value : undefined;
 }
 
@@ -34,7 +35,7 @@ const SignInForm = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
-const NOTICES = new Set(['signedOut', 'passwordSet']);
+const NOTICES = new Set(['signedOut', 'passwordSet', 'idle']);
 
 /** Name + new password (+ confirmation) for invitations and resets; messages already translated. */
 function parsePasswordForm(t: TFunction, body: unknown, withName: boolean) {
@@ -58,8 +59,10 @@ export function accountRoutes(deps: AppDeps): Router {
 
   async function startSession(res: Response, token: string, next: string | undefined) {
     res.cookie(SESSION_COOKIE, token, cookieOptions);
-    const user = await loadSessionUser(db, token);
-    res.redirect(303, next ?? (user ? homeFor(user) : '/'));
+    const session = await lookUpSession(db, token, { staffPasskeys: config.staffPasskeys });
+    // The password was right; a passkey or code may still be needed (security-routes.ts).
+    if (session.pending) return res.redirect(303, `/sign-in/verify${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+    res.redirect(303, next ?? (session.user ? homeFor(session.user) : '/'));
   }
 
   function renderSignIn(req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) {
@@ -190,7 +193,8 @@ export function accountRoutes(deps: AppDeps): Router {
     }
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
-    await startSession(res, await createSession(db, result.userId), undefined);
+    // The invitation (a staff member's, to this address) lets this session set up a passkey or app.
+    await startSession(res, await createSession(db, result.userId, { enrolMinutes: ENROL_MINUTES }), undefined);
   });
 
   return router;

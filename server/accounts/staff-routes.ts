@@ -52,7 +52,7 @@ export function staffAccountRoutes(deps: AppDeps): Router {
     const t = res.locals.t as TFunction;
     const me = requireUser(res);
     const users = (await listUsers(db)).map((u) => ({ ...u, roleLabel: t(`accounts:roles.${u.role}`), isMe: u.id === me.id, disabled: u.disabled_at !== null }));
-    const notice = typeof req.query.done === 'string' && ['disabled', 'enabled'].includes(req.query.done) ? t(`accounts:users.${req.query.done}`) : undefined;
+    const notice = typeof req.query.done === 'string' && ['disabled', 'enabled', 'signInReset'].includes(req.query.done) ? t(`accounts:users.${req.query.done}`) : undefined;
     res.render('accounts/users', { title: t('accounts:users.title'), noindex: true, users, notice });
   });
 

@@ -87,3 +87,15 @@ export async function setUserDisabled(
   await writeAudit(trx, { actor: input.actor, action: input.disabled ? 'user.disabled' : 'user.enabled', subject: `user:${input.userId}` });
   return { ok: true };
 }
+
+/** Staff members by name (disabled ones too: their past actions stay in the audit log). */
+export async function listStaffMembers(db: Db): Promise<{ id: number; name: string; disabled: boolean }[]> {
+  const rows = await db.selectFrom('users').select(['id', 'name', 'disabled_at']).where('role', '=', 'staff').orderBy('name').orderBy('id').limit(1000).execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, disabled: r.disabled_at !== null }));
+}
+
+/** Where staff-wide notices go when no inbox is configured for them: every staff account that can sign in. */
+export async function activeStaffEmails(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('email').where('role', '=', 'staff').where('disabled_at', 'is', null).orderBy('id').limit(1000).execute();
+  return rows.map((r) => r.email);
+}

@@ -1,10 +1,12 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
+import { listStaffMembers } from '../accounts/users';
 import type { Db } from '../db/database';
-import { allow } from '../http/policy';
+import { caseCodesOf, findFamilyIdByCaseCode } from '../families/families';
+import { allow, requireUser } from '../http/policy';
 import { INTL_LOCALE, type Locale } from '../i18n/i18n';
-import { listAudit } from './audit';
+import { type AuditFilter, listAudit } from './audit';
 
 const optionalText = z
   .string()
@@ -19,46 +21,111 @@ const optionalId = z
   .optional()
   .transform((v) => (v ? Number(v) : undefined));
 
-const AuditQuery = z.object({ action: optionalText, subject: optionalText, actor: optionalId, before: optionalId });
+const AuditQuery = z.object({ action: optionalText, subject: optionalText, family: optionalText, actor: optionalId, before: optionalId });
 
-/** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged. */
+type AuditRow = Awaited<ReturnType<typeof listAudit>>['rows'][number];
+
+/** A family is found by its case code (HV-…) or its number. */
+async function familySubject(db: Db, typed: string): Promise<string | undefined> {
+  if (/^\d{1,15}$/.test(typed)) return `family:${typed}`;
+  const id = await findFamilyIdByCaseCode(db, typed);
+  return id === undefined ? undefined : `family:${id}`;
+}
+
+function familyIdOf(subject: string): number | undefined {
+  const match = /^family:(\d+)$/.exec(subject);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What a look at a family's identity was for: the staff member's reason, or the matched group. */
+function revealSummary(t: TFunction, details: Record<string, unknown>) {
+  const fields = Array.isArray(details.fields) ? (details.fields as string[]).map((f) => t(`families:identity.${f}`)).join(', ') : '';
+  const why = typeof details.reason === 'string' ? details.reason : details.purpose === 'matched_group' ? t('audit:reveals.matchedGroup', { groupId: details.groupId }) : '';
+  return { fields, why };
+}
+
+/** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged; /staff/audit/mine: my own looks at identities. */
 export function auditRoutes(db: Db, timeZone: string): Router {
   const router = Router();
 
-  router.get('/staff/audit', allow.staff, async (req, res) => {
+  async function viewRows(res: Response, rows: AuditRow[]) {
     const t = res.locals.t as TFunction;
     const locale = res.locals.locale as Locale;
+    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
+    const staff = new Map((await listStaffMembers(db)).map((s) => [s.id, s.name]));
+    const caseCodes = await caseCodesOf(db, rows.map((r) => familyIdOf(r.subject)).filter((id) => id !== undefined));
+    return rows.map((row) => {
+      const details = (row.details ?? {}) as Record<string, unknown>;
+      const familyId = familyIdOf(row.subject);
+      const reveal = row.action === 'family_identity.viewed' ? revealSummary(t, details) : undefined;
+      return {
+        id: row.id,
+        at: when.format(row.at),
+        atIso: row.at.toISOString(),
+        actor: (row.actor_user_id !== null ? staff.get(row.actor_user_id) : undefined) ?? row.actor_label,
+        actorUserId: row.actor_user_id,
+        action: row.action,
+        subject: row.subject,
+        caseCode: familyId !== undefined ? caseCodes.get(familyId) : undefined,
+        familyId,
+        reveal,
+        actorLink: row.actor_user_id === null ? undefined : `/staff/audit?actor=${row.actor_user_id}`,
+        actionLink: `/staff/audit?${new URLSearchParams({ action: row.action }).toString()}`,
+        subjectLink: `/staff/audit?${new URLSearchParams({ subject: row.subject }).toString()}`,
+        details: Object.keys(details).length ? JSON.stringify(details) : '',
+      };
+    });
+  }
+
+  router.get('/staff/audit', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
     const parsed = AuditQuery.safeParse(req.query);
     const title = t('audit:title');
+    const staffOptions = await listStaffMembers(db);
     if (!parsed.success) {
-      return res.status(400).render('audit/list', { title, noindex: true, rows: [], filters: {}, error: t('audit:badFilter') });
+      return res.status(400).render('audit/list', { title, noindex: true, rows: [], filters: {}, staffOptions, error: t('audit:badFilter') });
     }
     const filters = parsed.data;
-    const page = await listAudit(db, { action: filters.action, subject: filters.subject, actorUserId: filters.actor, before: filters.before });
-    const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
-    const rows = page.rows.map((row) => ({
-      id: row.id,
-      at: when.format(row.at),
-      atIso: row.at.toISOString(),
-      actor: row.actor_label,
-      actorUserId: row.actor_user_id,
-      action: row.action,
-      subject: row.subject,
-      actorLink: row.actor_user_id === null ? undefined : `/staff/audit?actor=${row.actor_user_id}`,
-      actionLink: `/staff/audit?${new URLSearchParams({ action: row.action }).toString()}`,
-      subjectLink: `/staff/audit?${new URLSearchParams({ subject: row.subject }).toString()}`,
-      details: Object.keys(row.details ?? {}).length ? JSON.stringify(row.details) : '',
-    }));
+    const filter: AuditFilter = { action: filters.action, subject: filters.subject, actorUserId: filters.actor, before: filters.before };
+    let notice: string | undefined;
+    if (filters.family) {
+      const subject = await familySubject(db, filters.family);
+      if (subject === undefined) notice = t('audit:unknownFamily');
+      filter.subject = subject;
+    }
+    const page = notice ? { rows: [], nextBefore: undefined } : await listAudit(db, filter);
     let nextLink: string | undefined;
     if (page.nextBefore !== undefined) {
       const params = new URLSearchParams();
-      if (filters.action) params.set('action', filters.action);
-      if (filters.subject) params.set('subject', filters.subject);
+      for (const key of ['action', 'subject', 'family'] as const) if (filters[key]) params.set(key, filters[key]);
       if (filters.actor) params.set('actor', String(filters.actor));
       params.set('before', String(page.nextBefore));
       nextLink = `/staff/audit?${params.toString()}`;
     }
-    res.render('audit/list', { title, noindex: true, rows, filters: { ...filters, actor: filters.actor ?? '' }, nextLink, paged: filters.before !== undefined });
+    res.render('audit/list', {
+      title,
+      noindex: true,
+      rows: await viewRows(res, page.rows),
+      filters: { ...filters, actor: filters.actor ?? '' },
+      staffOptions: staffOptions.map((s) => ({ ...s, selected: s.id === filters.actor })),
+      notice,
+      nextLink,
+      paged: filters.before !== undefined,
+    });
+  });
+
+  router.get('/staff/audit/mine', allow.staff, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const me = requireUser(res);
+    const before = optionalId.safeParse(req.query.before);
+    const page = await listAudit(db, { action: 'family_identity.viewed', actorUserId: me.id, before: before.success ? before.data : undefined });
+    res.render('audit/mine', {
+      title: t('audit:mine.title'),
+      noindex: true,
+      rows: await viewRows(res, page.rows),
+      nextLink: page.nextBefore !== undefined ? `/staff/audit/mine?before=${page.nextBefore}` : undefined,
+      paged: before.success && before.data !== undefined,
+    });
   });
 
   return router;

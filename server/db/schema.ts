@@ -189,6 +189,59 @@ export interface SessionsTable {
   user_id: number;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  /** The last request on this session (touched at most once a minute): the idle timeout's clock. */
+  last_seen_at: Generated<Date>;
+  /** The second sign-in step this session passed (null: the password alone); see server/accounts/second-factor.ts. */
+  second_factor: SecondFactor | null;
+  /** Until when this session may set up a first passkey or code (granted by an invitation or a set-up link). */
+  enrol_until: Date | null;
+  /** The outstanding WebAuthn challenge (base64url) and its expiry. */
+  challenge: string | null;
+  challenge_expires_at: Date | null;
+}
+
+export type SecondFactor = 'passkey' | 'totp' | 'recovery_code';
+
+export interface PasskeysTable {
+  id: Id;
+  user_id: number;
+  /** base64url of the WebAuthn credential id. */
+  credential_id: string;
+  /** COSE public key. */
+  public_key: Buffer;
+  sign_count: number;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  backed_up: Generated<boolean>;
+  name: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+export interface TotpAuthenticatorsTable {
+  user_id: number;
+  sealed_secret: Buffer;
+  last_time_step: Generated<number>;
+  confirmed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  id: Id;
+  user_id: number;
+  code_hash: string;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface EnrolmentLinksTable {
+  id: Id;
+  user_id: number;
+  kind: 'new_account' | 'staff_reset' | 'self';
+  issued_by_user_id: number | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
 }
 
 export interface InvitationsTable {
@@ -329,7 +382,7 @@ export interface GroupChecksTable {
   recorded_at: Timestamp;
 }
 
-export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed';
+export type FamilyStatus = 'referred' | 'available' | 'matched' | 'arrived' | 'self_sufficient' | 'closed' | 'withdrawn';
 
 export type FamilyNeed = 'wheelchair_access' | 'large_housing' | 'childcare' | 'school_enrolment' | 'interpretation' | 'dietary' | 'mental_health';
 
@@ -351,6 +404,12 @@ export interface FamiliesTable {
   status: Generated<FamilyStatus>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The day support ended (closed, withdrawn, self-sufficient without a schedule); see server/families/retention.ts. */
+  support_ended_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The charity's date the staff were warned of the coming deletion. */
+  identity_purge_warned_on: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set when the identity was deleted under the retention rule: it can never be written again. */
+  identity_purged_at: Date | null;
 }
 
 /** AES-256-GCM ciphertext of a family's identifying data; read only by server/families/identities.ts. */
@@ -406,6 +465,10 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   sessions: SessionsTable;
+  passkeys: PasskeysTable;
+  totp_authenticators: TotpAuthenticatorsTable;
+  recovery_codes: RecoveryCodesTable;
+  enrolment_links: EnrolmentLinksTable;
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   rate_limits: RateLimitsTable;

@@ -5,6 +5,7 @@ import type { Db } from '../db/database';
 import type { Database, FamilyNeed, FamilyStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { FamilyKeyring } from './data-keys';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { type FamilyIdentity, saveFamilyIdentity } from './identities';
 
 /** No 0/O, 1/I/L: a code read aloud over the phone is not misheard. */
@@ -18,7 +19,10 @@ export function newCaseCode(): string {
 }
 
 export const FAMILY_NEEDS: readonly FamilyNeed[] = ['wheelchair_access', 'large_housing', 'childcare', 'school_enrolment', 'interpretation', 'dietary', 'mental_health'];
-export const FAMILY_STATUSES: readonly FamilyStatus[] = ['referred', 'available', 'matched', 'arrived', 'self_sufficient', 'closed'];
+export const FAMILY_STATUSES: readonly FamilyStatus[] = ['referred', 'available', 'matched', 'arrived', 'self_sufficient', 'closed', 'withdrawn'];
+
+/** Statuses in which the family's support has ended: the retention clock runs from the day it was set. */
+export const SUPPORT_ENDED_STATUSES: readonly FamilyStatus[] = ['self_sufficient', 'closed', 'withdrawn'];
 
 /** A family as matching and staff lists see it: no identifying data. */
 export type Family = {
@@ -36,9 +40,13 @@ export type Family = {
   vettingStatus: 'pending' | 'cleared' | 'refused';
   vettedOn: string | null;
   status: FamilyStatus;
+  /** The day the status became self-sufficient, closed or withdrawn (null while support goes on). */
+  supportEndedOn: string | null;
+  /** When the identity was deleted under the retention rule (it cannot be written again). */
+  identityPurgedAt: Date | null;
 };
 
-export type FamilyProfileInput = Omit<Family, 'id' | 'caseCode' | 'status' | 'size'>;
+export type FamilyProfileInput = Omit<Family, 'id' | 'caseCode' | 'status' | 'size' | 'supportEndedOn' | 'identityPurgedAt'>;
 
 const FAMILY_COLUMNS = [
   'id',
@@ -55,6 +63,8 @@ const FAMILY_COLUMNS = [
   'vetting_status',
   'vetted_on',
   'status',
+  'support_ended_on',
+  'identity_purged_at',
 ] as const;
 
 type FamilyRow = {
@@ -72,6 +82,8 @@ type FamilyRow = {
   vetting_status: 'pending' | 'cleared' | 'refused';
   vetted_on: string | null;
   status: FamilyStatus;
+  support_ended_on: string | null;
+  identity_purged_at: Date | null;
 };
 
 export function toFamily(row: FamilyRow): Family {
@@ -90,6 +102,8 @@ export function toFamily(row: FamilyRow): Family {
     vettingStatus: row.vetting_status,
     vettedOn: row.vetted_on,
     status: row.status,
+    supportEndedOn: row.support_ended_on,
+    identityPurgedAt: row.identity_purged_at,
   };
 }
 
@@ -144,8 +158,12 @@ export async function updateFamilyProfile(trx: Transaction<Database>, actor: Act
   return toFamily(row);
 }
 
-/** Staff move a family through its states; matched is set only by approveMatch. */
-export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, familyId: number, status: FamilyStatus): Promise<Family> {
+/**
+ * Staff move a family through its states; matched is set only by approveMatch (and left only
+ * for arrived or closed: a matched family withdraws once its match is withdrawn). Entering an
+ * ended status starts the retention clock on `today` (the charity's date); leaving one stops it.
+ */
+export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, familyId: number, status: FamilyStatus, today: string = charityCalendar().today()): Promise<Family> {
   const family = await lockFamily(trx, familyId);
   if (family.status === status) return family;
   if (status === 'available' && family.vettingStatus !== 'cleared') {
@@ -156,13 +174,14 @@ export async function setFamilyStatus(trx: Transaction<Database>, actor: Actor, 
       throw new DomainError('conflict', 'families:errors.matchedByApproval');
     }
   }
+  const ended = SUPPORT_ENDED_STATUSES.includes(status);
   const row = await trx
     .updateTable('families')
-    .set({ status, updated_at: new Date() })
+    .set({ status, updated_at: new Date(), support_ended_on: ended ? today : null, identity_purge_warned_on: null })
     .where('id', '=', familyId)
     .returning(FAMILY_COLUMNS)
     .executeTakeFirstOrThrow();
-  await writeAudit(trx, { actor, action: 'family.status_changed', subject: `family:${familyId}`, details: { from: family.status, to: status } });
+  await writeAudit(trx, { actor, action: 'family.status_changed', subject: `family:${familyId}`, details: { from: family.status, to: status, ...(ended ? { supportEndedOn: today } : {}) } });
   return toFamily(row);
 }
 
@@ -191,4 +210,17 @@ export async function listFamilies(db: Db, filter: { status?: FamilyStatus; afte
   if (filter.after) query = query.where('id', '>', filter.after);
   const rows = await query.execute();
   return { families: rows.slice(0, limit).map(toFamily), nextAfter: rows.length > limit ? rows[limit - 1]!.id : undefined };
+}
+
+/** A family's id from its case code, typed by staff in any case (`hv-7k2m9p`). */
+export async function findFamilyIdByCaseCode(db: Db | Transaction<Database>, caseCode: string): Promise<number | undefined> {
+  const row = await db.selectFrom('families').select('id').where('case_code', '=', caseCode.trim().toUpperCase()).executeTakeFirst();
+  return row?.id;
+}
+
+/** Case codes by family id, for pages that list families by id (the audit log). */
+export async function caseCodesOf(db: Db | Transaction<Database>, familyIds: readonly number[]): Promise<Map<number, string>> {
+  if (familyIds.length === 0) return new Map();
+  const rows = await db.selectFrom('families').select(['id', 'case_code']).where('id', 'in', [...new Set(familyIds)]).execute();
+  return new Map(rows.map((r) => [r.id, r.case_code]));
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type FormResult, parseForm } from '../http/forms';
 import type { FamilyNeed, FamilyStatus } from '../db/schema';
 import { FAMILY_NEEDS, FAMILY_STATUSES, type FamilyProfileInput } from './families';
-import type { FamilyIdentity } from './identities';
+import { type FamilyIdentity, IDENTITY_FIELDS, type IdentityField, REVEAL_REASON_MAX } from './identities';
 
 /** The staff family forms: Zod schemas whose messages are i18n keys (families:errors.*). */
 export const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'NT', 'NU', 'ON', 'PE', 'QC', 'SK', 'YT'] as const;
@@ -58,13 +58,38 @@ const identityText = (max: number) =>
     .transform((v) => (v ?? '').trim())
     .pipe(z.string().max(max, 'families:errors.tooLong'));
 
-export const IdentityForm = z.object({
-  names: identityText(2000),
-  datesOfBirth: identityText(1000),
-  governmentFileNumbers: identityText(1000),
-  contact: identityText(1000),
-  currentLocation: identityText(1000),
-  notes: identityText(10000),
+const IDENTITY_LIMITS: Record<IdentityField, number> = { names: 2000, datesOfBirth: 1000, governmentFileNumbers: 1000, contact: 1000, currentLocation: 1000, notes: 10000 };
+
+export const IdentityForm = z.object(Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, identityText(IDENTITY_LIMITS[f])])) as Record<IdentityField, ReturnType<typeof identityText>>);
+
+/** The reveal form's checkboxes, marked from what was submitted. */
+export function revealChoices(values: Record<string, unknown>) {
+  const chosen = Array.isArray(values.fields) ? (values.fields as unknown[]) : [values.fields];
+  return IDENTITY_FIELDS.map((f) => ({ value: f, label: `families:identity.${f}`, checked: chosen.includes(f) }));
+}
+
+const identityFields = list.pipe(z.array(z.enum(IDENTITY_FIELDS, 'families:errors.invalid')).min(1, 'families:errors.revealFields'));
+
+/** Which identity fields a staff member asks to see, and why: one line, kept in the audit row. */
+export const RevealForm = z.object({
+  fields: identityFields,
+  reason: z
+    .string({ error: 'families:errors.revealReason' })
+    .trim()
+    .min(1, 'families:errors.revealReason')
+    .max(REVEAL_REASON_MAX, 'families:errors.tooLong')
+    .refine((v) => !/[\r\n]/.test(v), 'families:errors.revealOneLine'),
+});
+
+/** The revealed fields a staff member edited (`fields` names them); the others are kept as stored. */
+export const IdentityEditForm = z.looseObject({ fields: identityFields }).transform((form, ctx) => {
+  const changes: Partial<FamilyIdentity> = {};
+  for (const field of new Set(form.fields)) {
+    const value = identityText(IDENTITY_LIMITS[field]).safeParse(form[field]);
+    if (!value.success) ctx.addIssue({ code: 'custom', path: [field], message: 'families:errors.tooLong' });
+    else changes[field] = value.data;
+  }
+  return changes;
 });
 
 export const StatusForm = z.object({ status: z.enum(FAMILY_STATUSES as [FamilyStatus, ...FamilyStatus[]], 'families:errors.invalid') });

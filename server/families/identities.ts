@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import { type Actor, writeAudit } from '../audit/audit';
+import { sql, type Transaction } from 'kysely';
+import { type Actor, type AuditEntry, writeAudit } from '../audit/audit';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { FamilyKeyring } from './data-keys';
@@ -66,7 +66,72 @@ function pickIdentity(value: Partial<FamilyIdentity>): FamilyIdentity {
   return out;
 }
 
-/** Writes (creates or replaces) a family's identity, and audits the change (which fields are filled, never their values). */
+type StoredIdentity = { familyId: number; keyId: string; identity: FamilyIdentity | undefined };
+
+/**
+ * THE one place family_identities is read: it decrypts, and writes an audit row for every row it
+ * returns (`auditFor` says what the look is for: viewed, changed, re-keyed) in the caller's
+ * transaction, before anything leaves it. A look at one family audits even when there is no row.
+ * A row no configured key opens (a removed key, an altered byte) comes back without `identity`.
+ * If the caller then refuses (throws), the transaction rolls back, audit row with it: nothing
+ * was shown.
+ */
+async function openStoredIdentities(
+  trx: Transaction<Database>,
+  keyring: FamilyKeyring,
+  selection: { familyId: number; forUpdate?: boolean } | { notUnderKeyId: string; afterFamilyId: number; limit: number },
+  auditFor: (row: { familyId: number; keyId: string | null; opened: boolean }) => AuditEntry,
+): Promise<StoredIdentity[]> {
+  let query = trx.selectFrom('family_identities').select(['family_id', 'format', 'key_id', 'iv', 'auth_tag', 'ciphertext']);
+  if ('familyId' in selection) {
+    query = query.where('family_id', '=', selection.familyId);
+    if (selection.forUpdate) query = query.forUpdate();
+  } else {
+    query = query
+      .where('key_id', '!=', selection.notUnderKeyId)
+      .where('family_id', '>', selection.afterFamilyId)
+      .orderBy('family_id')
+      .limit(selection.limit)
+      .forUpdate()
+      .skipLocked();
+  }
+  const rows = await query.execute();
+  const stored = rows.map((row): StoredIdentity => {
+    try {
+      return { familyId: row.family_id, keyId: row.key_id, identity: openIdentity(keyring, row.family_id, row) };
+    } catch {
+      return { familyId: row.family_id, keyId: row.key_id, identity: undefined };
+    }
+  });
+  for (const row of stored) await writeAudit(trx, auditFor({ familyId: row.familyId, keyId: row.keyId, opened: row.identity !== undefined }));
+  if ('familyId' in selection && stored.length === 0) await writeAudit(trx, auditFor({ familyId: selection.familyId, keyId: null, opened: false }));
+  return stored;
+}
+
+/** The one stored identity of a family, opened; undefined when it has none. */
+function opened(stored: StoredIdentity | undefined): FamilyIdentity | undefined {
+  if (stored && !stored.identity) throw new DomainError('unavailable', 'families:errors.keyUnavailable');
+  return stored?.identity;
+}
+
+/** A deleted identity stays deleted: nothing may write one again for that family. */
+async function requireIdentityKept(trx: Transaction<Database>, familyId: number): Promise<void> {
+  const family = await trx.selectFrom('families').select('identity_purged_at').where('id', '=', familyId).executeTakeFirst();
+  if (!family) throw new DomainError('not_found', 'families:errors.notFound');
+  if (family.identity_purged_at) throw new DomainError('conflict', 'families:errors.identityPurged');
+}
+
+async function writeSealed(trx: Transaction<Database>, keyring: FamilyKeyring, familyId: number, identity: FamilyIdentity): Promise<SealedIdentity> {
+  const sealed = sealIdentity(keyring, familyId, identity);
+  await trx
+    .insertInto('family_identities')
+    .values({ family_id: familyId, ...sealed })
+    .onConflict((oc) => oc.column('family_id').doUpdateSet({ ...sealed, updated_at: new Date() }))
+    .execute();
+  return sealed;
+}
+
+/** Writes (creates or replaces) a family's whole identity, and audits the change (which fields are filled, never their values). */
 export async function saveFamilyIdentity(
   trx: Transaction<Database>,
   keyring: FamilyKeyring,
@@ -74,28 +139,102 @@ export async function saveFamilyIdentity(
   familyId: number,
   identity: FamilyIdentity,
 ): Promise<void> {
-  const sealed = sealIdentity(keyring, familyId, identity);
-  await trx
-    .insertInto('family_identities')
-    .values({ family_id: familyId, ...sealed })
-    .onConflict((oc) => oc.column('family_id').doUpdateSet({ ...sealed, updated_at: new Date() }))
-    .execute();
+  await requireIdentityKept(trx, familyId);
+  const sealed = await writeSealed(trx, keyring, familyId, identity);
   await writeAudit(trx, {
     actor,
     action: 'family_identity.changed',
     subject: `family:${familyId}`,
-    details: { filled: IDENTITY_FIELDS.filter((f) => identity[f].trim() !== ''), keyId: sealed.key_id },
+    details: { fields: [...IDENTITY_FIELDS], filled: IDENTITY_FIELDS.filter((f) => identity[f].trim() !== ''), keyId: sealed.key_id },
   });
 }
 
+/**
+ * Changes some identity fields (those a staff member revealed and edited) and keeps the others
+ * as they are: the stored identity is opened, merged and sealed again, audited as a change.
+ */
+export async function updateFamilyIdentityFields(
+  trx: Transaction<Database>,
+  keyring: FamilyKeyring,
+  actor: Actor,
+  familyId: number,
+  changes: Partial<FamilyIdentity>,
+): Promise<void> {
+  await requireIdentityKept(trx, familyId);
+  const fields = IDENTITY_FIELDS.filter((f) => typeof changes[f] === 'string');
+  if (fields.length === 0) return;
+  const cleared = fields.filter((f) => changes[f]!.trim() === '');
+  const [stored] = await openStoredIdentities(trx, keyring, { familyId, forUpdate: true }, (row) => ({
+    actor,
+    action: 'family_identity.changed',
+    subject: `family:${row.familyId}`,
+    details: { fields, cleared, keyId: keyring.current.id },
+  }));
+  const merged = { ...(opened(stored) ?? EMPTY_IDENTITY), ...Object.fromEntries(fields.map((f) => [f, changes[f]!])) };
+  await writeSealed(trx, keyring, familyId, merged);
+}
+
+/**
+ * Deletes a family's identity for good (the retention rule, server/families/retention.ts): the
+ * encrypted row goes, the family is marked purged so nothing can write one again, and the purge
+ * is audited. The case code, profile, schedule and money are untouched. Returns false when it
+ * was already purged (a second process got there first), so the audit row is written once.
+ */
+export async function purgeFamilyIdentity(trx: Transaction<Database>, actor: Actor, familyId: number, details: Record<string, unknown>): Promise<boolean> {
+  const marked = await trx
+    .updateTable('families')
+    .set({ identity_purged_at: sql<Date>`now()` })
+    .where('id', '=', familyId)
+    .where('identity_purged_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (!marked) return false;
+  const deleted = await trx.deleteFrom('family_identities').where('family_id', '=', familyId).returning('family_id').executeTakeFirst();
+  await writeAudit(trx, { actor, action: 'family_identity.purged', subject: `family:${familyId}`, details: { ...details, hadIdentity: deleted !== undefined } });
+  return true;
+}
+
+export type RekeyBatch = {
+  rekeyed: number;
+  /** Rows no configured key opens (their key is gone, or a byte was altered): left as they are. */
+  unopenable: { familyId: number; keyId: string }[];
+  /** Where the next batch starts; undefined when this batch was the last. */
+  nextAfter: number | undefined;
+};
+
+/**
+ * Key rotation, one batch: identities sealed under any key but the current one (family ids after
+ * `afterFamilyId`) are opened and sealed again under FAMILY_DATA_KEY, each audited as re-keyed
+ * (key ids only). Rows another process is re-keying are skipped. Once every batch re-keyed all it
+ * found and none was unopenable, the keys in FAMILY_DATA_PREVIOUS_KEYS can be destroyed.
+ */
+export async function rekeyFamilyIdentities(trx: Transaction<Database>, keyring: FamilyKeyring, actor: Actor, afterFamilyId = 0, limit = 100): Promise<RekeyBatch> {
+  const rows = await openStoredIdentities(trx, keyring, { notUnderKeyId: keyring.current.id, afterFamilyId, limit }, (row) => ({
+    actor,
+    action: row.opened ? 'family_identity.rekeyed' : 'family_identity.rekey_failed',
+    subject: `family:${row.familyId}`,
+    details: { fromKeyId: row.keyId, toKeyId: keyring.current.id },
+  }));
+  const unopenable: RekeyBatch['unopenable'] = [];
+  for (const row of rows) {
+    if (row.identity) await writeSealed(trx, keyring, row.familyId, row.identity);
+    else unopenable.push({ familyId: row.familyId, keyId: row.keyId });
+  }
+  return { rekeyed: rows.length - unopenable.length, unopenable, nextAfter: rows.length === limit ? rows[rows.length - 1]!.familyId : undefined };
+}
+
+/** Why a staff member asked to see some fields: one line, kept in the audit row. */
+export const REVEAL_REASON_MAX = 200;
+
 export type IdentityView =
-  | { purpose: 'staff_family_page' }
+  | { purpose: 'staff_reveal'; fields: readonly IdentityField[]; reason: string }
   | { purpose: 'matched_group'; matchId: number; groupId: number; fields: readonly ShareableField[] };
 
 /**
- * THE one function that reads family_identities. It decrypts and writes the audit row in the
- * caller's transaction, so no view goes unrecorded. A matched group gets only the fields shared
- * with it; everything else comes back empty.
+ * A look at a family's identity: the fields asked for, decrypted, with one `family_identity.viewed`
+ * audit row (who, which fields, and the staff member's reason or the match) in the caller's
+ * transaction. Everything not asked for comes back empty. A staff reason that repeats one of the
+ * family's values is refused before anything is shown or recorded: the audit log holds no identity.
  */
 export async function viewFamilyIdentity(
   trx: Transaction<Database>,
@@ -104,26 +243,42 @@ export async function viewFamilyIdentity(
   familyId: number,
   view: IdentityView,
 ): Promise<FamilyIdentity> {
-  const row = await trx
-    .selectFrom('family_identities')
-    .select(['format', 'key_id', 'iv', 'auth_tag', 'ciphertext'])
-    .where('family_id', '=', familyId)
-    .executeTakeFirst();
-  const fields: IdentityField[] = view.purpose === 'staff_family_page' ? [...IDENTITY_FIELDS] : view.fields.map((f) => SHAREABLE_FIELDS[f]);
-  await writeAudit(trx, {
+  const fields: IdentityField[] = view.purpose === 'staff_reveal' ? [...new Set(view.fields)] : view.fields.map((f) => SHAREABLE_FIELDS[f]);
+  const [row] = await openStoredIdentities(trx, keyring, { familyId }, () => ({
     actor,
     action: 'family_identity.viewed',
     subject: `family:${familyId}`,
-    details: view.purpose === 'staff_family_page' ? { purpose: view.purpose, fields } : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
-  });
-  if (!row) return { ...EMPTY_IDENTITY };
-  let identity: FamilyIdentity;
-  try {
-    identity = openIdentity(keyring, familyId, row);
-  } catch {
-    throw new DomainError('unavailable', 'families:errors.keyUnavailable');
+    details:
+      view.purpose === 'staff_reveal'
+        ? { purpose: view.purpose, fields, reason: view.reason }
+        : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
+  }));
+  const stored = opened(row);
+  if (view.purpose === 'staff_reveal' && stored && mentionsIdentity(view.reason, stored)) {
+    // Thrown inside the caller's transaction: the audit row above rolls back with it, and nothing is shown.
+    throw new DomainError('invalid', 'families:errors.reasonHasIdentity', { reason: 'families:errors.reasonHasIdentity' });
   }
   const shown = { ...EMPTY_IDENTITY };
-  for (const field of fields) shown[field] = identity[field];
+  if (stored) for (const field of fields) shown[field] = stored[field];
   return shown;
+}
+
+/**
+ * Whether a typed reason repeats part of the identity: any line of a field (4 characters or
+ * more), or any word of the names of 3 or more characters (2 in Hangul and Han): as a whole word in alphabetic
+ * scripts (so "Park" is caught and "parking" is not), anywhere in Hangul and Han (where
+ * particles attach to the name: 김은지씨). Compared case-insensitively.
+ */
+export function mentionsIdentity(reason: string, identity: FamilyIdentity): boolean {
+  const text = reason.normalize('NFC').toLowerCase();
+  for (const field of IDENTITY_FIELDS) {
+    for (const line of identity[field].normalize('NFC').toLowerCase().split(/\r?\n/)) {
+      if (line.trim().length >= 4 && text.includes(line.trim())) return true;
+    }
+  }
+  for (const word of identity.names.normalize('NFC').toLowerCase().split(/[^\p{L}\p{M}\p{N}]+/u)) {
+    if ([...word].length < (/[\p{Script=Hangul}\p{Script=Han}]/u.test(word) ? 2 : 3)) continue;
+    if (/[\p{Script=Hangul}\p{Script=Han}]/u.test(word) ? text.includes(word) : new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])${word}(?![\\p{L}\\p{M}\\p{N}])`, 'u').test(text)) return true;
+  }
+  return false;
 }

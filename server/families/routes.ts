@@ -3,15 +3,20 @@ import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
+import { charityCalendar } from '../calendar/charity-calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
-import { formChoices, IdentityForm, parseFamilyForm, ProfileForm, profileValues, StatusForm, statusChoices } from './family-form';
-import { EMPTY_IDENTITY, type FamilyIdentity, saveFamilyIdentity, viewFamilyIdentity } from './identities';
+import { formChoices, IdentityEditForm, IdentityForm, parseFamilyForm, ProfileForm, profileValues, revealChoices, RevealForm, StatusForm, statusChoices } from './family-form';
+import { purgeDateOf } from './retention';
+import { EMPTY_IDENTITY, type FamilyIdentity, IDENTITY_FIELDS, updateFamilyIdentityFields, viewFamilyIdentity } from './identities';
+
+type RevealState = { values: Record<string, unknown>; errors: Record<string, string> };
+type Revealed = { reason?: string; editErrors?: Record<string, string>; fields: { name: string; label: string; value: string; error?: string }[] };
 
 /**
- * Staff family records. Only GET /staff/families/:id shows identifying data (read through
- * viewFamilyIdentity, audited); URLs carry the internal id only. Pages with identity are
- * never cached.
+ * Staff family records. Identity is shown only in the answer to POST /staff/families/:id/reveal
+ * (the fields asked for, with a reason, read through viewFamilyIdentity and audited); URLs
+ * carry the internal id only. Family pages are never cached.
  */
 export function staffActor(res: Response): Actor {
   const user = requireUser(res);
@@ -33,6 +38,7 @@ const formOptions = { noindex: true };
 export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   const router = Router();
   const { db } = deps;
+  const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
 
   router.get('/staff/families', allow.staff, async (req, res) => {
     const status = FAMILY_STATUSES.find((s) => s === req.query.status);
@@ -72,15 +78,16 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     res.redirect(303, `/staff/families/${family.id}`);
   });
 
-  async function renderFamilyPage(res: Response, id: number, status: number, extra: Record<string, unknown> = {}) {
+  /**
+   * The family page: case code, profile and status; identity fields only in `revealed`, which
+   * only the reveal route fills (after viewFamilyIdentity has audited the look).
+   */
+  async function renderFamilyPage(res: Response, id: number, status: number, extra: { values?: Record<string, unknown>; errors?: Record<string, string>; saved?: boolean; reveal?: RevealState; revealed?: Revealed } = {}) {
     noStore(res);
-    const actor = staffActor(res);
-    const { family, identity } = await db.transaction().execute(async (trx) => {
-      const family: Family = await requireFamily(trx, id);
-      const identity: FamilyIdentity = await viewFamilyIdentity(trx, keyring, actor, id, { purpose: 'staff_family_page' });
-      return { family, identity };
-    });
-    const values = (extra.values as Record<string, unknown> | undefined) ?? profileValues(family);
+    const family: Family = await requireFamily(db, id);
+    const retention = family.identityPurgedAt ? undefined : await purgeDateOf(db, deps.config.familyIdentityRetentionMonths, id, calendar.today());
+    const values = extra.values ?? profileValues(family);
+    const reveal = extra.reveal ?? { values: {}, errors: {} };
     res.status(status).render('families/show', {
       ...formOptions,
       ...formChoices(values),
@@ -88,9 +95,14 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       family,
       statusLabel: `families:status.${family.status}`,
       statusOptions: statusChoices(family.status),
-      identity,
-      ...extra,
+      saved: extra.saved,
+      errors: extra.errors,
       values,
+      revealOptions: revealChoices(reveal.values),
+      reveal,
+      revealed: extra.revealed,
+      retention,
+      purgedOn: family.identityPurgedAt ? calendar.dateOf(family.identityPurgedAt) : undefined,
     });
   }
 
@@ -107,14 +119,41 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });
 
+  // Reveal on need: the fields asked for, with a reason, audited; the answer is this page (never a URL with the values).
+  router.post('/staff/families/:id/reveal', allow.staff, async (req, res) => {
+    const id = familyId(req);
+    const form = parseFamilyForm(RevealForm, req);
+    if (!form.ok) return renderFamilyPage(res, id, 400, { reveal: { values: form.values, errors: form.fieldErrors } });
+    const actor = staffActor(res);
+    let identity: FamilyIdentity;
+    try {
+      identity = await db.transaction().execute(async (trx) => {
+        await requireFamily(trx, id);
+        return viewFamilyIdentity(trx, keyring, actor, id, { purpose: 'staff_reveal', fields: form.data.fields, reason: form.data.reason });
+      });
+    } catch (error) {
+      // A reason that repeats the family's details: nothing shown, nothing recorded (the transaction
+      // rolled back), and the reason is not echoed back either.
+      if (error instanceof DomainError && error.kind === 'invalid') return renderFamilyPage(res, id, 400, { reveal: { values: { ...form.values, reason: '' }, errors: error.fieldErrors } });
+      throw error;
+    }
+    const fields = IDENTITY_FIELDS.filter((f) => form.data.fields.includes(f));
+    await renderFamilyPage(res, id, 200, { revealed: { reason: form.data.reason, fields: fields.map((f) => ({ name: f, label: `families:identity.${f}`, value: identity[f] })) } });
+  });
+
   router.post('/staff/families/:id/identity', allow.staff, async (req, res) => {
     const id = familyId(req);
-    const form = parseFamilyForm(IdentityForm, req);
-    if (!form.ok) return renderFamilyPage(res, id, 400, { errors: form.fieldErrors });
+    const form = parseFamilyForm(IdentityEditForm, req);
+    if (!form.ok) {
+      // What the staff member typed comes back to them as typed; nothing stored is read.
+      const fields = IDENTITY_FIELDS.filter((f) => [form.values.fields].flat().includes(f));
+      const typed = (f: string) => (typeof form.values[f] === 'string' ? (form.values[f] as string) : '');
+      return renderFamilyPage(res, id, 400, { revealed: { editErrors: form.fieldErrors, fields: fields.map((f) => ({ name: f, label: `families:identity.${f}`, value: typed(f), error: form.fieldErrors[f] })) } });
+    }
     const actor = staffActor(res);
     await db.transaction().execute(async (trx) => {
       await requireFamily(trx, id);
-      await saveFamilyIdentity(trx, keyring, actor, id, form.data);
+      await updateFamilyIdentityFields(trx, keyring, actor, id, form.data);
     });
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });
@@ -124,7 +163,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parseFamilyForm(StatusForm, req);
     if (!form.ok) return renderFamilyPage(res, id, 400, { errors: form.fieldErrors });
     const actor = staffActor(res);
-    await db.transaction().execute((trx) => setFamilyStatus(trx, actor, id, form.data.status));
+    await db.transaction().execute((trx) => setFamilyStatus(trx, actor, id, form.data.status, calendar.today()));
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });
 

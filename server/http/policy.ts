@@ -52,9 +52,12 @@ function rule(name: PolicyRule, permits: (user: SessionUser) => boolean): Policy
     if (name === 'anyone') return next();
     const user = currentUser(res);
     if (!user) {
-      // Not signed in: pages send people to sign in and back; the API answers 401.
+      // Not signed in: pages send people to sign in and back (or to the second step, after a
+      // password alone: it opens nothing); the API answers 401.
       if (req.method === 'GET' && !req.path.startsWith('/api/')) {
-        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+        if (res.locals.pendingSignIn) return res.redirect(303, `/sign-in/verify?next=${encodeURIComponent(req.originalUrl)}`);
+        const notice = res.locals.sessionEnded === 'idle' ? '&notice=idle' : '';
+        return res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}${notice}`);
       }
       res.status(401);
       return next(new DomainError('forbidden', message(res, 'signIn')));

@@ -302,6 +302,12 @@ export async function findApprovedMatchOfGroup(db: Db | Transaction<Database>, g
   return row ? toMatch(row) : undefined;
 }
 
+/** Whether a group has an approved match, so its members can see their family's shared details. */
+export async function isGroupMatched(db: Db | Transaction<Database>, groupId: number): Promise<boolean> {
+  const row = await db.selectFrom('matches').select('id').where('group_id', '=', groupId).where('status', '=', 'approved').executeTakeFirst();
+  return row !== undefined;
+}
+
 /** "N of 5 families sponsored": approved matches (a partial unique index keeps this a small index scan). */
 export async function countApprovedMatches(db: Db): Promise<number> {
   const row = await db.selectFrom('matches').select(sql<number>`count(*)::bigint`.as('n')).where('status', '=', 'approved').executeTakeFirstOrThrow();

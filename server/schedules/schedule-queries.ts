@@ -184,3 +184,32 @@ export async function supportOverview(db: Db, today: string) {
     shortMonths: program.rows.filter((r) => r.short).map((r) => r.month),
   };
 }
+
+export type SupportTerm = { familyId: number; status: 'active' | 'self_sufficient' | 'ended'; termEndsOn: string; extensionPending: boolean };
+
+/**
+ * For the families module's retention rule: the support schedule of each family asked for, or
+ * of every family whose schedule is self-sufficient; the term ends `months` months after arrival.
+ */
+export async function supportTerms(db: Db, filter: { familyIds: readonly number[] } | { selfSufficient: true }): Promise<SupportTerm[]> {
+  let query = db
+    .selectFrom('support_schedules')
+    .select([
+      'family_id',
+      'status',
+      'arrival_on',
+      'months',
+      (eb) =>
+        eb
+          .exists(eb.selectFrom('schedule_events').select('id').whereRef('schedule_events.schedule_id', '=', 'support_schedules.id').where('kind', '=', 'extension_requested').where('status', '=', 'pending'))
+          .as('extension_pending'),
+    ]);
+  if ('familyIds' in filter) {
+    if (filter.familyIds.length === 0) return [];
+    query = query.where('family_id', 'in', [...filter.familyIds]);
+  } else {
+    query = query.where('status', '=', 'self_sufficient');
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({ familyId: r.family_id, status: r.status, termEndsOn: addMonths(r.arrival_on, r.months), extensionPending: Boolean(r.extension_pending) }));
+}

@@ -120,18 +120,26 @@ test('reset requests are limited per address, with a clear 429', async () => {
   expect(smtp.messages.filter((m) => m.to.includes('spammed@example.org'))).toHaveLength(3);
 });
 
-test('create-staff makes a staff account whose one-time link sets the first password', async () => {
+test('create-staff makes a staff account whose one-time set-up link sets the first password (then a passkey may be enrolled)', async () => {
   const result = await t.db.transaction().execute((trx) => createStaffAccount(trx, { email: 'First@Example.org', name: 'First Staff', publicUrl: t.config.publicUrl }));
   expect(result.created).toBe(true);
   const link = new URL(result.link);
+  expect(link.pathname).toBe('/enrol');
   const visitor = await anonymous(t);
   // No password yet: signing in is not possible.
   expect((await visitor.postForm('/sign-in', { email: 'first@example.org', password: 'anything at all' })).status).toBe(400);
   await visitor.agent.get(link.pathname + link.search).expect(200);
-  const res = await visitor.postForm('/reset-password', { token: link.searchParams.get('token')!, password: 'first staff password', confirm: 'first staff password' });
+  const res = await visitor.postForm('/enrol', { token: link.searchParams.get('token')!, password: 'first staff password', confirm: 'first staff password' });
   expect(res.status).toBe(303);
-  const signIn = await visitor.postForm('/sign-in', { email: 'first@example.org', password: 'first staff password' });
+  expect(res.headers.location).toBe('/sign-in/verify');
+  // Passkeys are optional in this configuration: the staff area opens, and the page offers to create one.
+  expect((await visitor.agent.get('/staff')).status).toBe(200);
+  expect((await visitor.agent.get('/account/security')).text).toContain('data-passkey="register"');
+  // The link worked once.
+  expect((await visitor.postForm('/enrol', { token: link.searchParams.get('token')!, password: 'another password!!', confirm: 'another password!!' })).status).toBe(400);
+  const other = await anonymous(t);
+  const signIn = await other.postForm('/sign-in', { email: 'first@example.org', password: 'first staff password' });
   expect(signIn.headers.location).toBe('/staff');
   const audit = await t.db.selectFrom('audit_log').select(['action', 'actor_label']).where('subject', '=', `user:${result.userId}`).orderBy('id').execute();
-  expect(audit.map((a) => a.action)).toEqual(['user.created', 'user.password_set']);
+  expect(audit.map((a) => a.action)).toEqual(['user.created', 'user.enrolment_link_used']);
 });

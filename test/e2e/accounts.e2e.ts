@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { launchBrowser, Visitor } from './support/browser';
-import { createPerson } from './support/people';
+import { createPerson, enrolStaff } from './support/people';
 import { type Stack, startStack } from './support/stack';
 
 let stack: Stack;
@@ -15,21 +15,28 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-test('staff sign in from the staff area link, land on it, and sign out', async () => {
+test('staff sign in from the staff area link with their password and passkey, land on it, and sign out', async () => {
   const staff = await createPerson(stack, 'staff', 'Eun-ji Staff');
   const visitor = await Visitor.open(browser, stack.baseUrl, 'staff-sign-in');
   try {
+    // Their passkey, from a set-up link (as npm run create-staff prints); then signed out.
+    await enrolStaff(stack, visitor, staff);
+    await Promise.all([visitor.page.waitForURL((url) => url.pathname === '/sign-in'), visitor.page.locator('form[action="/sign-out"] button').first().click()]);
+    // The signed-out page finishes loading (its icon too) before the next visit.
+    await visitor.check('signed out after enrolling');
     // An anonymous visit to the staff area is sent to sign in, and back after.
     await visitor.visit('/staff', 'staff area asks to sign in');
     expect(new URL(visitor.page.url()).pathname).toBe('/sign-in');
     await visitor.page.locator('#email').fill(staff.email);
     await visitor.page.locator('#password').fill(staff.password);
-    await Promise.all([visitor.page.waitForURL(/\/staff$/), visitor.page.locator('form[action="/sign-in"] button[type="submit"]').click()]);
+    await Promise.all([visitor.page.waitForURL(/\/sign-in\/verify/), visitor.page.locator('form[action="/sign-in"] button[type="submit"]').click()]);
+    await visitor.check('passkey step');
+    await Promise.all([visitor.page.waitForURL(/\/staff$/), visitor.page.locator('form[data-passkey="authenticate"] button[type="submit"]').click()]);
     await visitor.check('staff area');
     expect(await visitor.text('body')).toContain('Eun-ji Staff');
 
     const signOut = visitor.page.locator('form[action="/sign-out"] button');
-    await Promise.all([visitor.page.waitForURL((url) => url.pathname !== '/staff'), signOut.click()]);
+    await Promise.all([visitor.page.waitForURL((url) => url.pathname !== '/staff'), signOut.first().click()]);
     await visitor.check('signed out');
     await visitor.visit('/staff', 'staff area asks again');
     expect(new URL(visitor.page.url()).pathname).toBe('/sign-in');

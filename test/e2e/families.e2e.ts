@@ -42,7 +42,7 @@ test('staff register a family, a second staff member approves the match, staff r
   const coordinator = await Visitor.open(browser, stack.baseUrl, 'group-records-disbursement');
   try {
     // Staff one registers the family with its identity fields.
-    await signIn(staffOne, proposer, '/staff/families/new');
+    await signIn(staffOne, proposer, '/staff/families/new', stack);
     expect(new URL(staffOne.page.url()).pathname).toBe('/staff/families/new');
     const { page } = staffOne;
     for (const [field, value] of Object.entries(IDENTITY)) await page.locator(`#${field}`).fill(value);
@@ -56,6 +56,21 @@ test('staff register a family, a second staff member approves the match, staff r
     await Promise.all([page.waitForURL(/\/staff\/families\/\d+$/), page.locator('form[action="/staff/families"] button[type="submit"]').click()]);
     await staffOne.check('family registered');
     const familyId = Number(new URL(page.url()).pathname.split('/').pop());
+
+    // The identity is not on the page until a field is asked for, with a reason; then only that field.
+    for (const value of Object.values(IDENTITY)) expect(await page.content()).not.toContain(value);
+    await page.locator(`form[action="/staff/families/${familyId}/reveal"] input[value="names"]`).check();
+    await page.locator('#reason').fill('Checking the spelling for the arrival paperwork');
+    await Promise.all([
+      page.waitForURL(new RegExp(`/staff/families/${familyId}/reveal$`)),
+      page.locator(`form[action="/staff/families/${familyId}/reveal"] button[type="submit"]`).click(),
+    ]);
+    await staffOne.check('names revealed with a reason');
+    const revealed = await page.content();
+    expect(revealed).toContain(IDENTITY.names);
+    for (const [field, value] of Object.entries(IDENTITY)) if (field !== 'names') expect(revealed).not.toContain(value);
+    const reveal = await stack.db.selectFrom('audit_log').select('details').where('action', '=', 'family_identity.viewed').where('subject', '=', `family:${familyId}`).executeTakeFirstOrThrow();
+    expect(reveal.details).toEqual({ purpose: 'staff_reveal', fields: ['names'], reason: 'Checking the spelling for the arrival paperwork' });
 
     // Made available for matching, then proposed to the ready group from the suggestions.
     await page.locator('#status').selectOption('available');
@@ -71,7 +86,7 @@ test('staff register a family, a second staff member approves the match, staff r
     expect(await page.locator(`form[action="${matchPath}/approve"]`).count()).toBe(0);
 
     // A second staff member approves it.
-    await signIn(staffTwo, approver, matchPath);
+    await signIn(staffTwo, approver, matchPath, stack);
     expect(new URL(staffTwo.page.url()).pathname).toBe(matchPath);
     await Promise.all([staffTwo.page.waitForURL((url) => url.pathname === matchPath), staffTwo.page.locator(`form[action="${matchPath}/approve"] button[type="submit"]`).click()]);
     await staffTwo.page.waitForLoadState('load');
@@ -86,8 +101,9 @@ test('staff register a family, a second staff member approves the match, staff r
     await staffOne.check('schedule created');
     const schedule = await stack.db.selectFrom('support_schedules').select('id').where('family_id', '=', familyId).executeTakeFirstOrThrow();
 
-    // The coordinator sets a password from the invitation, signs in and pays the first instalment.
-    const person = await acceptInvitationFromOutbox(stack, coordinator, coordinatorRow.email, 'Coordinator of the ready group');
+    // The coordinator sets a password from the invitation and, the group being matched, an
+    // authenticator app; signs in (password and a code) and pays the first instalment.
+    const person = await acceptInvitationFromOutbox(stack, coordinator, coordinatorRow.email, 'Coordinator of the ready group', { setUpApp: true });
     await signIn(coordinator, person, '/group/schedule');
     expect(new URL(coordinator.page.url()).pathname).toBe('/group/schedule');
     const first = await stack.db

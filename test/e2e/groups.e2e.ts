@@ -43,7 +43,7 @@ test('a sponsor group applies, staff approve it, its public page appears, and th
 
     // Staff find it in the queue and approve it.
     const staff = await createPerson(stack, 'staff', 'Seo-yeon Staff');
-    await signIn(staffVisitor, staff, '/staff/groups');
+    await signIn(staffVisitor, staff, '/staff/groups', stack);
     expect(new URL(staffVisitor.page.url()).pathname).toBe('/staff/groups');
     await Promise.all([staffVisitor.page.waitForURL(new RegExp(`/staff/groups/${group.id}$`)), staffVisitor.page.getByRole('link', { name }).first().click()]);
     await staffVisitor.check('application detail');

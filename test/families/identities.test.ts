@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { keyringOf } from '../../server/families/data-keys';
 import { CASE_CODE_ALPHABET, newCaseCode, registerFamily } from '../../server/families/families';
-import { openIdentity, saveFamilyIdentity, sealIdentity, viewFamilyIdentity } from '../../server/families/identities';
+import { IDENTITY_FIELDS, mentionsIdentity, openIdentity, saveFamilyIdentity, sealIdentity, viewFamilyIdentity } from '../../server/families/identities';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { profile, SENTINELS, staffA } from './factories';
 
@@ -68,7 +68,7 @@ test('registering a family stores the identity only as ciphertext, audits the ch
   expect(stored.key_id).toBe(keyring.current.id);
   expect(stored.ciphertext.toString('latin1')).not.toContain('SENTINEL');
 
-  const seen = await t.db.transaction().execute((trx) => viewFamilyIdentity(trx, keyring, staffA, family.id, { purpose: 'staff_family_page' }));
+  const seen = await t.db.transaction().execute((trx) => viewFamilyIdentity(trx, keyring, staffA, family.id, { purpose: 'staff_reveal', fields: IDENTITY_FIELDS, reason: 'File review' }));
   expect(seen).toEqual(SENTINELS);
   const shared = await t.db
     .transaction()
@@ -90,4 +90,21 @@ test('a changed identity is re-sealed with a new IV and audited', async () => {
   expect(after.iv.equals(before.iv)).toBe(false);
   const changes = await sql<{ n: number }>`select count(*)::bigint as n from audit_log where subject = ${`family:${family.id}`} and action = 'family_identity.changed'`.execute(t.db);
   expect(changes.rows[0]!.n).toBe(2);
+});
+
+describe('a reveal reason that repeats the identity', () => {
+  const identity = { ...SENTINELS, names: 'Kim Eun-ji (mother)\n박민준', contact: '+1 416 555 0199', currentLocation: 'Parkdale' };
+  test.each([
+    ['Call Kim about the lease', true],
+    ['call KIM about the lease', true],
+    ['박민준 학교 등록', true],
+    ['박민준에게 전화', true],
+    ['Phone +1 416 555 0199 back', true],
+    ['Housing in Parkdale', true],
+    ['Checking the school enrolment', false],
+    ['Kimchi order for the welcome dinner', false],
+    ['Booking an interpreter', false],
+  ])('%s → %s', (reason, refused) => {
+    expect(mentionsIdentity(reason, identity)).toBe(refused);
+  });
 });

@@ -46,7 +46,7 @@ export async function completePlanAndChecks(db: Db, groupId: number) {
   });
 }
 
-/** A sponsor signed in (real session) as the coordinator of a group, or as a new member of it. */
+/** A sponsor signed in (real session, past the second step) as the coordinator of a group, or as a new member of it. */
 export async function signInMember(t: TestApp, groupId: number, role: 'coordinator' | 'member'): Promise<SignedIn> {
   let email: string;
   if (role === 'coordinator') {
@@ -56,7 +56,8 @@ export async function signInMember(t: TestApp, groupId: number, role: 'coordinat
     email = `member${counter}.g${groupId}@example.org`;
     await t.db.transaction().execute((trx) => addMember(trx, groupId, { name: `Member ${counter}`, email, locale: 'en' }, invitation));
   }
-  const signedIn = await signInAs(t, 'sponsor', { email });
+  // As after the second step, which members of a matched group need (second-factor.ts).
+  const signedIn = await signInAs(t, 'sponsor', { email, secondFactor: 'totp' });
   await t.db.transaction().execute((trx) => linkMemberAccount(trx, groupId, email, signedIn.user.id));
   return signedIn;
 }

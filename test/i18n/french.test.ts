@@ -24,6 +24,10 @@ const EXPECTED_STATUS: Record<string, number> = {
   // Without the e-mailed token these pages say the link has expired (400).
   '/reset-password': 400,
   '/accept-invitation': 400,
+  '/enrol': 400,
+  // The second sign-in step and the app set-up need a session after the password: others go to /sign-in.
+  '/sign-in/verify': 303,
+  '/account/totp': 303,
 };
 
 const NAMESPACES = fs.readdirSync(path.join(LOCALES_DIR, 'en')).map((f) => path.basename(f, '.json'));

@@ -83,13 +83,20 @@ beforeAll(async () => {
 });
 afterAll(() => database.destroy());
 
-test('the staff family page shows the identity (positive control), uncached, and the view is audited', async () => {
+test('the staff family page shows no identity until a staff member reveals it with a reason (positive control), uncached, and the reveal is audited', async () => {
   const staff = await signInAs(t, 'staff');
   const before = await sql<{ n: number }>`select count(*)::bigint as n from audit_log where action = 'family_identity.viewed'`.execute(t.db);
   const page = await staff.agent.get(`/staff/families/${familyId}`);
   expect(page.status).toBe(200);
   expect(page.headers['cache-control']).toBe('no-store');
-  expect(leaks(page.text).sort()).toEqual([...sentinelValues].sort());
+  expect(leaks(page.text)).toEqual([]);
+  const revealed = await staff.postForm(`/staff/families/${familyId}/reveal`, {
+    fields: ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes'],
+    reason: 'Positive control of the privacy test',
+  });
+  expect(revealed.status).toBe(200);
+  expect(revealed.headers['cache-control']).toBe('no-store');
+  expect(leaks(revealed.text).sort()).toEqual([...sentinelValues].sort());
   const after = await sql<{ n: number }>`select count(*)::bigint as n from audit_log where action = 'family_identity.viewed'`.execute(t.db);
   expect(after.rows[0]!.n).toBe(before.rows[0]!.n + 1);
 });

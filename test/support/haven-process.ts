@@ -75,6 +75,8 @@ export type StartOptions = {
   nodeArgs?: string[];
   /** Keep stdout (the request log) in output(); default discards it. */
   keepLogs?: boolean;
+  /** The host name in PUBLIC_URL and url: 'localhost' where passkeys are used (WebAuthn refuses an IP address as its relying party). */
+  host?: 'localhost' | '127.0.0.1';
   timeoutMs?: number;
 };
 
@@ -103,7 +105,7 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
       FAMILY_DATA_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       LOG_LEVEL: 'warn',
       PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_URL: `http://${options.host ?? '127.0.0.1'}:${port}`,
       DATABASE_URL: options.databaseUrl,
       ...options.env,
     },
@@ -116,14 +118,14 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Haven exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       if (res.status === 200) break;
     } catch {
       // not listening yet

@@ -10,14 +10,16 @@
  *
  * The user is created through server/accounts (createUser) and the session through
  * createSession, exactly as signing in makes them; the agent carries the session cookie.
- * It does not go through POST /sign-in, so tests never run into its rate limits.
+ * It does not go through POST /sign-in, so tests never run into its rate limits. The suite runs
+ * with STAFF_PASSKEYS=optional, so staff need no second step; `secondFactor` makes a session that
+ * has passed one (test/accounts/second-factor.test.ts and the browser tests cover the step itself).
  * (test/accounts/sign-in.test.ts covers the form itself.) `user` is the SessionUser that
  * res.locals.user will hold for this agent.
  */
 import request from 'supertest';
 import { createSession, loadSessionUser, SESSION_COOKIE } from '../../server/accounts/sessions';
 import { createUser } from '../../server/accounts/users';
-import type { UserRole } from '../../server/db/schema';
+import type { SecondFactor, UserRole } from '../../server/db/schema';
 import type { SessionUser } from '../../server/http/policy';
 import type { TestApp } from './app';
 
@@ -28,7 +30,7 @@ export type TestVisitor = {
   /** The CSRF token for this agent's cookies (read from the page's <meta name="csrf-token">). */
   csrfToken(): Promise<string>;
   /** POST a urlencoded form with the CSRF token added. */
-  postForm(path: string, fields?: Record<string, string | number | boolean>): Promise<request.Response>;
+  postForm(path: string, fields?: Record<string, string | number | boolean | string[]>): Promise<request.Response>;
 };
 
 export type SignedIn = TestVisitor & { user: SessionUser; password: string; sessionToken: string };
@@ -67,13 +69,13 @@ export function useSession(agent: Agent, token: string): void {
 export async function signInAs(
   t: TestApp,
   role: UserRole,
-  opts: { email?: string; name?: string; password?: string } = {},
+  opts: { email?: string; name?: string; password?: string; secondFactor?: SecondFactor } = {},
 ): Promise<SignedIn> {
   counter += 1;
   const email = opts.email ?? `${role}${counter}.${process.pid}@example.org`;
   const password = opts.password ?? TEST_PASSWORD;
   const userId = await createUser(t.db, { email, name: opts.name ?? `Test ${role} ${counter}`, role, password });
-  const sessionToken = await createSession(t.db, userId);
+  const sessionToken = await createSession(t.db, userId, { secondFactor: opts.secondFactor });
   const user = await loadSessionUser(t.db, sessionToken);
   if (!user) throw new Error('the new session did not load');
   const agent = request.agent(t.app);

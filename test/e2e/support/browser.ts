@@ -113,6 +113,25 @@ export class Visitor {
     return (await this.page.locator(selector).innerText()).replace(/\s+/g, ' ');
   }
 
+  /**
+   * A passkey device for this visitor: Chromium's virtual authenticator (DevTools protocol
+   * `WebAuthn.enable` + `WebAuthn.addVirtualAuthenticator`, through a CDP session on the page),
+   * CTAP2 with user verification, answering every request as a person touching it would.
+   */
+  async addPasskeyDevice(): Promise<{ credentials(): Promise<{ credentialId: string; signCount: number; rpId?: string }[]> }> {
+    const cdp = await this.context.newCDPSession(this.page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    return {
+      async credentials() {
+        const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+        return credentials;
+      },
+    };
+  }
+
   async close(): Promise<void> {
     await this.context.close();
   }

@@ -4,7 +4,8 @@ import { startStripeStandIn, type StripeStandIn } from '../../support/stripe-sta
 
 /**
  * Everything a browser test talks to: a fresh PostgreSQL database and a real Haven process on
- * it (tsx from source, NODE_ENV=production), plus a Kysely handle to check outcomes in the
+ * it (tsx from source, NODE_ENV=production, so staff sign in with a passkey), at
+ * http://localhost:<port>, plus a Kysely handle to check outcomes in the
  * database. With `stripe: true`, the local Stripe stand-in too: Haven's SDK talks to it, its
  * checkout page's Pay button sends the signed webhook to Haven, which applies it a moment after
  * answering (waitForStripeEvents). Other stand-ins (SMTP) join here.
@@ -27,7 +28,8 @@ export async function startStack(options: { env?: Record<string, string>; stripe
   try {
     const port = await freePort();
     stripe = options.stripe ? await startStripeStandIn({ webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe` }) : undefined;
-    haven = await startHaven({ databaseUrl: database.url, mode: 'source', port, env: { ...stripe?.env, ...options.env } });
+    // localhost, not 127.0.0.1: staff sign in with passkeys, and WebAuthn needs a host name.
+    haven = await startHaven({ databaseUrl: database.url, mode: 'source', port, host: 'localhost', env: { ...stripe?.env, ...options.env } });
   } catch (error) {
     await stripe?.close();
     await database.drop();
