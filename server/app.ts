@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
   const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar };
+  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar, logger: deps.logger };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());

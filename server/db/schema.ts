@@ -508,6 +508,10 @@ export interface Database {
   stripe_events: StripeEventsTable;
   pledge_installments: PledgeInstallmentsTable;
   stripe_disputes: StripeDisputesTable;
+  stripe_dispute_balance_transactions: StripeDisputeBalanceTransactionsTable;
+  stripe_refunds: StripeRefundsTable;
+  stripe_calls: StripeCallsTable;
+  installation: InstallationTable;
   // Donor identity, links, merges; receipt signatures and documents (issue 14).
   pledge_donor_details: PledgeDonorDetailsTable;
   pledge_donors: PledgeDonorsView;
@@ -516,6 +520,13 @@ export interface Database {
   receipt_signatures: ReceiptSignaturesTable;
   receipt_documents: ReceiptDocumentsTable;
   stripe_payouts: StripePayoutsTable;
+}
+
+/** This installation of Haven: one row, made with the database. */
+export interface InstallationTable {
+  singleton: Generated<boolean>;
+  id: Generated<string>;
+  created_at: CreatedAt;
 }
 
 /** The details typed on a gift that differ from its donor's record (server/donations/README.md). */
@@ -693,6 +704,11 @@ export interface StripeEventsTable {
   next_attempt_at: Generated<Date>;
   /** Why the last attempt failed (ids and messages only), cleared when the event is applied. */
   last_error: string | null;
+  /** Set when Haven cannot read the event correctly: it waits for staff, with the reason. */
+  held_at: Date | null;
+  held_reason: string | null;
+  /** Staff asked for the event's object to be read again from Stripe's API before applying it. */
+  read_from_api: Generated<boolean>;
 }
 
 export interface PledgeInstallmentsTable {
@@ -716,4 +732,45 @@ export interface StripeDisputesTable {
   reversed: Generated<boolean>;
   opened_at: Generated<Date>;
   closed_at: Date | null;
+  /** When Stripe reported the current status (the event's created time). */
+  status_at: Date | null;
+}
+
+export type StripeCallKind = 'end_subscription_at_term' | 'cancel_subscription';
+
+/** A call to Stripe Haven must not lose (an outbox row), made and retried by the Stripe event processor. */
+export interface StripeCallsTable {
+  id: Id;
+  kind: StripeCallKind;
+  pledge_id: number;
+  subscription_id: string;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  /** What Stripe's answer meant, once done (e.g. "cancel_at 1767225600", "was already cancelled"). */
+  outcome: string | null;
+  done_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** A Stripe refund of a card payment: `counted` while its money is out; failed or canceled refunds are not. */
+export interface StripeRefundsTable {
+  id: string;
+  payment_id: number;
+  amount_cents: number;
+  status: string;
+  counted: boolean;
+  updated_at: Generated<Date>;
+}
+
+/** A dispute's balance transaction (funds withdrawn or reinstated), posted to the ledger once. */
+export interface StripeDisputeBalanceTransactionsTable {
+  id: string;
+  dispute_id: string;
+  payment_id: number;
+  amount_cents: number;
+  fee_cents: number;
+  net_cents: number;
+  ledger_transaction_id: number;
+  created_at: CreatedAt;
 }

@@ -130,7 +130,7 @@ export function donorPageRoutes(deps: GivingDeps): Router {
     const donorId = await requireDonor(req, res);
     const pledge = await findOwnPledge(deps.db, donorId, idOf(res, req.params.id));
     if (!pledge || pledge.frequency !== 'monthly') throw new DomainError('not_found', t(res)('common:errors.notFound'));
-    await cancelMonthlyGift(deps.db, deps.stripe, pledge.id);
+    await cancelMonthlyGift(deps, pledge.id);
     res.redirect(303, '/donor/account?done=cancelled');
   });
 

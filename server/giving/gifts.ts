@@ -9,13 +9,14 @@ import { findOrCreateDonor, keepGiftDetails } from '../donations/donors';
 import { createPledge } from '../donations/pledges';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
+import type { Logger } from '../logger';
 import { translatorFor } from '../i18n/i18n';
 import { queueDetailsConfirmation } from './donor-emails';
 import { queuePledgeInstructions } from './gift-emails';
 import { thanksPath } from './gift-links';
 import type { GiveInput } from './give-form';
 import { isGroupChoice } from './group-preferences';
-import { feeCoverCents } from './stripe-client';
+import { feeCoverCents, idempotencyPrefix } from './stripe-client';
 
 export type GivingDeps = {
   db: Db;
@@ -23,6 +24,7 @@ export type GivingDeps = {
   config: Config;
   /** The charity's calendar: today, and the dates instalments fall due. */
   calendar: CharityCalendar;
+  logger: Logger;
 };
 
 /**
@@ -116,6 +118,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
   const base = deps.config.publicUrl;
   const monthly = input.frequency === 'monthly';
   const metadata = { pledge_id: String(pledgeId) };
+  const keyPrefix = await idempotencyPrefix({ db: deps.db, publicUrl: deps.config.publicUrl });
   return stripe.checkout.sessions.create(
     {
       mode: monthly ? 'subscription' : 'payment',
@@ -140,7 +143,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
       success_url: `${base}/give/thanks/${pledgeId}?t=${thanksToken}`,
       cancel_url: `${base}/give?resume=${pledgeId}&t=${thanksToken}`,
     },
-    { idempotencyKey: `pledge-${pledgeId}-checkout` },
+    { idempotencyKey: `${keyPrefix}-pledge-${pledgeId}-checkout` },
   );
 }
 

@@ -11,7 +11,7 @@ import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
 import { type ReceiptSettings, reviseReceiptAfterCorrection } from '../receipts/issuing';
 import { MAX_GIFT_CENTS } from './give-form';
-import { receiptIfDue } from './stripe-webhooks';
+import { receiptIfDue } from './card-payments';
 
 /**
  * Offline payments staff record (cheques, e-transfers, cash), checked before money moves and

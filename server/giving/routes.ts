@@ -96,10 +96,12 @@ export function givingRoutes(deps: GivingDeps): Router {
     res.render('donations/cancel-monthly', { title: (res.locals.t as TFunction)('donations:cancel.title'), gift, token: req.query.t, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
+  // Stripe failing (a 5xx) or a subscription it had already cancelled never makes this a 500:
+  // the gift stops in Haven and Stripe is told, now or by the processor's retries (monthly-gifts.ts).
   router.post('/give/monthly/:id/cancel', allow.anyone, async (req: Request, res: Response) => {
     const gift = await requireSignedMonthlyGift(req, res);
-    await cancelMonthlyGift(deps.db, deps.stripe, gift.id);
-    res.redirect(303, `/give/monthly/${gift.id}/cancel?t=${encodeURIComponent(String((req.body as Record<string, unknown>).t))}&done=1`);
+    const outcome = await cancelMonthlyGift(deps, gift.id);
+    res.redirect(303, `/give/monthly/${gift.id}/cancel?t=${encodeURIComponent(String((req.body as Record<string, unknown>).t))}&done=${outcome}`);
   });
 
   router.get('/api/donor-wall', allow.anyone, async (req: Request, res: Response) => {

@@ -12,12 +12,16 @@ import {
   listPayments,
   listPledges,
   remindOverdueInstallments,
+  newRefundRequestId,
+  REFUND_REQUEST_ID,
   requestRefund,
   requirePaymentDetail,
   requirePledgeDetail,
 } from './staff';
 import { DomainError } from '../domain-error';
-import { FAILING_AFTER_ATTEMPTS, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
+import { writeAudit } from '../audit/audit';
+import { CALL_FAILING_AFTER_ATTEMPTS, stripeCallStatus, type StripeCallStatus } from './stripe-calls';
+import { FAILING_AFTER_ATTEMPTS, rereadHeldStripeEvent, setAsideHeldStripeEvent, stripeEventQueueStatus, type StripeEventQueueStatus } from './stripe-event-queue';
 
 const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
@@ -70,9 +74,24 @@ function actorOf(res: Response) {
   return { userId: user.id, label: user.email };
 }
 
-function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
-  return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: row.next_attempt_at.toISOString().slice(0, 19).replace('T', ' ') };
+function utcMinute(at: Date): string {
+  return at.toISOString().slice(0, 19).replace('T', ' ');
 }
+
+function toFailingEventView(row: StripeEventQueueStatus['failing'][number]) {
+  return { id: row.id, type: row.type, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: utcMinute(row.next_attempt_at) };
+}
+
+function toFailingCallView(row: StripeCallStatus['failing'][number]) {
+  return { id: row.id, kind: row.kind, subscriptionId: row.subscription_id, attempts: row.attempts, lastError: row.last_error ?? '', nextAttemptAt: utcMinute(row.next_attempt_at) };
+}
+
+function toHeldEventView(row: StripeEventQueueStatus['held'][number]) {
+  return { id: row.id, type: row.type, reason: row.held_reason ?? '', heldAt: utcMinute(row.held_at) };
+}
+
+/** A Stripe event id from the path (evt_…); anything else is a 404. */
+const StripeEventId = z.string().regex(/^evt_\w{1,250}$/);
 
 function localeOf(res: Response): Locale {
   return res.locals.locale as Locale;
@@ -115,6 +134,8 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
       today: calendar.today(),
       values: { receivedOn: calendar.today(), method: 'cheque' },
       errors: {},
+      // Each showing of the page gets its own refund request id: posting this form twice refunds once.
+      refundRequestId: newRefundRequestId(),
       csrfToken: res.locals.csrfToken,
       noindex: true,
       ...extra,
@@ -142,18 +163,41 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
   });
 
-  // Stripe events waiting in the queue, and those that keep failing (ids, types and errors only).
-  router.get('/staff/gifts/stripe-events', allow.staff, async (_req: Request, res: Response) => {
-    const status = await stripeEventQueueStatus(deps.db);
+  // Stripe events waiting in the queue, those that keep failing, and those held because Haven
+  // cannot read them, with the reason (ids, types and errors only, never payloads).
+  router.get('/staff/gifts/stripe-events', allow.staff, async (req: Request, res: Response) => {
+    const [status, calls] = await Promise.all([stripeEventQueueStatus(deps.db), stripeCallStatus(deps.db)]);
     res.render('donations/staff-stripe-events', {
+      callsWaiting: calls.waiting,
+      failingCalls: calls.failing.map(toFailingCallView),
+      callFailingAfter: CALL_FAILING_AFTER_ATTEMPTS,
       title: (res.locals.t as TFunction)('donations:staff.stripeEvents.title'),
       waiting: status.waiting,
       failingCount: status.failingCount,
+      heldCount: status.heldCount,
       failing: status.failing.map(toFailingEventView),
+      held: status.held.map(toHeldEventView),
       failingAfter: FAILING_AFTER_ATTEMPTS,
+      reread: StripeEventId.safeParse(req.query.reread).data,
+      setAside: StripeEventId.safeParse(req.query.setAside).data,
+      csrfToken: res.locals.csrfToken,
       noindex: true,
     });
   });
+
+  // A held event: read again from Stripe and applied, or set aside (nothing to record). Both audited.
+  for (const [path, act, action] of [
+    ['reread', rereadHeldStripeEvent, 'stripe_event.reread'],
+    ['set-aside', setAsideHeldStripeEvent, 'stripe_event.set_aside'],
+  ] as const) {
+    router.post(`/staff/gifts/stripe-events/:id/${path}`, allow.staff, async (req: Request, res: Response) => {
+      const id = StripeEventId.safeParse(req.params.id);
+      if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
+      if (!(await act(deps.db, id.data))) throw new DomainError('conflict', (res.locals.t as TFunction)('donations:staff.stripeEvents.notHeld', { id: id.data }));
+      await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action, subject: `stripe_event:${id.data}` }));
+      res.redirect(303, `/staff/gifts/stripe-events?${path === 'reread' ? 'reread' : 'setAside'}=${encodeURIComponent(id.data)}`);
+    });
+  }
 
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
     const filter = PledgeQuery.parse(req.query);
@@ -192,18 +236,23 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.post('/staff/payments/:id/refund', allow.staff, async (req: Request, res: Response) => {
     const paymentId = parseId(res, req.params.id);
-    const typed = String((req.body as Record<string, unknown>)?.amount ?? '');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const typed = String(body.amount ?? '');
+    const requestId = String(body.requestId ?? '');
     const { pledge_id } = (await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirst()) ?? {};
     if (pledge_id === undefined) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:staff.errors.noPayment', { id: paymentId }));
-    const refundFailed = (message: string, status = 400) => renderPledge(res, pledge_id, { refund: { paymentId, value: typed, message } }, status);
+    // Shown again with the same request id: sending the form again after Stripe did not answer never refunds twice.
+    const refundFailed = (message: string, status = 400) =>
+      renderPledge(res, pledge_id, { refund: { paymentId, value: typed, message }, ...(REFUND_REQUEST_ID.test(requestId) ? { refundRequestId: requestId } : {}) }, status);
     const amountCents = parseDollars(typed);
     if (amountCents === undefined || amountCents <= 0) return refundFailed((res.locals.t as TFunction)('donations:staff.errors.amount'));
     try {
-      await requestRefund(deps.db, deps.stripe, { paymentId, amountCents, actor: actorOf(res), locale: localeOf(res) });
+      await requestRefund({ db: deps.db, stripe: deps.stripe, publicUrl: deps.config.publicUrl }, { paymentId, amountCents, requestId, actor: actorOf(res), locale: localeOf(res) });
     } catch (error) {
       const refused = formErrorOf(error);
       if (refused) return refundFailed(Object.values(refused.fieldErrors)[0]!, STATUS_OF[refused.kind as keyof typeof STATUS_OF] ?? 400);
-      if (error instanceof DomainError && error.kind === 'conflict') return refundFailed(error.message, 409);
+      if (error instanceof DomainError && (error.kind === 'conflict' || error.kind === 'invalid')) return refundFailed(error.message, error.kind === 'conflict' ? 409 : 400);
+      if (error instanceof DomainError && error.kind === 'unavailable') return refundFailed(error.message, 503);
       throw error;
     }
     res.redirect(303, `/staff/pledges/${pledge_id}?refund=requested`);

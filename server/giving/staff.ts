@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, PaymentMethod, PaymentStatus, PledgeStatus } from '../db/schema';
@@ -9,6 +10,7 @@ import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 import { pledgeReference } from './gift-emails';
+import { idempotencyPrefix } from './stripe-client';
 
 /** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
 const PAGE = 50;
@@ -160,19 +162,30 @@ export async function closePledge(trx: Transaction<Database>, input: { pledgeId:
   return released;
 }
 
+/** What identifies one refund request: a random id in the refund form, new each time the page is shown. */
+export const REFUND_REQUEST_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+export function newRefundRequestId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 /**
- * Staff refund a card payment, fully or partly. Stripe is asked (idempotency key from the
- * payment and the amount already refunded, so a double click refunds once); the ledger moves
- * only when Stripe's charge.refunded webhook arrives.
+ * Staff refund a card payment, fully or partly, also while an inquiry is open (the usual way to
+ * head off a chargeback); not while a chargeback's funds are withdrawn (Stripe refuses that too).
+ * Stripe is asked with an idempotency key from the installation and the form's request id: the
+ * same form posted twice (a double click) refunds once, two refunds asked for from two page
+ * loads are two refunds, even of the same amount before the first webhook lands. The ledger
+ * moves only when Stripe's charge.refunded webhook arrives.
  */
 export async function requestRefund(
-  db: Db,
-  stripe: Stripe | undefined,
-  input: { paymentId: number; amountCents: number; actor: Actor; locale?: Locale },
+  deps: { db: Db; stripe: Stripe | undefined; publicUrl: string },
+  input: { paymentId: number; amountCents: number; requestId: string; actor: Actor; locale?: Locale },
 ): Promise<string> {
+  const { db, stripe } = deps;
   const locale = input.locale ?? 'en';
   const t = translatorFor(locale);
   if (!stripe) throw new DomainError('unavailable', t('donations:staff.errors.stripeOff'));
+  if (!REFUND_REQUEST_ID.test(input.requestId)) throw new DomainError('invalid', t('donations:staff.errors.refundForm'));
   const payment = await db.selectFrom('payments').select(['id', 'method', 'amount_cents', 'refunded_cents', 'stripe_charge_id', 'status']).where('id', '=', input.paymentId).executeTakeFirst();
   if (!payment) throw new DomainError('not_found', t('donations:staff.errors.noPayment', { id: input.paymentId }));
   if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', t('donations:staff.errors.notCard'));
@@ -182,18 +195,35 @@ export async function requestRefund(
     const message = t('donations:staff.errors.refundRange', { max: formatMoney(refundable, locale) });
     throw new DomainError('invalid', message, { amount: message });
   }
-  const refund = await stripe.refunds.create(
-    { charge: payment.stripe_charge_id, amount: input.amountCents, reason: 'requested_by_customer', metadata: { payment_id: String(payment.id) } },
-    { idempotencyKey: `payment-${payment.id}-refund-${payment.refunded_cents}-${input.amountCents}` },
-  );
-  await db.transaction().execute((trx) =>
-    writeAudit(trx, {
+  const refund = await stripe.refunds
+    .create(
+      { charge: payment.stripe_charge_id, amount: input.amountCents, reason: 'requested_by_customer', metadata: { payment_id: String(payment.id) } },
+      { idempotencyKey: `${await idempotencyPrefix(deps)}-payment-${payment.id}-refund-${input.requestId}` },
+    )
+    .catch((error: unknown) => {
+      // Stripe refused (more than is left, a chargeback) or could not be reached: nothing was refunded, and staff read why.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeIdempotencyError) {
+        throw new DomainError('conflict', t('donations:staff.errors.refundRefused', { reason: error.message }));
+      }
+      throw new DomainError('unavailable', t('donations:staff.errors.refundUnavailable'));
+    });
+  await db.transaction().execute(async (trx) => {
+    // The same form posted twice got the same refund back from Stripe: one audit row for it.
+    const known = await trx
+      .selectFrom('audit_log')
+      .select('id')
+      .where('subject', '=', `payment:${payment.id}`)
+      .where('action', '=', 'payment.refund_requested')
+      .where(sql<string>`details->>'stripeRefundId'`, '=', refund.id)
+      .executeTakeFirst();
+    if (known) return;
+    await writeAudit(trx, {
       actor: input.actor,
       action: 'payment.refund_requested',
       subject: `payment:${payment.id}`,
       details: { amountCents: input.amountCents, stripeRefundId: refund.id },
-    }),
-  );
+    });
+  });
   return refund.id;
 }
 

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import type { StripeConfig } from '../config';
+import type { Db } from '../db/database';
 
 export type { Stripe };
 
@@ -27,4 +29,29 @@ export function feeCoverCents(giftCents: number, fee: { basisPoints: number; fix
   const denominator = 10_000 - fee.basisPoints;
   const total = Math.floor((numerator + denominator - 1) / denominator);
   return total - giftCents;
+}
+
+const installations = new WeakMap<Db, Promise<string>>();
+
+/**
+ * The start of every idempotency key Haven sends to Stripe: `haven-<installation id>-<address>`.
+ * A key belongs to the Stripe account (https://docs.stripe.com/api/idempotent_requests), so keys
+ * made of pledge or payment numbers alone would collide between two installations on one account
+ * (staging beside production, two developers) and replay one's answer to the other. The
+ * installation id is made with the database; the public address's hash tells apart a copy of
+ * it (a staging server restored from production's backup).
+ */
+export async function idempotencyPrefix(deps: { db: Db; publicUrl: string }): Promise<string> {
+  let installation = installations.get(deps.db);
+  if (!installation) {
+    installation = deps.db
+      .selectFrom('installation')
+      .select('id')
+      .executeTakeFirstOrThrow()
+      .then((row) => row.id);
+    installation.catch(() => installations.delete(deps.db));
+    installations.set(deps.db, installation);
+  }
+  const address = createHash('sha256').update(deps.publicUrl).digest('hex').slice(0, 8);
+  return `haven-${await installation}-${address}`;
 }

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Db } from '../db/database';
-import { applyStripeEvent, RetryLater, type WebhookContext } from './stripe-webhooks';
+import { processDueStripeCalls } from './stripe-calls';
+import { describeError } from './stripe-event-context';
+import { applyStripeEvent, HoldEvent, RetryLater, type WebhookContext } from './stripe-webhooks';
 
 /**
  * Stripe events wait in `stripe_events` until their effect is applied (Stripe asks endpoints to
@@ -100,7 +102,7 @@ export function createStripeEventInbox(db: Db): StripeEventInbox {
   };
 }
 
-export type LeasedEvent = { id: string; type: string; payload: unknown; attempts: number };
+export type LeasedEvent = { id: string; type: string; payload: unknown; attempts: number; read_from_api: boolean };
 
 /** Leases up to `limit` due, unprocessed events for LEASE_SECONDS (one statement), counting an attempt for each. */
 export async function leaseDueStripeEvents(db: Db, limit: number): Promise<LeasedEvent[]> {
@@ -112,13 +114,14 @@ export async function leaseDueStripeEvents(db: Db, limit: number): Promise<Lease
         .selectFrom('stripe_events')
         .select('id')
         .where('processed_at', 'is', null)
+        .where('held_at', 'is', null)
         .where('next_attempt_at', '<=', sql<Date>`now()`)
         .orderBy('next_attempt_at')
         .limit(limit)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'type', 'payload', 'attempts'])
+    .returning(['id', 'type', 'payload', 'attempts', 'read_from_api'])
     .execute();
 }
 
@@ -133,25 +136,27 @@ async function releaseLeases(db: Db, ids: string[]): Promise<void> {
     .execute();
 }
 
-/** What is kept and logged about a failure: its kind, code and message (ids, never donor data; PostgreSQL's row detail is left out). */
-function describeError(error: unknown): { name: string; code: string | undefined; message: string } {
-  if (!(error instanceof Error)) return { name: 'Error', code: undefined, message: String(error).slice(0, 500) };
-  const code = (error as { code?: unknown }).code;
-  // Stripe's errors keep the name 'Error'; their class says what they are (StripeInvalidRequestError …).
-  const name = error.name !== 'Error' ? error.name : error.constructor.name;
-  return { name, code: typeof code === 'string' ? code : undefined, message: error.message.slice(0, 500) };
-}
-
-export type EventOutcome = 'applied' | 'already_processed' | 'rescheduled';
+export type EventOutcome = 'applied' | 'already_processed' | 'rescheduled' | 'held';
 
 /**
  * Applies one leased event; on any failure the event is due again after the backoff, with
  * last_error saved: a missing precondition (RetryLater) is a warning, anything else an error.
+ * An event Haven cannot read (HoldEvent) is held for staff with its reason, and not retried.
  */
 export async function processLeasedEvent(ctx: WebhookContext, leased: LeasedEvent): Promise<EventOutcome> {
   try {
-    return await applyStripeEvent(ctx, leased.payload as Stripe.Event);
+    return await applyStripeEvent(ctx, leased.payload as Stripe.Event, { readFromApi: leased.read_from_api });
   } catch (error) {
+    if (error instanceof HoldEvent) {
+      await ctx.db
+        .updateTable('stripe_events')
+        .set({ held_at: sql<Date>`now()`, held_reason: error.message.slice(0, 1_000), last_error: `HoldEvent: ${error.message.slice(0, 500)}`, read_from_api: false })
+        .where('id', '=', leased.id)
+        .where('processed_at', 'is', null)
+        .execute();
+      ctx.logger.warn({ eventId: leased.id, eventType: leased.type, attempts: leased.attempts }, `Stripe event held for staff: ${error.message}`);
+      return 'held';
+    }
     const delay = retryDelaySeconds(leased.attempts);
     const { name, code, message } = describeError(error);
     const lastError = `${name}${code ? ` ${code}` : ''}: ${message}`;
@@ -206,8 +211,14 @@ export async function processDueStripeEvents(ctx: WebhookContext, options: Proce
   return handled;
 }
 
+/** One pass of the processor: the events that are due, then the calls to Stripe they (or donors) queued. */
+async function processDueStripeWork(ctx: WebhookContext, options: ProcessOptions): Promise<number> {
+  const events = await processDueStripeEvents(ctx, options);
+  return events + (await processDueStripeCalls(ctx, { shouldStop: options.shouldStop }));
+}
+
 export type StripeEventProcessor = {
-  /** Runs passes in the background: woken by nudge() and every POLL_INTERVAL_MS. */
+  /** Runs passes (due events, then due calls to Stripe) in the background: woken by nudge() and every POLL_INTERVAL_MS. */
   start(): void;
   /** Something may be due (the endpoint stored an event): run a pass soon. Never waits. */
   nudge(): void;
@@ -234,7 +245,7 @@ export function createStripeEventProcessor(ctx: WebhookContext, options: Omit<Pr
   const run = async () => {
     while (!stopping) {
       wanted = false;
-      pass = processDueStripeEvents(ctx, { ...options, shouldStop: () => stopping }).catch((error: unknown) => {
+      pass = processDueStripeWork(ctx, { ...options, shouldStop: () => stopping }).catch((error: unknown) => {
         const { name, code, message } = describeError(error);
         ctx.logger.warn({ err: { type: name, code, message } }, `Stripe event queue pass failed: ${message}`);
       });
@@ -259,7 +270,7 @@ export function createStripeEventProcessor(ctx: WebhookContext, options: Omit<Pr
       await loop;
     },
     async drain() {
-      const handled = await processDueStripeEvents(ctx, options);
+      const handled = await processDueStripeWork(ctx, options);
       await pass;
       return handled;
     },
@@ -269,25 +280,75 @@ export function createStripeEventProcessor(ctx: WebhookContext, options: Omit<Pr
 export type StripeEventQueueStatus = {
   waiting: number;
   failingCount: number;
+  heldCount: number;
   /** The oldest failing events: ids, types, attempts and errors only, never payloads. */
   failing: { id: string; type: string; attempts: number; last_error: string | null; next_attempt_at: Date; received_at: Date }[];
+  /** The oldest held events, with why Haven could not read them. */
+  held: { id: string; type: string; held_reason: string | null; held_at: Date; received_at: Date }[];
 };
 
-/** For staff: events waiting to be applied, and those tried FAILING_AFTER_ATTEMPTS times or more. */
+/**
+ * For staff: events waiting to be applied (held ones apart), those tried FAILING_AFTER_ATTEMPTS
+ * times or more, and those held because Haven cannot read them.
+ */
 export async function stripeEventQueueStatus(db: Db, limit = 20): Promise<StripeEventQueueStatus> {
   const counts = await db
     .selectFrom('stripe_events')
-    .select([sql<number>`count(*)::int`.as('waiting'), sql<number>`(count(*) filter (where attempts >= ${FAILING_AFTER_ATTEMPTS}))::int`.as('failing')])
+    .select([
+      sql<number>`(count(*) filter (where held_at is null))::int`.as('waiting'),
+      sql<number>`(count(*) filter (where held_at is null and attempts >= ${FAILING_AFTER_ATTEMPTS}))::int`.as('failing'),
+      sql<number>`(count(*) filter (where held_at is not null))::int`.as('held'),
+    ])
     .where('processed_at', 'is', null)
     .executeTakeFirstOrThrow();
   const failing = await db
     .selectFrom('stripe_events')
     .select(['id', 'type', 'attempts', 'last_error', 'next_attempt_at', 'received_at'])
     .where('processed_at', 'is', null)
+    .where('held_at', 'is', null)
     .where('attempts', '>=', FAILING_AFTER_ATTEMPTS)
     .orderBy('received_at')
     .orderBy('id')
     .limit(limit)
     .execute();
-  return { waiting: counts.waiting, failingCount: counts.failing, failing };
+  const held = await db
+    .selectFrom('stripe_events')
+    .select(['id', 'type', 'held_reason', sql<Date>`held_at`.as('held_at'), 'received_at'])
+    .where('processed_at', 'is', null)
+    .where('held_at', 'is not', null)
+    .orderBy('held_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return { waiting: counts.waiting, failingCount: counts.failing, heldCount: counts.held, failing, held };
+}
+
+/** Staff: a held event they have looked into and that needs nothing recorded is marked done, never applied. */
+export async function setAsideHeldStripeEvent(db: Db, eventId: string): Promise<boolean> {
+  const done = await db
+    .updateTable('stripe_events')
+    .set({ processed_at: sql<Date>`now()`, last_error: 'Set aside by staff' })
+    .where('id', '=', eventId)
+    .where('processed_at', 'is', null)
+    .where('held_at', 'is not', null)
+    .returning('id')
+    .executeTakeFirst();
+  return done !== undefined;
+}
+
+/**
+ * Staff: a held event is read again from Stripe's API and applied (once the endpoint's API
+ * version is fixed, or whatever held it is resolved). It is due at once; if Haven still cannot
+ * read it, it is held again with the new reason.
+ */
+export async function rereadHeldStripeEvent(db: Db, eventId: string): Promise<boolean> {
+  const released = await db
+    .updateTable('stripe_events')
+    .set({ held_at: null, held_reason: null, read_from_api: true, next_attempt_at: sql<Date>`now()` })
+    .where('id', '=', eventId)
+    .where('processed_at', 'is', null)
+    .where('held_at', 'is not', null)
+    .returning('id')
+    .executeTakeFirst();
+  return released !== undefined;
 }

@@ -55,7 +55,9 @@ test('staff refund part of a card payment from the pledge page; the webhook reco
     .where('pledges.stripe_checkout_session_id', '=', sessionId)
     .executeTakeFirstOrThrow();
   const before = await totals(t.db);
-  const res = await staff.postForm(`/staff/payments/${payment.id}/refund`, { amount: '25.00' });
+  const page = await staff.agent.get(`/staff/pledges/${payment.pledge_id}`).expect(200);
+  const requestId = /name="requestId" value="([^"]+)"/.exec(page.text)![1]!;
+  const res = await staff.postForm(`/staff/payments/${payment.id}/refund`, { amount: '25.00', requestId });
   expect(res.status).toBe(303);
   expect(res.headers.location).toBe(`/staff/pledges/${payment.pledge_id}?refund=requested`);
   expect(t.stand.requests.filter((r) => r.path === '/v1/refunds').pop()?.params).toMatchObject({ amount: '2500' });

@@ -14,6 +14,8 @@ import type { WebhookContext } from '../../server/giving/stripe-webhooks';
 import { serverUrl } from '../support/database';
 import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, sendEvent, startCardGift, STRIPE_EVENT_CONCURRENCY, totals } from '../support/giving';
 import { signInAs } from '../support/session';
+import { dispute } from '../support/stripe-fixtures/disputes';
+import { stripeEvent } from '../support/stripe-fixtures/events';
 
 /**
  * The Stripe event queue: POST /webhooks/stripe only stores a verified event; the processor
@@ -251,10 +253,7 @@ testOnServer('the running processor applies an event soon after the endpoint nud
 test('an event whose effect throws is retried with growing delays and logged as an error; the events after it are applied', async () => {
   // A signed event the effect code cannot handle (a dispute without a charge), and a gift whose
   // payment intent Stripe's API cannot find (it answers 404).
-  const poison = {
-    id: `evt_poison_${Date.now()}`, object: 'event', type: 'charge.dispute.created', created: Math.floor(Date.now() / 1000), api_version: null,
-    data: { object: { id: 'dp_poison', object: 'dispute', amount: 1_000, charge: null, status: 'needs_response' } }, livemode: false, pending_webhooks: 1, request: null,
-  } as unknown as Stripe.Event;
+  const poison = stripeEvent('charge.dispute.created', { ...dispute({ amount: 1_000, charge: 'ch_poison', status: 'needs_response' }), charge: null as unknown as string });
   const missing = await paidGift(25);
   const missingIntent = t.stand.objects.get(missing.intentId)!;
   t.stand.objects.delete(missing.intentId);
@@ -269,7 +268,7 @@ test('an event whose effect throws is retried with growing delays and logged as 
   expect(poisoned).toMatchObject({ processed_at: null, attempts: 1 });
   expect(poisoned.last_error).toMatch(/^TypeError: Cannot read properties of null/);
   const notFound = await eventRow(missing.events[0]!.id);
-  expect(notFound.last_error).toBe(`StripeInvalidRequestError resource_missing: No such object: '${missing.intentId}'`);
+  expect(notFound.last_error).toBe(`StripeInvalidRequestError resource_missing: No such payment_intent: '${missing.intentId}'`);
   expect(lines.filter((l) => l.eventId === poison.id || l.eventId === missing.events[0]!.id).map((l) => l.level)).toEqual([50, 50]);
   // Ids and messages only: not the donor's e-mail from the payload.
   expect(JSON.stringify(lines)).not.toContain(missing.email);
@@ -308,7 +307,7 @@ test('staff see how many events wait and which keep failing, with type and error
   expect(page.text).toContain(`${waiting.n} waiting to be applied; ${failing.length} tried 3 times or more.`);
   const row = page.text.split('<tr>').find((r) => r.includes(completed!.id))!;
   expect(row).toContain('checkout.session.completed');
-  expect(row).toContain(`StripeInvalidRequestError resource_missing: No such object: &#x27;${gift.intentId}&#x27;`);
+  expect(row).toContain(`StripeInvalidRequestError resource_missing: No such payment_intent: &#x27;${gift.intentId}&#x27;`);
   expect(page.text).not.toContain(gift.email);
   const french = await staff.agent.get('/staff/gifts/stripe-events?lang=fr').expect(200);
   expect(french.text).toContain(`${waiting.n} en attente de traitement`);

@@ -147,3 +147,32 @@ export async function balance(db: Db, account: string): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.s);
 }
+
+export async function pledgeOfSession(db: Db, sessionId: string) {
+  return db.selectFrom('pledges').selectAll().where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+}
+
+/** A one-time card gift of `dollars`, paid on the stand-in and its events applied; with its payment and charge. */
+export async function paidCardGift(t: GivingTest, dollars: number) {
+  t.stand.takeEvents();
+  const { sessionId } = await startCardGift(t.app, { amount: 'other', customAmount: String(dollars) });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const payment = await t.db
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .select(['payments.id', 'payments.stripe_charge_id', 'payments.pledge_id'])
+    .where('pledges.stripe_checkout_session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return { sessionId, pledgeId: payment.pledge_id, paymentId: payment.id, chargeId: payment.stripe_charge_id! };
+}
+
+/** A payment's receipts, oldest first: status and amount. */
+export async function receiptsOfPayment(db: Db, paymentId: number) {
+  return db
+    .selectFrom('receipts')
+    .innerJoin('receipt_payments', 'receipt_payments.receipt_id', 'receipts.id')
+    .select(['receipts.status', 'receipts.amount_cents'])
+    .where('receipt_payments.payment_id', '=', paymentId)
+    .orderBy('receipts.id')
+    .execute();
+}

@@ -1,14 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { billingPortalSession } from './stripe-fixtures/billing-portal-sessions';
+import { chargeBalanceTransaction, disputeReinstatement, disputeWithdrawal, refundBalanceTransaction, refundFailureBalanceTransaction } from './stripe-fixtures/balance-transactions';
+import { cardCharge } from './stripe-fixtures/charges';
+import { customerDetails, openCheckoutSession } from './stripe-fixtures/checkout-sessions';
+import { dispute as disputeObject } from './stripe-fixtures/disputes';
+import { CURRENT_API_VERSION, stripeEvent, type EventObject } from './stripe-fixtures/events';
+import { stripeId, unixNow } from './stripe-fixtures/ids';
+import { invoiceBeforeBasil, subscriptionInvoice } from './stripe-fixtures/invoices';
+import { invoicePayment } from './stripe-fixtures/invoice-payments';
+import { succeededPaymentIntent } from './stripe-fixtures/payment-intents';
+import { cardRefund } from './stripe-fixtures/refunds';
+import { addBillingMonths, monthlySubscription } from './stripe-fixtures/subscriptions';
 
 /**
- * A local stand-in for the few Stripe endpoints Haven calls, shaped like Stripe's documented
- * responses, plus a stand-in hosted Checkout page. A real HTTP server: Haven's SDK talks to it
- * through STRIPE_API_HOST/PORT/PROTOCOL (see `stripeEnv`). It records every request (with its
- * Idempotency-Key, and replays the first response for a repeated key as Stripe does) and builds
- * webhook events signed for real with stripe.webhooks.generateTestHeaderString.
+ * A local stand-in for the Stripe endpoints Haven calls, plus a stand-in hosted Checkout page.
+ * A real HTTP server: Haven's SDK talks to it through STRIPE_API_HOST/PORT/PROTOCOL (see `env`).
+ * Every object it answers with or puts in an event is built from the fixture corpus
+ * (test/support/stripe-fixtures/, typed with the SDK's types), so the stand-in speaks Stripe's
+ * shapes rather than Haven's assumptions. It records every request (with its Idempotency-Key),
+ * replays the first response for a repeated key, 500s included, and refuses a key reused with
+ * other parameters, as Stripe does (https://docs.stripe.com/api/idempotent_requests); it can
+ * fail chosen requests (`failRequests`) to stand for an outage; and it builds webhook events
+ * signed for real with stripe.webhooks.generateTestHeaderString, rendered in the endpoint's API
+ * version (`setEndpointApiVersion`: invoices in an older version lose `parent`, as Stripe renders them).
  *
  * Reusable by browser tests: startStripeStandIn({ webhookUrl, webhookSecret }); Checkout
  * session urls point at GET /checkout/:id, whose Pay button sends the signed
@@ -20,6 +36,12 @@ type Obj = Record<string, any>;
 
 export const STAND_IN_SECRET_KEY = 'sk_test_standin';
 export const STAND_IN_WEBHOOK_SECRET = 'whsec_standin';
+export const DISPUTE_FEE_CENTS = 1_500;
+
+/** Events about one dispute, in the order Stripe sends them. */
+export type DisputeEvents = { disputeId: string; events: Stripe.Event[] };
+
+export type RequestFailure = { method?: string; path: RegExp; times: number; status?: number };
 
 export type StripeStandIn = {
   url: string;
@@ -29,16 +51,40 @@ export type StripeStandIn = {
   env: Record<string, string>;
   requests: RecordedRequest[];
   objects: Map<string, Obj>;
+  /** What GET /v1/webhook_endpoints lists (npm run stripe:check reads it). */
+  webhookEndpoints: Stripe.WebhookEndpoint[];
   /** Events built since the last takeEvents(), in the order Stripe would send them. */
   takeEvents(): Stripe.Event[];
   setWebhookUrl(url: string | undefined): void;
-  /** The customer pays: returns checkout.session.completed, and for subscriptions the first invoice.paid. */
-  completeCheckout(sessionId: string): Stripe.Event[];
-  /** Another month's invoice: invoice.paid, or invoice.payment_failed. */
-  renewSubscription(subscriptionId: string, outcome?: 'paid' | 'failed'): Stripe.Event;
+  /** The API version events are rendered in from now on (an endpoint configured on an older version). */
+  setEndpointApiVersion(version: string): void;
+  /** The next `times` requests matching are answered with `status` (default 500, Stripe's api_error): an outage. */
+  failRequests(failure: RequestFailure): void;
+  /**
+   * The customer pays: returns checkout.session.completed, and for subscriptions the first
+   * invoice.paid. `paymentStatus: 'unpaid'` is a delayed method (pre-authorised debit): the
+   * session completes unpaid and the money arrives later (`settleDelayedPayment`).
+   */
+  completeCheckout(sessionId: string, options?: { paymentStatus?: 'paid' | 'unpaid' }): Stripe.Event[];
+  /** A delayed payment clears: for a subscription, its first invoice.paid; for a one-time session, async_payment_succeeded. */
+  settleDelayedPayment(sessionId: string): Stripe.Event[];
+  /**
+   * The next month: invoice.paid (or invoice.payment_failed); when the subscription's cancel_at
+   * has come, Stripe ends it instead (customer.subscription.deleted) and bills nothing.
+   * `split` pays the invoice with several invoice payments of these amounts.
+   */
+  renewSubscription(subscriptionId: string, outcome?: 'paid' | 'failed', options?: { split?: number[]; paidBy?: 'payment_intent' | 'charge' | 'payment_record' }): Stripe.Event;
   refundCharge(chargeId: string, amountCents?: number): Stripe.Event;
-  openDispute(chargeId: string, amountCents?: number): Stripe.Event;
-  closeDispute(disputeId: string, status: 'won' | 'lost'): Stripe.Event;
+  /** A refund fails after it was reported (card closed…): refund.failed, refund.updated, charge.refund.updated. */
+  failRefund(refundId: string): Stripe.Event[];
+  /** An inquiry (nothing withdrawn) or a chargeback (amount and fee withdrawn): charge.dispute.created, and funds_withdrawn for a chargeback. */
+  openDispute(chargeId: string, options?: { amountCents?: number; inquiry?: boolean }): DisputeEvents;
+  /** An inquiry that becomes a chargeback: the funds are withdrawn now. */
+  escalateInquiry(disputeId: string): Stripe.Event[];
+  /** won (the amount reinstated, and the fee if `returnFee`), lost, or warning_closed (an inquiry that ends). */
+  closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed', options?: { returnFee?: boolean }): Stripe.Event[];
+  /** A lost dispute reopened on appeal and won: the amount reinstated. */
+  winAppeal(disputeId: string, options?: { returnFee?: boolean }): Stripe.Event[];
   /** Signature header for a payload; `timestamp` in seconds lets tests make a stale one. */
   sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
   /** POSTs signed events to webhookUrl, in order; resolves with the status codes. */
@@ -48,15 +94,10 @@ export type StripeStandIn = {
 
 const signer = new Stripe(STAND_IN_SECRET_KEY);
 
-function newId(prefix: string): string {
-  return `${prefix}_test_${randomBytes(9).toString('hex')}`;
-}
-
 /** Stripe's card fee as the stand-in charges it: 2.9% + 30¢, rounded to the cent. */
 export function standInFee(amountCents: number): number {
   return Math.floor((amountCents * 290 + 5_000) / 10_000) + 30;
 }
-export const DISPUTE_FEE_CENTS = 1_500;
 
 /** Parses Stripe's form encoding (a[b][0][c]=v) into nested objects and arrays. */
 function parseForm(text: string): Obj {
@@ -74,125 +115,193 @@ function parseForm(text: string): Obj {
   return root;
 }
 
+const stripeError = (status: number, type: string, message: string, extra: Obj = {}) => ({ status, body: { error: { type, message, ...extra } } });
+
 export async function startStripeStandIn(options: { webhookUrl?: string; webhookSecret?: string } = {}): Promise<StripeStandIn> {
   const webhookSecret = options.webhookSecret ?? STAND_IN_WEBHOOK_SECRET;
   let webhookUrl = options.webhookUrl;
+  let endpointApiVersion = CURRENT_API_VERSION;
   const requests: RecordedRequest[] = [];
   const objects = new Map<string, Obj>();
-  const idempotent = new Map<string, { status: number; body: string }>();
+  /** What each Checkout session was created with (line items, metadata for the intent or subscription). */
+  const sessionRequests = new Map<string, Obj>();
+  /** Invoices billed per subscription so far: the next invoice bills this period. */
+  const billedPeriods = new Map<string, number>();
+  const idempotent = new Map<string, { status: number; body: string; params: string }>();
+  const failures: RequestFailure[] = [];
+  const webhookEndpoints: Stripe.WebhookEndpoint[] = [];
   let pending: Stripe.Event[] = [];
-  const now = () => Math.floor(Date.now() / 1000);
   let base = '';
 
-  const save = <T extends Obj>(o: T): T => {
-    objects.set(o.id, o);
+  const save = <T extends object>(o: T): T => {
+    objects.set((o as { id: string }).id, o as Obj);
     return o;
   };
   const get = (id: string | undefined): Obj | undefined => (id ? objects.get(id) : undefined);
 
-  function event(type: string, object: Obj): Stripe.Event {
-    const e = {
-      id: newId('evt'),
-      object: 'event',
-      api_version: Stripe.API_VERSION,
-      created: now(),
-      data: { object: structuredClone(object) },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
-    } as unknown as Stripe.Event;
+  /** An event about `object` as it is now, rendered in the endpoint's API version. */
+  function event<T extends Stripe.Event.Type>(type: T, object: EventObject<T>): Stripe.Event {
+    let rendered: object = object;
+    if ((object as { object?: string }).object === 'invoice' && endpointApiVersion < '2025-03-31') {
+      const payment = [...objects.values()].find((o) => o.object === 'invoice_payment' && o.invoice === (object as Stripe.Invoice).id);
+      const intent = get(payment?.payment.payment_intent);
+      rendered = invoiceBeforeBasil(object as Stripe.Invoice, { paymentIntent: intent?.id ?? null, charge: intent?.latest_charge ?? null });
+    }
+    const e = stripeEvent(type, rendered as EventObject<T>, { apiVersion: endpointApiVersion });
     pending.push(e);
     return e;
   }
 
   /** A succeeded card charge with its payment intent and balance transaction. */
-  function charge(amount: number, metadata: Obj) {
-    const pi = newId('pi');
-    const ch = newId('ch');
-    const txn = newId('txn');
-    const fee = standInFee(amount);
-    save({ id: txn, object: 'balance_transaction', amount, fee, net: amount - fee, currency: 'cad', type: 'charge', source: ch, status: 'available', fee_details: [{ amount: fee, currency: 'cad', type: 'stripe_fee', description: 'Stripe processing fees' }], created: now() });
-    save({ id: ch, object: 'charge', amount, amount_captured: amount, amount_refunded: 0, currency: 'cad', paid: true, captured: true, refunded: false, disputed: false, status: 'succeeded', payment_intent: pi, balance_transaction: txn, metadata, created: now(), livemode: false });
-    save({ id: pi, object: 'payment_intent', amount, amount_received: amount, currency: 'cad', status: 'succeeded', latest_charge: ch, metadata, created: now(), livemode: false });
-    return { pi, ch };
+  function charge(amount: number, metadata: Stripe.Metadata, customer: string | null = null) {
+    const ch = cardCharge({ amount, metadata, customer });
+    const txn = save(chargeBalanceTransaction(ch.id, amount, standInFee(amount)));
+    const pi = save(succeededPaymentIntent({ amount, latest_charge: ch.id, metadata, customer }));
+    save({ ...ch, balance_transaction: txn.id, payment_intent: pi.id });
+    return { pi: pi.id, ch: ch.id };
   }
 
-  function invoice(subscription: Obj, outcome: 'paid' | 'failed', reason: string): Stripe.Event {
-    const amount = subscription.items.data[0].price.unit_amount as number;
-    const inv = save({
-      id: newId('in'), object: 'invoice', status: outcome === 'paid' ? 'paid' : 'open', amount_due: amount, amount_paid: outcome === 'paid' ? amount : 0,
-      amount_remaining: outcome === 'paid' ? 0 : amount, currency: 'cad', customer: subscription.customer, billing_reason: reason, metadata: {},
-      parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: subscription.metadata, subscription: subscription.id } },
-      created: now(), livemode: false,
-    });
+  function invoice(sub: Obj, outcome: 'paid' | 'failed', options: { split?: number[]; paidBy?: 'payment_intent' | 'charge' | 'payment_record' } = {}): Stripe.Event {
+    const period = billedPeriods.get(sub.id) ?? 0;
+    billedPeriods.set(sub.id, period + 1);
+    const inv = save(subscriptionInvoice({ subscription: sub as Stripe.Subscription, period, outcome: outcome === 'paid' ? 'paid' : 'open' }));
+    for (const item of sub.items.data) {
+      item.current_period_start = addBillingMonths(sub.billing_cycle_anchor, period);
+      item.current_period_end = addBillingMonths(sub.billing_cycle_anchor, period + 1);
+    }
+    sub.latest_invoice = inv.id;
     if (outcome === 'paid') {
-      const { pi } = charge(amount, {});
-      save({ id: newId('inpay'), object: 'invoice_payment', invoice: inv.id, amount_paid: amount, amount_requested: amount, currency: 'cad', is_default: true, status: 'paid', payment: { type: 'payment_intent', payment_intent: pi }, created: now(), livemode: false });
+      const parts = options.split ?? [inv.amount_paid];
+      for (const part of parts) {
+        const paidBy = options.paidBy ?? 'payment_intent';
+        if (paidBy === 'payment_record') {
+          save(invoicePayment({ invoice: inv.id, amount_paid: part, payment: { type: 'payment_record', payment_record: stripeId('prec') }, is_default: parts.length === 1 }));
+          continue;
+        }
+        const { pi, ch } = charge(part, {}, sub.customer);
+        save(invoicePayment({ invoice: inv.id, amount_paid: part, payment: paidBy === 'charge' ? { type: 'charge', charge: ch } : { type: 'payment_intent', payment_intent: pi }, is_default: parts.length === 1 }));
+      }
     }
     return event(outcome === 'paid' ? 'invoice.paid' : 'invoice.payment_failed', inv);
   }
 
-  function completeCheckout(sessionId: string): Stripe.Event[] {
+  function completeCheckout(sessionId: string, { paymentStatus = 'paid' }: { paymentStatus?: 'paid' | 'unpaid' } = {}): Stripe.Event[] {
     const session = get(sessionId);
     if (!session) throw new Error(`no checkout session ${sessionId}`);
-    const customer = newId('cus');
-    session.customer = customer;
-    session.status = 'complete';
+    const created = sessionRequests.get(sessionId) ?? {};
+    const customer = stripeId('cus');
+    Object.assign(session, { customer, status: 'complete', customer_details: customerDetails(session.customer_email) });
     const before = pending.length;
     if (session.mode === 'subscription') {
-      const item = session.line_items[0];
-      const sub = save({
-        id: newId('sub'), object: 'subscription', status: 'active', customer, metadata: session.subscription_data?.metadata ?? {},
-        items: { object: 'list', data: [{ id: newId('si'), object: 'subscription_item', quantity: 1, price: { id: newId('price'), object: 'price', currency: 'cad', unit_amount: Number(item.price_data.unit_amount), recurring: { interval: 'month', interval_count: 1 } } }] },
-        created: now(), livemode: false,
-      });
+      const item = created.line_items?.[0];
+      const sub = save(monthlySubscription({ customer, unitAmount: Number(item?.price_data?.unit_amount ?? session.amount_total), metadata: created.subscription_data?.metadata ?? {} }));
       session.subscription = sub.id;
-      session.payment_status = 'paid';
-      event('checkout.session.completed', session);
-      invoice(sub, 'paid', 'subscription_create');
+      session.payment_status = paymentStatus;
+      event('checkout.session.completed', session as Stripe.Checkout.Session);
+      if (paymentStatus === 'paid') invoice(sub, 'paid');
     } else {
-      const { pi } = charge(session.amount_total, session.payment_intent_data?.metadata ?? {});
+      const { pi } = charge(session.amount_total, created.payment_intent_data?.metadata ?? {});
       session.payment_intent = pi;
-      session.payment_status = 'paid';
-      event('checkout.session.completed', session);
+      session.payment_status = paymentStatus;
+      event('checkout.session.completed', session as Stripe.Checkout.Session);
     }
     return pending.slice(before);
   }
 
-  function refundCharge(chargeId: string, amountCents?: number): Stripe.Event {
+  function settleDelayedPayment(sessionId: string): Stripe.Event[] {
+    const session = get(sessionId);
+    if (!session) throw new Error(`no checkout session ${sessionId}`);
+    session.payment_status = 'paid';
+    if (session.mode === 'subscription') return [invoice(get(session.subscription)!, 'paid')];
+    return [event('checkout.session.async_payment_succeeded', session as Stripe.Checkout.Session)];
+  }
+
+  function renewSubscription(subscriptionId: string, outcome: 'paid' | 'failed' = 'paid', options: { split?: number[]; paidBy?: 'payment_intent' | 'charge' | 'payment_record' } = {}): Stripe.Event {
+    const sub = get(subscriptionId);
+    if (!sub) throw new Error(`no subscription ${subscriptionId}`);
+    if (sub.status === 'canceled') throw new Error(`subscription ${subscriptionId} was cancelled: Stripe bills nothing more`);
+    const nextStart = addBillingMonths(sub.billing_cycle_anchor, billedPeriods.get(sub.id) ?? 0);
+    if (sub.cancel_at !== null && nextStart >= sub.cancel_at) {
+      // The subscription ends at cancel_at by itself: no further invoice (https://docs.stripe.com/api/subscriptions/object#subscription_object-cancel_at).
+      Object.assign(sub, { status: 'canceled', canceled_at: sub.cancel_at, ended_at: sub.cancel_at });
+      return event('customer.subscription.deleted', sub as Stripe.Subscription);
+    }
+    return invoice(sub, outcome, options);
+  }
+
+  function refundCharge(chargeId: string, amountCents?: number, extra: Partial<Stripe.Refund> = {}): Stripe.Event {
     const ch = get(chargeId);
     if (!ch) throw new Error(`no charge ${chargeId}`);
     const amount = amountCents ?? ch.amount - ch.amount_refunded;
-    save({ id: newId('re'), object: 'refund', amount, charge: ch.id, payment_intent: ch.payment_intent, currency: 'cad', status: 'succeeded', created: now() });
+    const refund = cardRefund({ amount, charge: ch.id, payment_intent: ch.payment_intent, ...extra });
+    save({ ...refund, balance_transaction: save(refundBalanceTransaction(refund.id, amount)).id });
     ch.amount_refunded += amount;
     ch.refunded = ch.amount_refunded === ch.amount;
-    return event('charge.refunded', ch);
+    return event('charge.refunded', ch as Stripe.Charge);
   }
 
-  function dispute(chargeId: string, amountCents?: number): Stripe.Event {
+  function failRefund(refundId: string): Stripe.Event[] {
+    const refund = get(refundId);
+    if (!refund) throw new Error(`no refund ${refundId}`);
+    const ch = get(refund.charge)!;
+    Object.assign(refund, { status: 'failed', failure_reason: 'expired_or_canceled_card', failure_balance_transaction: save(refundFailureBalanceTransaction(refund.id, refund.amount)).id });
+    ch.amount_refunded -= refund.amount;
+    ch.refunded = false;
+    return [event('refund.failed', refund as Stripe.Refund), event('refund.updated', refund as Stripe.Refund), event('charge.refund.updated', refund as Stripe.Refund)];
+  }
+
+  function withdraw(dp: Obj): Stripe.Event {
+    dp.balance_transactions.push(disputeWithdrawal(dp.id, dp.amount, DISPUTE_FEE_CENTS));
+    dp.is_charge_refundable = false;
+    return event('charge.dispute.funds_withdrawn', dp as Stripe.Dispute);
+  }
+
+  function reinstate(dp: Obj, returnFee: boolean): Stripe.Event {
+    dp.balance_transactions.push(disputeReinstatement(dp.id, dp.amount, returnFee ? DISPUTE_FEE_CENTS : 0));
+    return event('charge.dispute.funds_reinstated', dp as Stripe.Dispute);
+  }
+
+  function openDispute(chargeId: string, { amountCents, inquiry = false }: { amountCents?: number; inquiry?: boolean } = {}): DisputeEvents {
     const ch = get(chargeId);
     if (!ch) throw new Error(`no charge ${chargeId}`);
-    const amount = amountCents ?? ch.amount;
     ch.disputed = true;
-    const dp = save({
-      id: newId('dp'), object: 'dispute', amount, charge: ch.id, payment_intent: ch.payment_intent, currency: 'cad', status: 'needs_response', reason: 'fraudulent',
-      balance_transactions: [{ id: newId('txn'), object: 'balance_transaction', amount: -amount, fee: DISPUTE_FEE_CENTS, net: -amount - DISPUTE_FEE_CENTS, currency: 'cad', type: 'adjustment', reporting_category: 'dispute' }],
-      created: now(), livemode: false,
-    });
-    return event('charge.dispute.created', dp);
+    const dp = save(disputeObject({ amount: amountCents ?? ch.amount - ch.amount_refunded, charge: ch.id, payment_intent: ch.payment_intent, status: inquiry ? 'warning_needs_response' : 'needs_response' }));
+    if (inquiry) return { disputeId: dp.id, events: [event('charge.dispute.created', dp)] };
+    // A chargeback withdraws at once: the created event already lists the withdrawal, and funds_withdrawn follows.
+    dp.balance_transactions.push(disputeWithdrawal(dp.id, dp.amount, DISPUTE_FEE_CENTS));
+    dp.is_charge_refundable = false;
+    return { disputeId: dp.id, events: [event('charge.dispute.created', dp), event('charge.dispute.funds_withdrawn', dp)] };
   }
 
-  function closeDispute(disputeId: string, status: 'won' | 'lost'): Stripe.Event {
+  function escalateInquiry(disputeId: string): Stripe.Event[] {
+    const dp = get(disputeId);
+    if (!dp) throw new Error(`no dispute ${disputeId}`);
+    dp.status = 'needs_response';
+    dp.payment_method_details.card.case_type = 'chargeback';
+    return [event('charge.dispute.updated', dp as Stripe.Dispute), withdraw(dp)];
+  }
+
+  function closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed', { returnFee = false }: { returnFee?: boolean } = {}): Stripe.Event[] {
     const dp = get(disputeId);
     if (!dp) throw new Error(`no dispute ${disputeId}`);
     dp.status = status;
-    if (status === 'won') dp.balance_transactions.push({ id: newId('txn'), object: 'balance_transaction', amount: dp.amount, fee: 0, net: dp.amount, currency: 'cad', type: 'adjustment', reporting_category: 'dispute_reversal' });
-    return event('charge.dispute.closed', dp);
+    if (status !== 'won') return [event('charge.dispute.closed', dp as Stripe.Dispute)];
+    const reinstated = reinstate(dp, returnFee);
+    return [event('charge.dispute.closed', dp as Stripe.Dispute), reinstated];
+  }
+
+  function winAppeal(disputeId: string, { returnFee = false }: { returnFee?: boolean } = {}): Stripe.Event[] {
+    const dp = get(disputeId);
+    if (!dp) throw new Error(`no dispute ${disputeId}`);
+    dp.status = 'appeal_under_review';
+    const appealed = event('charge.dispute.updated', dp as Stripe.Dispute);
+    dp.status = 'won';
+    const reinstated = reinstate(dp, returnFee);
+    return [appealed, event('charge.dispute.closed', dp as Stripe.Dispute), reinstated];
   }
 
   function sign(payload: string, opts: { timestamp?: number; secret?: string } = {}): string {
-    return signer.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? webhookSecret, timestamp: opts.timestamp ?? now() });
+    return signer.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? webhookSecret, timestamp: opts.timestamp ?? unixNow() });
   }
 
   async function deliver(events: Stripe.Event[]): Promise<number[]> {
@@ -209,39 +318,41 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
 
   // --- the API ------------------------------------------------------------------------------
   function api(method: string, path: string, params: Obj): { status: number; body: Obj } {
-    const notFound = (id: string) => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such object: '${id}'`, param: 'id' } } });
+    const notFound = (id: string, kind = 'object') => stripeError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, { code: 'resource_missing', param: 'id' });
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const lineItems = (params.line_items ?? []) as Obj[];
       const amount = lineItems.reduce((sum, li) => sum + Number(li.price_data?.unit_amount ?? 0) * Number(li.quantity ?? 1), 0);
-      const id = newId('cs');
-      const session = save({
-        id, object: 'checkout.session', mode: params.mode, status: 'open', payment_status: 'unpaid', amount_total: amount, amount_subtotal: amount, currency: 'cad',
-        customer: null, customer_email: params.customer_email ?? null, client_reference_id: params.client_reference_id ?? null, metadata: params.metadata ?? {},
-        payment_intent: null, subscription: null, success_url: params.success_url, cancel_url: params.cancel_url, locale: params.locale ?? null,
-        url: `${base}/checkout/${id}`, created: now(), expires_at: now() + 86_400, livemode: false,
-        line_items: lineItems, payment_intent_data: params.payment_intent_data, subscription_data: params.subscription_data,
+      const session = openCheckoutSession({
+        mode: params.mode,
+        amount_total: amount,
+        customer_email: params.customer_email ?? null,
+        client_reference_id: params.client_reference_id ?? null,
+        metadata: params.metadata ?? {},
+        success_url: params.success_url,
+        cancel_url: params.cancel_url,
+        locale: params.locale ?? null,
+        submit_type: params.submit_type ?? null,
       });
-      return { status: 200, body: publicView(session) };
+      save({ ...session, url: `${base}/checkout/${session.id}` });
+      sessionRequests.set(session.id, params);
+      return { status: 200, body: get(session.id)! };
     }
     // Billing Portal (Stripe.BillingPortal.Session): a donor updates the card behind a monthly gift.
     if (method === 'POST' && path === '/v1/billing_portal/sessions') {
       const customer = params.customer as string | undefined;
       if (!customer || ![...objects.values()].some((o) => o.object === 'subscription' && o.customer === customer)) return notFound(customer ?? 'customer');
-      const id = newId('bps');
-      const portal = save({
-        id, object: 'billing_portal.session', configuration: 'bpc_test_standin', created: now(), customer, customer_account: null, flow: null, livemode: false,
-        locale: params.locale ?? null, on_behalf_of: null, return_url: params.return_url ?? null, url: `${base}/billing/${id}`,
-      });
+      const id = stripeId('bps');
+      const portal = save(billingPortalSession({ id, customer, locale: params.locale ?? null, return_url: params.return_url ?? null, url: `${base}/billing/${id}` }));
       return { status: 200, body: portal };
     }
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([\w]+)$/.exec(path))) {
       const s = get(m[1]);
-      return s ? { status: 200, body: publicView(s) } : notFound(m[1]!);
+      return s ? { status: 200, body: s } : notFound(m[1]!, 'checkout.session');
     }
     if (method === 'GET' && (m = /^\/v1\/payment_intents\/([\w]+)$/.exec(path))) {
       const pi = get(m[1]);
-      if (!pi) return notFound(m[1]!);
+      if (!pi) return notFound(m[1]!, 'payment_intent');
       const expand: string[] = Object.values(params.expand ?? {});
       const body = structuredClone(pi);
       if (expand.some((e) => e.startsWith('latest_charge'))) {
@@ -250,40 +361,60 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       }
       return { status: 200, body };
     }
-    if (method === 'GET' && (m = /^\/v1\/(balance_transactions|charges|subscriptions|invoices|refunds|disputes)\/([\w]+)$/.exec(path))) {
+    if (method === 'GET' && (m = /^\/v1\/charges\/([\w]+)$/.exec(path))) {
+      const ch = get(m[1]);
+      if (!ch) return notFound(m[1]!, 'charge');
+      const body = structuredClone(ch);
+      if (Object.values(params.expand ?? {}).includes('balance_transaction')) body.balance_transaction = get(ch.balance_transaction);
+      return { status: 200, body };
+    }
+    if (method === 'GET' && (m = /^\/v1\/(balance_transactions|subscriptions|invoices|refunds|disputes)\/([\w]+)$/.exec(path))) {
       const o = get(m[2]);
-      return o ? { status: 200, body: o } : notFound(m[2]!);
+      return o ? { status: 200, body: o } : notFound(m[2]!, m[1]!.replace(/s$/, ''));
     }
     if (method === 'GET' && path === '/v1/invoice_payments') {
       const data = [...objects.values()].filter((o) => o.object === 'invoice_payment' && o.invoice === params.invoice && (!params.status || o.status === params.status));
       return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/invoice_payments' } };
     }
+    if (method === 'GET' && path === '/v1/refunds') {
+      const data = [...objects.values()].filter((o) => o.object === 'refund' && (!params.charge || o.charge === params.charge)).reverse();
+      return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/refunds' } };
+    }
+    if (method === 'GET' && path === '/v1/webhook_endpoints') {
+      return { status: 200, body: { object: 'list', data: webhookEndpoints, has_more: false, url: '/v1/webhook_endpoints' } };
+    }
     if (method === 'POST' && path === '/v1/refunds') {
       const ch = get(params.charge);
-      if (!ch) return notFound(String(params.charge));
+      if (!ch) return notFound(String(params.charge), 'charge');
       const amount = params.amount ? Number(params.amount) : ch.amount - ch.amount_refunded;
       if (amount > ch.amount - ch.amount_refunded) {
-        return { status: 400, body: { error: { type: 'invalid_request_error', code: 'amount_too_large', message: `Refund amount ($${amount / 100}) is greater than unrefunded amount on charge` } } };
+        return stripeError(400, 'invalid_request_error', `Refund amount ($${amount / 100}) is greater than unrefunded amount on charge ($${(ch.amount - ch.amount_refunded) / 100})`, { code: 'amount_too_large', param: 'amount' });
       }
-      const e = refundCharge(ch.id, amount);
+      const open = [...objects.values()].find((o) => o.object === 'dispute' && o.charge === ch.id && !o.is_charge_refundable && !['won', 'lost', 'warning_closed'].includes(o.status));
+      if (open) return stripeError(400, 'invalid_request_error', `Charge ${ch.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed' });
+      const e = refundCharge(ch.id, amount, { metadata: params.metadata ?? {}, reason: params.reason ?? null });
       void autoDeliver([e]);
       const refund = [...objects.values()].filter((o) => o.object === 'refund' && o.charge === ch.id).pop()!;
-      refund.metadata = params.metadata ?? {};
-      refund.reason = params.reason ?? null;
       return { status: 200, body: refund };
+    }
+    if (method === 'POST' && (m = /^\/v1\/subscriptions\/([\w]+)$/.exec(path))) {
+      const sub = get(m[1]);
+      if (!sub || sub.status === 'canceled') return notFound(m[1]!, 'subscription');
+      if (params.cancel_at !== undefined) sub.cancel_at = params.cancel_at === '' ? null : Number(params.cancel_at);
+      if (params.metadata) sub.metadata = { ...sub.metadata, ...params.metadata };
+      void autoDeliver([event('customer.subscription.updated', sub as Stripe.Subscription)]);
+      return { status: 200, body: sub };
     }
     if (method === 'DELETE' && (m = /^\/v1\/subscriptions\/([\w]+)$/.exec(path))) {
       const sub = get(m[1]);
-      if (!sub) return notFound(m[1]!);
-      if (sub.status === 'canceled') {
-        return { status: 400, body: { error: { type: 'invalid_request_error', message: `No such subscription: '${sub.id}'`, code: 'resource_missing' } } };
-      }
-      sub.status = 'canceled';
-      sub.canceled_at = now();
-      void autoDeliver([event('customer.subscription.deleted', sub)]);
+      // A cancelled subscription is "akin to being deleted": cancelling it again is resource_missing
+      // (Stripe's answer in https://github.com/stripe/stripe-go/issues/1887).
+      if (!sub || sub.status === 'canceled') return notFound(m[1]!, 'subscription');
+      Object.assign(sub, { status: 'canceled', canceled_at: unixNow(), ended_at: unixNow() });
+      void autoDeliver([event('customer.subscription.deleted', sub as Stripe.Subscription)]);
       return { status: 200, body: sub };
     }
-    return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } } };
+    return stripeError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path})`);
   }
 
   async function autoDeliver(events: Stripe.Event[]) {
@@ -292,13 +423,16 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
     await deliver(events).catch(() => undefined);
   }
 
-  function publicView(session: Obj): Obj {
-    const { line_items: _l, payment_intent_data: _p, subscription_data: _s, ...rest } = session;
-    return rest;
+  /** An injected outage: Stripe's api_error, with stripe-should-retry: false (as Stripe sends on a 500). */
+  function injectedFailure(method: string, path: string): { status: number; body: Obj } | undefined {
+    const failure = failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.path.test(path));
+    if (!failure) return undefined;
+    failure.times -= 1;
+    return stripeError(failure.status ?? 500, 'api_error', 'An unknown error occurred (stand-in outage).');
   }
 
   // --- the hosted Checkout page -----------------------------------------------------------------
-  async function checkoutPage(req: IncomingMessage, res: ServerResponse, id: string, pay: boolean) {
+  async function checkoutPage(_req: IncomingMessage, res: ServerResponse, id: string, pay: boolean) {
     const session = get(id);
     if (!session) return send(res, 404, 'text/plain', 'No such checkout session');
     if (!pay) {
@@ -339,7 +473,8 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
         const page = /^\/checkout\/([\w]+)(\/pay)?$/.exec(url.pathname);
         // The Pay button posts to /checkout/:id/pay; a POST to /checkout/:id pays too.
         if (page) return checkoutPage(req, res, page[1]!, method === 'POST');
-        const params = method === 'GET' || method === 'DELETE' ? parseForm(url.search.slice(1)) : parseForm(Buffer.concat(chunks).toString('utf8'));
+        const rawParams = method === 'GET' || method === 'DELETE' ? url.search.slice(1) : Buffer.concat(chunks).toString('utf8');
+        const params = parseForm(rawParams);
         const key = req.headers['idempotency-key'] as string | undefined;
         requests.push({ method, path: url.pathname, params, idempotencyKey: key });
         if (req.headers.authorization !== `Bearer ${STAND_IN_SECRET_KEY}`) {
@@ -348,13 +483,18 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
         const cacheKey = key ? `${method} ${url.pathname} ${key}` : undefined;
         const cached = cacheKey ? idempotent.get(cacheKey) : undefined;
         if (cached) {
-          res.writeHead(cached.status, { 'content-type': 'application/json', 'idempotent-replayed': 'true' });
+          if (cached.params !== rawParams) {
+            const message = `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`;
+            return send(res, 400, 'application/json', JSON.stringify({ error: { type: 'idempotency_error', message } }));
+          }
+          res.writeHead(cached.status, { 'content-type': 'application/json', 'idempotent-replayed': 'true', 'stripe-should-retry': 'false' });
           return res.end(cached.body);
         }
-        const { status, body } = api(method, url.pathname, params);
+        const { status, body } = injectedFailure(method, url.pathname) ?? api(method, url.pathname, params);
         const text = JSON.stringify(body);
-        if (cacheKey) idempotent.set(cacheKey, { status, body: text });
-        res.writeHead(status, { 'content-type': 'application/json', 'request-id': newId('req') });
+        // Stripe keeps the first answer for a key, 500s included (https://docs.stripe.com/api/idempotent_requests).
+        if (cacheKey) idempotent.set(cacheKey, { status, body: text, params: rawParams });
+        res.writeHead(status, { 'content-type': 'application/json', 'request-id': stripeId('req'), ...(status >= 500 ? { 'stripe-should-retry': 'false' } : {}) });
         res.end(text);
       })().catch((error: unknown) => send(res, 500, 'text/plain', String(error)));
     });
@@ -370,6 +510,7 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
     env: { STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY, STRIPE_WEBHOOK_SECRET: webhookSecret, STRIPE_API_HOST: '127.0.0.1', STRIPE_API_PORT: String(port), STRIPE_API_PROTOCOL: 'http' },
     requests,
     objects,
+    webhookEndpoints,
     takeEvents() {
       const taken = pending;
       pending = [];
@@ -378,15 +519,21 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
     setWebhookUrl(url) {
       webhookUrl = url;
     },
-    completeCheckout,
-    renewSubscription(subscriptionId, outcome = 'paid') {
-      const sub = get(subscriptionId);
-      if (!sub) throw new Error(`no subscription ${subscriptionId}`);
-      return invoice(sub, outcome, 'subscription_cycle');
+    setEndpointApiVersion(version) {
+      endpointApiVersion = version;
     },
-    refundCharge,
-    openDispute: dispute,
+    failRequests(failure) {
+      failures.push({ ...failure });
+    },
+    completeCheckout,
+    settleDelayedPayment,
+    renewSubscription,
+    refundCharge: (chargeId, amountCents) => refundCharge(chargeId, amountCents),
+    failRefund,
+    openDispute,
+    escalateInquiry,
     closeDispute,
+    winAppeal,
     sign,
     deliver,
     close: () =>

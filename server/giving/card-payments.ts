@@ -1,0 +1,156 @@
+import { sql, type Transaction } from 'kysely';
+import type Stripe from 'stripe';
+import { writeAudit } from '../audit/audit';
+import type { Database, PaymentStatus } from '../db/schema';
+import { recordPayment } from '../donations/payments';
+import type { FundRef } from '../ledger/accounts';
+import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
+import { idOf, RetryLater } from './stripe-event-context';
+
+/**
+ * Card payments as Stripe reports them: what was charged and what Stripe kept (read from the
+ * charge's balance transaction), recorded once per charge, and the payment's status and receipt
+ * kept in line with the money still held (refunds, failed refunds, disputes).
+ */
+export type ChargeFacts = {
+  chargeId: string;
+  paymentIntentId: string | null;
+  amountCents: number;
+  feeCents: number;
+  currency: string;
+  receivedAt: Date;
+};
+
+export const STRIPE_ACTOR = { userId: null, label: 'stripe' } as const;
+
+export async function chargeFactsOfPaymentIntent(stripe: Stripe, paymentIntentId: string): Promise<ChargeFacts> {
+  const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge.balance_transaction'] });
+  const charge = intent.latest_charge;
+  if (!charge || typeof charge === 'string') throw new RetryLater(`payment intent ${paymentIntentId} has no charge yet`);
+  return chargeFacts(stripe, charge);
+}
+
+export async function chargeFactsOfCharge(stripe: Stripe, chargeId: string): Promise<ChargeFacts> {
+  return chargeFacts(stripe, await stripe.charges.retrieve(chargeId, { expand: ['balance_transaction'] }));
+}
+
+/** The fee is what Stripe's balance transaction says it took, never a computed estimate. */
+export async function chargeFacts(stripe: Stripe, charge: Stripe.Charge): Promise<ChargeFacts> {
+  const reference = charge.balance_transaction;
+  if (!reference) throw new RetryLater(`charge ${charge.id} has no balance transaction yet`);
+  const balance = typeof reference === 'string' ? await stripe.balanceTransactions.retrieve(reference) : reference;
+  return {
+    chargeId: charge.id,
+    paymentIntentId: charge.payment_intent ? idOf(charge.payment_intent) : null,
+    amountCents: charge.amount,
+    feeCents: balance.fee,
+    currency: charge.currency,
+    receivedAt: new Date(charge.created * 1000),
+  };
+}
+
+/**
+ * Records a card payment once per charge (and payment intent); undefined when it was already
+ * recorded. An invoice may be paid by several charges: each is its own payment, all naming the invoice.
+ */
+export async function recordCardPayment(
+  trx: Transaction<Database>,
+  pledgeId: number,
+  facts: ChargeFacts,
+  invoiceId: string | null,
+  options: { locked?: boolean } = {},
+): Promise<number | undefined> {
+  // Lock the pledge first (unless the caller holds its lock): every path that records card money for it queues here.
+  let query = trx.selectFrom('pledges').select('id').where('id', '=', pledgeId);
+  if (!options.locked) query = query.forUpdate();
+  if (!(await query.executeTakeFirst())) return undefined;
+  const existing = await trx
+    .selectFrom('payments')
+    .select('id')
+    .where((eb) => eb.or([eb('stripe_charge_id', '=', facts.chargeId), ...(facts.paymentIntentId ? [eb('stripe_payment_intent_id', '=', facts.paymentIntentId)] : [])]))
+    .executeTakeFirst();
+  if (existing) return undefined;
+  return recordPayment(trx, {
+    pledgeId,
+    amountCents: facts.amountCents,
+    feeCents: facts.feeCents,
+    method: 'card',
+    stripeChargeId: facts.chargeId,
+    stripePaymentIntentId: facts.paymentIntentId,
+    stripeInvoiceId: invoiceId,
+    receivedAt: facts.receivedAt,
+  });
+}
+
+/** Money Stripe holds is real: what was charged is recorded, and a difference from the pledge leaves a trail for staff. */
+export async function flagAmountMismatch(
+  trx: Transaction<Database>,
+  pledgeId: number,
+  charged: { amountCents: number; currency: string; chargeIds: string[]; statedCents: number | null },
+): Promise<void> {
+  const pledge = await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).executeTakeFirstOrThrow();
+  const expected = pledge.amount_cents + pledge.fee_cover_cents;
+  if (charged.currency === 'cad' && charged.amountCents === expected && (charged.statedCents === null || charged.statedCents === charged.amountCents)) return;
+  await writeAudit(trx, {
+    actor: STRIPE_ACTOR,
+    action: 'payment.amount_mismatch',
+    subject: `pledge:${pledgeId}`,
+    details: { expectedCents: expected, chargedCents: charged.amountCents, currency: charged.currency, chargeId: charged.chargeIds.join(',') },
+  });
+}
+
+export async function lockPaymentByCharge(trx: Transaction<Database>, chargeId: string) {
+  return trx.selectFrom('payments').selectAll().where('stripe_charge_id', '=', chargeId).forUpdate().executeTakeFirst();
+}
+
+export async function fundOfPayment(trx: Transaction<Database>, paymentId: number): Promise<FundRef> {
+  const row = await trx
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .select(['pledges.group_id'])
+    .where('payments.id', '=', paymentId)
+    .executeTakeFirstOrThrow();
+  return { groupId: row.group_id };
+}
+
+/**
+ * A payment's status from the money: `disputed` while a dispute's funds are withdrawn (its
+ * balance transactions net below zero), else refunded, partially refunded or succeeded by the
+ * amount refunded. Returns the status it set.
+ */
+export async function settlePaymentStatus(trx: Transaction<Database>, paymentId: number): Promise<PaymentStatus> {
+  const row = await trx
+    .selectFrom('payments')
+    .select([
+      'status',
+      'amount_cents',
+      'refunded_cents',
+      sql<number>`coalesce((select -sum(bt.amount_cents) from stripe_dispute_balance_transactions bt where bt.payment_id = payments.id), 0)::bigint`.as('withdrawn_cents'),
+    ])
+    .where('id', '=', paymentId)
+    .executeTakeFirstOrThrow();
+  if (row.status === 'voided') return row.status; // recorded in error and reversed: nothing more moves its status
+  const status: PaymentStatus =
+    row.withdrawn_cents > 0 ? 'disputed' : row.refunded_cents === 0 ? 'succeeded' : row.refunded_cents >= row.amount_cents ? 'refunded' : 'partially_refunded';
+  await trx.updateTable('payments').set({ status }).where('id', '=', paymentId).execute();
+  return status;
+}
+
+/**
+ * Per-gift donors get their official receipt at once (annual donors at year end). A donor with
+ * no address on file waits in the receipts queue rather than failing the webhook.
+ */
+export async function receiptIfDue(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
+  await issueReceiptIfDue(trx, ctx.receipts, paymentId);
+}
+
+/**
+ * Receipts follow the money, both ways: after a refund or a lost dispute the receipt in force is
+ * replaced by one for what remains; after a refund fails or a dispute's funds come back, the
+ * replacement states the restored amount, or (when nothing remained, so no receipt was in force)
+ * a new receipt is issued for the gift.
+ */
+export async function receiptsFollowMoney(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
+  const revised = await reviseReceiptsAfterRefund(trx, paymentId, ctx.receipts);
+  if (!revised) await receiptIfDue(trx, ctx, paymentId);
+}
