@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
+import { dateIn } from '../calendar/charity-calendar';
 import type { Database } from '../db/schema';
 import { queueEmail } from '../notifications/outbox';
 import { type ChargeFacts, chargeFactsOfCharge, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
@@ -70,7 +71,7 @@ export const invoicePaid: EventEffect<'invoice.paid', ChargeFacts[]> = {
     const chargedCents = facts.reduce((sum, f) => sum + f.amountCents, 0);
     await flagAmountMismatch(trx, pledge.id, { amountCents: chargedCents, currency: facts[0]!.currency, chargeIds: facts.map((f) => f.chargeId), statedCents: invoice.amount_paid });
     for (const paymentId of recorded) await receiptIfDue(trx, ctx, paymentId);
-    await markInstallment(trx, pledge.id, invoice.id, chargedCents, 'paid', recorded[0]!);
+    await markInstallment(trx, pledge.id, invoice, ctx.receipts.charityTimeZone, chargedCents, 'paid', recorded[0]!);
     await settleMonthlyPledge(trx, pledge.id);
     // The donor hears "gift received" once the first payment has succeeded, not when Checkout completed.
     if (earlier === 0) await queueGiftConfirmation(trx, ctx, pledge.id);
@@ -98,7 +99,7 @@ export const invoicePaymentFailed: EventEffect<'invoice.payment_failed'> = {
     if (!pledgeId || !invoice.id) return;
     const pledge = await trx.selectFrom('pledges').select(['id', 'method']).where('id', '=', pledgeId).forUpdate().executeTakeFirst();
     if (!pledge || pledge.method !== 'card') return;
-    await markInstallment(trx, pledge.id, invoice.id, invoice.amount_due, 'failed', null);
+    await markInstallment(trx, pledge.id, invoice, ctx.receipts.charityTimeZone, invoice.amount_due, 'failed', null);
     const donor = await trx.selectFrom('pledge_donors').select(['email', 'name', 'locale']).where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
     await queueEmail(trx, {
       to: donor.email,
@@ -139,15 +140,20 @@ export async function attachSubscription(trx: Transaction<Database>, pledgeId: n
   if (pledge.status === 'cancelled') await queueStripeCall(trx, { kind: 'cancel_subscription', pledgeId: pledge.id, subscriptionId });
 }
 
-/** Each Stripe invoice is one instalment row, paid or failed; a failed one that is later paid becomes paid. */
+/**
+ * Each Stripe invoice is one instalment row, paid or failed; a failed one that is later paid becomes paid.
+ * Its due date is the charity's date of the invoice (CHARITY_TIME_ZONE), not the database's.
+ */
 async function markInstallment(
   trx: Transaction<Database>,
   pledgeId: number,
-  invoiceId: string,
+  invoice: Stripe.Invoice & { id: string },
+  timeZone: string,
   amountCents: number,
   status: 'paid' | 'failed',
   paymentId: number | null,
 ): Promise<void> {
+  const invoiceId = invoice.id;
   const row = await trx.selectFrom('pledge_installments').select(['id', 'status']).where('stripe_invoice_id', '=', invoiceId).executeTakeFirst();
   if (row) {
     if (row.status !== 'paid') await trx.updateTable('pledge_installments').set({ status, payment_id: paymentId }).where('id', '=', row.id).execute();
@@ -160,6 +166,6 @@ async function markInstallment(
     .executeTakeFirstOrThrow();
   await trx
     .insertInto('pledge_installments')
-    .values({ pledge_id: pledgeId, seq: next, due_on: sql<string>`current_date` as never, amount_cents: amountCents, status, payment_id: paymentId, stripe_invoice_id: invoiceId })
+    .values({ pledge_id: pledgeId, seq: next, due_on: dateIn(new Date(invoice.created * 1000), timeZone), amount_cents: amountCents, status, payment_id: paymentId, stripe_invoice_id: invoiceId })
     .execute();
 }

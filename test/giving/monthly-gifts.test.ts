@@ -175,3 +175,16 @@ test('pressing the button twice stops the gift once, with one call to Stripe', a
   expect(t.stand.requests.filter((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${gift.subscriptionId}`)).toHaveLength(1);
   expect(await t.db.selectFrom('stripe_calls').select('id').where('pledge_id', '=', gift.pledgeId).execute()).toHaveLength(1);
 });
+
+test("a card instalment is due on the charity's date of its invoice: 23:30 on 31 December in Toronto is that year's", async () => {
+  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '15' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const pledge = await pledgeOfSession(t.db, sessionId);
+  const renewal = t.stand.renewSubscription(pledge.stripe_subscription_id!, 'paid');
+  // 2027-01-01T04:30Z is 23:30 on 31 December 2026 in Toronto (EST, UTC−5): in UTC, and for a database in UTC, it is already 2027.
+  const invoice = renewal.data.object as { id: string; created: number };
+  invoice.created = Date.UTC(2027, 0, 1, 4, 30) / 1000;
+  await deliverAll(t.app, t.stand, [renewal]);
+  const row = await t.db.selectFrom('pledge_installments').select('due_on').where('stripe_invoice_id', '=', invoice.id).executeTakeFirstOrThrow();
+  expect(row.due_on).toBe('2026-12-31');
+});
