@@ -299,6 +299,8 @@ export interface ReceiptsTable {
   received_from: ColumnType<string, string, string>;
   received_to: ColumnType<string, string, string>;
   issued_at: Generated<Date>;
+  /** The charity's date of issue (null: issued before 2026-12-01, read in America/Toronto). */
+  issued_on: ColumnType<string | null, string | null | undefined, never>;
   donor_name: string;
   donor_address: string;
   locale: 'en' | 'fr';
@@ -322,6 +324,8 @@ export interface ReceiptPaymentsTable {
   payment_id: number;
   amount_cents: number;
   in_force: Generated<boolean>;
+  /** The charity's date the gift was received, as receipted (null: lines issued before 2026-12-01). */
+  received_on: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export type GroupStatus = 'applied' | 'approved' | 'rejected';

@@ -188,6 +188,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       eligible_amount_cents: amountCents - advantageCents,
       received_from: dates[0]!,
       received_to: dates[dates.length - 1]!,
+      issued_on: calendarOf(settings).today(),
       donor_name: donor.name,
       // A replacement keeps the address receipted before if the donor's record has lost it.
       donor_address: formatDonorAddress(party) || input.replaces?.donorAddress || '',
@@ -206,7 +207,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
     .executeTakeFirstOrThrow();
   await trx
     .insertInto('receipt_payments')
-    .values(input.lines.map((l) => ({ receipt_id: id, payment_id: l.paymentId, amount_cents: l.amountCents })))
+    .values(input.lines.map((l) => ({ receipt_id: id, payment_id: l.paymentId, amount_cents: l.amountCents, received_on: l.receivedOn })))
     .execute();
   // The unalterable copy: the PDF as issued, kept beside the row it was rendered from.
   const pdf = await renderReceiptPdf((await findReceipt(trx, id))!);

@@ -91,7 +91,7 @@ export async function renderReceiptPdf(receipt: Receipt, options: ReceiptPdfOpti
   } else {
     field(t('receipts:pdf.receivedOn'), date(receipt.receivedFrom));
   }
-  field(t('receipts:pdf.issuedOn'), date(receipt.issuedAt));
+  field(t('receipts:pdf.issuedOn'), date(receipt.issuedOn));
   doc.moveDown();
 
   write(t('receipts:pdf.donor'), 'bold');

@@ -1,11 +1,18 @@
 import type { Db } from '../db/database';
 import type { Database, ReceiptFrequency } from '../db/schema';
 import { createHash } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { paymentDay } from '../donations/payments';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
+
+/**
+ * Receipts keep the charity's dates they print (issued_on, and received_on per line). Those issued
+ * before the dates were kept are read in the only zone Haven used until then.
+ */
+const ZONE_BEFORE_DATES_WERE_KEPT = 'America/Toronto';
 
 /** A receipt as issued, with the serial it replaces (if any): what the PDF and staff pages show. */
 export type Receipt = {
@@ -21,6 +28,8 @@ export type Receipt = {
   receivedFrom: string;
   receivedTo: string;
   issuedAt: Date;
+  /** The charity's date of issue, 'YYYY-MM-DD' (CHARITY_TIME_ZONE when it was issued). */
+  issuedOn: string;
   donorName: string;
   donorAddress: string;
   locale: 'en' | 'fr';
@@ -57,6 +66,7 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
       'r.received_from as receivedFrom',
       'r.received_to as receivedTo',
       'r.issued_at as issuedAt',
+      sql<string>`coalesce(r.issued_on, (r.issued_at at time zone ${sql.lit(ZONE_BEFORE_DATES_WERE_KEPT)})::date)::text`.as('issuedOn'),
       'r.donor_name as donorName',
       'r.donor_address as donorAddress',
       'r.locale',
@@ -80,12 +90,11 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
   const gifts = await db
     .selectFrom('receipt_payments as rp')
     .innerJoin('payments as p', 'p.id', 'rp.payment_id')
-    .select(['rp.amount_cents as amountCents', 'p.received_at as receivedAt'])
+    .select(['rp.amount_cents as amountCents', sql<string>`coalesce(rp.received_on, ${paymentDay(ZONE_BEFORE_DATES_WERE_KEPT)})::text`.as('receivedOn')])
     .where('rp.receipt_id', '=', row.id)
     .orderBy('p.received_at')
     .orderBy('p.id')
     .execute();
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' });
   const { charity_name, charity_address, charity_registration_number, place_of_issue, signatory_name, signatory_title, signatureImage, signatureWidth, signatureHeight, ...receipt } = row;
   return {
     ...receipt,
@@ -98,7 +107,7 @@ async function loadReceipt(db: Handle, where: { id: number } | { tokenHash: stri
       signatoryName: signatory_name,
       signatoryTitle: signatory_title,
     },
-    gifts: gifts.map((g) => ({ amountCents: g.amountCents, receivedOn: day.format(g.receivedAt) })),
+    gifts,
   };
 }
 

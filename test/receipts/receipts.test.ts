@@ -349,3 +349,14 @@ test('request logs never carry a receipt download token', async () => {
   expect(redactPathTokens('/receipts/abcDEF123_-xyz')).toBe('/receipts/:token');
   expect(redactPathTokens('/staff/receipts')).toBe('/staff/receipts');
 });
+
+test("a receipt prints the charity's dates in CHARITY_TIME_ZONE: 23:00 on 31 December in Vancouver is received and issued that year", async () => {
+  // 2027-01-01T06:30Z is 22:30 on 31 December in Vancouver (UTC−8), already 1 January in Toronto and in UTC.
+  const { paymentId } = await giveAndReceive(t.db, { email: 'vancouver@example.org', amountCents: 5_000, method: 'card', receivedAt: new Date('2027-01-01T06:30:00Z') });
+  const settings = { ...t.config, charityTimeZone: 'America/Vancouver', clock: { now: () => new Date('2027-01-01T07:00:00Z') } };
+  const issued = await t.db.transaction().execute((trx) => issueReceiptForPayment(trx, settings, paymentId, staff));
+  expect(issued.serial).toMatch(/^HV-2026-/);
+  const text = await pdfText(await renderReceiptPdf((await findReceipt(t.db, issued.id))!));
+  expect(text).not.toContain('2027');
+  expect(text.match(/December 31, 2026/g)?.length).toBeGreaterThanOrEqual(2); // date received and date issued
+});
