@@ -2,10 +2,12 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { createStaffCommand } from './create-staff';
 import { migrateCommand } from './migrate';
+import { purgeFamilyIdentitiesCommand } from './purge-family-identities';
+import { rotateFamilyKeyCommand } from './rotate-family-key';
 import { seedCommand } from './seed';
 
 /**
- * The npm scripts that work on Haven's database (npm run migrate, seed, create-staff). Each runs in
+ * The npm scripts that work on Haven's database (npm run migrate, seed, create-staff, purge-family-identities, rotate-family-key). Each runs in
  * its own process (run-command.ts) or, when a server already holds the embedded database, inside
  * that server (control-server.ts): the same function either way, so output and links match.
  */
@@ -21,6 +23,8 @@ export const COMMANDS = {
   migrate: migrateCommand,
   seed: seedCommand,
   'create-staff': createStaffCommand,
+  'purge-family-identities': purgeFamilyIdentitiesCommand,
+  'rotate-family-key': rotateFamilyKeyCommand,
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;

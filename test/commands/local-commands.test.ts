@@ -6,14 +6,19 @@ import { acquireDataDirLock, LOCK_FILE } from '../../server/db/data-dir-lock';
 import { ROOT, startHaven } from '../support/haven-process';
 
 /**
- * `npm run create-staff`, `seed` and `migrate` beside a real Haven process on the embedded
+ * `npm run create-staff`, `seed`, `migrate` (and the families' commands) beside a real Haven process on the embedded
  * database (issue 16): the scripts used to open DATA_DIR's PGlite files a second time, print
  * "Created staff account…", and lose it all; the server never saw the account. Now the server
  * holds DATA_DIR and runs the scripts' commands itself; with no server, a script opens it alone.
  */
 jest.setTimeout(240_000);
 
-const SCRIPTS = { migrate: 'server/db/migrate-cli.ts', seed: 'server/seed.ts', 'create-staff': 'server/create-staff-cli.ts' } as const;
+const SCRIPTS = {
+  migrate: 'server/db/migrate-cli.ts',
+  seed: 'server/seed.ts',
+  'create-staff': 'server/create-staff-cli.ts',
+  'purge-family-identities': 'server/families/retention-cli.ts',
+} as const;
 
 type ScriptRun = { code: number | null; stdout: string; stderr: string };
 
@@ -76,6 +81,12 @@ test('while the server runs, the scripts go through it; what they wrote is there
 
     const migrated = await runScript('migrate', [], { DATA_DIR: dataDir });
     expect(migrated).toMatchObject({ code: 0, stdout: 'Database is up to date.\n' });
+
+    // The families' retention job too: run by the server on its database (issue 17's command).
+    const retention = await runScript('purge-family-identities', ['--dry-run'], { DATA_DIR: dataDir });
+    expect(retention).toMatchObject({ code: 0 });
+    expect(retention.stderr).toContain(`Haven is running on ${dataDir}`);
+    expect(retention.stdout).toContain('No family identity is due for deletion within 30 days.');
 
     // A wrong command line is refused before anything is asked of the server.
     const usage = await runScript('create-staff', ['--email', 'not-an-address'], { DATA_DIR: dataDir });

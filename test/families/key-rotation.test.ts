@@ -108,7 +108,8 @@ onServer('npm run rotate-family-key re-encrypts everything under FAMILY_DATA_KEY
     // The lost key of the test above stays lost: the command reports it and exits 1.
     FAMILY_DATA_PREVIOUS_KEYS: oldKey.toString('base64'),
   });
-  expect(result.stdout).toMatch(/Re-encrypted \d+ family identities under key k-/);
+  // A failed command prints all its lines on stderr (server/commands/run-command.ts).
+  expect(result.stderr).toMatch(/Re-encrypted \d+ family identities under key k-/);
   expect(result.stderr).toMatch(/could not be opened/);
   expect(result.code).toBe(1);
   expect(await keyIdsOf(ids)).toEqual(ids.map(() => keyIdOf(newKey)));
