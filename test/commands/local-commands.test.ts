@@ -69,7 +69,7 @@ test('while the server runs, the scripts go through it; what they wrote is there
     expect(link.origin).toBe(`http://localhost:${haven.port}`);
     // The server knows the account: its link opens the set-password form for that address.
     const form = await open(link, haven.url);
-    expect(form.status).toBe(200);
+    expect({ status: form.status, server: haven.output() }).toMatchObject({ status: 200 });
     expect(form.text).toContain('director@hanvoice.example');
 
     const seeded = await runScript('seed', [], { DATA_DIR: dataDir });

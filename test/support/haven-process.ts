@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -89,7 +90,66 @@ export function buildIsCurrent(): boolean {
 /** The heap flags production runs with (npm start, the Dockerfile's CMD): see the Dockerfile. */
 export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=512'];
 
+/**
+ * Whether process `pid` holds the socket listening on `port`. freePort() closes its probe before
+ * the child binds, so another test process may take the port meanwhile (a suite's app on
+ * listen(0), the Stripe stand-in): its /healthz must not pass for this child's. Linux /proc; assumed
+ * elsewhere.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  if (process.platform !== 'linux') return true;
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const listening = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const lines = fs.existsSync(table) ? fs.readFileSync(table, 'utf8').split('\n').slice(1) : [];
+    for (const line of lines) {
+      // sl local_address rem_address st ... inode: st 0A is LISTEN.
+      const columns = line.trim().split(/\s+/);
+      if (columns[3] === '0A' && columns[1]?.endsWith(hexPort) && columns[9]) listening.add(columns[9]);
+    }
+  }
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      return listening.has(/^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** GET /healthz's status on a connection of its own (none kept alive that a later fetch could reuse), or undefined if nothing answers. */
+function healthStatus(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, headers: { connection: 'close' }, timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
 export async function startHaven(options: StartOptions): Promise<HavenProcess> {
+  // A port chosen here may be taken before the child binds it: then the child exits (EADDRINUSE)
+  // and starts again on another, unless the caller chose the port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHavenOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startHavenOnce(options: StartOptions): Promise<HavenProcess> {
   const port = options.port ?? (await freePort());
   const mode = options.mode ?? 'source';
   const args =
@@ -125,14 +185,12 @@ export async function startHaven(options: StartOptions): Promise<HavenProcess> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`Haven exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`);
+      await exited;
+      const message = `Haven exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`;
+      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
     }
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
+    // Ready when /healthz answers 200 from a socket this child holds (not a stranger on the port).
+    if ((await healthStatus(port)) === 200 && listensOn(child.pid!, port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Haven did not answer /healthz within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
