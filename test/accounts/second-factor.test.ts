@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 import { createSession } from '../../server/accounts/sessions';
 import { createUser } from '../../server/accounts/users';
@@ -11,13 +10,14 @@ import { approveMatch, proposeMatch } from '../../server/matching/matches';
 import { availableFamily, staffA, staffB } from '../families/factories';
 import { readyGroup } from '../matching/factories';
 import { createTestApp, type TestApp } from '../support/app';
+import { totpCode } from '../support/rfc6238';
 import { listRoutes } from '../support/route-policy';
 import { anonymous, signInAs, TEST_PASSWORD, type TestVisitor, useSession } from '../support/session';
 
 /**
  * The second sign-in step, with STAFF_PASSKEYS=required as in production. (The browser test,
  * test/e2e/passkeys.e2e.ts, enrols and uses a real passkey through Chromium's virtual
- * authenticator; codes here come from otpauth, what authenticator apps compute.)
+ * authenticator; codes here come from test/support/rfc6238.ts, an RFC 6238 authenticator written apart from the server's otpauth and checked against the RFC's test vectors.)
  */
 const familyKey = randomBytes(32);
 let t: TestApp;
@@ -132,7 +132,7 @@ test('another staff member’s reset removes the second factors and sessions, is
 describe('a matched group’s coordinator', () => {
   let email = '';
   let secret = '';
-  const code = (offsetSteps: number) => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetSteps * 30_000 });
+  const code = (offsetSteps: number) => totpCode(secret, Date.now() + offsetSteps * 30_000);
   // Each test's attempts are its own: the per-account limit is tested last.
   beforeEach(() => t.db.deleteFrom('rate_limits').execute());
 
@@ -187,7 +187,7 @@ describe('a matched group’s coordinator', () => {
     expect(wrong.status).toBe(400);
     // The code the set-up used (its 30-second step) cannot be used again.
     const { last_time_step: used } = await t.db.selectFrom('totp_authenticators').select('last_time_step').executeTakeFirstOrThrow();
-    const replay = await visitor.postForm('/sign-in/totp', { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: used * 30_000 }) });
+    const replay = await visitor.postForm('/sign-in/totp', { code: totpCode(secret, used * 30_000) });
     expect(replay.status).toBe(400);
     const ok = await visitor.postForm('/sign-in/totp', { code: code(1), next: '/group/family' });
     expect(ok.headers.location).toBe('/group/family');
