@@ -107,6 +107,7 @@ async function readAgainFromStripe(stripe: Stripe, event: Stripe.Event): Promise
     charge: () => stripe.charges.retrieve(id),
     refund: () => stripe.refunds.retrieve(id),
     dispute: () => stripe.disputes.retrieve(id),
+    payout: () => stripe.payouts.retrieve(id),
   };
   const retrieve = read[object.object ?? ''];
   if (!retrieve || !id) throw new HoldEvent(`Haven cannot read a ${object.object ?? 'nameless'} object again from Stripe.`);

@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { createGivingTest, deliverAll, type GivingTest, sendEvent, startCardGift, totals } from '../support/giving';
+import { balance, createGivingTest, deliverAll, type GivingTest, sendEvent, startCardGift, totals } from '../support/giving';
 import { signInAs } from '../support/session';
 import { CURRENT_API_VERSION, PRE_BASIL_API_VERSION, stripeEvent } from '../support/stripe-fixtures/events';
+import { paidPayout, payoutEvent } from '../support/stripe-fixtures/payouts';
 import { webhookEndpoint } from '../support/stripe-fixtures/webhook-endpoints';
 
 /**
@@ -85,6 +86,24 @@ test('a correctly signed body that is not an event (a JSON array, no data.object
     expect(res.status).toBe(400);
   }
   expect(await count()).toBe(before);
+});
+
+test('a payout.paid in another API version is held, and read again from Stripe it moves the money to the bank once', async () => {
+  const payout = paidPayout(40_000, '2026-12-01');
+  // Stripe's API knows the payout (what a read again retrieves, in the pinned version).
+  t.stand.objects.set(payout.id, payout as unknown as Record<string, unknown>);
+  const event = { ...payoutEvent('payout.paid', payout), api_version: PRE_BASIL_API_VERSION };
+  const bankBefore = await balance(t.db, 'bank');
+  await deliverAll(t.app, t.stand, [event as Stripe.Event]);
+  expect((await eventRow(event.id)).held_reason).toContain(PRE_BASIL_API_VERSION);
+  expect(await balance(t.db, 'bank')).toBe(bankBefore);
+
+  const staff = await signInAs(t, 'staff');
+  expect((await staff.postForm(`/staff/gifts/stripe-events/${event.id}/reread`)).status).toBe(303);
+  await t.stripeEvents.drain();
+  expect((await eventRow(event.id)).processed_at).toBeInstanceOf(Date);
+  expect((await balance(t.db, 'bank')) - bankBefore).toBe(40_000);
+  expect(t.stand.requests.some((r) => r.method === 'GET' && r.path === `/v1/payouts/${payout.id}`)).toBe(true);
 });
 
 test('npm run stripe:check says what the webhook endpoint is missing', async () => {

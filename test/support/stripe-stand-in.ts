@@ -368,7 +368,7 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
       if (Object.values(params.expand ?? {}).includes('balance_transaction')) body.balance_transaction = get(ch.balance_transaction);
       return { status: 200, body };
     }
-    if (method === 'GET' && (m = /^\/v1\/(balance_transactions|subscriptions|invoices|refunds|disputes)\/([\w]+)$/.exec(path))) {
+    if (method === 'GET' && (m = /^\/v1\/(balance_transactions|subscriptions|invoices|refunds|disputes|payouts)\/([\w]+)$/.exec(path))) {
       const o = get(m[2]);
       return o ? { status: 200, body: o } : notFound(m[2]!, m[1]!.replace(/s$/, ''));
     }
