@@ -26,16 +26,17 @@ async function giftWithoutAddress(email: string, name: string, amountCents = 10_
 }
 
 test('staff find a donor by name, e-mail, pledge reference, cheque number or receipt serial', async () => {
-  const { donorId, pledgeId } = await giftWithoutAddress('searchable@example.org', '박서준 Seo-jun Park');
+  const { donorId, pledgeId, paymentId } = await giftWithoutAddress('searchable@example.org', '박서준 Seo-jun Park');
   for (const q of ['서준', 'SEARCHABLE@example', `HAVEN-${pledgeId}`, 'CHQ-searchable']) {
     const res = await staff.agent.get(`/staff/donors?q=${encodeURIComponent(q)}`).expect(200);
     expect(res.text).toContain(`href="/staff/donors/${donorId}"`);
   }
   const other = await staff.agent.get('/staff/donors?q=nobody-has-this').expect(200);
   expect(other.text).toContain('No donor matches this search.');
-  // Linked from the staff navigation and from the pledge and gift pages.
+  // Linked from the staff navigation and from the pledge and gift pages (lists and each one's own page).
   expect((await staff.agent.get('/staff').expect(200)).text).toContain('href="/staff/donors"');
   expect((await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
+  expect((await staff.agent.get(`/staff/payments/${paymentId}`).expect(200)).text).toContain(`<a href="/staff/donors/${donorId}">박서준 Seo-jun Park</a>`);
   expect((await staff.agent.get('/staff/gifts').expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
   expect((await staff.agent.get('/staff/pledges').expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
 });
