@@ -128,7 +128,7 @@ export async function requirePaymentDetail(db: Db, paymentId: number, locale: Lo
     .select([
       'payments.id', 'payments.pledge_id', 'payments.amount_cents', 'payments.fee_cents', 'payments.refunded_cents', 'payments.method', 'payments.status',
       'payments.reference', 'payments.received_at', 'payments.received_on', 'payments.advantage_cents', 'payments.advantage_description',
-      'payments.voided_at', 'payments.void_reason', 'payments.corrects_payment_id', 'donors.name as donor_name', 'donors.email as donor_email',
+      'payments.voided_at', 'payments.void_reason', 'payments.corrects_payment_id', 'pledges.donor_id', 'donors.name as donor_name', 'donors.email as donor_email',
     ])
     .select((eb) => eb.selectFrom('payments as c').select('c.id').whereRef('c.corrects_payment_id', '=', 'payments.id').as('corrected_by'))
     .where('payments.id', '=', paymentId)

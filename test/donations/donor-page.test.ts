@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { DONOR_LINK_LIMITS } from '../../server/giving/donor-page';
 import type { EmailMessage } from '../../server/notifications/outbox';
 import { createGivingTest, deliverAll, formVisitor, type GivingTest, giveForm, startCardGift } from '../support/giving';
 import { pdfText } from '../support/receipted-gifts';
@@ -6,7 +7,9 @@ import { pdfText } from '../support/receipted-gifts';
 /** Issue 14: a donor's own page behind a single-use, expiring link e-mailed on request. */
 let t: GivingTest;
 beforeAll(async () => {
-  t = await createGivingTest();
+  // One proxy hop trusted, as behind nginx: a test names the visitor's address in X-Forwarded-For
+  // (requests without it count as Supertest's own loopback address).
+  t = await createGivingTest({ TRUST_PROXY: '1' });
 });
 afterAll(() => t.destroyAll());
 
@@ -30,7 +33,7 @@ async function signIn(email: string) {
   return { agent: visitor.agent, url, account, post: (path: string, fields: Record<string, string> = {}) => visitor.agent.post(path).type('form').send({ ...fields, _csrf: token }) };
 }
 
-test('asking for a link never says whether an e-mail has gifts, and is limited per e-mail and per IP', async () => {
+test('asking for a link never says whether an e-mail has gifts, and is limited per e-mail', async () => {
   const visitor = await formVisitor(t.app, '/donor');
   const unknown = await visitor.post('/donor', { email: 'never-gave@example.org' }).expect(200);
   const known = await startCardGift(t.app, { email: 'gave-once@example.org' });
@@ -49,6 +52,33 @@ test('asking for a link never says whether an e-mail has gifts, and is limited p
   }
   const bad = await visitor.post('/donor', { email: 'not an e-mail' }).expect(400);
   expect(bad.text).toContain('value="not an e-mail"');
+});
+
+test('one address asking for links for many e-mails is refused after the per-IP limit, the same for an e-mail with gifts, and other addresses are not', async () => {
+  const known = await startCardGift(t.app, { email: 'ip-known@example.org' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(known.sessionId));
+  const visitor = await formVisitor(t.app, '/donor');
+  const ask = (ip: string, email: string) => visitor.post('/donor', { email }).set('X-Forwarded-For', ip);
+
+  // Each e-mail once, so only the per-IP limit can refuse.
+  for (let i = 1; i <= DONOR_LINK_LIMITS.perIp; i++) {
+    const answer = await ask('198.51.100.7', `ip-stranger-${i}@example.org`);
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('a link is on its way');
+  }
+  const refusedUnknown = await ask('198.51.100.7', 'ip-never-gave@example.org').expect(429);
+  const refusedKnown = await ask('198.51.100.7', 'ip-known@example.org').expect(429);
+  // A rate-limit message, word for word the same whether or not the e-mail has gifts, naming neither.
+  expect(refusedKnown.text).toContain('Too many links were asked for this address or from here in the last hour.');
+  expect(refusedKnown.text).not.toContain('ip-known@example.org');
+  expect(refusedKnown.text).toBe(refusedUnknown.text);
+  expect(await lastMailTo('ip-known@example.org', 'donations/donor-sign-in')).toBeUndefined();
+  expect(await lastMailTo('ip-never-gave@example.org', 'donations/donor-sign-in')).toBeUndefined();
+
+  // Another address is not affected: the known e-mail gets its link from there.
+  const elsewhere = await ask('203.0.113.20', 'ip-known@example.org').expect(200);
+  expect(elsewhere.text).toContain('a link is on its way');
+  expect(await lastMailTo('ip-known@example.org', 'donations/donor-sign-in')).toBeDefined();
 });
 
 test('the link works once, expires, and opens only its own donor\'s gifts and receipts', async () => {

@@ -1,8 +1,9 @@
 import { findOrCreateDonor } from '../../server/donations/donors';
 import { recordPayment } from '../../server/donations/payments';
 import { createPledge } from '../../server/donations/pledges';
+import type { EmailMessage } from '../../server/notifications/outbox';
 import { createTestApp, type TestApp } from '../support/app';
-import { totals } from '../support/giving';
+import { formVisitor, giveForm, postGive, totals } from '../support/giving';
 import { giveAndReceive } from '../support/receipted-gifts';
 import { type SignedIn, signInAs } from '../support/session';
 
@@ -26,16 +27,17 @@ async function giftWithoutAddress(email: string, name: string, amountCents = 10_
 }
 
 test('staff find a donor by name, e-mail, pledge reference, cheque number or receipt serial', async () => {
-  const { donorId, pledgeId } = await giftWithoutAddress('searchable@example.org', '박서준 Seo-jun Park');
+  const { donorId, pledgeId, paymentId } = await giftWithoutAddress('searchable@example.org', '박서준 Seo-jun Park');
   for (const q of ['서준', 'SEARCHABLE@example', `HAVEN-${pledgeId}`, 'CHQ-searchable']) {
     const res = await staff.agent.get(`/staff/donors?q=${encodeURIComponent(q)}`).expect(200);
     expect(res.text).toContain(`href="/staff/donors/${donorId}"`);
   }
   const other = await staff.agent.get('/staff/donors?q=nobody-has-this').expect(200);
   expect(other.text).toContain('No donor matches this search.');
-  // Linked from the staff navigation and from the pledge and gift pages.
+  // Linked from the staff navigation and from the pledge and gift pages (lists and each one's own page).
   expect((await staff.agent.get('/staff').expect(200)).text).toContain('href="/staff/donors"');
   expect((await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
+  expect((await staff.agent.get(`/staff/payments/${paymentId}`).expect(200)).text).toContain(`<a href="/staff/donors/${donorId}">박서준 Seo-jun Park</a>`);
   expect((await staff.agent.get('/staff/gifts').expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
   expect((await staff.agent.get('/staff/pledges').expect(200)).text).toContain(`href="/staff/donors/${donorId}"`);
 });
@@ -92,6 +94,43 @@ test('merging two records moves gifts, pledges and receipts, keeps every total, 
   expect((await t.db.selectFrom('donors').select('merged_into_donor_id').where('id', '=', b.donorId).executeTakeFirstOrThrow()).merged_into_donor_id).toBeNull();
   expect(await totals(t.db)).toEqual(before);
   expect((await staff.postForm(`/staff/donor-merges/${merge.id}/undo`, { reason: 'twice' })).status).toBe(409);
+});
+
+/** The "E-mails sent" section of a staff donor page. */
+function mailsSection(html: string): string {
+  const start = html.indexOf('id="mails-title"');
+  expect(start).toBeGreaterThan(-1);
+  return html.slice(start, html.indexOf('</section>', start));
+}
+
+test('a donor\'s page lists the e-mails sent to that donor, and none sent to another', async () => {
+  // A pledges by cheque on /give (payment instructions) and staff record the cheque (the official receipt).
+  const given = await postGive(t.app, giveForm({ method: 'cheque', email: 'mailed@example.org', name: 'Seo-yeon Kang' }), 303);
+  const pledgeId = Number(/^\/give\/pledged\/(\d+)\?t=/.exec(given.headers.location!)![1]);
+  const pledgePage = await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200);
+  const today = /name="receivedOn" type="date" max="([\d-]+)"/.exec(pledgePage.text)![1]!;
+  expect((await staff.postForm(`/staff/pledges/${pledgeId}/payments`, { amount: '50', method: 'cheque', reference: 'CHQ-MAILED', receivedOn: today })).status).toBe(303);
+  // B, another donor, asks for a link to their donor page.
+  const other = await giftWithoutAddress('other-mailed@example.org', 'Ha-eun Yoon');
+  expect((await (await formVisitor(t.app, '/donor')).post('/donor', { email: 'other-mailed@example.org' })).status).toBe(200);
+
+  const templatesTo = async (email: string) =>
+    (await t.db.selectFrom('outbox').select('payload').orderBy('id').execute()).map((r) => r.payload as EmailMessage).filter((m) => m.to === email).map((m) => m.template);
+  expect(await templatesTo('mailed@example.org')).toEqual(['donations/pledge-instructions', 'receipts/issued']);
+  expect(await templatesTo('other-mailed@example.org')).toEqual(['donations/donor-sign-in']);
+
+  const donorA = (await t.db.selectFrom('pledges').select('donor_id').where('id', '=', pledgeId).executeTakeFirstOrThrow()).donor_id;
+  const mailsA = mailsSection((await staff.agent.get(`/staff/donors/${donorA}`).expect(200)).text);
+  expect(mailsA).toContain('How to complete your pledge to HanVoice');
+  expect(mailsA).toContain('Your official donation receipt');
+  expect(mailsA).not.toContain('Your link to your HanVoice giving');
+  expect(mailsA.match(/<tr><td>/g)).toHaveLength(2);
+
+  const mailsB = mailsSection((await staff.agent.get(`/staff/donors/${other.donorId}`).expect(200)).text);
+  expect(mailsB).toContain('Your link to your HanVoice giving');
+  expect(mailsB).not.toContain('How to complete your pledge to HanVoice');
+  expect(mailsB).not.toContain('Your official donation receipt');
+  expect(mailsB.match(/<tr><td>/g)).toHaveLength(1);
 });
 
 test('only staff reach the donor pages', async () => {

@@ -35,6 +35,39 @@ test('amounts outside $5–$100,000 and missing details re-render the form with 
   expect(await t.db.selectFrom('pledges').select('id').execute()).toHaveLength(0);
 });
 
+/** The input named `field`, holding `typed`, marked invalid, with `message` in the paragraph right after it that it names. */
+function fieldRefused(html: string, field: string, typed: string, message: string) {
+  const input = new RegExp(`<input id="${field}" name="${field}"[^>]*>`).exec(html)?.[0];
+  expect(input).toBeDefined();
+  expect(input).toContain(`value="${typed}"`);
+  expect(input).toContain('aria-invalid="true"');
+  expect(input).toMatch(new RegExp(`aria-describedby="[^"]*\\b${field}-error\\b`));
+  expect(html.slice(html.indexOf(input!) + input!.length).trimStart().startsWith(`<p class="field-error" id="${field}-error">${message}</p>`)).toBe(true);
+}
+
+test('invisible and control characters in a name or address are refused beside the field, what was typed is kept, and nothing is stored', async () => {
+  const invisible = 'This contains an invisible or control character (often picked up when copying and pasting). Please retype it.';
+  const typed = {
+    name: '김지우\u200b (Ji-woo Kim)', // zero-width space
+    addressLine1: '12 \u202eKing Street', // right-to-left override
+    addressLine2: 'Unit 4\u0007', // BEL
+    city: 'Tor\u00adonto', // soft hyphen
+    displayName: 'Ji\u2060woo', // word joiner
+  };
+  const before = { donors: await t.db.selectFrom('donors').select('id').execute(), pledges: await t.db.selectFrom('pledges').select('id').execute() };
+  const res = await postGive(t.app, giveForm({ method: 'cheque', email: 'invisible@example.org', wallConsent: 'on', ...typed }), 400);
+  for (const [field, value] of Object.entries(typed)) fieldRefused(res.text, field, value, invisible);
+  expect(res.text).toContain('value="invisible@example.org"');
+  expect(await t.db.selectFrom('donors').select('id').execute()).toEqual(before.donors);
+  expect(await t.db.selectFrom('pledges').select('id').execute()).toEqual(before.pledges);
+  expect(await t.db.selectFrom('donors').select('id').where('email', '=', 'invisible@example.org').executeTakeFirst()).toBeUndefined();
+
+  // A Hangul name with an ordinary space is a name like any other.
+  await postGive(t.app, giveForm({ method: 'cheque', email: 'hangul-space@example.org', name: '이 서연', addressLine1: '12 King Street' }), 303);
+  const donor = await t.db.selectFrom('donors').select(['name', 'address_line1']).where('email', '=', 'hangul-space@example.org').executeTakeFirstOrThrow();
+  expect(donor).toEqual({ name: '이 서연', address_line1: '12 King Street' });
+});
+
 test('typed dollars become cents without floats, and covering the fee adds what Stripe keeps', () => {
   expect(parseDollars('50.25')).toBe(5025);
   expect(parseDollars('$1,000')).toBe(100_000);
