@@ -1,7 +1,7 @@
 import type { Actor } from '../audit/audit';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
-import { activeStaffEmails } from '../accounts/users';
+import { activeStaffRecipients, localeOfAddress } from '../accounts/users';
 import { queueEmail } from '../notifications/outbox';
 import { addDays } from '../calendar/charity-calendar';
 import { addMonths } from '../schedules/calendar';
@@ -120,8 +120,8 @@ export type RetentionRun = { purged: number[]; warned: number[]; due: EndedSuppo
 /**
  * The retention job (main.ts runs it hourly; `npm run purge-family-identities` runs it by hand):
  * purges every identity whose day has come (its warning went out) and warns staff, once per
- * family, of those due within PURGE_WARNING_DAYS (e-mails carry the family's number and a link, never its identity or case
- * code). Each family is its own transaction, and each step is conditional on the row, so two
+ * family, of those due within PURGE_WARNING_DAYS (e-mails, in each recipient's language, carry the family's number and a
+ * link, never its identity or case code). Each family is its own transaction, and each step is conditional on the row, so two
  * processes running it at once purge and warn each family once. `dryRun` only reports.
  */
 export async function applyIdentityRetention(db: Db, settings: RetentionSettings, today: string, options: { actor?: Actor; dryRun?: boolean } = {}): Promise<RetentionRun> {
@@ -141,7 +141,10 @@ export async function applyIdentityRetention(db: Db, settings: RetentionSettings
       );
       if (purged) run.purged.push(family.familyId);
     } else if (!family.warned) {
-      const recipients = settings.privacyOfficerEmail ? [settings.privacyOfficerEmail] : await activeStaffEmails(db);
+      // Each in their own language (users.locale); the privacy officer in their account's, if they have one.
+      const recipients = settings.privacyOfficerEmail
+        ? [{ email: settings.privacyOfficerEmail, locale: await localeOfAddress(db, settings.privacyOfficerEmail) }]
+        : await activeStaffRecipients(db);
       const warned = await db.transaction().execute(async (trx) => {
         const marked = await trx
           .updateTable('families')
@@ -155,9 +158,9 @@ export async function applyIdentityRetention(db: Db, settings: RetentionSettings
         if (!marked) return false;
         for (const to of recipients) {
           await queueEmail(trx, {
-            to,
+            to: to.email,
             template: 'families/identity-purge-warning',
-            locale: 'en',
+            locale: to.locale,
             data: { familyId: family.familyId, purgeOn: family.purgeOn, months: settings.retentionMonths, link: `${settings.publicUrl}/staff/families/${family.familyId}` },
           });
         }
