@@ -7,7 +7,9 @@ import { isGroupMatched } from '../matching/matches';
 import { groupCan, type SessionUser } from '../http/policy';
 import type { SecondFactor } from '../db/schema';
 import { DEFAULT_SIGN_IN_POLICY, missingStep, type PendingSignIn, type SignInPolicy } from './second-factor';
+import type { Locale } from '../i18n/i18n';
 import { hashToken, looksLikeToken, newToken } from './tokens';
+import { rememberLocale } from './users';
 
 /**
  * Sessions live in PostgreSQL (table `sessions`), so any app process can serve any request.
@@ -68,7 +70,8 @@ export const PENDING_MINUTES = 15;
 export type SessionState = { tokenHash: string; secondFactor: SecondFactor | null; mayEnrol: boolean };
 
 export type SessionLookup =
-  | { user: SessionUser; session: SessionState; pending?: undefined; ended?: undefined }
+  /** `accountLocale`: the language remembered for the account (users.locale). */
+  | { user: SessionUser; session: SessionState; accountLocale: Locale; pending?: undefined; ended?: undefined }
   /** The password was right, but the second step (passkey, code) is still to come: this session opens nothing. */
   | { pending: PendingSignIn; session: SessionState; user?: undefined; ended?: undefined }
   | { ended: 'idle' | 'gone'; user?: undefined; pending?: undefined; session?: undefined };
@@ -92,6 +95,7 @@ export async function lookUpSession(db: Db, token: string, policy: SignInPolicy 
       'users.name',
       'users.role',
       'users.is_administrator',
+      'users.locale',
       'sessions.second_factor',
       sql<boolean>`sessions.last_seen_at < now() - make_interval(mins => ${IDENTITY_IDLE_MINUTES})`.as('idle'),
       sql<boolean>`sessions.last_seen_at < now() - make_interval(secs => ${TOUCH_SECONDS})`.as('stale'),
@@ -138,6 +142,7 @@ export async function lookUpSession(db: Db, token: string, policy: SignInPolicy 
       groupRole: membership?.groupRole ?? null,
     },
     session,
+    accountLocale: row.locale,
   };
 }
 
@@ -150,7 +155,11 @@ export function sessionToken(req: Request): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Sets res.locals.user from the session cookie; a stale cookie is cleared. */
+/**
+ * Sets res.locals.user from the session cookie; a stale cookie is cleared. A signed-in page in
+ * another language than the account's is remembered as its language (users.locale), for e-mails
+ * that no request answers (the families' purge warning).
+ */
 export function loadSession(db: Db, config: Pick<Config, 'publicUrl' | 'staffPasskeys'>): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = sessionToken(req);
@@ -159,6 +168,8 @@ export function loadSession(db: Db, config: Pick<Config, 'publicUrl' | 'staffPas
       if (session.user) {
         res.locals.user = session.user;
         res.locals.groupCan = groupCan(session.user);
+        const locale = res.locals.locale as Locale;
+        if (session.accountLocale !== locale) await rememberLocale(db, session.user.id, locale);
       }
       if (session.session) res.locals.session = session.session;
       if (session.pending) res.locals.pendingSignIn = session.pending;

@@ -4,6 +4,7 @@ import { writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, UserRole } from '../db/schema';
 import { DomainError } from '../domain-error';
+import type { Locale } from '../i18n/i18n';
 import { hashPassword } from './passwords';
 
 /** E-mail addresses are compared case-insensitively: stored trimmed and lower-cased. */
@@ -103,8 +104,18 @@ export async function listStaffMembers(db: Db): Promise<{ id: number; name: stri
   return rows.map((r) => ({ id: r.id, name: r.name, disabled: r.disabled_at !== null }));
 }
 
-/** Where staff-wide notices go when no inbox is configured for them: every staff account that can sign in. */
-export async function activeStaffEmails(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('users').select('email').where('role', '=', 'staff').where('disabled_at', 'is', null).orderBy('id').limit(1000).execute();
-  return rows.map((r) => r.email);
+/** Where staff-wide notices go when no inbox is configured for them: every staff account that can sign in, with its language. */
+export async function activeStaffRecipients(db: Db): Promise<{ email: string; locale: Locale }[]> {
+  return db.selectFrom('users').select(['email', 'locale']).where('role', '=', 'staff').where('disabled_at', 'is', null).orderBy('id').limit(1000).execute();
+}
+
+/** The language to write to an address in: its account's (users.locale), or English for an address with no account. */
+export async function localeOfAddress(db: Db, email: string): Promise<Locale> {
+  const row = await db.selectFrom('users').select('locale').where(sql`lower(email)`, '=', normalizeEmail(email)).executeTakeFirst();
+  return row?.locale ?? 'en';
+}
+
+/** Remembers the language a signed-in person uses Haven in (written only when it changed). */
+export async function rememberLocale(db: Db, userId: number, locale: Locale): Promise<void> {
+  await db.updateTable('users').set({ locale }).where('id', '=', userId).where('locale', '<>', locale).execute();
 }

@@ -180,6 +180,8 @@ export interface UsersTable {
   role: UserRole;
   /** Staff only: may invite staff and disable or enable staff accounts. */
   is_administrator: Generated<boolean>;
+  /** The language of the person's latest signed-in page (sessions.ts): e-mails sent by jobs use it. */
+  locale: Generated<'en' | 'fr'>;
   disabled_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;

@@ -189,9 +189,11 @@ export type SupportTerm = { familyId: number; status: 'active' | 'self_sufficien
 
 /**
  * For the families module's retention rule: the support schedule of each family asked for, or
- * of every family whose schedule is self-sufficient; the term ends `months` months after arrival.
+ * of every family whose schedule is self-sufficient or whose term is over by `endedBy` (a charity
+ * date). The term ends `months` months after arrival: the day after the last instalment's month
+ * (approved extensions are in `months`; a pending request is `extensionPending`).
  */
-export async function supportTerms(db: Db, filter: { familyIds: readonly number[] } | { selfSufficient: true }): Promise<SupportTerm[]> {
+export async function supportTerms(db: Db, filter: { familyIds: readonly number[] } | { endedBy: string }): Promise<SupportTerm[]> {
   let query = db
     .selectFrom('support_schedules')
     .select([
@@ -208,8 +210,10 @@ export async function supportTerms(db: Db, filter: { familyIds: readonly number[
     if (filter.familyIds.length === 0) return [];
     query = query.where('family_id', 'in', [...filter.familyIds]);
   } else {
-    query = query.where('status', '=', 'self_sufficient');
+    // PostgreSQL's date + months clamps to the month's end, as addMonths does; addMonths stays the reference below.
+    query = query.where((eb) => eb.or([eb('status', '=', 'self_sufficient'), eb(sql<string>`(arrival_on + make_interval(months => months))::date`, '<=', sql<string>`${filter.endedBy}::date`)]));
   }
   const rows = await query.execute();
-  return rows.map((r) => ({ familyId: r.family_id, status: r.status, termEndsOn: addMonths(r.arrival_on, r.months), extensionPending: Boolean(r.extension_pending) }));
+  const terms = rows.map((r) => ({ familyId: r.family_id, status: r.status, termEndsOn: addMonths(r.arrival_on, r.months), extensionPending: Boolean(r.extension_pending) }));
+  return 'endedBy' in filter ? terms.filter((term) => term.status === 'self_sufficient' || term.termEndsOn <= filter.endedBy) : terms;
 }

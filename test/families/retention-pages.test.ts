@@ -6,7 +6,10 @@ import { addDays, charityCalendar } from '../../server/calendar/charity-calendar
 import { addMonths } from '../../server/schedules/calendar';
 import { createTestApp, type TestApp } from '../support/app';
 import { signInAs, type SignedIn } from '../support/session';
-import { availableFamily, SENTINELS, staffA } from './factories';
+import { approveMatch, proposeMatch } from '../../server/matching/matches';
+import { recordArrival } from '../../server/schedules/arrivals';
+import { readyGroup } from '../matching/factories';
+import { availableFamily, SENTINELS, staffA, staffB } from './factories';
 
 /** What staff see of the retention rule: the dashboard's notice, the family page's dates, and a purged family's page. */
 let t: TestApp;
@@ -47,4 +50,21 @@ test('a purged family’s page says so, offers no reveal, and refuses a new iden
   expect(page.text).not.toContain(`action="/staff/families/${family.id}/reveal"`);
   const write = await staff.postForm(`/staff/families/${family.id}/identity`, { fields: 'names', names: SENTINELS.names });
   expect(write.status).toBe(409);
+});
+
+test('a family whose support schedule ran out, still recorded as arrived, is on the dashboard and its page says when support ended', async () => {
+  const today = charityCalendar().today();
+  const family = await availableFamily(t.db, keyringOf(randomBytes(32)), { adults: 2, children: 2 });
+  const group = await readyGroup(t.db, { familySize: 4 });
+  const match = await t.db.transaction().execute((trx) => proposeMatch(trx, t.config, staffA, { familyId: family.id, groupId: group.id }));
+  await t.db.transaction().execute((trx) => approveMatch(trx, t.config, staffB, match.id));
+  // Arrived 24 months less 10 days ago: the 12-month term ended about 12 months less 10 days ago.
+  const arrivalOn = addDays(addMonths(today, -24), 10);
+  await t.db.transaction().execute((trx) => recordArrival(trx, staffA, { familyId: family.id, arrivalOn }));
+
+  const dashboard = await staff.agent.get('/staff');
+  expect(dashboard.text).toContain(`href="/staff/families/${family.id}">${family.caseCode}</a>`);
+  const page = await staff.agent.get(`/staff/families/${family.id}`);
+  expect(page.text).toContain('at the end of the support schedule');
+  expect(page.text).toContain('The identity will be deleted on');
 });

@@ -11,7 +11,7 @@ import { balanceOf } from '../../server/ledger/ledger';
 import { approveMatch, proposeMatch } from '../../server/matching/matches';
 import { renderEmail } from '../../server/notifications/emails';
 import { recordArrival } from '../../server/schedules/arrivals';
-import { markSelfSufficient, recordDisbursement, requestExtension, resumeSupport } from '../../server/schedules/support-schedules';
+import { decideExtension, markSelfSufficient, recordDisbursement, requestExtension, resumeSupport } from '../../server/schedules/support-schedules';
 import { testConfig } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { availableFamily, SENTINELS, staffA, staffB } from './factories';
@@ -141,4 +141,72 @@ test('a dry run reports what is due and changes nothing', async () => {
   expect(run).toMatchObject({ purged: [], warned: [] });
   expect((await requireFamily(t.db, family.id)).identityPurgedAt).toBeNull();
   expect(await outboxFor(family.id)).toEqual([]);
+});
+
+// The families below are still `arrived`: nobody marked their support as ended. Other tests'
+// families share the database, so these check membership rather than whole lists.
+const endedIds = async (today: string) => (await listEndedSupport(t.db, 12, today)).map((f) => f.familyId);
+
+test('a schedule that ran its full term ends support without staff action: warned 30 days before, purged 12 months after its end', async () => {
+  const { family, scheduleId } = await arrivedFamily('2026-01-05');
+  // Twelve monthly instalments, the last due 2026-12-05: support ends on the charity's 2027-01-05.
+  expect(await endedIds('2027-01-04')).not.toContain(family.id);
+  const [ended] = (await listEndedSupport(t.db, 12, '2027-01-05')).filter((f) => f.familyId === family.id);
+  expect(ended).toMatchObject({ reason: 'term_ended', supportEndedOn: '2027-01-05', purgeOn: '2028-01-05', warnOn: '2027-12-06', warned: false });
+
+  expect((await applyIdentityRetention(t.db, settings, '2027-12-05')).warned).not.toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2027-12-06')).warned).toContain(family.id);
+  expect(await outboxFor(family.id)).toHaveLength(1);
+  expect((await applyIdentityRetention(t.db, settings, '2028-01-04')).purged).not.toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2028-01-05')).purged).toContain(family.id);
+
+  const rows = await sql<{ n: number }>`select count(*)::bigint as n from family_identities where family_id = ${family.id}`.execute(t.db);
+  expect(rows.rows[0]!.n).toBe(0);
+  // Nothing else changed: the family is still recorded as arrived, its schedule intact.
+  expect(await requireFamily(t.db, family.id)).toMatchObject({ status: 'arrived', supportEndedOn: null, caseCode: family.caseCode });
+  expect(await t.db.selectFrom('support_schedules').select(['months', 'status']).where('id', '=', scheduleId).executeTakeFirstOrThrow()).toEqual({ months: 12, status: 'active' });
+  expect(await audit(family.id, 'family_identity.purged')).toEqual([
+    { actor_label: 'retention job', details: { reason: 'term_ended', supportEndedOn: '2027-01-05', purgeOn: '2028-01-05', retentionMonths: 12, hadIdentity: true } },
+  ]);
+});
+
+test('an extension asked for before the end keeps support open, and once approved the clock starts at the extended end', async () => {
+  const { family, scheduleId } = await arrivedFamily('2026-03-10');
+  const request = await tx((trx) => requestExtension(trx, { scheduleId, months: 6, reason: 'Medical', actor: staffA, scope: 'staff' }));
+  // Pending on the day the twelve months are over: support has not ended.
+  expect(await endedIds('2027-03-10')).not.toContain(family.id);
+  await tx((trx) => decideExtension(trx, { requestId: request, approve: true, reason: 'IRCC agreed', actor: staffB }));
+  // Eighteen months: the old end date (and the warning it would have brought) no longer applies.
+  expect(await endedIds('2027-03-10')).not.toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2028-02-09')).warned).not.toContain(family.id);
+  expect(await endedIds('2027-09-09')).not.toContain(family.id);
+  const [ended] = (await listEndedSupport(t.db, 12, '2027-09-10')).filter((f) => f.familyId === family.id);
+  expect(ended).toMatchObject({ reason: 'term_ended', supportEndedOn: '2027-09-10', purgeOn: '2028-09-10' });
+  expect((await applyIdentityRetention(t.db, settings, '2028-08-10')).warned).not.toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2028-08-11')).warned).toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2028-09-10')).purged).toContain(family.id);
+});
+
+test('a declined extension leaves the end where it was', async () => {
+  const { family, scheduleId } = await arrivedFamily('2026-04-20');
+  const request = await tx((trx) => requestExtension(trx, { scheduleId, months: 12, reason: 'Housing', actor: staffA, scope: 'staff' }));
+  await tx((trx) => decideExtension(trx, { requestId: request, approve: false, reason: 'Not needed', actor: staffB }));
+  const [ended] = (await listEndedSupport(t.db, 12, '2027-04-20')).filter((f) => f.familyId === family.id);
+  expect(ended).toMatchObject({ reason: 'term_ended', supportEndedOn: '2027-04-20', purgeOn: '2028-04-20' });
+});
+
+test('an extension approved after staff were warned moves the deletion, and staff are warned again before the new day', async () => {
+  const { family, scheduleId } = await arrivedFamily('2026-01-15');
+  // Term over 2027-01-15; warned 2027-12-16 of a deletion on 2028-01-15.
+  expect((await applyIdentityRetention(t.db, settings, '2027-12-16')).warned).toContain(family.id);
+  const request = await tx((trx) => requestExtension(trx, { scheduleId, months: 6, reason: 'Support resumed', actor: staffA, scope: 'staff' }));
+  await tx((trx) => decideExtension(trx, { requestId: request, approve: true, reason: 'IRCC agreed', actor: staffB }));
+  // Now 18 months: support ends 2027-07-15, deletion 2028-07-15; the first warning was about another day.
+  expect((await applyIdentityRetention(t.db, settings, '2028-01-15')).purged).not.toContain(family.id);
+  const [ended] = (await listEndedSupport(t.db, 12, '2028-01-15')).filter((f) => f.familyId === family.id);
+  expect(ended).toMatchObject({ supportEndedOn: '2027-07-15', purgeOn: '2028-07-15', warned: false });
+  expect((await applyIdentityRetention(t.db, settings, '2028-06-15')).warned).toContain(family.id);
+  expect(await outboxFor(family.id)).toHaveLength(2);
+  expect((await applyIdentityRetention(t.db, settings, '2028-07-14')).purged).not.toContain(family.id);
+  expect((await applyIdentityRetention(t.db, settings, '2028-07-15')).purged).toContain(family.id);
 });
