@@ -200,6 +200,34 @@ describe('corrections with a trail', () => {
     const page = await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200);
     expect(page.text).toContain('Cheque was $20, dated 19 November');
   });
+
+  test('a correction writes one payment.corrected audit row: who, why, and the amount and date before and after', async () => {
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '' });
+    const payment = await recordTypo(pledgeId, 'CHQ-AUDIT-1'); // $5,000 received 2026-11-20, confirmed
+    await staff.postForm(`/staff/payments/${payment.id}/correct`, { amount: '19.50', receivedOn: '2026-11-18', reason: 'Cheque reads $19.50, dated 18 November' }).then((r) => expect(r.status).toBe(303));
+    const replacement = await t.db.selectFrom('payments').select('id').where('corrects_payment_id', '=', payment.id).executeTakeFirstOrThrow();
+
+    const audit = await t.db.selectFrom('audit_log').select(['action', 'actor_user_id', 'actor_label', 'details']).where('subject', '=', `payment:${payment.id}`).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['payment.recorded', 'payment.corrected']);
+    expect(audit[1]).toEqual({
+      action: 'payment.corrected',
+      actor_user_id: staff.user.id,
+      actor_label: staff.user.email,
+      details: {
+        reason: 'Cheque reads $19.50, dated 18 November',
+        from: { amountCents: 500_000, receivedOn: '2026-11-20' },
+        to: { amountCents: 1_950, receivedOn: '2026-11-18' },
+        replacementPaymentId: replacement.id,
+      },
+    });
+    // The replacement's own trail names the payment it corrects, by the same staff member.
+    const recorded = await t.db.selectFrom('audit_log').select(['action', 'actor_user_id', 'details']).where('subject', '=', `payment:${replacement.id}`).orderBy('id').execute();
+    expect(recorded).toEqual([{ action: 'payment.recorded', actor_user_id: staff.user.id, details: { pledgeId, amountCents: 1_950, correctsPaymentId: payment.id } }]);
+    // A refused correction (no reason) writes nothing.
+    const before = await t.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.corrected').execute();
+    await staff.postForm(`/staff/payments/${replacement.id}/correct`, { amount: '21', receivedOn: '2026-11-18', reason: ' ' }).then((r) => expect(r.status).toBe(400));
+    expect(await t.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.corrected').execute()).toEqual(before);
+  });
 });
 
 describe('pledges that end release what they promised', () => {
