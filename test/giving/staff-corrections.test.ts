@@ -228,6 +228,38 @@ describe('corrections with a trail', () => {
     await staff.postForm(`/staff/payments/${replacement.id}/correct`, { amount: '21', receivedOn: '2026-11-18', reason: ' ' }).then((r) => expect(r.status).toBe(400));
     expect(await t.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.corrected').execute()).toEqual(before);
   });
+
+  /** The gift page's history table, as the text of each row's cells. */
+  function historyRows(html: string): string[][] {
+    const table = html.split('<h2>History</h2>')[1]?.split('</table>')[0] ?? '';
+    const body = table.split('<tbody>')[1] ?? '';
+    return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()));
+  }
+
+  test('the gift page shows the whole correction history from either end: recorded, corrected (before → after, reason), the correction recorded, then voided', async () => {
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '' });
+    const original = await recordTypo(pledgeId, 'CHQ-HIST-1'); // $5,000 received 2026-11-20
+    const corrected = await staff.postForm(`/staff/payments/${original.id}/correct`, { amount: '20', receivedOn: '2026-11-19', reason: 'Cheque was $20, dated 19 November' });
+    expect(corrected.status).toBe(303);
+    const replacementId = Number(/^\/staff\/payments\/(\d+)\?notice=corrected$/.exec(corrected.headers.location!)![1]);
+    await staff.postForm(`/staff/payments/${replacementId}/void`, { reason: 'Cheque returned by the bank' }).then((r) => expect(r.status).toBe(303));
+
+    // Each row's date is the charity's date (Toronto) of when it was done.
+    const done = await t.db.selectFrom('audit_log').select('at').where('subject', 'in', [`payment:${original.id}`, `payment:${replacementId}`]).orderBy('id').execute();
+    expect(done).toHaveLength(4);
+    const on = (at: Date) => at.toLocaleDateString('en-US', { timeZone: 'America/Toronto', month: 'long', day: 'numeric', year: 'numeric' });
+    const by = staff.user.email;
+    const expected = [
+      [on(done[0]!.at), String(original.id), 'Recorded $5,000.00', by],
+      [on(done[1]!.at), String(original.id), 'Corrected: $5,000.00 (November 20, 2026) → $20.00 (November 19, 2026) — Cheque was $20, dated 19 November', by],
+      [on(done[2]!.at), String(replacementId), 'Recorded $20.00', by],
+      [on(done[3]!.at), String(replacementId), 'Voided $20.00 — Cheque returned by the bank', by],
+    ];
+    for (const id of [original.id, replacementId]) {
+      const page = await staff.agent.get(`/staff/payments/${id}`).expect(200);
+      expect(historyRows(page.text)).toEqual(expected);
+    }
+  });
 });
 
 describe('pledges that end release what they promised', () => {
