@@ -260,6 +260,34 @@ describe('corrections with a trail', () => {
       expect(historyRows(page.text)).toEqual(expected);
     }
   });
+
+  test('in a French staff session, a large payment and a large correction are confirmed with the amount in French words', async () => {
+    const francophone = await signInAs(t, 'staff');
+    expect((await francophone.agent.get('/staff?lang=fr').expect(200)).text).toContain('<html lang="fr">'); // the language switch, remembered in a cookie
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '', customAmount: '20000' });
+    const nbsp = '\u00a0';
+    // 12 345,67 $ typed as a French speaker writes it: a space between the thousands, a comma before the cents.
+    const asked = await francophone.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '12 345,67', reference: 'CHQ-FR-1' }));
+    expect(asked.status).toBe(400);
+    // Written from French number rules (traditional spelling, as on Canadian cheques), not from to-words' output:
+    // « mille » never varies and takes no « un »; « cent » takes no s when another number follows it; tens and units
+    // below a hundred are joined by a hyphen (quarante-cinq, soixante-sept); « et » joins the dollars and the cents.
+    const words = 'douze mille trois cent quarante-cinq dollars et soixante-sept cents';
+    expect(asked.text).toContain(`Vous avez saisi 12${nbsp}345,67${nbsp}$ (${words}), plus de 10${nbsp}000,00${nbsp}$.`);
+    expect(asked.text).toMatch(/name="confirmAmountCents" value="1234567"/);
+    expect(asked.text).toContain(`Oui, enregistrer 12${nbsp}345,67${nbsp}$.`);
+    await francophone.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '12 345,67', reference: 'CHQ-FR-1', confirmAmountCents: '1234567' })).then((r) => expect(r.status).toBe(303));
+    const payment = await t.db.selectFrom('payments').select(['id', 'amount_cents']).where('reference', '=', 'CHQ-FR-1').executeTakeFirstOrThrow();
+    expect(payment.amount_cents).toBe(1_234_567);
+
+    // On the gift page, a correction to another large amount asks again. « Quatre-vingts » keeps its s when nothing follows
+    // it in the number (280, 80 cents); « deux cent » loses it before « quatre-vingts ».
+    const fix = await francophone.postForm(`/staff/payments/${payment.id}/correct`, { amount: '11 280,80', receivedOn: '2026-11-20', reason: 'Montant mal lu' });
+    expect(fix.status).toBe(400);
+    expect(fix.text).toContain(`Vous avez saisi 11${nbsp}280,80${nbsp}$ (onze mille deux cent quatre-vingts dollars et quatre-vingts cents), plus de 10${nbsp}000,00${nbsp}$.`);
+    expect(fix.text).toMatch(/name="confirmAmountCents" value="1128080"/);
+    expect((await t.db.selectFrom('payments').select('status').where('id', '=', payment.id).executeTakeFirstOrThrow()).status).toBe('succeeded');
+  });
 });
 
 describe('pledges that end release what they promised', () => {
