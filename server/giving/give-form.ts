@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DONOR_FIELD_LIMITS as LIMIT, hasInvisibleCharacters, personText } from '../donations/donor-details';
+import { parseDollars } from '../http/forms';
 
 /** The giving form, as typed. Errors are message keys in locales/<lang>/donations.json (give.errors.*). */
 export const PRESET_AMOUNTS_CENTS = [2_500, 5_000, 10_000, 25_000, 50_000] as const;
@@ -29,13 +30,8 @@ export type GiveInput = {
 export type GiveFormValues = Record<string, string>;
 export type ParsedGiveForm = { ok: true; data: GiveInput; values: GiveFormValues } | { ok: false; errors: Record<string, string>; values: GiveFormValues };
 
-/** "50", "50.25", "$1,000" → cents, without floats; undefined when it is not an amount. */
-export function parseDollars(text: string): number | undefined {
-  const cleaned = text.replace(/[\s$,]/g, '');
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(cleaned);
-  if (!match) return undefined;
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-}
+/** "50", "50.25", "$1,000", "12,50 $" → cents, without floats (one parser for every money form: server/http/forms.ts). */
+export { parseDollars };
 
 const text = (max: number) => z.string().trim().max(max, 'tooLong');
 const Fields = z.object({

@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { toCurrency as englishCurrency } from 'to-words/en-CA';
-import { toCurrency as frenchCurrency } from 'to-words/fr-CA';
+import { toCurrency as frenchCurrency, toWords as frenchWords } from 'to-words/fr-CA';
 import { type Actor, writeAudit } from '../audit/audit';
 import { type CharityCalendar, charityCalendar } from '../calendar/charity-calendar';
 import type { Database } from '../db/schema';
@@ -40,9 +40,15 @@ export class ConfirmationNeeded extends DomainError {
 
 /** 500043 → "five thousand canadian dollars and forty three cents" (fr: "cinq mille dollars et quarante-trois cents"). */
 export function amountInWords(cents: number, locale: Locale): string {
+  if (locale === 'fr') {
+    // The cents are spelled as a number of their own: to-words' currency writes 80 cents « quatre-vingt cents », dropping
+    // the s « quatre-vingts » keeps when no other number follows (it takes the currency's « cents » for the numeral « cent »).
+    const dollars = frenchCurrency(Math.floor(cents / 100), { doNotAddOnly: true });
+    const rest = cents % 100;
+    return (rest === 0 ? dollars : `${dollars} et ${frenchWords(rest)} ${rest === 1 ? 'cent' : 'cents'}`).toLowerCase();
+  }
   // to-words takes dollars: cents / 100 has at most two decimals, which it reads back exactly.
-  const words = (locale === 'fr' ? frenchCurrency : englishCurrency)(cents / 100, { doNotAddOnly: true });
-  return words.toLowerCase();
+  return englishCurrency(cents / 100, { doNotAddOnly: true }).toLowerCase();
 }
 
 export type OfflinePayment = OfflineChecks & {

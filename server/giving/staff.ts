@@ -119,7 +119,26 @@ export async function paymentHistory(db: Db, paymentIds: number[]) {
   });
 }
 
-/** One payment with its pledge, ledger postings, receipts and history: the staff gift page. */
+/**
+ * The payments one gift has been recorded as, oldest first: the first recording and each
+ * correction of it (`corrects_payment_id`), whichever of them `paymentId` is.
+ */
+export async function correctionChain(db: Db, paymentId: number): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`
+    with recursive earlier(id, corrects) as (
+      select id, corrects_payment_id from payments where id = ${paymentId}
+      union all
+      select p.id, p.corrects_payment_id from payments p join earlier on p.id = earlier.corrects
+    ), chain(id) as (
+      select id from earlier where corrects is null
+      union all
+      select p.id from payments p join chain on p.corrects_payment_id = chain.id
+    )
+    select id from chain order by id`.execute(db);
+  return rows.map((r) => Number(r.id));
+}
+
+/** One payment with its pledge, ledger postings, receipts and history (of the gift's whole correction chain): the staff gift page. */
 export async function requirePaymentDetail(db: Db, paymentId: number, locale: Locale = 'en') {
   const payment = await db
     .selectFrom('payments')
@@ -150,7 +169,7 @@ export async function requirePaymentDetail(db: Db, paymentId: number, locale: Lo
       .where('receipt_payments.payment_id', '=', paymentId)
       .orderBy('receipts.id')
       .execute(),
-    paymentHistory(db, [paymentId]),
+    correctionChain(db, paymentId).then((ids) => paymentHistory(db, ids)),
   ]);
   return { payment: { ...payment, voided: payment.status === 'voided', correctable: payment.method !== 'card' && payment.status !== 'voided' }, postings, receipts, history };
 }

@@ -36,10 +36,16 @@ export const optionalText = (max: number) =>
     .optional()
     .transform((v) => v ?? '');
 
-/** Dollars typed by a person ("1,250.50", "$80") → integer cents, never through floating point. */
+/**
+ * Dollars typed by a person → integer cents, never through floating point, as either language
+ * writes them: "1,250.50", "$80", and French "1 250,50 $" (spaces group the thousands, a comma
+ * marks the cents). A lone comma followed by one or two final digits is a decimal comma ("12,50"
+ * is $12.50: English groups thousands by three digits); other commas must group thousands by three.
+ */
 export function parseDollars(input: string): number | undefined {
-  const cleaned = input.trim().replace(/^\$/, '').replace(/,/g, '').replace(/\s/g, '').trim();
-  const match = /^(\d{1,9})(?:[.,](\d{1,2}))?$/.exec(cleaned);
+  const cleaned = input.replace(/\s/g, '').replace(/^\$|\$$/g, '');
+  const plain = /^\d+,\d{1,2}$/.test(cleaned) ? cleaned.replace(',', '.') : /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(cleaned) ? cleaned.replace(/,/g, '') : cleaned;
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(plain);
   if (!match) return undefined;
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }

@@ -148,7 +148,8 @@ export async function recordDisbursement(trx: Trx, input: DisbursementInput): Pr
     throw new DomainError('invalid', message, { paidOn: message });
   }
   if (installment.status === 'skipped') throw new DomainError('conflict', 'This instalment was skipped; resume support before paying it.');
-  if (installment.status === 'tapered' || installment.status === 'waived') throw new DomainError('conflict', 'Nothing is due on this instalment: earned income reduced it to $0.');
+  if (installment.status === 'tapered') throw new DomainError('conflict', 'Nothing is due on this instalment: earned income reduced it to $0.');
+  if (installment.status === 'waived') throw new DomainError('conflict', 'Nothing is due on this instalment: it was planned at $0.');
   const remaining = installment.amount_cents - installment.paid_cents;
   if (remaining <= 0) throw new DomainError('conflict', 'This instalment is already paid in full.');
   if (input.amountCents > remaining) {

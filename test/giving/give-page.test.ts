@@ -73,6 +73,19 @@ test('typed dollars become cents without floats, and covering the fee adds what 
   expect(parseDollars('$1,000')).toBe(100_000);
   expect(parseDollars('0.1')).toBe(10);
   expect(parseDollars('1e3')).toBeUndefined();
+  // As French writes amounts: spaces (also no-break) group the thousands, a comma marks the cents, the sign comes after.
+  expect(parseDollars('12,50')).toBe(1_250);
+  expect(parseDollars('12 345,67')).toBe(1_234_567);
+  expect(parseDollars('12\u00a0345,67\u00a0$')).toBe(1_234_567);
+  expect(parseDollars('12\u202f345,5')).toBe(1_234_550);
+  // English thousands still group by three; anything ambiguous or malformed is not an amount.
+  expect(parseDollars('1,250.50')).toBe(125_050);
+  expect(parseDollars('99,999,999')).toBe(9_999_999_900);
+  expect(parseDollars('1,234')).toBe(123_400);
+  expect(parseDollars('12,345.6,7')).toBeUndefined();
+  expect(parseDollars('1,234,56')).toBeUndefined();
+  expect(parseDollars('10,0000')).toBeUndefined();
+  expect(parseDollars('1.234,56')).toBeUndefined();
   // $100 at 2.9% + 30¢: the donor gives $103.30, Stripe keeps $3.30 (2.9% of 103.30 = 2.9957 → 3.00 + 0.30).
   expect(feeCoverCents(10_000, { basisPoints: 290, fixedCents: 30 })).toBe(330);
 });

@@ -200,6 +200,94 @@ describe('corrections with a trail', () => {
     const page = await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200);
     expect(page.text).toContain('Cheque was $20, dated 19 November');
   });
+
+  test('a correction writes one payment.corrected audit row: who, why, and the amount and date before and after', async () => {
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '' });
+    const payment = await recordTypo(pledgeId, 'CHQ-AUDIT-1'); // $5,000 received 2026-11-20, confirmed
+    await staff.postForm(`/staff/payments/${payment.id}/correct`, { amount: '19.50', receivedOn: '2026-11-18', reason: 'Cheque reads $19.50, dated 18 November' }).then((r) => expect(r.status).toBe(303));
+    const replacement = await t.db.selectFrom('payments').select('id').where('corrects_payment_id', '=', payment.id).executeTakeFirstOrThrow();
+
+    const audit = await t.db.selectFrom('audit_log').select(['action', 'actor_user_id', 'actor_label', 'details']).where('subject', '=', `payment:${payment.id}`).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['payment.recorded', 'payment.corrected']);
+    expect(audit[1]).toEqual({
+      action: 'payment.corrected',
+      actor_user_id: staff.user.id,
+      actor_label: staff.user.email,
+      details: {
+        reason: 'Cheque reads $19.50, dated 18 November',
+        from: { amountCents: 500_000, receivedOn: '2026-11-20' },
+        to: { amountCents: 1_950, receivedOn: '2026-11-18' },
+        replacementPaymentId: replacement.id,
+      },
+    });
+    // The replacement's own trail names the payment it corrects, by the same staff member.
+    const recorded = await t.db.selectFrom('audit_log').select(['action', 'actor_user_id', 'details']).where('subject', '=', `payment:${replacement.id}`).orderBy('id').execute();
+    expect(recorded).toEqual([{ action: 'payment.recorded', actor_user_id: staff.user.id, details: { pledgeId, amountCents: 1_950, correctsPaymentId: payment.id } }]);
+    // A refused correction (no reason) writes nothing.
+    const before = await t.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.corrected').execute();
+    await staff.postForm(`/staff/payments/${replacement.id}/correct`, { amount: '21', receivedOn: '2026-11-18', reason: ' ' }).then((r) => expect(r.status).toBe(400));
+    expect(await t.db.selectFrom('audit_log').select('id').where('action', '=', 'payment.corrected').execute()).toEqual(before);
+  });
+
+  /** The gift page's history table, as the text of each row's cells. */
+  function historyRows(html: string): string[][] {
+    const table = html.split('<h2>History</h2>')[1]?.split('</table>')[0] ?? '';
+    const body = table.split('<tbody>')[1] ?? '';
+    return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()));
+  }
+
+  test('the gift page shows the whole correction history from either end: recorded, corrected (before → after, reason), the correction recorded, then voided', async () => {
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '' });
+    const original = await recordTypo(pledgeId, 'CHQ-HIST-1'); // $5,000 received 2026-11-20
+    const corrected = await staff.postForm(`/staff/payments/${original.id}/correct`, { amount: '20', receivedOn: '2026-11-19', reason: 'Cheque was $20, dated 19 November' });
+    expect(corrected.status).toBe(303);
+    const replacementId = Number(/^\/staff\/payments\/(\d+)\?notice=corrected$/.exec(corrected.headers.location!)![1]);
+    await staff.postForm(`/staff/payments/${replacementId}/void`, { reason: 'Cheque returned by the bank' }).then((r) => expect(r.status).toBe(303));
+
+    // Each row's date is the charity's date (Toronto) of when it was done.
+    const done = await t.db.selectFrom('audit_log').select('at').where('subject', 'in', [`payment:${original.id}`, `payment:${replacementId}`]).orderBy('id').execute();
+    expect(done).toHaveLength(4);
+    const on = (at: Date) => at.toLocaleDateString('en-US', { timeZone: 'America/Toronto', month: 'long', day: 'numeric', year: 'numeric' });
+    const by = staff.user.email;
+    const expected = [
+      [on(done[0]!.at), String(original.id), 'Recorded $5,000.00', by],
+      [on(done[1]!.at), String(original.id), 'Corrected: $5,000.00 (November 20, 2026) → $20.00 (November 19, 2026) — Cheque was $20, dated 19 November', by],
+      [on(done[2]!.at), String(replacementId), 'Recorded $20.00', by],
+      [on(done[3]!.at), String(replacementId), 'Voided $20.00 — Cheque returned by the bank', by],
+    ];
+    for (const id of [original.id, replacementId]) {
+      const page = await staff.agent.get(`/staff/payments/${id}`).expect(200);
+      expect(historyRows(page.text)).toEqual(expected);
+    }
+  });
+
+  test('in a French staff session, a large payment and a large correction are confirmed with the amount in French words', async () => {
+    const francophone = await signInAs(t, 'staff');
+    expect((await francophone.agent.get('/staff?lang=fr').expect(200)).text).toContain('<html lang="fr">'); // the language switch, remembered in a cookie
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '', customAmount: '20000' });
+    const nbsp = '\u00a0';
+    // 12 345,67 $ typed as a French speaker writes it: a space between the thousands, a comma before the cents.
+    const asked = await francophone.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '12 345,67', reference: 'CHQ-FR-1' }));
+    expect(asked.status).toBe(400);
+    // Written from French number rules (traditional spelling, as on Canadian cheques), not from to-words' output:
+    // « mille » never varies and takes no « un »; « cent » takes no s when another number follows it; tens and units
+    // below a hundred are joined by a hyphen (quarante-cinq, soixante-sept); « et » joins the dollars and the cents.
+    const words = 'douze mille trois cent quarante-cinq dollars et soixante-sept cents';
+    expect(asked.text).toContain(`Vous avez saisi 12${nbsp}345,67${nbsp}$ (${words}), plus de 10${nbsp}000,00${nbsp}$.`);
+    expect(asked.text).toMatch(/name="confirmAmountCents" value="1234567"/);
+    expect(asked.text).toContain(`Oui, enregistrer 12${nbsp}345,67${nbsp}$.`);
+    await francophone.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '12 345,67', reference: 'CHQ-FR-1', confirmAmountCents: '1234567' })).then((r) => expect(r.status).toBe(303));
+    const payment = await t.db.selectFrom('payments').select(['id', 'amount_cents']).where('reference', '=', 'CHQ-FR-1').executeTakeFirstOrThrow();
+    expect(payment.amount_cents).toBe(1_234_567);
+
+    // On the gift page, a correction to another large amount asks again. « Quatre-vingts » keeps its s when nothing follows
+    // it in the number (280, 80 cents); « deux cent » loses it before « quatre-vingts ».
+    const fix = await francophone.postForm(`/staff/payments/${payment.id}/correct`, { amount: '11 280,80', receivedOn: '2026-11-20', reason: 'Montant mal lu' });
+    expect(fix.status).toBe(400);
+    expect(fix.text).toContain(`Vous avez saisi 11${nbsp}280,80${nbsp}$ (onze mille deux cent quatre-vingts dollars et quatre-vingts cents), plus de 10${nbsp}000,00${nbsp}$.`);
+    expect(fix.text).toMatch(/name="confirmAmountCents" value="1128080"/);
+    expect((await t.db.selectFrom('payments').select('status').where('id', '=', payment.id).executeTakeFirstOrThrow()).status).toBe('succeeded');
+  });
 });
 
 describe('pledges that end release what they promised', () => {
