@@ -58,11 +58,16 @@ function memoEntries(pledge: LockedPledge, openBefore: number, openAfter: number
   ];
 }
 
-/** A pledge's status from the number of its payments in force: a cancelled pledge stays cancelled. */
-function statusAfter(pledge: LockedPledge, liveCount: number): PledgeStatus {
+/**
+ * A pledge's status from its payments in force (how many, and how much): a cancelled pledge stays
+ * cancelled; a pay-later pledge is fulfilled only once its promised total has arrived, so one paid
+ * in part stays open (staff record the rest or end it) instead of counting the rest forever.
+ */
+function statusAfter(pledge: LockedPledge, liveCount: number, liveCents: number): PledgeStatus {
   if (pledge.status === 'cancelled') return 'cancelled';
   if (liveCount === 0) return pledge.status === 'fulfilled' ? 'active' : pledge.status;
-  return pledge.frequency === 'once' || (pledge.installments !== null && liveCount >= pledge.installments) ? 'fulfilled' : 'active';
+  const allPaid = pledge.frequency === 'once' || (pledge.installments !== null && liveCount >= pledge.installments);
+  return allPaid && (pledge.committed_cents === null || liveCents >= pledge.committed_cents) ? 'fulfilled' : 'active';
 }
 
 /**
@@ -81,7 +86,7 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
   if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'The advantage cannot exceed the amount received.');
 
   const { received, count } = await liveReceivedCents(trx, pledge.id);
-  const status = statusAfter(pledge, count + 1);
+  const status = statusAfter(pledge, count + 1, received + input.amountCents);
   const payment = await trx
     .insertInto('payments')
     .values({
@@ -139,7 +144,7 @@ export async function voidPayment(trx: Transaction<Database>, input: { paymentId
   if (payment.status === 'voided') throw new DomainError('conflict', `Payment ${payment.id} was already voided.`);
   const pledge = (await lockPledge(trx, payment.pledge_id))!;
   const { received, count } = await liveReceivedCents(trx, pledge.id);
-  const status = statusAfter(pledge, count - 1);
+  const status = statusAfter(pledge, count - 1, received - payment.amount_cents);
   const original = await trx
     .selectFrom('ledger_entries')
     .innerJoin('ledger_transactions', 'ledger_transactions.id', 'ledger_entries.transaction_id')

@@ -73,6 +73,8 @@ export async function loadDonorPage(db: Db, donorId: number) {
     donor,
     pledges: pledges.map((p) => ({
       ...p,
+      // A voided payment was recorded in error (staff kept it for the trail): it never was money received.
+      payments: p.payments.filter((pay) => pay.status !== 'voided'),
       reference: pledgeReference(p.id),
       totalCents: p.amount_cents + p.fee_cover_cents,
       monthly: p.frequency === 'monthly',

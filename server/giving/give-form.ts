@@ -75,7 +75,11 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
 
   const amountText = values.amount === 'other' || !values.amount ? (values.customAmount ?? '') : values.amount;
   const amountCents = parseDollars(amountText);
-  if (amountCents === undefined) errors.amount = 'amount';
+  // A preset still chosen with another amount typed (the $50 preset is checked by default): which the donor meant is theirs to say.
+  const presetChosen = values.amount !== undefined && values.amount !== '' && values.amount !== 'other';
+  const typedCents = presetChosen && values.customAmount?.trim() ? parseDollars(values.customAmount) : null;
+  if (typedCents !== null && typedCents !== amountCents) errors.amount = 'amountBoth';
+  else if (amountCents === undefined) errors.amount = 'amount';
   else if (amountCents < MIN_GIFT_CENTS) errors.amount = 'amountMin';
   else if (amountCents > MAX_GIFT_CENTS) errors.amount = 'amountMax';
 

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { DONOR_LINK_LIMITS } from '../../server/giving/donor-page';
 import type { EmailMessage } from '../../server/notifications/outbox';
-import { createGivingTest, deliverAll, formVisitor, type GivingTest, giveForm, startCardGift } from '../support/giving';
+import { createGivingTest, deliverAll, formVisitor, type GivingTest, giveForm, postGive, startCardGift } from '../support/giving';
+import { signInAs } from '../support/session';
 import { pdfText } from '../support/receipted-gifts';
 
 /** Issue 14: a donor's own page behind a single-use, expiring link e-mailed on request. */
@@ -183,4 +184,19 @@ test('a gift under new details asks the owner of the e-mail, who may take them f
   await visitor.agent.post(url.pathname).type('form').send({ _csrf: csrf }).expect(200);
   expect((await t.db.selectFrom('donors').select('address_line1').where('email', '=', 'confirmer@example.org').executeTakeFirstOrThrow()).address_line1).toBe('2 Second Avenue');
   await visitor.agent.post(url.pathname).type('form').send({ _csrf: csrf }).expect(404);
+});
+
+test('a gift staff voided or corrected shows only the money in force on the donor page', async () => {
+  const staff = await signInAs(t, 'staff');
+  const res = await postGive(t.app, giveForm({ email: 'typo@example.org', method: 'cheque', amount: 'other', customAmount: '100' }), 303);
+  const pledgeId = Number(/^\/give\/pledged\/(\d+)/.exec(res.headers.location!)![1]);
+  // An extra zero: $500 for a $100 cheque, confirmed, then corrected to $100.
+  await staff.postForm(`/staff/pledges/${pledgeId}/payments`, { amount: '500', method: 'cheque', reference: 'CHQ-TYPO-77', receivedOn: '2026-11-20', confirmAmountCents: '50000' }).then((r) => expect(r.status).toBe(303));
+  const typo = await t.db.selectFrom('payments').select('id').where('reference', '=', 'CHQ-TYPO-77').executeTakeFirstOrThrow();
+  await staff.postForm(`/staff/payments/${typo.id}/correct`, { amount: '100', receivedOn: '2026-11-20', reason: 'Extra zero typed' }).then((r) => expect(r.status).toBe(303));
+
+  const donor = await signIn('typo@example.org');
+  const received = /Received:[^<]*/.exec(donor.account.text)![0];
+  expect(received).toContain('$100.00');
+  expect(received).not.toContain('$500.00');
 });

@@ -35,6 +35,19 @@ test('amounts outside $5–$100,000 and missing details re-render the form with 
   expect(await t.db.selectFrom('pledges').select('id').execute()).toHaveLength(0);
 });
 
+test('an amount typed under "Another amount" while a preset is still chosen is refused, not silently replaced by the preset', async () => {
+  const pledgesBefore = (await t.db.selectFrom('pledges').select('id').execute()).length;
+  // The $50 preset is chosen by default; the donor types $123.45 in the amount field and goes on.
+  const both = await postGive(t.app, giveForm({ amount: '50', customAmount: '123.45', method: 'cheque', email: 'both-amounts@example.org' }), 400);
+  expect(both.text).toContain('id="amount-error"');
+  expect(both.text).toContain('Choose “Another amount”');
+  expect(both.text).toMatch(/id="customAmount"[^>]*value="123.45"/);
+  expect(await t.db.selectFrom('pledges').select('id').execute()).toHaveLength(pledgesBefore);
+  // The same amount typed as chosen, or a blank field, is no contradiction.
+  await postGive(t.app, giveForm({ amount: '50', customAmount: '50.00', method: 'cheque', email: 'same-amount@example.org' }), 303);
+  await postGive(t.app, giveForm({ amount: '50', customAmount: '  ', method: 'cheque', email: 'blank-amount@example.org' }), 303);
+});
+
 /** The input named `field`, holding `typed`, marked invalid, with `message` in the paragraph right after it that it names. */
 function fieldRefused(html: string, field: string, typed: string, message: string) {
   const input = new RegExp(`<input id="${field}" name="${field}"[^>]*>`).exec(html)?.[0];

@@ -322,3 +322,30 @@ describe('pledges that end release what they promised', () => {
     expect(statuses.every((s) => s.status === 'cancelled')).toBe(true);
   });
 });
+
+describe('a one-time pledge paid in part', () => {
+  test('stays open, counting what it still owes, so staff record the rest (or end it); a correction down to part of it reopens it', async () => {
+    const before = await campaign();
+    const pledgeId = await payLaterPledge({ frequency: 'once', months: '', customAmount: '100' });
+    await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '50', reference: 'CHQ-HALF-1' })).then((r) => expect(r.status).toBe(303));
+    expect((await t.db.selectFrom('pledges').select('status').where('id', '=', pledgeId).executeTakeFirstOrThrow()).status).toBe('active');
+    expect((await campaign()).pledgedOutstandingCents - before.pledgedOutstandingCents).toBe(5_000);
+    const page = await staff.agent.get(`/staff/pledges/${pledgeId}`).expect(200);
+    expect(page.text).toContain(`action="/staff/pledges/${pledgeId}/payments"`);
+
+    await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '50', reference: 'CHQ-HALF-2' })).then((r) => expect(r.status).toBe(303));
+    expect((await t.db.selectFrom('pledges').select('status').where('id', '=', pledgeId).executeTakeFirstOrThrow()).status).toBe('fulfilled');
+    expect((await campaign()).pledgedOutstandingCents).toBe(before.pledgedOutstandingCents);
+
+    // An extra zero on a second pledge, corrected to half of it: open again for the rest.
+    const other = await payLaterPledge({ frequency: 'once', months: '', customAmount: '100' });
+    await staff.postForm(`/staff/pledges/${other}/payments`, offline({ amount: '500', reference: 'CHQ-HALF-3', confirmAmountCents: '50000' })).then((r) => expect(r.status).toBe(303));
+    const typo = await t.db.selectFrom('payments').select('id').where('reference', '=', 'CHQ-HALF-3').executeTakeFirstOrThrow();
+    await staff.postForm(`/staff/payments/${typo.id}/correct`, { amount: '50', receivedOn: '2026-11-20', reason: 'Extra zero; the cheque is $50' }).then((r) => expect(r.status).toBe(303));
+    expect((await t.db.selectFrom('pledges').select('status').where('id', '=', other).executeTakeFirstOrThrow()).status).toBe('active');
+    expect((await campaign()).pledgedOutstandingCents - before.pledgedOutstandingCents).toBe(5_000);
+    await staff.postForm(`/staff/pledges/${other}/end`, { status: 'lapsed', reason: 'The donor sent half' }).then((r) => expect(r.status).toBe(303));
+    expect((await campaign()).pledgedOutstandingCents).toBe(before.pledgedOutstandingCents);
+    expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
+  });
+});
