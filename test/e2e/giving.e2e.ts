@@ -89,6 +89,31 @@ test('a donor pledges $100 to pay later by cheque: instructions page, the pledge
   }
 });
 
+test('typing another amount chooses it: a donor who types $123.45 without touching the presets pledges $123.45', async () => {
+  const email = 'typed-amount-donor@example.org';
+  const visitor = await Visitor.open(browser, stack.baseUrl, 'give-typed-amount');
+  try {
+    await visitor.visit('/give', 'giving form');
+    const { page } = visitor;
+    // The $50 preset is checked by default; the donor only types.
+    expect(await page.locator('input[name="amount"][value="50"]').isChecked()).toBe(true);
+    await page.locator('#customAmount').fill('123.45');
+    expect(await page.locator('input[name="amount"][value="other"]').isChecked()).toBe(true);
+    await page.locator('input[name="method"][value="cheque"]').check();
+    await fillDonor(visitor, email);
+    await Promise.all([page.waitForURL(/\/give\/pledged/), page.locator('form[action="/give"] button[type="submit"]').click()]);
+    const pledge = await stack.db
+      .selectFrom('pledges')
+      .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+      .select(['pledges.amount_cents'])
+      .where('donors.email', '=', email)
+      .executeTakeFirstOrThrow();
+    expect(pledge.amount_cents).toBe(12_345);
+  } finally {
+    await visitor.close();
+  }
+});
+
 test('the giving form can be completed with the keyboard alone', async () => {
   const email = 'keyboard-donor@example.org';
   const visitor = await Visitor.open(browser, stack.baseUrl, 'give-keyboard-only');
