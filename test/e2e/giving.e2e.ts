@@ -38,6 +38,15 @@ async function paymentsOf(email: string) {
     .execute();
 }
 
+async function pledgeOf(email: string) {
+  return stack.db
+    .selectFrom('pledges')
+    .innerJoin('donors', 'donors.id', 'pledges.donor_id')
+    .select(['pledges.amount_cents', 'pledges.method', 'pledges.status'])
+    .where('donors.email', '=', email)
+    .executeTakeFirstOrThrow();
+}
+
 test('a donor gives $50 by card: the giving form, the Stripe checkout page, the signed webhook, the thank-you page and the campaign total', async () => {
   const email = 'card-donor@example.org';
   const visitor = await Visitor.open(browser, stack.baseUrl, 'give-by-card');
@@ -76,13 +85,7 @@ test('a donor pledges $100 to pay later by cheque: instructions page, the pledge
     await fillDonor(visitor, email);
     await Promise.all([page.waitForURL(/\/give\/pledged/), page.locator('form[action="/give"] button[type="submit"]').click()]);
     await visitor.check('pledge instructions');
-    const pledge = await stack.db
-      .selectFrom('pledges')
-      .innerJoin('donors', 'donors.id', 'pledges.donor_id')
-      .select(['pledges.amount_cents', 'pledges.method', 'pledges.status'])
-      .where('donors.email', '=', email)
-      .executeTakeFirstOrThrow();
-    expect(pledge).toEqual({ amount_cents: 10_000, method: 'cheque', status: 'active' });
+    expect(await pledgeOf(email)).toEqual({ amount_cents: 10_000, method: 'cheque', status: 'active' });
     expect(await balanceOf(stack.db, accounts.allReceivables)).toBeGreaterThanOrEqual(10_000);
   } finally {
     await visitor.close();
@@ -102,13 +105,7 @@ test('typing another amount chooses it: a donor who types $123.45 without touchi
     await page.locator('input[name="method"][value="cheque"]').check();
     await fillDonor(visitor, email);
     await Promise.all([page.waitForURL(/\/give\/pledged/), page.locator('form[action="/give"] button[type="submit"]').click()]);
-    const pledge = await stack.db
-      .selectFrom('pledges')
-      .innerJoin('donors', 'donors.id', 'pledges.donor_id')
-      .select(['pledges.amount_cents'])
-      .where('donors.email', '=', email)
-      .executeTakeFirstOrThrow();
-    expect(pledge.amount_cents).toBe(12_345);
+    expect(await pledgeOf(email)).toEqual({ amount_cents: 12_345, method: 'cheque', status: 'active' });
   } finally {
     await visitor.close();
   }
