@@ -125,7 +125,7 @@ export function accountRoutes(deps: AppDeps): Router {
     if (userId === undefined) return renderExpired(res, t('accounts:signInLink.expired'), '/sign-in', t('accounts:signInLink.again'));
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
-    await startSession(res, await createSession(db, userId), undefined);
+    await startSession(res, await createSession(db, userId, { locale: res.locals.locale as Locale }), undefined);
   });
 
   router.post('/sign-out', allow.anyone, async (req, res) => {
@@ -234,7 +234,7 @@ export function accountRoutes(deps: AppDeps): Router {
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
     // The invitation (a staff member's, to this address) lets this session set up a passkey or app.
-    await startSession(res, await createSession(db, result.userId, { enrolMinutes: ENROL_MINUTES }), undefined);
+    await startSession(res, await createSession(db, result.userId, { enrolMinutes: ENROL_MINUTES, locale: res.locals.locale as Locale }), undefined);
   });
 
   return router;

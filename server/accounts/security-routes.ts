@@ -75,7 +75,7 @@ export function securityRoutes(deps: AppDeps): Router {
   async function completeStep(req: Request, res: Response, userId: number, factor: SecondFactor): Promise<string> {
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
-    const token = await createSession(db, userId, { secondFactor: factor });
+    const token = await createSession(db, userId, { secondFactor: factor, locale: res.locals.locale as Locale });
     res.cookie(SESSION_COOKIE, token, cookieOptions);
     const session = await lookUpSession(db, token, { staffPasskeys: config.staffPasskeys });
     return session.user ? homeFor(session.user) : '/';
@@ -251,7 +251,7 @@ export function securityRoutes(deps: AppDeps): Router {
     if (!used) return renderLinkExpired(res);
     const previous = sessionToken(req);
     if (previous) await endSession(db, previous);
-    res.cookie(SESSION_COOKIE, await createSession(db, used.userId, { enrolMinutes: ENROL_MINUTES }), cookieOptions);
+    res.cookie(SESSION_COOKIE, await createSession(db, used.userId, { enrolMinutes: ENROL_MINUTES, locale: res.locals.locale as Locale }), cookieOptions);
     res.redirect(303, '/sign-in/verify');
   });
 

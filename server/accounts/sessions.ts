@@ -28,8 +28,14 @@ export function sessionCookieOptions(config: Pick<Config, 'publicUrl'>): CookieO
  * step it passed (second-factor.ts); `enrolMinutes`: it may set up a first factor for that long
  * (an invitation or set-up link granted it).
  */
-export async function createSession(db: Db, userId: number, options: { secondFactor?: SecondFactor; enrolMinutes?: number } = {}): Promise<string> {
+/**
+ * A new session for the user. `locale`: the language the person signed in with, remembered as the
+ * account's (users.locale) for e-mails no request answers (the families' purge warning). Written
+ * here, at sign-in, and not on every page: a page that is refused changes nothing.
+ */
+export async function createSession(db: Db, userId: number, options: { secondFactor?: SecondFactor; enrolMinutes?: number; locale?: Locale } = {}): Promise<string> {
   const { token, hash } = newToken();
+  if (options.locale) await rememberLocale(db, userId, options.locale);
   await db
     .insertInto('sessions')
     .values({
@@ -70,8 +76,7 @@ export const PENDING_MINUTES = 15;
 export type SessionState = { tokenHash: string; secondFactor: SecondFactor | null; mayEnrol: boolean };
 
 export type SessionLookup =
-  /** `accountLocale`: the language remembered for the account (users.locale). */
-  | { user: SessionUser; session: SessionState; accountLocale: Locale; pending?: undefined; ended?: undefined }
+  | { user: SessionUser; session: SessionState; pending?: undefined; ended?: undefined }
   /** The password was right, but the second step (passkey, code) is still to come: this session opens nothing. */
   | { pending: PendingSignIn; session: SessionState; user?: undefined; ended?: undefined }
   | { ended: 'idle' | 'gone'; user?: undefined; pending?: undefined; session?: undefined };
@@ -95,7 +100,6 @@ export async function lookUpSession(db: Db, token: string, policy: SignInPolicy 
       'users.name',
       'users.role',
       'users.is_administrator',
-      'users.locale',
       'sessions.second_factor',
       sql<boolean>`sessions.last_seen_at < now() - make_interval(mins => ${IDENTITY_IDLE_MINUTES})`.as('idle'),
       sql<boolean>`sessions.last_seen_at < now() - make_interval(secs => ${TOUCH_SECONDS})`.as('stale'),
@@ -142,7 +146,6 @@ export async function lookUpSession(db: Db, token: string, policy: SignInPolicy 
       groupRole: membership?.groupRole ?? null,
     },
     session,
-    accountLocale: row.locale,
   };
 }
 
@@ -155,11 +158,7 @@ export function sessionToken(req: Request): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/**
- * Sets res.locals.user from the session cookie; a stale cookie is cleared. A signed-in page in
- * another language than the account's is remembered as its language (users.locale), for e-mails
- * that no request answers (the families' purge warning).
- */
+/** Sets res.locals.user from the session cookie; a stale cookie is cleared. */
 export function loadSession(db: Db, config: Pick<Config, 'publicUrl' | 'staffPasskeys'>): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = sessionToken(req);
@@ -168,8 +167,6 @@ export function loadSession(db: Db, config: Pick<Config, 'publicUrl' | 'staffPas
       if (session.user) {
         res.locals.user = session.user;
         res.locals.groupCan = groupCan(session.user);
-        const locale = res.locals.locale as Locale;
-        if (session.accountLocale !== locale) await rememberLocale(db, session.user.id, locale);
       }
       if (session.session) res.locals.session = session.session;
       if (session.pending) res.locals.pendingSignIn = session.pending;

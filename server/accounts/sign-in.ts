@@ -39,6 +39,6 @@ export async function signIn(db: Db, input: { email: string; password: string; i
   if (!user || !matches) return { ok: false, reason: 'invalid' };
   // Said only to someone who knows the password.
   if (user.disabled_at) return { ok: false, reason: 'disabled' };
-  const token = await createSession(db, user.id);
+  const token = await createSession(db, user.id, { locale: input.locale });
   return { ok: true, token, userId: user.id, role: user.role };
 }

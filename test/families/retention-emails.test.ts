@@ -5,12 +5,12 @@ import { applyIdentityRetention, retentionSettings } from '../../server/families
 import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
 import { createTestApp, type TestApp } from '../support/app';
-import { signInAs, type SignedIn } from '../support/session';
+import { anonymous, signInAs, type SignedIn } from '../support/session';
 import { availableFamily, SENTINELS, staffA } from './factories';
 
 /**
- * The purge warning reaches each staff member in their language: the one they last used Haven in
- * (users.locale, remembered from their signed-in pages), English until they choose. It carries the
+ * The purge warning reaches each staff member in their language: the one they last signed in with
+ * (users.locale, remembered at sign-in), English until then. It carries the
  * family's number and a link, never its identity or even its case code.
  */
 let t: TestApp;
@@ -20,11 +20,17 @@ beforeAll(async () => {
   t = await createTestApp({ FAMILY_IDENTITY_RETENTION_MONTHS: '12', PRIVACY_OFFICER_EMAIL: '' });
   french = await signInAs(t, 'staff');
   english = await signInAs(t, 'staff');
-  // The language switch, as the French-speaking staff member uses it; later pages keep it (cookie).
-  expect((await french.agent.get('/staff?lang=fr')).status).toBe(200);
-  expect((await french.agent.get('/staff')).text).toContain('lang="fr"');
-  expect((await english.agent.get('/staff')).status).toBe(200);
+  // The French-speaking staff member signs in on the French page (the language switch, then the form).
+  await signInWithPassword(french, 'fr');
+  await signInWithPassword(english, 'en');
 });
+
+/** Signs in through the sign-in form, in `lang`, as a person would (the language switch, then the form). */
+async function signInWithPassword(who: SignedIn, lang: 'en' | 'fr') {
+  const visitor = await anonymous(t);
+  expect((await visitor.agent.get(`/sign-in?lang=${lang}`)).text).toContain(`lang="${lang}"`);
+  expect((await visitor.postForm('/sign-in', { email: who.user.email, password: who.password })).status).toBe(303);
+}
 afterAll(() => t.destroy());
 
 async function warningsFor(familyId: number): Promise<EmailMessage[]> {
@@ -57,11 +63,13 @@ test('every staff member is warned in their own language, French or English, wit
   expectNothingAbout(family, en.subject + en.text);
 });
 
-test('a staff member who switches back to English gets English; the privacy officer is written to in their account’s language', async () => {
+test('a staff member who signs in again in English gets English; the privacy officer is written to in their account’s language', async () => {
   const family = await availableFamily(t.db, keyringOf(randomBytes(32)));
   await t.db.transaction().execute((trx) => setFamilyStatus(trx, staffA, family.id, 'withdrawn', '2026-04-01'));
   const officer = await signInAs(t, 'staff');
-  await officer.agent.get('/staff?lang=fr');
+  await signInWithPassword(officer, 'fr');
+  // Pages seen in another language afterwards change nothing: the language is the sign-in's.
+  expect((await officer.agent.get('/staff?lang=en')).status).toBe(200);
   const settings = { ...retentionSettings(t.config), privacyOfficerEmail: officer.user.email.toUpperCase() };
   expect((await applyIdentityRetention(t.db, settings, '2027-03-02')).warned).toEqual([family.id]);
   const [mail] = await warningsFor(family.id);
@@ -74,8 +82,8 @@ test('a staff member who switches back to English gets English; the privacy offi
   await applyIdentityRetention(t.db, { ...settings, privacyOfficerEmail: 'privacy@hanvoice.test' }, '2027-03-02');
   expect(await warningsFor(other.id)).toMatchObject([{ to: 'privacy@hanvoice.test', locale: 'en' }]);
 
-  // Back to English on Haven: the next warning is in English.
-  await officer.agent.get('/staff?lang=en');
+  // Signed in again in English: the next warning is in English.
+  await signInWithPassword(officer, 'en');
   const third = await availableFamily(t.db, keyringOf(randomBytes(32)));
   await t.db.transaction().execute((trx) => setFamilyStatus(trx, staffA, third.id, 'withdrawn', '2026-04-01'));
   await applyIdentityRetention(t.db, settings, '2027-03-02');
