@@ -55,12 +55,6 @@ export function startOfDate(date: string, timeZone: string): Date {
   return new Date(atOrAfter);
 }
 
-/** 'YYYY-MM-DD' plus or minus whole days (calendar arithmetic, no time zone involved). */
-export function addDays(date: string, days: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
-}
-
 export type CharityCalendar = {
   timeZone: string;
   clock: Clock;

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { CharityCalendar } from '../calendar/charity-calendar';
 import type { Config } from '../config';
-import { addMonths } from '../schedules/calendar';
+import { addMonths } from '../calendar/dates';
 import type { Db } from '../db/database';
 import { consumeRateLimit } from '../http/rate-limit';
 import { issueDonorLink } from '../donations/donor-links';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { addDays } from '../calendar/charity-calendar';
+import { addDays } from '../calendar/dates';
 import type { Database, PaymentMethod } from '../db/schema';
 import { paymentDay } from '../donations/payments';
 import { accounts } from '../ledger/accounts';

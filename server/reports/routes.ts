@@ -5,7 +5,8 @@ import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
 import { optionalIdParam } from '../http/forms';
 import { allow } from '../http/policy';
-import { addDays, charityCalendar } from '../calendar/charity-calendar';
+import { addDays } from '../calendar/dates';
+import { charityCalendar } from '../calendar/charity-calendar';
 import { reconciliation } from './reconciliation';
 import { centsToDecimal, type CsvColumn, toCsv, writeCsv } from './csv-export';
 import {

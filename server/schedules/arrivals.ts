@@ -4,7 +4,7 @@ import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { lockFamily, setFamilyStatus } from '../families/families';
 import { listMatches } from '../matching/matches';
-import { addMonths } from './calendar';
+import { addMonths } from '../calendar/dates';
 import { createSupportSchedule } from './support-schedules';
 
 /** The plausible arrival dates: never before the match was approved, at most `months` ahead of today (charity dates). */

@@ -1,4 +1,4 @@
-import { addMonths } from './calendar';
+import { addMonths } from '../calendar/dates';
 
 /**
  * The funding forecast, month by month: what will be owed (scheduled instalments not yet

@@ -1,4 +1,4 @@
-import { addMonths } from './calendar';
+import { addMonths } from '../calendar/dates';
 
 /**
  * The arithmetic of a family's support schedule, as pure functions: which instalments, to

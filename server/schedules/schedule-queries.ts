@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
-import { addMonths } from './calendar';
+import { addMonths } from '../calendar/dates';
 import { combineForecasts, forecast, type Flow, type ForecastMonth } from './forecast';
 
 /** What a group can spend now: -(its fund + the expenses charged to it). */

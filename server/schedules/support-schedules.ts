@@ -7,8 +7,7 @@ import { DomainError } from '../domain-error';
 import { listEditions, requirementFromEdition } from '../groups/cost-tables';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
-import { addDays } from '../calendar/charity-calendar';
-import { addMonths } from './calendar';
+import { addDays, addMonths } from '../calendar/dates';
 import { BASE_MONTHS, MAX_MONTHS, monthlyAmount, monthlyLines, planSchedule, rescaleShares, splitEvenly, supportAfterEarnings, type Payee, type PlannedInstallment } from './schedule-plan';
 
 type Trx = Transaction<Database>;

@@ -1,4 +1,5 @@
-import { addDays, charityCalendar, dateIn, isTimeZone, startOfDate } from '../../server/calendar/charity-calendar';
+import { addDays } from '../../server/calendar/dates';
+import { charityCalendar, dateIn, isTimeZone, startOfDate } from '../../server/calendar/charity-calendar';
 import { fixedClock } from '../support/clock';
 
 /**

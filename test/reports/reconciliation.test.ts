@@ -1,4 +1,5 @@
-import { addDays, charityCalendar } from '../../server/calendar/charity-calendar';
+import { addDays } from '../../server/calendar/dates';
+import { charityCalendar } from '../../server/calendar/charity-calendar';
 import { recordOfflinePayment } from '../../server/giving/offline-payments';
 import { reconciliation } from '../../server/reports/reconciliation';
 import { balance, createGivingTest, type GivingTest, giveForm, ledgerImbalance, postEvent, postGive } from '../support/giving';

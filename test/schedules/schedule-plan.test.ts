@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addMonths, daysInMonth, parseIsoDate } from '../../server/schedules/calendar';
+import { addMonths, daysInMonth, parseIsoDate } from '../../server/calendar/dates';
 import { BASE_MONTHS, MAX_MONTHS, monthlyLines, planSchedule, rescaleShares, splitEvenly, supportAfterEarnings } from '../../server/schedules/schedule-plan';
 
 const isoDate = fc

@@ -45,3 +45,9 @@ export function addMonths(date: string, months: number): string {
 export function monthOf(date: string): string {
   return date.slice(0, 7);
 }
+
+/** 'YYYY-MM-DD' plus or minus whole days (calendar arithmetic, no time zone involved). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
