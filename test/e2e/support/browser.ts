@@ -55,7 +55,12 @@ export class Visitor {
         this.consoleErrors.push(`${response.status()} for ${response.request().resourceType()} ${response.url()}`);
       }
     });
-    page.on('requestfailed', (request) => this.consoleErrors.push(`${request.failure()?.errorText ?? 'failed'}: ${request.url()}`));
+    page.on('requestfailed', (request) => {
+      // net::ERR_ABORTED is Chromium cancelling a load because the page moved on (a click that
+      // navigates before the favicon arrived); the server never failed it. Anything else counts.
+      const reason = request.failure()?.errorText ?? 'failed';
+      if (reason !== 'net::ERR_ABORTED') this.consoleErrors.push(`${reason}: ${request.url()}`);
+    });
     page.on('pageerror', (error) => this.consoleErrors.push(error.message));
   }
 
