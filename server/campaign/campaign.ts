@@ -17,6 +17,8 @@ export type Campaign = {
   currency: string;
   /** The campaign's own words in French, where staff have written them. */
   french: { title: string | null; summary: string | null; story: string | null };
+  /** The campaign's own words in Korean, where staff have written them. */
+  korean: { title: string | null; summary: string | null; story: string | null };
 };
 
 export type CampaignTotals = {
@@ -35,7 +37,7 @@ export type CampaignTotals = {
 export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
   const row = await db
     .selectFrom('campaigns')
-    .select(['id', 'slug', 'title', 'summary', 'story', 'title_fr', 'summary_fr', 'story_fr', 'goal_cents', 'families_goal', 'currency'])
+    .select(['id', 'slug', 'title', 'summary', 'story', 'title_fr', 'summary_fr', 'story_fr', 'title_ko', 'summary_ko', 'story_ko', 'goal_cents', 'families_goal', 'currency'])
     .where('status', '=', 'active')
     .orderBy('id')
     .limit(1)
@@ -51,17 +53,15 @@ export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
     familiesGoal: row.families_goal,
     currency: row.currency,
     french: { title: row.title_fr, summary: row.summary_fr, story: row.story_fr },
+    korean: { title: row.title_ko, summary: row.summary_ko, story: row.story_ko },
   };
 }
 
 /** The campaign's title, summary and story in a language, falling back to the original words. */
 export function campaignText(campaign: Campaign, locale: Locale): { title: string; summary: string; story: string } {
-  if (locale === 'fr') {
-    return {
-      title: campaign.french.title ?? campaign.title,
-      summary: campaign.french.summary ?? campaign.summary,
-      story: campaign.french.story ?? campaign.story,
-    };
+  if (locale !== 'en') {
+    const own = locale === 'fr' ? campaign.french : campaign.korean;
+    return { title: own.title ?? campaign.title, summary: own.summary ?? campaign.summary, story: own.story ?? campaign.story };
   }
   return { title: campaign.title, summary: campaign.summary, story: campaign.story };
 }

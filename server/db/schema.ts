@@ -19,6 +19,9 @@ export interface CampaignsTable {
   title_fr: string | null;
   summary_fr: string | null;
   story_fr: string | null;
+  title_ko: string | null;
+  summary_ko: string | null;
+  story_ko: string | null;
   goal_cents: number;
   families_goal: number;
   currency: Generated<string>;
@@ -48,7 +51,9 @@ export interface DonorsTable {
   province: string | null;
   postal_code: string | null;
   country: Generated<string>;
-  locale: Generated<'en' | 'fr'>;
+  locale: Generated<'en' | 'fr' | 'ko'>;
+  /** The language of this donor's official receipts (English or French only, CRA); null: their own where it is one, else English. */
+  receipt_locale: 'en' | 'fr' | null;
   /** null: the default (annual for monthly donors, else per gift); see server/receipts. */
   receipt_frequency: ReceiptFrequency | null;
   created_at: CreatedAt;
@@ -181,7 +186,7 @@ export interface UsersTable {
   /** Staff only: may invite staff and disable or enable staff accounts. */
   is_administrator: Generated<boolean>;
   /** The language of the person's latest signed-in page (sessions.ts): e-mails sent by jobs use it. */
-  locale: Generated<'en' | 'fr'>;
+  locale: Generated<'en' | 'fr' | 'ko'>;
   disabled_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -305,6 +310,7 @@ export interface ReceiptsTable {
   issued_on: ColumnType<string | null, string | null | undefined, never>;
   donor_name: string;
   donor_address: string;
+  /** Official receipts are in English or French only (CRA), whatever the donor's language. */
   locale: 'en' | 'fr';
   charity_name: string;
   charity_address: string;
@@ -341,11 +347,13 @@ export interface SponsorGroupsTable {
   languages: ColumnType<string[], string[] | undefined, string[]>;
   family_size: number;
   story: Generated<string>;
+  /** The story in Korean, for Korean pages ('' until the group writes it). */
+  story_ko: Generated<string>;
   status: Generated<GroupStatus>;
   rejection_reason: string | null;
   coordinator_name: string;
   coordinator_email: string;
-  locale: Generated<'en' | 'fr'>;
+  locale: Generated<'en' | 'fr' | 'ko'>;
   decided_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
@@ -545,7 +553,8 @@ export interface PledgeDonorDetailsTable {
   province: string | null;
   postal_code: string | null;
   country: Generated<string>;
-  locale: Generated<'en' | 'fr'>;
+  locale: Generated<'en' | 'fr' | 'ko'>;
+  receipt_locale: 'en' | 'fr' | null;
   created_at: CreatedAt;
 }
 
@@ -562,7 +571,8 @@ export interface PledgeDonorsView {
   province: string | null;
   postal_code: string | null;
   country: string;
-  locale: 'en' | 'fr';
+  locale: 'en' | 'fr' | 'ko';
+  receipt_locale: 'en' | 'fr' | null;
 }
 
 export type DonorLinkPurpose = 'resume' | 'thanks' | 'cancel_monthly' | 'sign_in' | 'session' | 'confirm_details';

@@ -16,7 +16,12 @@ export type DonorDetails = {
   province: string | null;
   postalCode: string | null;
   country: string;
-  locale: 'en' | 'fr';
+  locale: 'en' | 'fr' | 'ko';
+  /**
+   * The language of official receipts, English or French only (CRA): null, the locale's own where
+   * it is one (else English); undefined, not said (a record keeps what it had).
+   */
+  receiptLocale?: 'en' | 'fr' | null;
 };
 
 /** Limits stated on every form that asks for them (and checked by the database for the name). */
@@ -66,9 +71,11 @@ export function detailsOfRow(row: {
   province: string | null;
   postal_code: string | null;
   country: string;
-  locale: 'en' | 'fr';
+  locale: 'en' | 'fr' | 'ko';
+  receipt_locale?: 'en' | 'fr' | null;
 }): DonorDetails {
   return {
+    ...(row.receipt_locale === undefined ? {} : { receiptLocale: row.receipt_locale }),
     name: row.name,
     addressLine1: row.address_line1,
     addressLine2: row.address_line2,
@@ -92,6 +99,7 @@ export function rowOfDetails(details: DonorDetails) {
     postal_code: orNull(details.postalCode),
     country: details.country || 'CA',
     locale: details.locale,
+    ...(details.receiptLocale === undefined ? {} : { receipt_locale: details.receiptLocale }),
   };
 }
 
@@ -115,7 +123,9 @@ export const DonorDetailsForm = z.object({
   province: personText(DONOR_FIELD_LIMITS.province).default(''),
   postalCode: personText(DONOR_FIELD_LIMITS.postalCode).default(''),
   country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'country').default('CA'),
-  locale: z.enum(['en', 'fr'], { error: 'locale' }).default('en'),
+  locale: z.enum(['en', 'fr', 'ko'], { error: 'locale' }).default('en'),
+  // '' (the default: the e-mails' language where it is English or French, else English), en or fr.
+  receiptLocale: z.enum(['', 'en', 'fr'], { error: 'receiptLocale' }).default(''),
 });
 
 export type DetailsFormResult =
@@ -140,11 +150,11 @@ export function parseDonorDetailsForm(body: unknown): DetailsFormResult {
   return {
     ok: true,
     values,
-    details: { name: d.name, addressLine1: d.addressLine1 || null, addressLine2: d.addressLine2 || null, city: d.city || null, province: d.province || null, postalCode: d.postalCode || null, country: d.country, locale: d.locale },
+    details: { name: d.name, addressLine1: d.addressLine1 || null, addressLine2: d.addressLine2 || null, city: d.city || null, province: d.province || null, postalCode: d.postalCode || null, country: d.country, locale: d.locale, receiptLocale: d.receiptLocale || null },
   };
 }
 
 /** The form's values from a record. */
 export function valuesOfDetails(d: DonorDetails): Record<string, string> {
-  return { name: d.name, addressLine1: d.addressLine1 ?? '', addressLine2: d.addressLine2 ?? '', city: d.city ?? '', province: d.province ?? '', postalCode: d.postalCode ?? '', country: d.country, locale: d.locale };
+  return { name: d.name, addressLine1: d.addressLine1 ?? '', addressLine2: d.addressLine2 ?? '', city: d.city ?? '', province: d.province ?? '', postalCode: d.postalCode ?? '', country: d.country, locale: d.locale, receiptLocale: d.receiptLocale ?? '' };
 }

@@ -22,7 +22,8 @@ export type DonorInput = {
   province?: string | null;
   postalCode?: string | null;
   country?: string;
-  locale?: 'en' | 'fr';
+  locale?: 'en' | 'fr' | 'ko';
+  receiptLocale?: 'en' | 'fr' | null;
 };
 
 function detailsOfInput(input: DonorInput): DonorDetails {
@@ -35,6 +36,7 @@ function detailsOfInput(input: DonorInput): DonorDetails {
     postalCode: input.postalCode ?? null,
     country: input.country ?? 'CA',
     locale: input.locale ?? 'en',
+    receiptLocale: input.receiptLocale ?? null,
   };
 }
 
@@ -84,7 +86,7 @@ export const upsertDonor = findOrCreateDonor;
 export async function keepGiftDetails(trx: Trx, pledgeId: number, donorId: number, typed: DonorDetails): Promise<boolean> {
   const record = await trx
     .selectFrom('donors')
-    .select(['name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale'])
+    .select(['name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale', 'receipt_locale'])
     .where('id', '=', donorId)
     .executeTakeFirstOrThrow();
   if (sameDetails(detailsOfRow(record), typed)) return false;
@@ -105,7 +107,7 @@ export type DonorRecord = {
 export async function findDonor(db: Handle, donorId: number): Promise<DonorRecord | undefined> {
   const row = await db
     .selectFrom('donors')
-    .select(['id', 'email', 'name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale', 'receipt_frequency', 'confirmed_at', 'merged_into_donor_id', 'created_at'])
+    .select(['id', 'email', 'name', 'address_line1', 'address_line2', 'city', 'province', 'postal_code', 'country', 'locale', 'receipt_locale', 'receipt_frequency', 'confirmed_at', 'merged_into_donor_id', 'created_at'])
     .where('id', '=', donorId)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -150,7 +152,7 @@ export async function adoptGiftDetails(trx: Trx, input: { pledgeId: number; acto
   const own = await trx
     .selectFrom('pledge_donor_details as g')
     .innerJoin('pledges as p', 'p.id', 'g.pledge_id')
-    .select(['p.donor_id', 'g.name', 'g.address_line1', 'g.address_line2', 'g.city', 'g.province', 'g.postal_code', 'g.country', 'g.locale'])
+    .select(['p.donor_id', 'g.name', 'g.address_line1', 'g.address_line2', 'g.city', 'g.province', 'g.postal_code', 'g.country', 'g.locale', 'g.receipt_locale'])
     .where('g.pledge_id', '=', input.pledgeId)
     .executeTakeFirst();
   if (!own) return; // already uses the record

@@ -65,6 +65,8 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
       postalCode: input.postalCode,
       country: 'CA',
       locale: request.locale,
+      // Receipts are English or French (CRA): a Korean-speaking donor chose one on the form.
+      receiptLocale: request.locale === 'ko' ? (input.receiptLocale ?? 'en') : null,
     };
     const donorId = await findOrCreateDonor(trx, { email: input.email, ...details });
     const id = await createPledge(trx, {

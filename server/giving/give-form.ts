@@ -25,6 +25,8 @@ export type GiveInput = {
   displayName: string | null;
   publicMessage: string | null;
   groupId: number | null;
+  /** The official receipt's language, asked only of donors whose own language receipts are not issued in (Korean); null: their own. */
+  receiptLocale: 'en' | 'fr' | null;
 };
 
 export type GiveFormValues = Record<string, string>;
@@ -54,6 +56,7 @@ const Fields = z.object({
   displayName: personText(80).default(''),
   publicMessage: text(280).default('').refine((v) => !hasInvisibleCharacters(v.replace(/\r?\n/g, ' ')), 'invisible'),
   groupId: z.string().trim().default(''),
+  receiptLocale: z.enum(['', 'en', 'fr'], { error: 'receiptLocale' }).default(''),
 });
 
 const FIELD_NAMES = Object.keys(Fields.shape);
@@ -68,7 +71,7 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0]);
-      errors[field] ??= issue.message === 'tooLong' || issue.message === 'invisible' ? issue.message : ['frequency', 'method'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
+      errors[field] ??= issue.message === 'tooLong' || issue.message === 'invisible' ? issue.message : ['frequency', 'method', 'receiptLocale'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
     }
   }
   const f = parsed.success ? parsed.data : undefined;
@@ -119,6 +122,7 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
       displayName: anonymous ? null : f.displayName || null,
       publicMessage: f.publicMessage || null,
       groupId,
+      receiptLocale: f.receiptLocale || null,
     },
   };
 }

@@ -32,6 +32,8 @@ export function givingRoutes(deps: GivingDeps): Router {
       otherChecked: selected === 'other',
       monthly: values.frequency === 'monthly',
       cardOn: deps.stripe !== undefined,
+      // Receipts are issued in English or French only: a Korean page asks which.
+      askReceiptLocale: res.locals.locale === 'ko',
       payLater: values.method === 'cheque' || values.method === 'etransfer' || !deps.stripe,
       groups: await listGroupChoices(deps.db),
       minCents: MIN_GIFT_CENTS,

@@ -34,6 +34,8 @@ export type PublicGroupPage = {
   province: string;
   languages: string[];
   storyHtml: string;
+  /** The story in Korean, for Korean pages; null until the group writes one. */
+  storyKoHtml: string | null;
   targetCents: number;
   receivedCents: number;
   pledgedOutstandingCents: number;
@@ -43,7 +45,7 @@ export type PublicGroupPage = {
 export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGroupPage> {
   const group = await db
     .selectFrom('sponsor_groups')
-    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'story'])
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'story', 'story_ko'])
     .where('slug', '=', slug)
     .where('status', '=', 'approved')
     .executeTakeFirst();
@@ -57,6 +59,7 @@ export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGr
     province: group.province,
     languages: group.languages,
     storyHtml: renderStory(group.story),
+    storyKoHtml: group.story_ko.trim() ? renderStory(group.story_ko) : null,
     targetCents: funding.requirementCents,
     receivedCents: Math.max(0, funding.receivedCents),
     pledgedOutstandingCents: funding.pledgedOutstandingCents,

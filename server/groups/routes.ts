@@ -39,7 +39,7 @@ const ApplyForm = z.object({
   story: optionalText(STORY_MAX),
 });
 
-const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX) });
+const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX) });
 const MemberForm = z.object({ name: text(120), email });
 const RoleForm = z.object({ role: z.enum(['treasurer', 'member'], 'groups:errors.invalid') });
 const InKindForm = z.object({
@@ -127,9 +127,11 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
 
   router.get('/groups/:slug', allow.anyone, pages.middleware, async (req, res) => {
     const { group, wall } = await publicPages.get(String(req.params.slug));
+    // A Korean page shows the group's Korean story where it has written one.
+    const storyHtml = res.locals.locale === 'ko' && group.storyKoHtml ? group.storyKoHtml : group.storyHtml;
     res.render('groups/show', {
       title: group.name,
-      group,
+      group: { ...group, storyHtml },
       wall,
       progress: toProgress(group.receivedCents, group.pledgedOutstandingCents, group.targetCents),
     });
@@ -147,7 +149,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
     res.status(status).render('groups/workspace-page', {
       title: group.name,
       group,
-      values: values ?? { name: group.name, story: group.story },
+      values: values ?? { name: group.name, story: group.story, storyKo: group.story_ko },
       errors,
       noindex: true,
     });

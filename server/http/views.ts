@@ -13,13 +13,14 @@ function localeOf(options: HelperOptions): Locale {
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
-/** The one place cents become dollars: formatted per locale (en-CA $1,234.56, fr-CA 1 234,56 $). */
+/** The one place cents become dollars: formatted per locale (en-CA $1,234.56, fr-CA 1 234,56 $, Korean as en-CA). */
 export function formatMoney(cents: number, locale: Locale, options: { whole?: boolean } = {}): string {
   const key = `${locale}:${options.whole ? 'whole' : 'cents'}`;
   let format = moneyFormats.get(key);
   if (!format) {
     const digits = options.whole ? 0 : 2;
-    format = new Intl.NumberFormat(INTL_LOCALE[locale], {
+    // Korean pages write Canadian dollars as "$50" (en-CA's form): ko-KR would write "CA$50.00", and never ₩.
+    format = new Intl.NumberFormat(locale === 'ko' ? INTL_LOCALE.en : INTL_LOCALE[locale], {
       style: 'currency',
       currency: 'CAD',
       minimumFractionDigits: digits,

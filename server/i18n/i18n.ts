@@ -3,11 +3,27 @@ import path from 'node:path';
 import i18next, { type i18n, type Resource, type TFunction } from 'i18next';
 import { LOCALES_DIR } from '../paths';
 
-export const LOCALES = ['en', 'fr'] as const;
+export const LOCALES = ['en', 'fr', 'ko'] as const;
 export type Locale = (typeof LOCALES)[number];
 
-/** Intl locale per language: amounts and dates are formatted for Canada (fr-CA: 1 234,56 $). */
-export const INTL_LOCALE: Record<Locale, string> = { en: 'en-CA', fr: 'fr-CA' };
+/**
+ * Intl locale per language: amounts and dates are formatted for Canada (fr-CA: 1 234,56 $). Korean
+ * dates are ko-KR's (2026년 12월 1일); Korean amounts are Canadian dollars written as English
+ * Canada writes them ($50), never won (see formatMoney in server/http/views.ts).
+ */
+export const INTL_LOCALE: Record<Locale, string> = { en: 'en-CA', fr: 'fr-CA', ko: 'ko-KR' };
+
+/** Official receipts are issued in English or French only (CRA); every other language's donors choose one of the two. */
+export const RECEIPT_LOCALES = ['en', 'fr'] as const;
+export type ReceiptLocale = (typeof RECEIPT_LOCALES)[number];
+
+/** The receipt language a donor gets without choosing: their own where it is one, else English. */
+export function defaultReceiptLocale(locale: Locale): ReceiptLocale {
+  return locale === 'fr' ? 'fr' : 'en';
+}
+
+/** Each language's own name, as the language switch shows it. */
+export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', fr: 'Français', ko: '한국어' };
 
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
@@ -34,8 +50,8 @@ const missingKeys = new Set<string>();
 
 /**
  * Keys looked up but found in no language (`namespace:key`), since start-up or the last clear.
- * The French-pages test asserts this stays empty; a key missing only in French is caught by the
- * test comparing locales/en with locales/fr.
+ * The French and Korean page tests assert this stays empty; a key missing only in one language is
+ * caught by the test comparing locales/en with locales/fr and locales/ko.
  */
 export function missingTranslationKeys(options: { clear?: boolean } = {}): string[] {
   const keys = [...missingKeys].sort();

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config';
-import { isLocale, type Locale, translatorFor } from './i18n';
+import { isLocale, type Locale, LOCALE_NAMES, LOCALES, translatorFor } from './i18n';
 
 const COOKIE = 'lang';
 const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
@@ -24,12 +24,12 @@ function localeFor(req: Request, res: Response, requested: Locale | undefined): 
   let locale = requested;
   const remembered: unknown = req.cookies?.[COOKIE];
   locale ??= isLocale(remembered) ? remembered : undefined;
-  const accepted = req.acceptsLanguages('en', 'fr');
+  const accepted = req.acceptsLanguages(...LOCALES);
   locale ??= isLocale(accepted) ? accepted : 'en';
   res.locals.locale = locale;
   res.locals.t = translatorFor(locale);
-  res.locals.otherLocale = locale === 'en' ? 'fr' : 'en';
-  res.locals.switchLocaleHref = switchLocaleHref(req, res.locals.otherLocale as Locale);
+  // The switch offers every other language, each named in itself (English, Français, 한국어).
+  res.locals.otherLocales = LOCALES.filter((l) => l !== locale).map((l) => ({ locale: l, name: LOCALE_NAMES[l], href: switchLocaleHref(req, l) }));
 }
 
 /**

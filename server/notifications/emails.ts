@@ -19,6 +19,7 @@ export function quoted(text: unknown, locale: Locale): string {
     .replace(/\s+/g, ' ')
     .trim();
   if (value.length > 120) value = `${value.slice(0, 119).trimEnd()}…`;
+  // Korean quotes as English typesetting does (“…”), which Korean writing uses too.
   return locale === 'fr' ? `«\u00a0${value}\u00a0»` : `“${value}”`;
 }
 

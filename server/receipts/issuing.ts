@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import type { Database, ReceiptFrequency } from '../db/schema';
 import { paymentDay } from '../donations/payments';
 import { DomainError, type DomainErrorKind } from '../domain-error';
-import { translatorFor } from '../i18n/i18n';
+import { defaultReceiptLocale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
 import { detailsOfRow, formatDonorAddress } from '../donations/donor-details';
 
@@ -157,10 +157,10 @@ async function receiptParty(trx: Trx, paymentId: number) {
   const row = await trx
     .selectFrom('payments as p')
     .innerJoin('pledge_donors as pd', 'pd.pledge_id', 'p.pledge_id')
-    .select(['pd.donor_id', 'pd.email', 'pd.name', 'pd.address_line1', 'pd.address_line2', 'pd.city', 'pd.province', 'pd.postal_code', 'pd.country', 'pd.locale'])
+    .select(['pd.donor_id', 'pd.email', 'pd.name', 'pd.address_line1', 'pd.address_line2', 'pd.city', 'pd.province', 'pd.postal_code', 'pd.country', 'pd.locale', 'pd.receipt_locale'])
     .where('p.id', '=', paymentId)
     .executeTakeFirstOrThrow();
-  return { donorId: row.donor_id, email: row.email, ...detailsOfRow(row) };
+  return { donorId: row.donor_id, email: row.email, ...detailsOfRow(row), receiptLocale: row.receipt_locale ?? defaultReceiptLocale(row.locale) };
 }
 
 /** Inserts one receipt and its lines, and queues the donor's e-mail with the download link. */
@@ -192,7 +192,8 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       donor_name: donor.name,
       // A replacement keeps the address receipted before if the donor's record has lost it.
       donor_address: formatDonorAddress(party) || input.replaces?.donorAddress || '',
-      locale: donor.locale,
+      // The receipt in English or French (CRA), as the donor chose; the e-mail around it in their own language.
+      locale: party.receiptLocale,
       charity_name: settings.charity.name,
       charity_address: settings.charity.address,
       charity_registration_number: settings.charity.registrationNumber,
@@ -224,6 +225,8 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
       annual: input.frequency === 'annual',
       taxYear: input.taxYear,
       replacesSerial: input.replaces?.serial ?? null,
+      // A Korean-speaking donor reads the e-mail in Korean and is told why the receipt is not.
+      receiptInOtherLanguage: party.receiptLocale !== party.locale,
       link: `${settings.publicUrl}/receipts/${token}`,
     },
   });

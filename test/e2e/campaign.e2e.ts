@@ -40,7 +40,7 @@ test('the language switch shows the page in French and remembers the choice', as
   try {
     await visitor.visit('/', 'campaign page in english');
     const { page } = visitor;
-    await page.locator('a.lang-switch').click();
+    await page.locator('.lang-switch a[lang="fr"]').click();
     await page.waitForURL(/lang=fr/);
     await visitor.check('switched to french');
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('fr');

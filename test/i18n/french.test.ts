@@ -1,16 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
 import { missingTranslationKeys } from '../../server/i18n/i18n';
-import { renderEmail } from '../../server/notifications/emails';
-import { LOCALES_DIR, VIEWS_DIR } from '../../server/paths';
 import { createTestApp, type TestApp } from '../support/app';
 import { listRoutes, unprotectedRoutes } from '../support/route-policy';
+import { decodeEntities, englishFragments, parityProblems, publicPageProblems, publicPages, RAW_KEY, renderAll } from './pages';
 
 /**
- * Every public page (a GET route whose first handler is allow.anyone), discovered from the app's
- * router so routes added later are covered, rendered with ?lang=fr: the expected status, French
- * markup, no message key left raw, no key missing, and no English message text.
+ * Every public page, discovered from the app's router so routes added later are covered, rendered
+ * with ?lang=fr: the expected status, French markup, no message key left raw, no key missing, and
+ * no English message text (the method, shared with the Korean test, is in ./pages.ts).
  */
 let t: TestApp;
 beforeAll(async () => {
@@ -18,105 +15,20 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-/** Sample values for route parameters; a route with parameters is expected to answer 404 for them unless listed in EXPECTED_STATUS. */
-const SAMPLE_PARAMS: Record<string, string> = { token: 'a-download-token-that-does-not-exist-xxxxxxxxx' };
-const EXPECTED_STATUS: Record<string, number> = {
-  // Without the e-mailed token these pages say the link has expired (400).
-  '/reset-password': 400,
-  '/accept-invitation': 400,
-  '/sign-in/link': 400,
-  '/enrol': 400,
-  // The second sign-in step and the app set-up need a session after the password: others go to /sign-in.
-  '/sign-in/verify': 303,
-  '/account/totp': 303,
-};
-
-const NAMESPACES = fs.readdirSync(path.join(LOCALES_DIR, 'en')).map((f) => path.basename(f, '.json'));
-const RAW_KEY = new RegExp(`\\b(${NAMESPACES.join('|')}):[A-Za-z_]+(\\.[A-Za-z_]+)+`);
-
-type Messages = { [key: string]: string | Messages };
-
-function flatten(messages: Messages, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(messages)) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string') out.set(name, value);
-    else for (const [k, v] of flatten(value, name)) out.set(k, v);
-  }
-  return out;
-}
-
-function messagesOf(locale: 'en' | 'fr'): Map<string, string> {
-  const all = new Map<string, string>();
-  for (const ns of NAMESPACES) {
-    const file = path.join(LOCALES_DIR, locale, `${ns}.json`);
-    const messages = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Messages) : {};
-    for (const [k, v] of flatten(messages)) all.set(`${ns}:${k}`, v);
-  }
-  return all;
-}
-
-/** Pieces of English message text that would give away an untranslated message on a French page. */
-function englishFragments(): string[] {
-  const en = messagesOf('en');
-  const fr = messagesOf('fr');
-  const fragments = new Set<string>();
-  for (const [key, text] of en) {
-    if (fr.get(key) === text) continue;
-    for (const piece of text.split(/\{\{[^}]+\}\}/)) {
-      const trimmed = piece.trim();
-      if (trimmed.length >= 10 && trimmed.includes(' ') && !/[<>&"']/.test(trimmed)) fragments.add(trimmed);
-    }
-  }
-  return [...fragments];
-}
-
-/** Attribute values as a browser reads them (Handlebars escapes = and & in attributes). */
-function decodeEntities(html: string): string {
-  return html.replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-}
-
-const publicPages = () =>
-  listRoutes(t.app)
-    .filter((r) => r.method === 'get' && r.rule === 'anyone')
-    .map((r) => r.path);
-
 test('every route declares its policy, and the public pages include the campaign page', () => {
   expect(unprotectedRoutes(listRoutes(t.app))).toEqual([]);
-  expect(publicPages()).toEqual(expect.arrayContaining(['/', '/receipts/:token']));
+  expect(publicPages(t.app)).toEqual(expect.arrayContaining(['/', '/receipts/:token']));
 });
 
-test('every English message has a French one, and no French message is left empty', () => {
-  const en = messagesOf('en');
-  const fr = messagesOf('fr');
-  expect([...en.keys()].filter((k) => !fr.has(k))).toEqual([]);
-  expect([...fr.keys()].filter((k) => !en.has(k))).toEqual([]);
-  expect([...fr].filter(([, v]) => v.trim() === '').map(([k]) => k)).toEqual([]);
+test('English, French and Korean have the same message keys, and no message is left empty', () => {
+  expect(parityProblems()).toEqual([]);
 });
 
 test('every public page renders in French with no English message keys left', async () => {
-  const fragments = englishFragments();
-  missingTranslationKeys({ clear: true });
-  const pages = publicPages();
-  expect(pages.length).toBeGreaterThan(0);
-  const problems: string[] = [];
-  for (const routePath of pages) {
-    const params = [...routePath.matchAll(/:(\w+)/g)].map((m) => m[1]!);
-    const url = routePath.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(SAMPLE_PARAMS[name] ?? 'sample'));
-    const res = await request(t.app).get(`${url}?lang=fr`).redirects(0);
-    const expected = EXPECTED_STATUS[routePath] ?? (params.length > 0 ? 404 : 200);
-    if (res.status !== expected) problems.push(`${routePath}: status ${res.status}, expected ${expected}`);
-    if (!/text\/html/.test(String(res.headers['content-type']))) continue;
-    const lang = /<html lang="([a-z]+)">/.exec(res.text)?.[1];
-    if (lang !== 'fr') problems.push(`${routePath}: html lang="${lang}"`);
-    const rawKey = RAW_KEY.exec(res.text)?.[0];
-    if (rawKey) problems.push(`${routePath}: raw message key ${rawKey}`);
-    for (const english of fragments.filter((f) => res.text.includes(f))) problems.push(`${routePath}: English text "${english}"`);
-    // The switch leads to the same page in English.
-    if (!decodeEntities(res.text).includes(`href="${url}?lang=en"`)) problems.push(`${routePath}: the language switch does not keep the page`);
-  }
+  const { problems, missing, pages } = await publicPageProblems(t.app, 'fr');
+  expect(pages).toBeGreaterThan(0);
   expect(problems).toEqual([]);
-  expect(missingTranslationKeys()).toEqual([]);
+  expect(missing).toEqual([]);
 });
 
 test('the campaign’s own words are shown in French', async () => {
@@ -141,19 +53,10 @@ test('the language switch keeps the page and its query, and is remembered', asyn
 });
 
 test('every donor e-mail renders in French with no key missing', () => {
-  const templates: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.hbs')) templates.push(path.relative(path.join(VIEWS_DIR, 'emails'), full).replace(/\.hbs$/, '').split(path.sep).join('/'));
-    }
-  };
-  if (fs.existsSync(path.join(VIEWS_DIR, 'emails'))) walk(path.join(VIEWS_DIR, 'emails'));
-  const fragments = englishFragments();
+  const fragments = englishFragments('fr');
   missingTranslationKeys({ clear: true });
-  for (const template of templates) {
-    const email = renderEmail({ to: 'x@example.org', template, locale: 'fr', data: { name: 'Soo-ah', inviter: 'Staff', role: 'staff', days: 7, minutes: 60, serial: 'HV-2026-000001', amountCents: 100, eligibleAmountCents: 100, link: 'http://haven.test/x' } });
+  for (const email of renderAll('fr')) {
+    const { template } = email;
     expect({ template, rawKey: RAW_KEY.exec(email.text + email.subject)?.[0] }).toEqual({ template, rawKey: undefined });
     expect({ template, english: fragments.filter((f) => (email.text + email.subject).includes(f)) }).toEqual({ template, english: [] });
   }
