@@ -1,4 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { type Actor, writeAudit } from '../audit/audit';
+import type { Database } from '../db/schema';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
@@ -64,6 +66,39 @@ export function campaignText(campaign: Campaign, locale: Locale): { title: strin
     return { title: own.title ?? campaign.title, summary: own.summary ?? campaign.summary, story: own.story ?? campaign.story };
   }
   return { title: campaign.title, summary: campaign.summary, story: campaign.story };
+}
+
+export type CampaignWords = { title: string; summary: string; story: string };
+
+/**
+ * Staff set the campaign's own words: the original (English) and, where written, French and
+ * Korean (empty: that language shows the original). Audited with what they were before.
+ */
+export async function updateCampaignText(
+  trx: Transaction<Database>,
+  input: { campaignId: number; en: CampaignWords; fr: CampaignWords; ko: CampaignWords; actor: Actor },
+): Promise<void> {
+  const before = await trx
+    .selectFrom('campaigns')
+    .select(['title', 'summary', 'story', 'title_fr', 'summary_fr', 'story_fr', 'title_ko', 'summary_ko', 'story_ko'])
+    .where('id', '=', input.campaignId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!before) throw new DomainError('not_found', 'There is no such campaign.');
+  const orNull = (v: string) => (v.trim() === '' ? null : v);
+  const after = {
+    title: input.en.title,
+    summary: input.en.summary,
+    story: input.en.story,
+    title_fr: orNull(input.fr.title),
+    summary_fr: orNull(input.fr.summary),
+    story_fr: orNull(input.fr.story),
+    title_ko: orNull(input.ko.title),
+    summary_ko: orNull(input.ko.summary),
+    story_ko: orNull(input.ko.story),
+  };
+  await trx.updateTable('campaigns').set(after).where('id', '=', input.campaignId).execute();
+  await writeAudit(trx, { actor: input.actor, action: 'campaign.text_edited', subject: `campaign:${input.campaignId}`, details: { before, after } });
 }
 
 /**

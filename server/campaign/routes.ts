@@ -1,11 +1,13 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
+import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { listDonorWall } from '../giving/donor-wall';
-import { allow } from '../http/policy';
+import { optionalText, parseForm, text } from '../http/forms';
+import { allow, requireUser } from '../http/policy';
 import { publicCache, publicPageCache } from '../http/public-cache';
 import type { Locale } from '../i18n/i18n';
-import { campaignText, campaignTotals, requireCurrentCampaign } from './campaign';
+import { type Campaign, campaignText, campaignTotals, requireCurrentCampaign, updateCampaignText } from './campaign';
 import { toProgress } from './progress';
 
 export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'>): Router {
@@ -38,5 +40,67 @@ export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'
     res.json(totals);
   });
 
+  // Staff write the campaign's words in each language (the original is required; French and Korean fall back to it when empty).
+  const renderEditor = (res: Response, campaign: Campaign, status = 200, values?: Record<string, unknown>, errors: Record<string, string> = {}) =>
+    res.status(status).render('campaign/staff-text', {
+      title: res.locals.t('campaign:staff.title'),
+      values: values ?? wordsOf(campaign),
+      languages: [
+        { lang: 'en', suffix: '' },
+        { lang: 'fr', suffix: 'Fr' },
+        { lang: 'ko', suffix: 'Ko' },
+      ],
+      errors,
+      saved: res.req.query.saved === '1',
+      noindex: true,
+    });
+  router.get('/staff/campaign', allow.staff, async (_req, res) => renderEditor(res, await requireCurrentCampaign(db)));
+  router.post('/staff/campaign', allow.staff, async (req, res) => {
+    const campaign = await requireCurrentCampaign(db);
+    const form = parseForm(CampaignTextForm, req);
+    if (!form.ok) return renderEditor(res, campaign, 400, form.values, form.fieldErrors);
+    const d = form.data;
+    const user = requireUser(res);
+    await db.transaction().execute((trx) =>
+      updateCampaignText(trx, {
+        campaignId: campaign.id,
+        en: { title: d.title, summary: d.summary, story: d.story },
+        fr: { title: d.titleFr, summary: d.summaryFr, story: d.storyFr },
+        ko: { title: d.titleKo, summary: d.summaryKo, story: d.storyKo },
+        actor: { userId: user.id, label: user.email },
+      }),
+    );
+    // Visitors see the new words at once here (other processes within the cache's second).
+    current.forget('home');
+    pages.forgetPath('/');
+    res.redirect(303, '/staff/campaign?saved=1');
+  });
+
   return router;
+}
+
+const CampaignTextForm = z.object({
+  title: text(200),
+  summary: text(1000),
+  story: text(20_000),
+  titleFr: optionalText(200),
+  summaryFr: optionalText(1000),
+  storyFr: optionalText(20_000),
+  titleKo: optionalText(200),
+  summaryKo: optionalText(1000),
+  storyKo: optionalText(20_000),
+});
+
+function wordsOf(c: Campaign): Record<string, string> {
+  return {
+    title: c.title,
+    summary: c.summary,
+    story: c.story,
+    titleFr: c.french.title ?? '',
+    summaryFr: c.french.summary ?? '',
+    storyFr: c.french.story ?? '',
+    titleKo: c.korean.title ?? '',
+    summaryKo: c.korean.summary ?? '',
+    storyKo: c.korean.story ?? '',
+  };
 }

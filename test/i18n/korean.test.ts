@@ -3,6 +3,7 @@ import { formatDate, formatMoney } from '../../server/http/views';
 import { missingTranslationKeys } from '../../server/i18n/i18n';
 import { createTestApp, type TestApp } from '../support/app';
 import { makeApprovedGroup, postForm, signInMember } from '../groups/factories';
+import { signInAs } from '../support/session';
 import { decodeEntities, englishFragments, publicPageProblems, RAW_KEY, renderAll } from './pages';
 
 /**
@@ -166,5 +167,50 @@ describe('the group workspace in Korean', () => {
     // Emptied, Korean readers fall back to the story the group has.
     await postForm(coordinator, '/group/page', { name: 'Hamilton Korean Presbyterian', story: 'We are a **church** in Hamilton.', storyKo: '' });
     expect((await request(t.app).get(`/groups/${group.slug}?lang=ko`).expect(200)).text).toContain('We are a <strong>church</strong> in Hamilton.');
+  });
+});
+
+describe('the campaign’s words in Korean, written by staff', () => {
+  test('staff edit the Korean title, summary and story; Korean readers see them at once, and an empty Korean field falls back to English', async () => {
+    const staff = await signInAs(t, 'staff');
+    const form = await staff.agent.get('/staff/campaign').expect(200);
+    expect(form.text).toContain('value="다섯 가족에게 안전한 새 삶을"');
+    const base = {
+      title: 'Bring five families to safety',
+      summary: 'HanVoice and the Government of Canada are resettling five North Korean refugee families.',
+      story: 'A first paragraph.\n\nA second paragraph.',
+      titleFr: '',
+      summaryFr: '',
+      storyFr: '',
+    };
+    const saved = await postForm(staff, '/staff/campaign', { ...base, titleKo: '함께 지켜 주세요', summaryKo: '다섯 가족의 첫 1년을 함께합니다.', storyKo: '첫 문단입니다.\n\n둘째 문단입니다.' });
+    expect(saved.status).toBe(303);
+    expect((await staff.agent.get(saved.headers.location as string).expect(200)).text).toContain('The campaign’s words were saved');
+    const ko = await request(t.app).get('/?lang=ko').expect(200);
+    expect(ko.text).toContain('<h1 id="campaign-title">함께 지켜 주세요</h1>');
+    expect(ko.text).toContain('<p class="lede">다섯 가족의 첫 1년을 함께합니다.</p>');
+    expect(ko.text).toContain('<p>첫 문단입니다.</p>');
+    expect(ko.text).toContain('<p>둘째 문단입니다.</p>');
+    // French was emptied: French readers see the original.
+    expect((await request(t.app).get('/?lang=fr').expect(200)).text).toContain('Bring five families to safety');
+    const audit = await t.db.selectFrom('audit_log').select(['action', 'subject']).where('action', '=', 'campaign.text_edited').execute();
+    expect(audit).toHaveLength(1);
+
+    await postForm(staff, '/staff/campaign', { ...base, titleKo: '', summaryKo: '', storyKo: '' });
+    expect((await request(t.app).get('/?lang=ko').expect(200)).text).toContain('Bring five families to safety');
+  });
+
+  test('the original title is required: refused beside the field with what was typed kept, nothing changed; only staff may edit', async () => {
+    const staff = await signInAs(t, 'staff');
+    const before = await t.db.selectFrom('campaigns').select(['title', 'title_ko']).executeTakeFirstOrThrow();
+    const res = await postForm(staff, '/staff/campaign?lang=ko', { title: '', summary: 's', story: 's', titleKo: '입력한 제목' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('<p class="field-error" id="title-error">필수 항목입니다.</p>');
+    expect(res.text).toContain('value="입력한 제목"');
+    expect(await t.db.selectFrom('campaigns').select(['title', 'title_ko']).executeTakeFirstOrThrow()).toEqual(before);
+    const group = await makeApprovedGroup(t.db, { name: 'Not Staff Group', coordinatorEmail: 'not-staff@example.org' });
+    const coordinator = await signInMember(t, group.id, 'coordinator');
+    await coordinator.agent.get('/staff/campaign').expect(403);
+    expect((await postForm(coordinator, '/staff/campaign', { title: 'Hijack', summary: 's', story: 's' })).status).toBe(403);
   });
 });

@@ -64,8 +64,8 @@ export class Visitor {
     page.on('pageerror', (error) => this.consoleErrors.push(error.message));
   }
 
-  static async open(browser: Browser, baseUrl: string, name: string, options: { locale?: string } = {}): Promise<Visitor> {
-    const context = await browser.newContext({ baseURL: baseUrl, locale: options.locale ?? 'en-CA', viewport: { width: 1280, height: 900 } });
+  static async open(browser: Browser, baseUrl: string, name: string, options: { locale?: string; width?: number } = {}): Promise<Visitor> {
+    const context = await browser.newContext({ baseURL: baseUrl, locale: options.locale ?? 'en-CA', viewport: { width: options.width ?? 1280, height: 900 } });
     const page = await context.newPage();
     const folder = path.join(SCREENSHOTS_DIR, name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
     fs.rmSync(folder, { recursive: true, force: true });
