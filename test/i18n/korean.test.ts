@@ -3,7 +3,9 @@ import { formatDate, formatMoney } from '../../server/http/views';
 import { missingTranslationKeys } from '../../server/i18n/i18n';
 import { createTestApp, type TestApp } from '../support/app';
 import { makeApprovedGroup, postForm, signInMember } from '../groups/factories';
-import { signInAs } from '../support/session';
+import { anonymous, signInAs } from '../support/session';
+import { renderEmail } from '../../server/notifications/emails';
+import type { EmailMessage } from '../../server/notifications/outbox';
 import { decodeEntities, englishFragments, publicPageProblems, RAW_KEY, renderAll } from './pages';
 
 /**
@@ -19,7 +21,7 @@ afterAll(() => t.destroy());
 
 const HANGUL = /[\uac00-\ud7a3]/;
 /** Money written any way but "$50": won, the ISO code, or Intl's "CA$". */
-const WRONG_MONEY = /₩|KRW|CA\$|\bCAD\b|원\b/;
+const WRONG_MONEY = /₩|KRW|CA\$|\bCAD\b|\d\s*원/;
 
 function koreanRules(routePath: string, html: string): string[] {
   const problems: string[] = [];
@@ -124,6 +126,23 @@ test('every e-mail template renders in Korean: Korean subject and text, no raw k
   const receipt = emails.find((e) => e.template === 'receipts/issued')!;
   expect(receipt.text).toContain('공제 대상 금액은 $1.00입니다.');
   expect(receipt.text).toContain('영어 또는 프랑스어');
+});
+
+test('a church applies as a sponsor group in Korean: refused fields answered in Korean, then its coordinator’s e-mail in Korean', async () => {
+  const visitor = await anonymous(t);
+  await visitor.agent.get('/groups/apply?lang=ko').expect(200);
+  const fields = { name: '토론토 영락교회 후원회', city: 'Toronto', province: 'ON', coordinatorName: '박민지', coordinatorEmail: 'minji.ko@example.org', languages: ['ko', 'en'], familySize: '3', story: '매주 일요일에 모입니다.' };
+  const refused = await postForm(visitor, '/groups/apply', { ...fields, familySize: '99' });
+  expect(refused.status).toBe(400);
+  expect(refused.text).toContain('1에서 20 사이의 정수를 입력해 주십시오.');
+  expect(refused.text).toContain('value="토론토 영락교회 후원회"');
+  const res = await postForm(visitor, '/groups/apply', fields);
+  expect(res.status).toBe(303);
+  const group = await t.db.selectFrom('sponsor_groups').select(['locale']).where('coordinator_email', '=', 'minji.ko@example.org').executeTakeFirstOrThrow();
+  expect(group.locale).toBe('ko');
+  const rows = await t.db.selectFrom('outbox').select('payload').orderBy('id').execute();
+  const mail = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as EmailMessage).find((m) => m.to === 'minji.ko@example.org')!;
+  expect(renderEmail(mail).subject).toBe('후원 그룹 신청서를 받았습니다');
 });
 
 describe('the group workspace in Korean', () => {
