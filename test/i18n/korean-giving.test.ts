@@ -121,3 +121,32 @@ test('the donor details form takes Korean as the e-mails’ language and English
   const refused = parseDonorDetailsForm({ ...base, locale: 'ko', receiptLocale: 'ko' });
   expect(refused).toMatchObject({ ok: false, errors: { receiptLocale: 'receiptLocale' } });
 });
+
+test('the donor page in Korean: her gifts and receipts with $ and Korean dates, no English, and the receipt language she may change', async () => {
+  const email = 'grandma-donor-page@example.org';
+  const visitor = await koreanVisitor();
+  expect((await visitor.post('/give', giveForm({ name: '김영희', email, method: 'cheque', amount: '50' }))).status).toBe(303);
+  const asked = await visitor.post('/donor', { email });
+  expect(asked.status).toBe(200);
+  expect(asked.text).toContain(`${email} 주소로 후원하신 적이 있다면`);
+  const mail = (await emailsTo(email)).filter((m) => m.template === 'donations/donor-sign-in').pop()!;
+  expectKorean(mail);
+  const url = new URL(String(mail.data.url));
+  const page = await visitor.agent.get(url.pathname).expect(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+  await visitor.agent.post(url.pathname).type('form').send({ _csrf: csrf }).expect(303);
+  const account = await visitor.agent.get('/donor/account').expect(200);
+  expect(account.text).toContain('<html lang="ko">');
+  expect(account.text).toContain('$50.00');
+  expect(account.text).toMatch(/\d{4}년 \d{1,2}월 \d{1,2}일 후원/);
+  expect(englishFragments('ko').filter((f) => account.text.includes(f))).toEqual([]);
+  expect(account.text).toContain('<option value="ko" selected lang="ko">한국어</option>');
+
+  const token = /name="_csrf" value="([^"]+)"/.exec(account.text)![1]!;
+  const details = { name: '김영희', addressLine1: '100 Queen St W', addressLine2: '', city: 'Toronto', province: 'ON', postalCode: 'M5H 2N2', country: 'CA', locale: 'ko', receiptLocale: 'fr' };
+  await visitor.agent.post('/donor/details').type('form').send({ ...details, _csrf: token }).expect(303);
+  expect(await t.db.selectFrom('donors').select(['locale', 'receipt_locale']).where('email', '=', email).executeTakeFirstOrThrow()).toEqual({ locale: 'ko', receipt_locale: 'fr' });
+  const saved = await visitor.agent.get('/donor/account?done=details').expect(200);
+  expect(saved.text).toContain('정보를 저장했습니다.');
+  expect(saved.text).toContain('<option value="fr" selected lang="fr">Français</option>');
+});
