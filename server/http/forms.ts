@@ -38,12 +38,13 @@ export const optionalText = (max: number) =>
 
 /**
  * Dollars typed by a person → integer cents, never through floating point, as either language
- * writes them: "1,250.50", "$80", and French "1 250,50 $" (spaces group the thousands, a comma
+ * writes them: "1,250.50", "$80", Korean "80달러", and French "1 250,50 $" (spaces group the thousands, a comma
  * marks the cents). A lone comma followed by one or two final digits is a decimal comma ("12,50"
  * is $12.50: English groups thousands by three digits); other commas must group thousands by three.
  */
 export function parseDollars(input: string): number | undefined {
-  const cleaned = input.replace(/\s/g, '').replace(/^\$|\$$/g, '');
+  // Korean writes dollars after the number too: "50달러" is $50.
+  const cleaned = input.replace(/\s/g, '').replace(/달러$/, '').replace(/^\$|\$$/g, '');
   const plain = /^\d+,\d{1,2}$/.test(cleaned) ? cleaned.replace(',', '.') : /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(cleaned) ? cleaned.replace(/,/g, '') : cleaned;
   const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(plain);
   if (!match) return undefined;

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { parseDollars } from '../../server/http/forms';
 import { formatDate, formatMoney } from '../../server/http/views';
 import { missingTranslationKeys } from '../../server/i18n/i18n';
 import { createTestApp, type TestApp } from '../support/app';
@@ -74,6 +75,15 @@ test('amounts are Canadian dollars written "$50", dates "2026년 12월 1일"', (
   expect(formatDate('2027-01-31', 'ko')).toBe('2027년 1월 31일');
   // An instant is the charity's day (America/Toronto): 03:00 UTC on 1 December is still 30 November there.
   expect(formatDate(new Date('2026-12-01T03:00:00Z'), 'ko')).toBe('2026년 11월 30일');
+});
+
+test('an amount typed the Korean way, "50달러", is read as $50; won is not dollars', () => {
+  expect(parseDollars('50달러')).toBe(5_000);
+  expect(parseDollars('1,250.50 달러')).toBe(125_050);
+  expect(parseDollars('$50')).toBe(5_000);
+  expect(parseDollars('50원')).toBeUndefined();
+  expect(parseDollars('₩50,000')).toBeUndefined();
+  expect(parseDollars('달러')).toBeUndefined();
 });
 
 test('the browser’s preference picks Korean, the choice is remembered, and the switch offers all three languages', async () => {
