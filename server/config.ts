@@ -139,6 +139,13 @@ const EnvSchema = z.object({
   CHARITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as America/Toronto').default(DEFAULT_CHARITY_TIME_ZONE),
   LARGE_PAYMENT_DOLLARS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   ARRIVAL_WINDOW_MONTHS: z.coerce.number().int().min(1).max(36).default(12),
+  JOBS_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  DATABASE_READ_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
 });
 
 function percentToBasisPoints(text: string): number {
@@ -195,6 +202,10 @@ export type Config = {
   largePaymentCents: number;
   /** How far ahead of today a family's arrival may be recorded. */
   arrivalWindowMonths: number;
+  /** How often each process looks for a periodic job that is due (server/jobs): a job runs at most this late. */
+  jobsPollSeconds: number;
+  /** A PostgreSQL streaming replica the public pages read from (unset: they read the primary). Money and sessions always read the primary. */
+  databaseReadUrl: string | undefined;
 };
 
 export type StripeConfig = {
@@ -319,6 +330,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     charityTimeZone: e.CHARITY_TIME_ZONE,
     largePaymentCents: e.LARGE_PAYMENT_DOLLARS * 100,
     arrivalWindowMonths: e.ARRIVAL_WINDOW_MONTHS,
+    jobsPollSeconds: e.JOBS_POLL_SECONDS,
+    databaseReadUrl: e.DATABASE_READ_URL,
   };
 }
 
