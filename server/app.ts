@@ -31,6 +31,7 @@ import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
 import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
+import { jobRoutes } from './jobs/routes';
 import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(areaRoutes(deps.db, calendar, deps.config));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db, calendar.timeZone));
+  app.use(jobRoutes(deps));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);
