@@ -270,6 +270,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'Invalid configuration: STAFF_PASSKEYS cannot be optional when NODE_ENV=production (a stolen password must open nothing; give each staff member a set-up link with npm run create-staff)',
     );
   }
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL (the embedded database has no replica)');
+  }
   if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
     throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
   }

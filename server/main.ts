@@ -26,7 +26,7 @@ async function main() {
   // connections while one of them is in a transaction).
   const stripeContext = webhookContext({ config, db: database.db, logger });
   const stripeEvents = stripeContext ? createStripeEventProcessor(stripeContext, { concurrency: database.mode === 'embedded' ? 1 : undefined }) : undefined;
-  const app = createApp({ config, db: database.db, logger, stripeEvents });
+  const app = createApp({ config, db: database.db, readDb: database.readDb, logger, stripeEvents });
   stripeEvents?.start();
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
   const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
