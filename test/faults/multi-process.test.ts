@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { RESET_LIMITS } from '../../server/accounts/password-resets';
 import { createKysely, type Db } from '../../server/db/database';
 import { keyringOf } from '../../server/families/data-keys';
 import { LEASE_SECONDS } from '../../server/giving/stripe-event-queue';
@@ -11,6 +13,7 @@ import { availableFamily, staffA, staffB } from '../families/factories';
 import { readyGroup } from '../matching/factories';
 import { testConfig } from '../support/app';
 import { type Haproxy, startHaproxy } from '../support/haproxy';
+import { requestFrom } from '../support/reverse-proxy';
 import { adminUrl, createServerDatabase, freePort, type HavenProcess, type ServerDatabase, startHaven, waitForStripeEvents } from '../support/haven-process';
 import { startStripeStandIn, type StripeStandIn } from '../support/stripe-stand-in';
 import { deliver, type Delivery, type PreparedGift, prepareCardGifts, shuffle, webhookStorm } from './support/card-gifts';
@@ -44,9 +47,9 @@ beforeAll(async () => {
   database = await createServerDatabase('haven_fault_multi', adminUrl());
   stand = await startStripeStandIn();
   const proxyPort = await freePort();
-  // PUBLIC_URL is the proxy's (links in e-mails); TRUST_PROXY=loopback: HAProxy connects from 127.0.0.1.
+  // PUBLIC_URL is the proxy's (links in e-mails); TRUST_PROXY=1 as in docker-compose.yml: HAProxy is the one hop in front.
   // PGAPPNAME names each process's connections in pg_stat_activity, to see who applies the events.
-  const env = (n: number) => ({ ...stand.env, TRUST_PROXY: 'loopback', JOBS_POLL_SECONDS: '1', PUBLIC_URL: `http://127.0.0.1:${proxyPort}`, PGAPPNAME: `haven-${n}` });
+  const env = (n: number) => ({ ...stand.env, TRUST_PROXY: '1', JOBS_POLL_SECONDS: '1', PUBLIC_URL: `http://127.0.0.1:${proxyPort}`, PGAPPNAME: `haven-${n}` });
   havens.push(await startHaven({ databaseUrl: database.url, mode: 'source', env: env(1), keepLogs: true })); // migrates
   havens.push(...(await Promise.all(Array.from({ length: PROCESSES - 1 }, (_, i) => startHaven({ databaseUrl: database.url, mode: 'source', env: env(i + 2), keepLogs: true })))));
   proxy = await startHaproxy(
@@ -154,6 +157,26 @@ test(`each periodic job's effect happens once across ${PROCESSES} processes poll
   await until('every e-mail sent', async () => (await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute()).length === 0, 30_000);
   const attempts = await db.selectFrom('outbox').select(['id', 'attempts']).where('attempts', '<>', 1).execute();
   expect(attempts).toEqual([]);
+});
+
+test('behind HAProxy each process counts the visitor’s own address, never a forged X-Forwarded-For, and a form shown by one process is accepted by the others', async () => {
+  const forged = '203.0.113.77';
+  for (let i = 0; i < PROCESSES; i++) {
+    // Round robin: the page and its post may each come from any of the processes.
+    const page = await requestFrom('127.0.0.1', `${proxy.url}/forgot-password`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    const cookie = (page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    expect(token).toBeDefined();
+    const posted = await requestFrom('127.0.0.1', `${proxy.url}/forgot-password`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forged },
+      body: new URLSearchParams({ _csrf: token!, email: `proxy-check-${i}@example.org` }).toString(),
+    });
+    expect(posted.status).toBe(200);
+  }
+  const keyOf = (subject: string) => `${RESET_LIMITS.perIp.name}:${createHash('sha256').update(subject).digest('base64url')}`;
+  const counted = await db.selectFrom('rate_limits').select(['key', 'hits']).where('key', 'in', [keyOf('127.0.0.1'), keyOf(forged)]).execute();
+  expect(counted).toEqual([{ key: keyOf('127.0.0.1'), hits: PROCESSES }]);
 });
 
 test(`1,000 concurrent gifts preferring one group, through HAProxy to ${PROCESSES} processes: the group fund total is exact`, async () => {
