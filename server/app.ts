@@ -31,6 +31,7 @@ import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
 import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
+import { jobRoutes } from './jobs/routes';
 import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
@@ -46,6 +47,12 @@ export type AppDeps = {
   clock?: Clock;
   /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
   stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
+  /**
+   * Where the public pages read (the campaign page, /api/campaign, the group list and pages, the
+   * donor wall): a streaming replica (DATABASE_READ_URL), or db when there is none. Never for
+   * money, sessions, or anything a signed-in person changes: those read db, the primary.
+   */
+  readDb?: Db;
 };
 
 /** Where the giving form may send a donor: Stripe Checkout, or the configured stand-in (tests, stripe-mock). */
@@ -94,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.db));
   // Stripe webhooks need the raw body for their signature: before any body parser.
   const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
-  const giving = { db: deps.db, config: deps.config, stripe: createStripe(deps.config.stripe), calendar, logger: deps.logger };
+  const giving = { db: deps.db, readDb: deps.readDb, config: deps.config, stripe: createStripe(deps.config.stripe), calendar, logger: deps.logger };
   app.use(stripeWebhookRoutes({ ...giving, stripeEvents: deps.stripeEvents }));
 
   app.use(cookieParser());
@@ -113,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(privateWhenSignedIn);
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
-  app.use(campaignRoutes(deps.db, deps.config));
+  app.use(campaignRoutes(deps.readDb ?? deps.db, deps.config));
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
@@ -121,6 +128,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(areaRoutes(deps.db, calendar, deps.config));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db, calendar.timeZone));
+  app.use(jobRoutes(deps));
   app.use(receiptRoutes(deps));
   app.use(reportRoutes(deps));
   const familyKeys = loadFamilyKeyring(deps.config, deps.logger);

@@ -139,6 +139,13 @@ const EnvSchema = z.object({
   CHARITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as America/Toronto').default(DEFAULT_CHARITY_TIME_ZONE),
   LARGE_PAYMENT_DOLLARS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   ARRIVAL_WINDOW_MONTHS: z.coerce.number().int().min(1).max(36).default(12),
+  JOBS_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  DATABASE_READ_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
 });
 
 function percentToBasisPoints(text: string): number {
@@ -195,6 +202,10 @@ export type Config = {
   largePaymentCents: number;
   /** How far ahead of today a family's arrival may be recorded. */
   arrivalWindowMonths: number;
+  /** How often each process looks for a periodic job that is due (server/jobs): a job runs at most this late. */
+  jobsPollSeconds: number;
+  /** A PostgreSQL streaming replica the public pages read from (unset: they read the primary). Money and sessions always read the primary. */
+  databaseReadUrl: string | undefined;
 };
 
 export type StripeConfig = {
@@ -259,6 +270,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'Invalid configuration: STAFF_PASSKEYS cannot be optional when NODE_ENV=production (a stolen password must open nothing; give each staff member a set-up link with npm run create-staff)',
     );
   }
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL (the embedded database has no replica)');
+  }
   if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
     throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
   }
@@ -319,6 +333,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     charityTimeZone: e.CHARITY_TIME_ZONE,
     largePaymentCents: e.LARGE_PAYMENT_DOLLARS * 100,
     arrivalWindowMonths: e.ARRIVAL_WINDOW_MONTHS,
+    jobsPollSeconds: e.JOBS_POLL_SECONDS,
+    databaseReadUrl: e.DATABASE_READ_URL,
   };
 }
 

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { pruneExpiredAccountsData } from './accounts/housekeeping';
 import { createApp } from './app';
 import { startCommandChannel } from './commands/control-server';
 import { ConfigError, loadConfig, withDotEnv } from './config';
@@ -7,11 +6,9 @@ import { openDatabase } from './db/database';
 import { DataDirBusyError } from './db/data-dir-lock';
 import { migrateToLatest } from './db/migrator';
 import { createHttpServer } from './http/http-server';
-import { applyIdentityRetention, retentionSettings } from './families/retention';
+import { periodicJobs } from './jobs/periodic';
+import { startScheduler } from './jobs/scheduler';
 import { createLogger } from './logger';
-import { charityCalendar } from './calendar/charity-calendar';
-import { remindOverdueInstallments } from './schedules/reminders';
-import { expireHolds } from './matching/matches';
 import { createMailTransport, startDispatcher } from './notifications/dispatcher';
 import { createStripeEventProcessor } from './giving/stripe-event-queue';
 import { webhookContext } from './giving/stripe-webhooks';
@@ -29,37 +26,12 @@ async function main() {
   // connections while one of them is in a transaction).
   const stripeContext = webhookContext({ config, db: database.db, logger });
   const stripeEvents = stripeContext ? createStripeEventProcessor(stripeContext, { concurrency: database.mode === 'embedded' ? 1 : undefined }) : undefined;
-  const app = createApp({ config, db: database.db, logger, stripeEvents });
+  const app = createApp({ config, db: database.db, readDb: database.readDb, logger, stripeEvents });
   stripeEvents?.start();
   if (!config.smtpUrl) logger.warn('SMTP_URL is not set: e-mails are written to the log, not sent');
   const dispatcher = startDispatcher(database.db, createMailTransport(config, logger), logger);
-  const housekeeping = setInterval(() => {
-    pruneExpiredAccountsData(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired sessions failed'));
-  }, 60 * 60 * 1000);
-  housekeeping.unref();
-  // Match holds also expire lazily on every matching read; this catches them when nobody looks.
-  const holdExpiry = setInterval(() => {
-    database.db
-      .transaction()
-      .execute((trx) => expireHolds(trx, config))
-      .catch((error: unknown) => logger.warn({ err: error }, 'expiring match holds failed'));
-  }, 15 * 60_000);
-  holdExpiry.unref();
-  const overdueReminders = setInterval(() => {
-    remindOverdueInstallments(database.db, charityCalendar(config.charityTimeZone).today(), config.publicUrl).catch((error: unknown) => logger.warn({ err: error }, 'overdue reminders failed'));
-  }, 60 * 60 * 1000);
-  overdueReminders.unref();
-  // Families' identities are deleted a configured period after their support ends (warned 30 days before).
-  const runIdentityRetention = () => {
-    applyIdentityRetention(database.db, retentionSettings(config), charityCalendar(config.charityTimeZone).today())
-      .then((run) => {
-        if (run.purged.length || run.warned.length) logger.info({ purgedFamilyIds: run.purged, warnedFamilyIds: run.warned }, 'family identity retention');
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'family identity retention failed'));
-  };
-  const identityRetention = setInterval(runIdentityRetention, 60 * 60 * 1000);
-  identityRetention.unref();
-  setTimeout(runIdentityRetention, 60_000).unref();
+  // Pruning, hold expiry, overdue reminders and identity retention: each once across every process on this database.
+  const scheduler = startScheduler(database.db, periodicJobs({ db: database.db, config, logger }), logger, { pollSeconds: config.jobsPollSeconds });
   // Embedded: npm run create-staff / seed / migrate reach this process's database through it (DATA_DIR is locked).
   const commands = database.dataDirLock ? await startCommandChannel({ db: database.db, config, logger }) : undefined;
   if (commands) database.dataDirLock?.update({ control: { port: commands.port, token: commands.token, publicUrl: config.publicUrl } });
@@ -83,9 +55,7 @@ async function main() {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
-      clearInterval(housekeeping);
-      clearInterval(holdExpiry);
-      clearInterval(identityRetention);
+      await scheduler.stop();
       await commands?.close();
       await stripeEvents?.stop();
       await dispatcher.stop();

@@ -51,3 +51,10 @@ export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
+
+/** The Monday of a date's week (ISO weeks start on Monday): 2027-09-15, a Wednesday, is in the week of 2027-09-13. */
+export function mondayOf(date: string): string {
+  const { year, month, day } = parseIsoDate(date);
+  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay(); // 0 Sunday … 6 Saturday
+  return addDays(date, -((weekday + 6) % 7));
+}

@@ -16,7 +16,7 @@ function parse(argv: string[]): { dryRun: boolean } | undefined {
 }
 
 /**
- * npm run purge-family-identities: the retention job that Haven also runs hourly (families/retention.ts):
+ * npm run purge-family-identities: the retention job that Haven also runs hourly, once across processes (families/retention.ts, server/jobs):
  * deletes the identities whose day has come and warns staff of those due within 30 days.
  * --dry-run lists them and changes nothing. Prints family numbers and dates only.
  */

@@ -10,6 +10,8 @@ export type Db = Kysely<Database>;
 
 export type OpenDatabase = {
   db: Db;
+  /** DATABASE_READ_URL's replica, for the public pages; db itself when unset. */
+  readDb: Db;
   mode: 'server' | 'embedded';
   /** Embedded mode: DATA_DIR's lock, which main.ts tells where its command channel listens. */
   dataDirLock?: DataDirLock;
@@ -59,7 +61,16 @@ export function createKysely(connectionString: string, poolSize: number): Db {
 export async function openDatabase(config: Config, logger: Logger, options: { holder?: string } = {}): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     const db = createKysely(config.databaseUrl, config.databasePoolSize);
-    return { db, mode: 'server', close: () => db.destroy() };
+    const readDb = config.databaseReadUrl ? createKysely(config.databaseReadUrl, config.databasePoolSize) : db;
+    return {
+      db,
+      readDb,
+      mode: 'server',
+      async close() {
+        if (readDb !== db) await readDb.destroy();
+        await db.destroy();
+      },
+    };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, holder: options.holder ?? 'server' });
   logger.info({ dataDir: config.dataDir }, 'using the embedded database (set DATABASE_URL to use a PostgreSQL server)');
@@ -69,6 +80,7 @@ export async function openDatabase(config: Config, logger: Logger, options: { ho
   const db = createKysely(embedded.url, 1);
   return {
     db,
+    readDb: db,
     mode: 'embedded',
     dataDirLock: embedded.lock,
     async close() {

@@ -534,6 +534,33 @@ export interface Database {
   receipt_signatures: ReceiptSignaturesTable;
   receipt_documents: ReceiptDocumentsTable;
   stripe_payouts: StripePayoutsTable;
+  // Periodic jobs run once across processes; overdue reminders once per coordinator per week (issue 21).
+  scheduled_jobs: ScheduledJobsTable;
+  overdue_reminders: OverdueRemindersTable;
+}
+
+/** One periodic job (server/jobs/scheduler.ts): when it runs next, who holds it, how it last went. */
+export interface ScheduledJobsTable {
+  name: string;
+  every_seconds: number;
+  next_run_at: Date;
+  lease_until: Date | null;
+  leased_by: string | null;
+  last_started_at: Date | null;
+  last_finished_at: Date | null;
+  last_succeeded_at: Date | null;
+  last_failed_at: Date | null;
+  last_error: string | null;
+  last_result: ColumnType<unknown, string | null, string | null>;
+  runs: Generated<number>;
+  failures: Generated<number>;
+}
+
+/** A coordinator (group_members row) reminded of overdue instalments in the week starting week_of (a Monday). */
+export interface OverdueRemindersTable {
+  group_member_id: number;
+  week_of: string;
+  created_at: CreatedAt;
 }
 
 /** This installation of Haven: one row, made with the database. */

@@ -117,7 +117,7 @@ export async function purgeDateOf(db: Db, retentionMonths: number, familyId: num
 export type RetentionRun = { purged: number[]; warned: number[]; due: EndedSupport[] };
 
 /**
- * The retention job (main.ts runs it hourly; `npm run purge-family-identities` runs it by hand):
+ * The retention job (the `identity-retention` job runs it hourly, server/jobs/periodic.ts; `npm run purge-family-identities` runs it by hand):
  * purges every identity whose day has come (its warning went out) and warns staff, once per
  * family, of those due within PURGE_WARNING_DAYS (e-mails, in each recipient's language, carry the family's number and a
  * link, never its identity or case code). Each family is its own transaction, and each step is conditional on the row, so two

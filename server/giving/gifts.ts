@@ -20,6 +20,8 @@ import { feeCoverCents, idempotencyPrefix } from './stripe-client';
 
 export type GivingDeps = {
   db: Db;
+  /** A streaming replica for the public donor wall (DATABASE_READ_URL); gifts, payments and donors always use db. */
+  readDb?: Db;
   stripe: Stripe | undefined;
   config: Config;
   /** The charity's calendar: today, and the dates instalments fall due. */

@@ -108,7 +108,7 @@ export function givingRoutes(deps: GivingDeps): Router {
 
   router.get('/api/donor-wall', allow.anyone, async (req: Request, res: Response) => {
     const groupId = typeof req.query.groupId === 'string' && /^\d{1,12}$/.test(req.query.groupId) ? Number(req.query.groupId) : null;
-    res.json({ gifts: await listDonorWall(deps.db, { groupId, limit: 20 }) });
+    res.json({ gifts: await listDonorWall(deps.readDb ?? deps.db, { groupId, limit: 20 }) });
   });
 
   /** The pledge of a thank-you link: its token must be a thank-you token for this very pledge. */

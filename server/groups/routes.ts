@@ -66,8 +66,10 @@ function idParam(value: unknown): number {
   return requireIdParam(value, 'groups:errors.notFound');
 }
 
-export function groupRoutes(deps: { db: Db; config: Config }): Router {
+export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Router {
   const { db } = deps;
+  // Public pages may read a streaming replica (DATABASE_READ_URL); everything a group member does reads the primary.
+  const read = deps.readDb ?? db;
   const rules = { startupCashFloorPercent: deps.config.groupStartupCashFloorPercent };
   const router = Router();
 
@@ -112,7 +114,7 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   router.get('/groups', allow.anyone, async (req, res) => {
     const city = typeof req.query.city === 'string' ? req.query.city.trim().slice(0, 80) : '';
     const after = typeof req.query.after === 'string' ? req.query.after.slice(0, 80) : undefined;
-    const page = await listPublicGroups(db, { city: city || undefined, after });
+    const page = await listPublicGroups(read, { city: city || undefined, after });
     const next = page.nextAfter ? `/groups?${new URLSearchParams({ ...(city ? { city } : {}), after: page.nextAfter }).toString()}` : undefined;
     res.render('groups/index', { title: res.locals.t('groups:list.title'), city, groups: page.groups, next });
   });
@@ -120,8 +122,8 @@ export function groupRoutes(deps: { db: Db; config: Config }): Router {
   // A group's public page as every visitor sees it, reused for config.publicCacheSeconds; an
   // unknown or unapproved slug is a 404 and is not kept.
   const publicPages = publicCache(deps.config.publicCacheSeconds, async (slug) => {
-    const group = await requirePublicGroup(db, slug);
-    return { group, wall: await listDonorWall(db, { groupId: group.id }) };
+    const group = await requirePublicGroup(read, slug);
+    return { group, wall: await listDonorWall(read, { groupId: group.id }) };
   });
   const pages = publicPageCache(deps.config.publicCacheSeconds);
 

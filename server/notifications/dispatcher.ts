@@ -102,3 +102,17 @@ export function startDispatcher(db: Db, transport: MailTransport, logger: Logger
     },
   };
 }
+
+/** For staff (/staff/jobs): e-mails waiting to be sent, those given up on, and when the oldest waiting one was queued. */
+export async function outboxStatus(db: Db): Promise<{ waiting: number; failed: number; oldestWaitingAt: Date | null }> {
+  const row = await db
+    .selectFrom('outbox')
+    .select([
+      sql<number>`(count(*) filter (where sent_at is null and failed_at is null))::int`.as('waiting'),
+      sql<number>`(count(*) filter (where failed_at is not null))::int`.as('failed'),
+      sql<Date | null>`min(created_at) filter (where sent_at is null and failed_at is null)`.as('oldestWaitingAt'),
+    ])
+    .where('sent_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return row;
+}

@@ -4,7 +4,7 @@ import { balanceOf } from '../../server/ledger/ledger';
 import { LEASE_SECONDS } from '../../server/giving/stripe-event-queue';
 import { adminUrl, createServerDatabase, type HavenProcess, type ServerDatabase, startHaven, waitForStripeEvents } from '../support/haven-process';
 import { startStripeStandIn, type StripeStandIn } from '../support/stripe-stand-in';
-import { deliver, type Delivery, type PreparedGift, prepareCardGifts, shuffle } from './support/card-gifts';
+import { deliver, type Delivery, type PreparedGift, prepareCardGifts, shuffle, webhookStorm } from './support/card-gifts';
 import { ledgerProblems } from './support/ledger-audit';
 
 /**
@@ -42,36 +42,8 @@ afterAll(async () => {
   }
 });
 
-/** Good deliveries (every event once, then duplicates), and forged ones of four kinds; shuffled. */
 function stream(stand: StripeStandIn, gifts: PreparedGift[], total: number): Delivery[] {
-  const events = gifts.flatMap((g) => g.events);
-  const good: Delivery[] = events.map((e) => {
-    const payload = JSON.stringify(e);
-    return { payload, signature: stand.sign(payload), good: true, eventId: e.id };
-  });
-  const duplicates = Math.round(total * DUPLICATE_SHARE);
-  const bad = Math.round(total * BAD_SIGNATURE_SHARE);
-  for (let i = 0; i < duplicates; i++) {
-    const original = good[(i * 7919) % events.length]!;
-    // A redelivery is signed again (a new timestamp), as Stripe does.
-    good.push({ ...original, signature: stand.sign(original.payload) });
-  }
-  const forged: Delivery[] = [];
-  for (let i = 0; i < bad; i++) {
-    const event = events[(i * 104_729) % events.length]!;
-    const payload = JSON.stringify(event);
-    const kind = i % 4;
-    if (kind === 0) forged.push({ payload, signature: stand.sign(payload, { secret: 'whsec_not_the_secret' }), good: false, eventId: event.id });
-    else if (kind === 1) {
-      // Tampered after signing: ten times the amount, under the original signature.
-      const tampered = JSON.parse(payload);
-      tampered.id = `${event.id}_forged`;
-      if (tampered.data?.object?.amount_total) tampered.data.object.amount_total *= 10;
-      forged.push({ payload: JSON.stringify(tampered), signature: stand.sign(payload), good: false, eventId: tampered.id });
-    } else if (kind === 2) forged.push({ payload, signature: stand.sign(payload, { timestamp: Math.floor(Date.now() / 1000) - 3600 }), good: false, eventId: event.id });
-    else forged.push({ payload, signature: undefined, good: false, eventId: event.id });
-  }
-  return shuffle([...good, ...forged], SEED);
+  return webhookStorm(stand, gifts, total, { duplicateShare: DUPLICATE_SHARE, forgedShare: BAD_SIGNATURE_SHARE, seed: SEED });
 }
 
 async function expectExact(env: Env, gifts: PreparedGift[]) {

@@ -113,3 +113,38 @@ export async function deliver(url: string, deliveries: Delivery[], options: { co
   agent.destroy();
   return report;
 }
+
+/**
+ * A webhook storm: every gift's events once, then `duplicateShare` × total redeliveries (signed
+ * again, as Stripe does), and `forgedShare` × total forgeries of four kinds (wrong secret, tampered
+ * after signing, an hour-old signature, no signature); shuffled by `seed`.
+ */
+export function webhookStorm(stand: StripeStandIn, gifts: PreparedGift[], total: number, options: { duplicateShare: number; forgedShare: number; seed: number }): Delivery[] {
+  const events = gifts.flatMap((g) => g.events);
+  const good: Delivery[] = events.map((e) => {
+    const payload = JSON.stringify(e);
+    return { payload, signature: stand.sign(payload), good: true, eventId: e.id };
+  });
+  const duplicates = Math.round(total * options.duplicateShare);
+  const bad = Math.round(total * options.forgedShare);
+  for (let i = 0; i < duplicates; i++) {
+    const original = good[(i * 7919) % events.length]!;
+    good.push({ ...original, signature: stand.sign(original.payload) });
+  }
+  const forged: Delivery[] = [];
+  for (let i = 0; i < bad; i++) {
+    const event = events[(i * 104_729) % events.length]!;
+    const payload = JSON.stringify(event);
+    const kind = i % 4;
+    if (kind === 0) forged.push({ payload, signature: stand.sign(payload, { secret: 'whsec_not_the_secret' }), good: false, eventId: event.id });
+    else if (kind === 1) {
+      // Tampered after signing: ten times the amount, under the original signature.
+      const tampered = JSON.parse(payload);
+      tampered.id = `${event.id}_forged`;
+      if (tampered.data?.object?.amount_total) tampered.data.object.amount_total *= 10;
+      forged.push({ payload: JSON.stringify(tampered), signature: stand.sign(payload), good: false, eventId: tampered.id });
+    } else if (kind === 2) forged.push({ payload, signature: stand.sign(payload, { timestamp: Math.floor(Date.now() / 1000) - 3600 }), good: false, eventId: event.id });
+    else forged.push({ payload, signature: undefined, good: false, eventId: event.id });
+  }
+  return shuffle([...good, ...forged], options.seed);
+}
