@@ -341,6 +341,8 @@ export interface SponsorGroupsTable {
   languages: ColumnType<string[], string[] | undefined, string[]>;
   family_size: number;
   story: Generated<string>;
+  /** The story rendered and sanitized when it was saved (server/groups/story.ts), what its page shows. */
+  story_html: Generated<string>;
   status: Generated<GroupStatus>;
   rejection_reason: string | null;
   coordinator_name: string;
