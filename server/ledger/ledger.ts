@@ -56,6 +56,11 @@ export async function balancesOf(db: Db | Transaction<Database>, names: string[]
   return result;
 }
 
+/** An account's (or prefix's) balance as a scalar subquery, for a statement that reads it with other things. */
+export function balanceExpression(name: string) {
+  return sql<number>`(select coalesce(sum(balance_cents), 0)::bigint from ledger_balances where account = ${name})`;
+}
+
 export async function balanceOf(db: Db | Transaction<Database>, name: string): Promise<number> {
   return (await balancesOf(db, [name])).get(name) ?? 0;
 }
