@@ -26,12 +26,13 @@ const CONCURRENCY = 32;
 async function deliverAll(urls: string[], deliveries: SignedDelivery[]): Promise<{ startedAt: number; lastAnswerAt: number; failures: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const post = (url: string, d: SignedDelivery) =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<number>((resolve) => {
       const req = http.request(`${url}/webhooks/stripe`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'stripe-signature': d.signature, 'content-length': Buffer.byteLength(d.payload) } }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
-      req.on('error', reject);
+      // A kept-alive socket the server closed just then (ECONNRESET): a failed delivery, retried below as Stripe would.
+      req.on('error', () => resolve(0));
       req.end(d.payload);
     });
   let next = 0;
@@ -42,7 +43,7 @@ async function deliverAll(urls: string[], deliveries: SignedDelivery[]): Promise
       while (next < deliveries.length) {
         const i = next++;
         let status = await post(urls[i % urls.length]!, deliveries[i]!);
-        for (let tries = 0; status === 503 && tries < 50; tries++) {
+        for (let tries = 0; (status === 503 || status === 0) && tries < 50; tries++) {
           await new Promise((r) => setTimeout(r, 20)); // as Stripe retries
           status = await post(urls[i % urls.length]!, deliveries[i]!);
         }
