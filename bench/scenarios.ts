@@ -40,7 +40,7 @@ export async function query<T extends pg.QueryResultRow>(url: string, text: stri
 }
 
 /** Card pledges waiting for Stripe, as the giving form leaves them (one insert each, as createPledge does for card). */
-async function cardPledges(url: string, count: number): Promise<Gift[]> {
+export async function cardPledges(url: string, count: number): Promise<Gift[]> {
   const rows = await query<{ id: string; amount_cents: string }>(
     url,
     `insert into pledges (campaign_id, donor_id, amount_cents, fee_cover_cents, frequency, method, status, updated_at)
@@ -75,7 +75,7 @@ function deliver(url: string, deliveries: SignedDelivery[]): autocannon.Options 
 // The webhook scenario's batch: measured deliveries are prepared before the run, checked after.
 let webhookBatch: { gifts: Gift[]; unique: number; expectedCents: number; fundBefore: number } | undefined;
 
-async function fundTotal(url: string): Promise<number> {
+export async function fundTotal(url: string): Promise<number> {
   const rows = await query<{ s: string | null }>(url, `select sum(amount_cents) as s from ledger_entries where account like 'fund:%'`);
   return -Number(rows[0]!.s ?? 0);
 }

@@ -11,7 +11,8 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts [gifts=2000] [concurrency=32]
  *
- * BENCH_POOL_SIZE (default 20) sets the app's connection pool. It creates (and drops) its own
+ * BENCH_POOL_SIZE (default 20) sets the app's connection pool; BENCH_COUNT_QUERIES=1 also prints the
+ * statements the app sent per event, by time spent (a Kysely log hook). It creates (and drops) its own
  * database next to DATABASE_URL's.
  */
 import { fork } from 'node:child_process';
@@ -39,7 +40,9 @@ async function main() {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('set DATABASE_URL to a PostgreSQL server (the bench makes its own database there)');
   const database = await createServerDatabase('haven_bench_webhooks', adminUrl(serverUrl));
-  const db = createKysely(database.url, Number(process.env.BENCH_POOL_SIZE ?? 20));
+  const statements = new Map<string, number>();
+  const durations = new Map<string, number>();
+  const db = createKysely(database.url, Number(process.env.BENCH_POOL_SIZE ?? 20), process.env.BENCH_COUNT_QUERIES ? { onQuery: (q, ms) => (statements.set(q, (statements.get(q) ?? 0) + 1), durations.set(q, (durations.get(q) ?? 0) + ms)) } : {});
   // Stripe's side (API stand-in and the load generator) runs in its own process, as Stripe is another machine.
   const stripeSide = fork(path.join(__dirname, 'webhooks-stripe-side.ts'), [], { execArgv: ['--import', 'tsx'] });
   const messages: unknown[] = [];
@@ -71,6 +74,7 @@ async function main() {
       });
       list.push({ pledgeId, amountCents });
     }
+    statements.clear();
     stripeSide.send({ gifts: list, url, concurrency, duplicateShare: 0.2, refundEvery: 10 });
     const done = (await nextMessage()) as Done;
     console.log(`${done.unique} unique events (gifts and partial refunds, shuffled), ${done.deliveries} deliveries (${done.deliveries - done.unique} duplicates), concurrency ${concurrency}`);
@@ -86,6 +90,11 @@ async function main() {
     const appliedSeconds = (Date.now() - done.startedAt) / 1000;
     console.log(`applied ${done.unique} unique events in ${appliedSeconds.toFixed(2)} s (first delivery to empty queue): ${Math.round(done.unique / appliedSeconds)} events/s`);
 
+    if (process.env.BENCH_COUNT_QUERIES) {
+      const total = [...statements.values()].reduce((a, b) => a + b, 0);
+      console.log(`${total} statements for ${done.unique} events: ${(total / done.unique).toFixed(1)} per event`);
+      for (const [q, n] of [...statements].sort((a, b) => durations.get(b[0])! - durations.get(a[0])!).slice(0, 40)) console.log(`  ${n}\t${Math.round(durations.get(q)!)} ms\t${q.slice(0, 140)}`);
+    }
     const totals = await campaignTotals(db, await requireCurrentCampaign(db));
     const payments = await db.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     const events = await db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();

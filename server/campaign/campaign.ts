@@ -1,12 +1,12 @@
-import { sql, type Transaction } from 'kysely';
+import { type Expression, sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Database } from '../db/schema';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
 import type { Locale } from '../i18n/i18n';
-import { balancesOf } from '../ledger/ledger';
-import { countApprovedMatches } from '../matching/matches';
+import { balanceExpression } from '../ledger/ledger';
+import { approvedMatchCount } from '../matching/matches';
 
 export type Campaign = {
   id: number;
@@ -37,13 +37,33 @@ export type CampaignTotals = {
 
 /** The campaign the home page shows: the oldest active one. */
 export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
-  const row = await db
+  return toCampaign(await currentCampaignQuery(db).executeTakeFirst());
+}
+
+/**
+ * The current campaign and its totals in ONE statement (the campaign row with the balances,
+ * counters and match count as subqueries): what the home page and /api/campaign need.
+ */
+export async function currentCampaignWithTotals(db: Db): Promise<{ campaign: Campaign; totals: CampaignTotals }> {
+  const row = await currentCampaignQuery(db)
+    .select((eb) => [...totalsColumns(eb.ref('campaigns.id'))])
+    .executeTakeFirst();
+  const campaign = toCampaign(row);
+  return { campaign, totals: toTotals(campaign, row!) };
+}
+
+function currentCampaignQuery(db: Db) {
+  return db
     .selectFrom('campaigns')
     .select(['id', 'slug', 'title', 'summary', 'story', 'title_fr', 'summary_fr', 'story_fr', 'title_ko', 'summary_ko', 'story_ko', 'goal_cents', 'families_goal', 'currency'])
     .where('status', '=', 'active')
     .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+}
+
+type CampaignRow = Awaited<ReturnType<ReturnType<typeof currentCampaignQuery>['executeTakeFirst']>>;
+
+function toCampaign(row: CampaignRow): Campaign {
   if (!row) throw new DomainError('not_found', 'There is no active campaign.');
   return {
     id: row.id,
@@ -56,6 +76,30 @@ export async function requireCurrentCampaign(db: Db): Promise<Campaign> {
     currency: row.currency,
     french: { title: row.title_fr, summary: row.summary_fr, story: row.story_fr },
     korean: { title: row.title_ko, summary: row.summary_ko, story: row.story_ko },
+  };
+}
+
+/** The totals' figures as subquery columns: maintained balances and counters, a fixed number of index look-ups. */
+function totalsColumns(campaignId: Expression<number>) {
+  return [
+    balanceExpression(accounts.allFunds).as('funds_balance'),
+    balanceExpression(accounts.allReceivables).as('receivables_balance'),
+    sql<number>`(select coalesce(sum(donor_count), 0)::bigint from campaign_counters where campaign_id = ${campaignId})`.as('donor_count'),
+    approvedMatchCount().as('families_sponsored'),
+  ] as const;
+}
+
+type TotalsRow = { funds_balance: number; receivables_balance: number; donor_count: number; families_sponsored: number };
+
+function toTotals(campaign: Campaign, row: TotalsRow): CampaignTotals {
+  return {
+    goalCents: campaign.goalCents,
+    raisedCents: 0 - row.funds_balance,
+    pledgedOutstandingCents: row.receivables_balance,
+    donorCount: row.donor_count,
+    familiesGoal: campaign.familiesGoal,
+    familiesSponsored: row.families_sponsored,
+    currency: campaign.currency,
   };
 }
 
@@ -103,26 +147,12 @@ export async function updateCampaignText(
 
 /**
  * The campaign's totals, each read from maintained balances and counters: a fixed number of
- * index look-ups however many gifts there are. All funds belong to the one campaign today;
- * a second campaign would give each campaign its own fund prefix.
+ * index look-ups however many gifts there are, in one statement. All funds belong to the one
+ * campaign today; a second campaign would give each campaign its own fund prefix.
  */
 export async function campaignTotals(db: Db, campaign: Campaign): Promise<CampaignTotals> {
-  const [balances, donors, familiesSponsored] = await Promise.all([
-    balancesOf(db, [accounts.allFunds, accounts.allReceivables]),
-    db
-      .selectFrom('campaign_counters')
-      .select(sql<number>`coalesce(sum(donor_count), 0)::bigint`.as('count'))
-      .where('campaign_id', '=', campaign.id)
-      .executeTakeFirstOrThrow(),
-    countApprovedMatches(db),
-  ]);
-  return {
-    goalCents: campaign.goalCents,
-    raisedCents: 0 - (balances.get(accounts.allFunds) ?? 0),
-    pledgedOutstandingCents: balances.get(accounts.allReceivables) ?? 0,
-    donorCount: donors.count,
-    familiesGoal: campaign.familiesGoal,
-    familiesSponsored,
-    currency: campaign.currency,
-  };
+  const row = await db
+    .selectNoFrom(() => [...totalsColumns(sql<number>`${campaign.id}::bigint`)])
+    .executeTakeFirstOrThrow();
+  return toTotals(campaign, row);
 }

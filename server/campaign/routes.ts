@@ -7,15 +7,15 @@ import { optionalText, parseForm, text } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { publicCache, publicPageCache } from '../http/public-cache';
 import type { Locale } from '../i18n/i18n';
-import { type Campaign, campaignText, campaignTotals, requireCurrentCampaign, updateCampaignText } from './campaign';
+import { type Campaign, campaignText, currentCampaignWithTotals, requireCurrentCampaign, updateCampaignText } from './campaign';
 import { toProgress } from './progress';
 
 export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'>): Router {
   const router = Router();
   // What every visitor of the home page sees alike, reused for config.publicCacheSeconds.
   const current = publicCache(config.publicCacheSeconds, async () => {
-    const campaign = await requireCurrentCampaign(db);
-    const [totals, wall] = await Promise.all([campaignTotals(db, campaign), listDonorWall(db, { limit: 12 })]);
+    // Two statements at once: the campaign with its totals, and the donor wall.
+    const [{ campaign, totals }, wall] = await Promise.all([currentCampaignWithTotals(db), listDonorWall(db, { limit: 12 })]);
     return { campaign, totals, wall };
   });
   const pages = publicPageCache(config.publicCacheSeconds);

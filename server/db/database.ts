@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -36,7 +36,12 @@ pg.types.setTypeParser(INT8_OID, parseInt8);
 // Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
 pg.types.setTypeParser(DATE_OID, (text: string) => text);
 
-export function createKysely(connectionString: string, poolSize: number): Db {
+export type KyselyOptions = {
+  /** Called with each statement's SQL and duration after it ran: how tests and benches count queries per page or per event. */
+  onQuery?: (sql: string, durationMs: number) => void;
+};
+
+export function createKysely(connectionString: string, poolSize: number, options: KyselyOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -49,7 +54,11 @@ export function createKysely(connectionString: string, poolSize: number): Db {
   // discards the broken client when it is released.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const { onQuery } = options;
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(onQuery ? { log: (event: LogEvent) => onQuery(event.query.sql, event.queryDurationMillis) } : {}),
+  });
 }
 
 /**

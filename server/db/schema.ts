@@ -349,6 +349,10 @@ export interface SponsorGroupsTable {
   story: Generated<string>;
   /** The story in Korean, for Korean pages ('' until the group writes it). */
   story_ko: Generated<string>;
+  /** The story rendered and sanitized when it was saved (server/groups/story.ts), what its page shows. */
+  story_html: Generated<string>;
+  /** The Korean story rendered and sanitized when it was saved ('' until the group writes it). */
+  story_ko_html: Generated<string>;
   status: Generated<GroupStatus>;
   rejection_reason: string | null;
   coordinator_name: string;

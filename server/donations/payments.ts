@@ -75,8 +75,9 @@ function statusAfter(pledge: LockedPledge, liveCount: number, liveCents: number)
  * (net of the processor's fee) and the fee against the pledge's fund, and, when the pledge
  * was counted as pledged-but-unpaid, the matching release of that memo amount.
  */
-export async function recordPayment(trx: Transaction<Database>, input: ReceivedPayment): Promise<number> {
-  const pledge = await lockPledge(trx, input.pledgeId);
+export async function recordPayment(trx: Transaction<Database>, input: ReceivedPayment, options: { lockedPledge?: LockedPledge } = {}): Promise<number> {
+  // The caller may hold the pledge's row lock already and pass the row it read with it (one statement fewer).
+  const pledge = options.lockedPledge?.id === input.pledgeId ? options.lockedPledge : await lockPledge(trx, input.pledgeId);
   if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
   // Card money Stripe reports after a cancellation was still received and must be recorded.
   if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { writeAudit } from '../audit/audit';
 import type { Database, PaymentStatus } from '../db/schema';
 import { recordPayment } from '../donations/payments';
+import type { LockedPledge } from '../donations/pledges';
 import type { FundRef } from '../ledger/accounts';
 import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
 import { idOf, RetryLater } from './stripe-event-context';
@@ -58,28 +59,35 @@ export async function recordCardPayment(
   pledgeId: number,
   facts: ChargeFacts,
   invoiceId: string | null,
-  options: { locked?: boolean } = {},
+  options: { locked?: boolean; pledge?: LockedPledge } = {},
 ): Promise<number | undefined> {
-  // Lock the pledge first (unless the caller holds its lock): every path that records card money for it queues here.
-  let query = trx.selectFrom('pledges').select('id').where('id', '=', pledgeId);
-  if (!options.locked) query = query.forUpdate();
-  if (!(await query.executeTakeFirst())) return undefined;
+  // Lock the pledge first (unless the caller holds its lock, and maybe passes the row it read
+  // with it): every path that records card money for it queues here.
+  if (!options.pledge) {
+    let query = trx.selectFrom('pledges').select('id').where('id', '=', pledgeId);
+    if (!options.locked) query = query.forUpdate();
+    if (!(await query.executeTakeFirst())) return undefined;
+  }
   const existing = await trx
     .selectFrom('payments')
     .select('id')
     .where((eb) => eb.or([eb('stripe_charge_id', '=', facts.chargeId), ...(facts.paymentIntentId ? [eb('stripe_payment_intent_id', '=', facts.paymentIntentId)] : [])]))
     .executeTakeFirst();
   if (existing) return undefined;
-  return recordPayment(trx, {
-    pledgeId,
-    amountCents: facts.amountCents,
-    feeCents: facts.feeCents,
-    method: 'card',
-    stripeChargeId: facts.chargeId,
-    stripePaymentIntentId: facts.paymentIntentId,
-    stripeInvoiceId: invoiceId,
-    receivedAt: facts.receivedAt,
-  });
+  return recordPayment(
+    trx,
+    {
+        pledgeId,
+      amountCents: facts.amountCents,
+      feeCents: facts.feeCents,
+      method: 'card',
+      stripeChargeId: facts.chargeId,
+      stripePaymentIntentId: facts.paymentIntentId,
+      stripeInvoiceId: invoiceId,
+      receivedAt: facts.receivedAt,
+    },
+    { lockedPledge: options.pledge },
+  );
 }
 
 /** Money Stripe holds is real: what was charged is recorded, and a difference from the pledge leaves a trail for staff. */
@@ -87,8 +95,10 @@ export async function flagAmountMismatch(
   trx: Transaction<Database>,
   pledgeId: number,
   charged: { amountCents: number; currency: string; chargeIds: string[]; statedCents: number | null },
+  known?: { amount_cents: number; fee_cover_cents: number },
 ): Promise<void> {
-  const pledge = await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).executeTakeFirstOrThrow();
+  // What was promised never changes once money arrives: the caller's copy of the row will do.
+  const pledge = known ?? (await trx.selectFrom('pledges').select(['amount_cents', 'fee_cover_cents']).where('id', '=', pledgeId).executeTakeFirstOrThrow());
   const expected = pledge.amount_cents + pledge.fee_cover_cents;
   if (charged.currency === 'cad' && charged.amountCents === expected && (charged.statedCents === null || charged.statedCents === charged.amountCents)) return;
   await writeAudit(trx, {

@@ -32,7 +32,7 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
           })
           .where('id', '=', pledgeId)
           .where(openedByHaven(session.id))
-          .returning('id')
+          .returningAll()
           .executeTakeFirst()
       : undefined;
     if (!pledge) {
@@ -47,9 +47,10 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
       return;
     }
     if (session.payment_status !== 'paid' || !facts) return; // async methods: wait for async_payment_succeeded
-    const recorded = await recordCardPayment(trx, pledge.id, facts, null, { locked: true });
+    // The updated row (locked by the update) stands in for reading the pledge again.
+    const recorded = await recordCardPayment(trx, pledge.id, facts, null, { locked: true, pledge });
     if (!recorded) return;
-    await flagAmountMismatch(trx, pledge.id, { amountCents: facts.amountCents, currency: facts.currency, chargeIds: [facts.chargeId], statedCents: session.amount_total });
+    await flagAmountMismatch(trx, pledge.id, { amountCents: facts.amountCents, currency: facts.currency, chargeIds: [facts.chargeId], statedCents: session.amount_total }, pledge);
     await queueGiftConfirmation(trx, ctx, pledge.id);
     await receiptIfDue(trx, ctx, recorded);
   },

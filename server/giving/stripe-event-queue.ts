@@ -3,25 +3,28 @@ import type Stripe from 'stripe';
 import type { Db } from '../db/database';
 import { processDueStripeCalls } from './stripe-calls';
 import { describeError } from './stripe-event-context';
-import { applyStripeEvent, HoldEvent, RetryLater, type WebhookContext } from './stripe-webhooks';
+import { applyStripeEvent, applyStripeEvents, HoldEvent, RetryLater, type WebhookContext } from './stripe-webhooks';
 
 /**
  * Stripe events wait in `stripe_events` until their effect is applied (Stripe asks endpoints to
  * answer before any complex logic). The endpoint stores a verified event (one INSERT, shared by
  * the deliveries that arrive together: createStripeEventInbox) and nudges the processor. The
  * processor leases due events in batches (FOR UPDATE SKIP LOCKED; the lease pushes
- * next_attempt_at ahead and counts an attempt), applies each in its own transaction
- * (applyStripeEvent: the event's row is locked and an event already processed is skipped), and
- * reschedules a failure with backoff. Safe with several app processes, and after a crash: a
+ * next_attempt_at ahead and counts an attempt); a few workers each apply a share of them in one
+ * transaction (applyStripeEvents: one commit for up to APPLY_BATCH events, the events' rows locked
+ * and those already processed skipped), or each in its own when that fails (applyStripeEvent),
+ * and a failure is rescheduled with backoff. Safe with several app processes, and after a crash: a
  * dead process's lease expires and another pass applies the event, once.
  */
 
 /** How long a leased event is left to the process that leased it before another may take it. */
 export const LEASE_SECONDS = 30;
 /** Events leased by one statement; a few workers apply them. */
-const BATCH_SIZE = 16;
-/** Events applied at once per process, so PostgreSQL has work while one waits on Stripe or a lock. */
+const BATCH_SIZE = 64;
+/** Workers per process, so PostgreSQL has work while one waits on Stripe or a lock. */
 const CONCURRENCY = 4;
+/** Events one worker applies in one transaction (applyStripeEvents): one commit, one claim, for the lot. */
+const APPLY_BATCH = 16;
 /** How often an idle processor looks for due events (retries come due without any nudge). */
 const POLL_INTERVAL_MS = 1_000;
 /** Staff see an unprocessed event as failing once it has been tried this many times. */
@@ -173,20 +176,43 @@ export async function processLeasedEvent(ctx: WebhookContext, leased: LeasedEven
   }
 }
 
-export type ProcessOptions = { concurrency?: number; batchSize?: number; shouldStop?: () => boolean };
+/**
+ * Applies leased events together in one transaction (applyStripeEvents); should that fail for any
+ * of them, each is applied on its own (processLeasedEvent), so one event's failure is its own and
+ * the others are applied in the same pass, their attempt counted once. Events to be read again
+ * from Stripe's API are always applied on their own.
+ */
+export async function processLeasedEvents(ctx: WebhookContext, leased: LeasedEvent[]): Promise<EventOutcome[]> {
+  const together = leased.filter((e) => !e.read_from_api);
+  if (together.length > 1) {
+    try {
+      const outcomes = await applyStripeEvents(ctx, together.map((e) => e.payload as Stripe.Event));
+      const alone = await Promise.all(leased.filter((e) => e.read_from_api).map((e) => processLeasedEvent(ctx, e)));
+      return [...together.map((e) => outcomes.get(e.id)!), ...alone];
+    } catch {
+      // Each event on its own below: the one that failed is retried or held, with its error.
+    }
+  }
+  const outcomes: EventOutcome[] = [];
+  for (const event of leased) outcomes.push(await processLeasedEvent(ctx, event));
+  return outcomes;
+}
+
+export type ProcessOptions = { concurrency?: number; batchSize?: number; applyBatch?: number; shouldStop?: () => boolean };
 
 /**
  * One pass: leases and applies due events, `concurrency` at a time, until none is due (or
  * shouldStop says so; leased events not started are released). Returns how many it handled.
  */
 export async function processDueStripeEvents(ctx: WebhookContext, options: ProcessOptions = {}): Promise<number> {
-  const { concurrency = CONCURRENCY, batchSize = BATCH_SIZE, shouldStop = () => false } = options;
+  const { concurrency = CONCURRENCY, batchSize = BATCH_SIZE, applyBatch = APPLY_BATCH, shouldStop = () => false } = options;
   const leased: LeasedEvent[] = [];
   let exhausted = false;
   let leasing: Promise<void> | undefined;
   let handled = 0;
 
-  const next = async (): Promise<LeasedEvent | undefined> => {
+  /** The next events for one worker: a fair share of what is leased, at most applyBatch. */
+  const next = async (): Promise<LeasedEvent[]> => {
     while (leased.length === 0 && !exhausted && !shouldStop()) {
       leasing ??= leaseDueStripeEvents(ctx.db, batchSize)
         .then((rows) => {
@@ -196,12 +222,13 @@ export async function processDueStripeEvents(ctx: WebhookContext, options: Proce
         .finally(() => (leasing = undefined));
       await leasing;
     }
-    return shouldStop() ? undefined : leased.shift();
+    if (shouldStop()) return [];
+    return leased.splice(0, Math.max(1, Math.min(applyBatch, Math.ceil(leased.length / concurrency))));
   };
   const worker = async () => {
-    for (let event = await next(); event; event = await next()) {
-      await processLeasedEvent(ctx, event);
-      handled += 1;
+    for (let events = await next(); events.length > 0; events = await next()) {
+      await processLeasedEvents(ctx, events);
+      handled += events.length;
     }
   };
   const results = await Promise.allSettled(Array.from({ length: concurrency }, worker));

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
+import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { checkoutCompleted, checkoutFailed } from './stripe-checkout-events';
 import { disputeChanged } from './stripe-dispute-events';
@@ -55,15 +56,7 @@ export const HANDLED_EVENT_TYPES = Object.keys(effects).sort() as Stripe.Event.T
  */
 export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event, options: { readFromApi?: boolean } = {}): Promise<'applied' | 'already_processed'> {
   const event = options.readFromApi ? await readAgainFromStripe(ctx.stripe, stored) : stored;
-  const effect = effects[event.type];
-  if (effect && event.api_version !== STRIPE_API_VERSION) {
-    // Objects differ between API versions (an invoice before 2025-03-31.basil has no `parent`):
-    // reading one in another version's shape would record nothing, or the wrong thing.
-    throw new HoldEvent(
-      `Rendered in Stripe API version ${event.api_version ?? '(none)'}; Haven reads ${STRIPE_API_VERSION}. ` +
-        `Set the webhook endpoint's API version to ${STRIPE_API_VERSION} (README, "Stripe webhook endpoint"), then read this event again from Stripe.`,
-    );
-  }
+  const effect = effectOf(event);
   const facts = effect?.prepare ? await effect.prepare(ctx, event) : undefined;
   let outcome: 'applied' | 'already_processed' | undefined;
   // Two events about one object at once (a refund racing its gift) serialize on the pledge
@@ -73,14 +66,8 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
       outcome = await ctx.db.transaction().execute(async (trx) => {
         // One statement locks the event's row and marks it processed, unless a pass already did;
         // if the effect then fails, the rollback undoes the mark with everything else.
-        const claimed = await trx
-          .updateTable('stripe_events')
-          .set({ processed_at: sql<Date>`now()`, last_error: null })
-          .where('id', '=', event.id)
-          .where('processed_at', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
-        if (!claimed) return 'already_processed' as const;
+        const claimed = await claimEvents(trx, [event.id]);
+        if (!claimed.has(event.id)) return 'already_processed' as const;
         await effect?.apply(trx, ctx, event, facts);
         return 'applied' as const;
       });
@@ -89,6 +76,59 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
     }
   }
   return outcome;
+}
+
+/**
+ * Applies several stored events in ONE transaction: their Stripe look-ups first (all at once,
+ * outside it), then one statement claims every event not yet processed, and each effect runs in
+ * turn; one commit for the lot. It is all or nothing: if any event fails (a missing
+ * precondition, an event Haven cannot read, a deadlock), nothing is applied and the error is
+ * thrown, so the caller applies each event on its own (applyStripeEvent), where a failure is
+ * that event's alone. Events read again from Stripe's API never come here.
+ */
+export async function applyStripeEvents(ctx: WebhookContext, events: Stripe.Event[]): Promise<Map<string, 'applied' | 'already_processed'>> {
+  const effectsOf = events.map((event) => effectOf(event));
+  const facts = await Promise.all(events.map((event, i) => effectsOf[i]?.prepare?.(ctx, event)));
+  return ctx.db.transaction().execute(async (trx) => {
+    const claimed = await claimEvents(trx, events.map((e) => e.id));
+    const outcomes = new Map<string, 'applied' | 'already_processed'>();
+    for (const [i, event] of events.entries()) {
+      // The same event twice in one batch (a redelivery leased with it) is applied once.
+      if (!claimed.delete(event.id)) {
+        outcomes.set(event.id, outcomes.get(event.id) ?? 'already_processed');
+        continue;
+      }
+      await effectsOf[i]?.apply(trx, ctx, event, facts[i]);
+      outcomes.set(event.id, 'applied');
+    }
+    return outcomes;
+  });
+}
+
+/** The effect of an event's type (undefined: stored and marked processed only); HoldEvent when it is rendered in another API version. */
+function effectOf(event: Stripe.Event): RegisteredEffect | undefined {
+  const effect = effects[event.type];
+  if (effect && event.api_version !== STRIPE_API_VERSION) {
+    // Objects differ between API versions (an invoice before 2025-03-31.basil has no `parent`):
+    // reading one in another version's shape would record nothing, or the wrong thing.
+    throw new HoldEvent(
+      `Rendered in Stripe API version ${event.api_version ?? '(none)'}; Haven reads ${STRIPE_API_VERSION}. ` +
+        `Set the webhook endpoint's API version to ${STRIPE_API_VERSION} (README, "Stripe webhook endpoint"), then read this event again from Stripe.`,
+    );
+  }
+  return effect;
+}
+
+/** Locks the events' rows and marks those not yet processed as processed (one statement); returns the ids it marked. */
+async function claimEvents(trx: Transaction<Database>, ids: string[]): Promise<Set<string>> {
+  const claimed = await trx
+    .updateTable('stripe_events')
+    .set({ processed_at: sql<Date>`now()`, last_error: null })
+    .where('id', 'in', ids)
+    .where('processed_at', 'is', null)
+    .returning('id')
+    .execute();
+  return new Set(claimed.map((r) => r.id));
 }
 
 /**

@@ -8,6 +8,7 @@ import { queueEmail } from '../notifications/outbox';
 import { setRequirement } from './cost-tables';
 import type { Province } from './forms';
 import { inviteToGroup } from './invitations';
+import { renderStory } from './story';
 
 export type GroupApplication = {
   name: string;
@@ -83,6 +84,7 @@ export async function applyForGroup(trx: Transaction<Database>, input: GroupAppl
       languages: input.languages,
       family_size: input.familySize,
       story: input.story,
+      story_html: renderStory(input.story),
       coordinator_name: input.coordinatorName,
       coordinator_email: input.coordinatorEmail,
       locale: input.locale,
@@ -159,7 +161,7 @@ export async function rejectGroup(trx: Transaction<Database>, actor: Actor, grou
 export async function requireGroup(db: Db | Transaction<Database>, groupId: number) {
   const group = await db
     .selectFrom('sponsor_groups')
-    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'story', 'story_ko', 'status', 'rejection_reason', 'coordinator_name', 'coordinator_email', 'created_at', 'decided_at'])
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'story', 'story_html', 'story_ko', 'status', 'rejection_reason', 'coordinator_name', 'coordinator_email', 'created_at', 'decided_at'])
     .where('id', '=', groupId)
     .executeTakeFirst();
   if (!group) throw new DomainError('not_found', 'groups:errors.notFound');

@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { type FundingPosition, fundingPosition } from './readiness';
-import { renderStory } from './story';
 
 export const PAGE_SIZE = 20;
 
@@ -45,7 +44,7 @@ export type PublicGroupPage = {
 export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGroupPage> {
   const group = await db
     .selectFrom('sponsor_groups')
-    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'story', 'story_ko'])
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'story_html', 'story_ko_html'])
     .where('slug', '=', slug)
     .where('status', '=', 'approved')
     .executeTakeFirst();
@@ -58,8 +57,8 @@ export async function requirePublicGroup(db: Db, slug: string): Promise<PublicGr
     city: group.city,
     province: group.province,
     languages: group.languages,
-    storyHtml: renderStory(group.story),
-    storyKoHtml: group.story_ko.trim() ? renderStory(group.story_ko) : null,
+    storyHtml: group.story_html,
+    storyKoHtml: group.story_ko_html || null,
     targetCents: funding.requirementCents,
     receivedCents: Math.max(0, funding.receivedCents),
     pledgedOutstandingCents: funding.pledgedOutstandingCents,

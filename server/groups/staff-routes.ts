@@ -12,7 +12,6 @@ import { dollars, parseDollars, parseForm, text } from './forms';
 import { listInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
 import { settlementPlan } from './settlement-plan';
-import { renderStory } from './story';
 import { generalFundAvailable, transferToGroup } from './transfers';
 import { listMembers } from './workspace';
 
@@ -70,7 +69,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     res.status(status).render('groups/staff-detail', {
       title: group.name,
       group,
-      storyHtml: renderStory(group.story),
+      storyHtml: group.story_html,
       profile,
       funding,
       plan,

@@ -4,7 +4,9 @@ import sanitizeHtml from 'sanitize-html';
 /**
  * A group's story is Markdown written by its members. marked turns it into HTML and
  * sanitize-html keeps a small allow-list (no raw HTML, scripts, styles, images or iframes), so
- * the result can be placed in a page with {{{ }}}.
+ * the result can be placed in a page with {{{ }}}. It runs when a story is saved (the group's
+ * application, its page form) and the result is kept in sponsor_groups.story_html, so no page
+ * renders Markdown per request.
  */
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 

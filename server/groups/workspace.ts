@@ -5,6 +5,7 @@ import type { Database, GroupRole } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
 import { inviteToGroup } from './invitations';
+import { renderStory } from './story';
 
 /** A group's own page text: name, story and its story in Korean (the slug never changes once published). */
 export async function updateGroupPage(trx: Transaction<Database>, groupId: number, page: { name: string; story: string; storyKo?: string }): Promise<void> {
@@ -16,7 +17,17 @@ export async function updateGroupPage(trx: Transaction<Database>, groupId: numbe
     .where('status', '!=', 'rejected')
     .executeTakeFirst();
   if (sameName) throw new DomainError('conflict', 'groups:errors.nameTaken', { name: 'groups:errors.nameTaken' });
-  await trx.updateTable('sponsor_groups').set({ name: page.name, story: page.story, ...(page.storyKo === undefined ? {} : { story_ko: page.storyKo }), updated_at: new Date() }).where('id', '=', groupId).execute();
+  await trx
+    .updateTable('sponsor_groups')
+    .set({
+      name: page.name,
+      story: page.story,
+      story_html: renderStory(page.story),
+      ...(page.storyKo === undefined ? {} : { story_ko: page.storyKo, story_ko_html: page.storyKo.trim() ? renderStory(page.storyKo) : '' }),
+      updated_at: new Date(),
+    })
+    .where('id', '=', groupId)
+    .execute();
 }
 
 export type Member = { id: number; name: string; email: string; role: GroupRole; linked: boolean };

@@ -24,16 +24,19 @@ export async function postTransaction(trx: Transaction<Database>, posting: Ledge
   const total = entries.reduce((sum, e) => sum + e.amountCents, 0);
   if (total !== 0) throw new Error(`ledger posting "${posting.kind}" is unbalanced by ${total} cents`);
 
-  const { id } = await trx
-    .insertInto('ledger_transactions')
-    .values({ kind: posting.kind, description: posting.description, payment_id: posting.paymentId ?? null })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('ledger_entries')
-    .values(entries.map((e) => ({ transaction_id: id, account: e.account, amount_cents: e.amountCents })))
-    .execute();
-  return id;
+  // One statement (one round trip) for the transaction and its entries, in the entries' order.
+  const rows = sql.join(entries.map((e, i) => sql`(${i}::int, ${e.account}::text, ${e.amountCents}::bigint)`));
+  const { rows: posted } = await sql<{ id: number }>`
+    with posted as (
+      insert into ledger_transactions (kind, description, payment_id)
+      values (${posting.kind}, ${posting.description}, ${posting.paymentId ?? null}::bigint)
+      returning id
+    ), entries as (
+      insert into ledger_entries (transaction_id, account, amount_cents)
+      select posted.id, e.account, e.amount_cents from posted, (values ${rows}) as e (n, account, amount_cents) order by e.n
+    )
+    select id from posted`.execute(trx);
+  return posted[0]!.id;
 }
 
 /**
@@ -51,6 +54,11 @@ export async function balancesOf(db: Db | Transaction<Database>, names: string[]
     .execute();
   for (const row of rows) result.set(row.account, row.balance);
   return result;
+}
+
+/** An account's (or prefix's) balance as a scalar subquery, for a statement that reads it with other things. */
+export function balanceExpression(name: string) {
+  return sql<number>`(select coalesce(sum(balance_cents), 0)::bigint from ledger_balances where account = ${name})`;
 }
 
 export async function balanceOf(db: Db | Transaction<Database>, name: string): Promise<number> {

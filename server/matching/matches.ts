@@ -310,6 +310,11 @@ export async function isGroupMatched(db: Db | Transaction<Database>, groupId: nu
 
 /** "N of 5 families sponsored": approved matches (a partial unique index keeps this a small index scan). */
 export async function countApprovedMatches(db: Db): Promise<number> {
-  const row = await db.selectFrom('matches').select(sql<number>`count(*)::bigint`.as('n')).where('status', '=', 'approved').executeTakeFirstOrThrow();
+  const row = await db.selectNoFrom(approvedMatchCount().as('n')).executeTakeFirstOrThrow();
   return row.n;
+}
+
+/** How many matches are approved (families sponsored), as a scalar subquery another statement can carry. */
+export function approvedMatchCount() {
+  return sql<number>`(select count(*)::bigint from matches where status = 'approved')`;
 }

@@ -160,6 +160,44 @@ test('an invoice Stripe has no paid payment for yet is rescheduled with the reas
   expect(installments).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'paid' }]);
 });
 
+test('events leased together are applied in one transaction; one that fails there is retried alone and the others are applied in the same pass, once', async () => {
+  const gifts = [await paidGift(21), await paidGift(22), await paidGift(23)];
+  const { sessionId } = await startCardGift(t.app, { frequency: 'monthly', amount: '30' });
+  await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
+  const pledge = await pledgeOf(sessionId);
+  const renewal = t.stand.renewSubscription(pledge.stripe_subscription_id!);
+  const invoiceId = (renewal.data.object as Stripe.Invoice).id!;
+  // This one fails (Stripe has no paid payment for the invoice yet), among good ones.
+  const invoicePayment = [...t.stand.objects.values()].find((o) => o.object === 'invoice_payment' && o.invoice === invoiceId)!;
+  t.stand.objects.delete(invoicePayment.id as string);
+  const good = gifts.flatMap((g) => g.events);
+  for (const e of [good[0]!, renewal, ...good.slice(1)]) await sendEvent(t.app, t.stand, e).expect(200);
+  const before = await totals(t.db);
+
+  // All four in one worker's share. now() is a transaction's start, so events applied in one
+  // transaction share processed_at exactly, and events applied alone each have their own.
+  const transactionsOf = async (ids: string[]) => {
+    const rows = await t.db.selectFrom('stripe_events').select('processed_at').where('id', 'in', ids).execute();
+    return new Set(rows.map((r) => r.processed_at?.getTime())).size;
+  };
+  expect(await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch: 16 })).toBe(good.length + 1);
+  // The shared transaction failed on the renewal: each event went alone, the good ones applied once.
+  expect(await transactionsOf(good.map((e) => e.id))).toBe(good.length);
+  expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(2_100 + 2_200 + 2_300);
+  for (const e of good) expect(await eventRow(e.id)).toMatchObject({ attempts: 1, last_error: null });
+  expect(await eventRow(renewal.id)).toMatchObject({ processed_at: null, attempts: 1, last_error: `RetryLater: invoice ${invoiceId} has no paid payment yet` });
+
+  // Once Stripe has caught up, more gifts and the renewal are applied together, in one transaction.
+  t.stand.objects.set(invoicePayment.id as string, invoicePayment);
+  await makeDue([renewal.id]);
+  const more = [await paidGift(24), await paidGift(25)].flatMap((g) => g.events);
+  for (const e of more) await sendEvent(t.app, t.stand, e).expect(200);
+  expect(await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch: 16 })).toBe(more.length + 1);
+  expect(await transactionsOf([renewal.id, ...more.map((e) => e.id)])).toBe(1);
+  expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(2_100 + 2_200 + 2_300 + 2_400 + 2_500 + 3_000);
+  expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
+});
+
 testOnServer('two processors draining at once (two app processes) apply each event exactly once', async () => {
   const before = await totals(t.db);
   const events: Stripe.Event[] = [];

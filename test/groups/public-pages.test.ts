@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import request from 'supertest';
 import { rejectGroup } from '../../server/groups/applications';
 import { updateGroupPage } from '../../server/groups/workspace';
@@ -26,6 +27,27 @@ test('an approved group has a public page with its story rendered and sanitised,
   expect(res.text).toContain('not binding');
   // The goal is the cost-table amount for a family of two: $24,800.
   expect(res.text).toContain('Goal: $24,800');
+});
+
+test('a story is rendered once, when it is saved: the page serves the stored HTML, and the migration renders stories saved before it', async () => {
+  const group = await makeApprovedGroup(t.db, { name: 'Stored Story', story: 'First **draft**.' });
+  const stored = () => t.db.selectFrom('sponsor_groups').select(['story', 'story_html']).where('id', '=', group.id).executeTakeFirstOrThrow();
+  expect((await stored()).story_html).toBe('<p>First <strong>draft</strong>.</p>\n');
+  await t.db.transaction().execute((trx) => updateGroupPage(trx, group.id, { name: 'Stored Story', story: 'Now *final*. <script>alert(1)</script>' }));
+  expect((await stored()).story_html).toBe('<p>Now <em>final</em>. </p>\n');
+
+  // The page shows what was rendered at saving, not the Markdown rendered again per request.
+  await t.db.updateTable('sponsor_groups').set({ story: 'Changed **behind** its back' }).where('id', '=', group.id).execute();
+  const page = await request(t.app).get(`/groups/${group.slug}`).expect(200);
+  expect(page.text).toContain('<p>Now <em>final</em>. </p>');
+  expect(page.text).not.toContain('behind');
+
+  // Stories saved before the column existed are rendered by the migration that adds it.
+  await sql`alter table sponsor_groups drop column story_html`.execute(t.db);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const migration = require('../../migrations/20261202130100_group_story_html') as { up(db: unknown): Promise<void> };
+  await migration.up(t.db);
+  expect(await stored()).toEqual({ story: 'Changed **behind** its back', story_html: '<p>Changed <strong>behind</strong> its back</p>\n' });
 });
 
 test('the bar shows what was received and what is pledged for the group', async () => {
