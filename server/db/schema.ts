@@ -460,6 +460,15 @@ export interface MatchesTable {
   decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   reason: string | null;
   shared_fields: ColumnType<string[], string[] | undefined, string[]>;
+  /** Staff's reason for proposing an SGBV survivor's family to a group without SGBV-informed support. */
+  sgbv_override_reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface MatchingPrioritiesTable {
+  position: number;
+  need: 'sgbv_survivor' | 'medical_needs' | 'trauma_informed_support';
+  updated_by: number | null;
+  updated_at: Timestamp;
 }
 
 export interface GroupSupportOffersTable {
@@ -506,6 +515,7 @@ export interface Database {
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
   group_support_offers: GroupSupportOffersTable;
+  matching_priorities: MatchingPrioritiesTable;
   support_schedules: SupportSchedulesTable;
   schedule_payees: SchedulePayeesTable;
   schedule_installments: ScheduleInstallmentsTable;

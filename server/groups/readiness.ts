@@ -202,6 +202,12 @@ export async function listGroupProfiles(db: Handle, rules: InKindRules = DEFAULT
   return groupProfiles(db, ids.map((r) => r.id), rules);
 }
 
+/** Every group not rejected (applied or approved), by name: matching shows each with what it still misses. */
+export async function listOpenGroupProfiles(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
+  const ids = await db.selectFrom('sponsor_groups').select('id').where('status', '!=', 'rejected').orderBy('name').orderBy('id').execute();
+  return groupProfiles(db, ids.map((r) => r.id), rules);
+}
+
 /** Approved groups that meet the whole checklist: the ones matching may offer a family. */
 export async function listReadyGroups(db: Handle, rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<GroupProfile[]> {
   const ids = await db.selectFrom('sponsor_groups').select('id').where('status', '=', 'approved').orderBy('name').orderBy('id').execute();
