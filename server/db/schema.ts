@@ -383,6 +383,17 @@ export interface InKindCommitmentsTable {
   status: Generated<'offered' | 'confirmed' | 'received' | 'withdrawn'>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The staff member who confirmed the item: only verified items count toward readiness. */
+  verified_by: ColumnType<number | null, number | null | undefined, number | null>;
+  verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface HousingSharesTable {
+  id: Id;
+  basis_points: number;
+  source: string;
+  recorded_by: number | null;
+  recorded_at: CreatedAt;
 }
 
 export interface GroupRequirementsTable {
@@ -516,6 +527,7 @@ export interface Database {
   matches: MatchesTable;
   group_support_offers: GroupSupportOffersTable;
   matching_priorities: MatchingPrioritiesTable;
+  housing_shares: HousingSharesTable;
   support_schedules: SupportSchedulesTable;
   schedule_payees: SchedulePayeesTable;
   schedule_installments: ScheduleInstallmentsTable;

@@ -6,7 +6,7 @@ import { extensionSupportByGroup } from '../schedules/support-schedules';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
 import { findRequirements, type Requirement } from './cost-tables';
-import { allowedInKind, DEFAULT_IN_KIND_RULES, type InKindCommitment, type InKindRules, listInKindOf } from './in-kind';
+import { allowedInKind, currentHousingShare, DEFAULT_IN_KIND_RULES, type InKindCommitment, type InKindRules, listInKindOf } from './in-kind';
 import { SETTLEMENT_AREAS } from './settlement-plan';
 
 export const GROUP_CHECKS = ['training', 'background_checks'] as const;
@@ -24,6 +24,8 @@ export type FundingPosition = {
   inKindRecordedCents: number;
   inKindAllowedCents: number;
   cashFloorCents: number;
+  /** The most donated housing may count for: the housing share of the income support. */
+  housingCapCents: number;
   coveredCents: number;
   shortfallCents: number;
 };
@@ -34,16 +36,17 @@ export async function fundingPosition(db: Handle, groupId: number, rules: InKind
   return (await fundingPositions(db, [groupId], rules)).get(groupId)!;
 }
 
-/** Funding positions of several groups: three queries whatever the number of groups. */
+/** Funding positions of several groups: six queries whatever the number of groups. */
 export async function fundingPositions(db: Handle, groupIds: number[], rules: InKindRules = DEFAULT_IN_KIND_RULES): Promise<Map<number, FundingPosition>> {
   const names = groupIds.flatMap((groupId) => [accounts.fund({ groupId }), accounts.expenses({ groupId }), accounts.receivable({ groupId })]);
   const requirements = await findRequirements(db, groupIds);
   const balances = await balancesOf(db, names);
   const items = await listInKindOf(db, groupIds);
+  const housingShare = await currentHousingShare(db);
   // An approved extension of support (schedules) grows the group's requirement and target.
   const extensions = await extensionSupportByGroup(db, groupIds);
   return new Map(
-    groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules, extensions.get(groupId) ?? 0)]),
+    groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules, housingShare.basisPoints, extensions.get(groupId) ?? 0)]),
   );
 }
 
@@ -53,6 +56,7 @@ function toFundingPosition(
   balances: Map<string, number>,
   items: InKindCommitment[],
   rules: InKindRules,
+  housingShareBasisPoints: number,
   extensionCents: number,
 ): FundingPosition {
   const ref = { groupId };
@@ -61,7 +65,7 @@ function toFundingPosition(
   const fundsAvailableCents = 0 - (fund + expenses);
   const pledgedOutstandingCents = Math.max(0, balances.get(accounts.receivable(ref)) ?? 0);
   const requirementCents = (requirement?.totalCents ?? 0) + extensionCents;
-  const inKind = requirement ? allowedInKind(items, requirement, rules) : { recordedCents: 0, allowedCents: 0, cashFloorCents: 0 };
+  const inKind = requirement ? allowedInKind(items, requirement, rules, housingShareBasisPoints) : { recordedCents: 0, allowedCents: 0, cashFloorCents: 0, housingCappedAtCents: 0 };
   const coveredCents = fundsAvailableCents + pledgedOutstandingCents + inKind.allowedCents;
   return {
     requirement,
@@ -72,6 +76,7 @@ function toFundingPosition(
     inKindRecordedCents: inKind.recordedCents,
     inKindAllowedCents: inKind.allowedCents,
     cashFloorCents: inKind.cashFloorCents,
+    housingCapCents: inKind.housingCappedAtCents,
     coveredCents,
     shortfallCents: Math.max(0, requirementCents - coveredCents),
   };
