@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { Requirement } from './cost-tables';
@@ -52,7 +52,7 @@ export async function listInKindOf(db: Handle, groupIds: number[]): Promise<Map<
   const rows = await db
     .selectFrom('in_kind_commitments')
     .select(['group_id', 'id', 'category', 'description', 'value_cents', 'evidence_note', 'donor_is_party', 'status', 'verified_at'])
-    .where('group_id', 'in', groupIds)
+    .where(isAnyOf('group_id', groupIds))
     .orderBy('id')
     .execute();
   for (const r of rows) {

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Config } from '../config';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { Family } from '../families/families';
@@ -59,7 +59,7 @@ async function offersOf(db: Handle, groupIds: number[]): Promise<Map<number, Gro
   const rows = await db
     .selectFrom('group_support_offers')
     .select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support'])
-    .where('group_id', 'in', groupIds)
+    .where(isAnyOf('group_id', groupIds))
     .execute();
   return new Map(
     rows.map((r) => [r.group_id, { sgbvInformedSupport: r.sgbv_informed_support, medicalSupport: r.medical_support, traumaInformedSupport: r.trauma_informed_support }]),

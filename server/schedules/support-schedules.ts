@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { listEditions, requirementFromEdition } from '../groups/cost-tables';
@@ -333,7 +333,7 @@ export async function extensionSupportByGroup(db: Db | Trx, groupIds: number[]):
     .selectFrom('schedule_installments')
     .innerJoin('support_schedules', 'support_schedules.id', 'schedule_installments.schedule_id')
     .select(['support_schedules.group_id', sql<number>`sum(schedule_installments.amount_cents)::bigint`.as('cents')])
-    .where('support_schedules.group_id', 'in', groupIds)
+    .where(isAnyOf('support_schedules.group_id', groupIds))
     .where('schedule_installments.month_index', '>', BASE_MONTHS)
     .groupBy('support_schedules.group_id')
     .execute();
