@@ -348,7 +348,7 @@ export async function extensionSupportByGroup(db: Db | Trx, groupIds: number[]):
  * still wholly open re-split among all payees, each month's total unchanged to the cent. The
  * group's coordinators are told by e-mail with counts only (the month and how many payees), never
  * a name or a birth date. `birth` comes from the protected identity data. Returns the first month
- * re-split, or null when the child turns 18 after the schedule ends.
+ * re-split, or null when the child turns 18 after the schedule ends (or is 18 by its first month).
  */
 export async function addComingOfAgePayee(
   trx: Trx,
@@ -356,7 +356,8 @@ export async function addComingOfAgePayee(
 ): Promise<number | null> {
   const schedule = await lockSchedule(trx, input.scheduleId);
   const from = adultFromMonth(schedule.arrival_on, input.birth, schedule.months);
-  if (from === null) return null;
+  // 18 by the first month: an adult at arrival, counted among the family's adults, not a new payee.
+  if (from === null || from === 1) return null;
   const payees = await trx.selectFrom('schedule_payees').select(['id', 'position']).where('schedule_id', '=', schedule.id).orderBy('position').execute();
   const position = payees.length + 1;
   const { id: payeeId } = await trx

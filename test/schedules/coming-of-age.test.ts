@@ -93,7 +93,8 @@ test('a child turning 18 during the schedule re-splits it exactly from that mont
   for (const secret of Object.values(SENTINELS)) expect(text).not.toContain(secret);
   expect(text).not.toContain('2009');
 
-  // Turning 18 after the schedule ends changes nothing.
+  // Turning 18 after the schedule ends, or being 18 already at arrival (counted among the adults), changes nothing.
+  expect(await tx((trx) => addComingOfAgePayee(trx, { scheduleId, birth: { year: 2008, month: 11 }, actor: staffA, publicUrl: 'http://haven.test' }))).toBeNull();
   expect(await tx((trx) => addComingOfAgePayee(trx, { scheduleId, birth: { year: 2012, month: 1 }, actor: staffA, publicUrl: 'http://haven.test' }))).toBeNull();
   expect(await monthly()).toHaveLength(rows.length);
 });
