@@ -1,7 +1,10 @@
 /**
- * The suggestions page's work on a real (embedded) database: load every ready group's profile
- * and score them for one family. `npx tsx bench/matching-db.ts [groups]` (default 500).
- * Groups are made through the groups module's own functions, like the tests' factory.
+ * The suggestions page's work on a real (embedded) database: load every open group's profile
+ * (ready or not: the page shows every group with its reason) and rank them for one family.
+ * `npm run bench:matching-db [-- groups]` (default 2,000; target < 50 ms, issue 21). Groups are
+ * made through the groups module's own functions, like the tests' factory. Prints the median and
+ * the fastest of 15 runs, wall time and this process's CPU time (PGlite runs in this process, so
+ * on a busy machine the CPU time is closer to what an idle one would show).
  */
 import { performance } from 'node:perf_hooks';
 import { createKysely } from '../server/db/database';
@@ -12,10 +15,10 @@ import { recordCheck } from '../server/groups/readiness';
 import { SETTLEMENT_AREAS, savePlan } from '../server/groups/settlement-plan';
 import { accounts } from '../server/ledger/accounts';
 import { postTransaction } from '../server/ledger/ledger';
-import { currentCostTable, listCandidateGroups } from '../server/matching/candidates';
+import { currentCostTable, listCandidateGroups, priorityOrder, recordSupportOffers } from '../server/matching/candidates';
 import { suggestGroups } from '../server/matching/score';
 
-const count = Number(process.argv[2] ?? 500);
+const count = Number(process.argv[2] ?? 2000);
 const actor = { userId: null, label: 'bench' };
 const weights = { funds: 35, region: 15, language: 20, capacity: 10, plan: 10, priorityNeeds: 10 };
 
@@ -36,19 +39,29 @@ async function main() {
       await recordCheck(trx, actor, g.id, 'training', true, '');
       await recordCheck(trx, actor, g.id, 'background_checks', true, '');
       await postTransaction(trx, { kind: 'bench', description: 'bench', entries: [{ account: accounts.bank, amountCents: 4_000_000 }, { account: accounts.fund({ groupId: g.id }), amountCents: -4_000_000 }] });
+      // Half the groups offer SGBV-informed support (the family below is a survivor's).
+      if (n % 2 === 0) await recordSupportOffers(trx, actor, g.id, { sgbvInformedSupport: true, medicalSupport: n % 4 === 0, traumaInformedSupport: true });
     });
   }
   const family = { id: 1, size: 3, languages: ['ko'], preferredRegion: 'ON', sgbvSurvivor: true, medicalNeeds: false, traumaInformedSupport: true };
   const times: number[] = [];
-  let ranked = 0;
-  for (let run = 0; run < 5; run++) {
+  const cpu: number[] = [];
+  let shown = { ranked: 0, excluded: 0 };
+  for (let run = 0; run < 15; run++) {
     const start = performance.now();
-    const [groups, table] = await Promise.all([listCandidateGroups(db, { groupStartupCashFloorPercent: 25 }), currentCostTable(db)]);
-    ranked = suggestGroups(family, groups, table, weights).ranked.length;
+    const used = process.cpuUsage();
+    const [groups, table, order] = await Promise.all([listCandidateGroups(db, { groupStartupCashFloorPercent: 25 }, { all: true }), currentCostTable(db), priorityOrder(db)]);
+    const s = suggestGroups(family, groups, table, weights, order);
+    shown = { ranked: s.ranked.length, excluded: s.excluded.length };
+    const spent = process.cpuUsage(used);
+    cpu.push((spent.user + spent.system) / 1000);
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  console.log(`suggestions with database loading, ${count} ready groups (embedded PGlite): median ${times[2]!.toFixed(0)} ms (runs ${times.map((t) => t.toFixed(0)).join('/')}), ${ranked} ranked`);
+  cpu.sort((a, b) => a - b);
+  console.log(
+    `suggestions with database loading, ${count} groups (embedded PGlite): median ${times[7]!.toFixed(0)} ms, fastest ${times[0]!.toFixed(0)} ms; CPU median ${cpu[7]!.toFixed(0)} ms; ${shown.ranked} ranked, ${shown.excluded} listed with reasons — target < 50 ms`,
+  );
   await db.destroy();
   await embedded.stop();
 }

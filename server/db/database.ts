@@ -1,4 +1,4 @@
-import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -26,6 +26,16 @@ const DATE_OID = 1082;
  * bigint columns (money in cents, ids) become JS numbers, and a value that a double
  * cannot hold exactly is an error rather than a silently rounded amount.
  */
+/**
+ * `column = any($1)`: the values as one array parameter. A batch query over thousands of ids
+ * (matching loads every group) spends most of its time binding and planning an IN list of as
+ * many parameters: four times slower than the array on the embedded database at 2,000 ids.
+ */
+export function isAnyOf(column: string, values: readonly number[] | readonly string[]): RawBuilder<boolean> {
+  const type = typeof values[0] === 'string' ? sql.raw('text[]') : sql.raw('bigint[]');
+  return sql<boolean>`${sql.ref(column)} = any(${[...values]}::${type})`;
+}
+
 export function parseInt8(text: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} is outside the safe integer range`);

@@ -395,6 +395,17 @@ export interface InKindCommitmentsTable {
   status: Generated<'offered' | 'confirmed' | 'received' | 'withdrawn'>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The staff member who confirmed the item: only verified items count toward readiness. */
+  verified_by: ColumnType<number | null, number | null | undefined, number | null>;
+  verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface HousingSharesTable {
+  id: Id;
+  basis_points: number;
+  source: string;
+  recorded_by: number | null;
+  recorded_at: CreatedAt;
 }
 
 export interface GroupRequirementsTable {
@@ -472,6 +483,15 @@ export interface MatchesTable {
   decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   reason: string | null;
   shared_fields: ColumnType<string[], string[] | undefined, string[]>;
+  /** Staff's reason for proposing an SGBV survivor's family to a group without SGBV-informed support. */
+  sgbv_override_reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface MatchingPrioritiesTable {
+  position: number;
+  need: 'sgbv_survivor' | 'medical_needs' | 'trauma_informed_support';
+  updated_by: number | null;
+  updated_at: Timestamp;
 }
 
 export interface GroupSupportOffersTable {
@@ -518,6 +538,8 @@ export interface Database {
   family_identities: FamilyIdentitiesTable;
   matches: MatchesTable;
   group_support_offers: GroupSupportOffersTable;
+  matching_priorities: MatchingPrioritiesTable;
+  housing_shares: HousingSharesTable;
   support_schedules: SupportSchedulesTable;
   schedule_payees: SchedulePayeesTable;
   schedule_installments: ScheduleInstallmentsTable;

@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 
@@ -94,18 +94,21 @@ export async function findRequirements(db: Handle, groupIds: number[]): Promise<
   const rows = await db
     .selectFrom('group_requirements')
     .select(['group_id', 'edition_on', 'family_size', 'income_support_cents', 'startup_cents'])
-    .where('group_id', 'in', groupIds)
+    .where(isAnyOf('group_id', groupIds))
     .execute();
-  for (const row of rows) {
-    result.set(row.group_id, {
-      editionOn: row.edition_on,
-      familySize: row.family_size,
-      incomeSupportCents: row.income_support_cents,
-      startupCents: row.startup_cents,
-      totalCents: row.income_support_cents + row.startup_cents,
-    });
-  }
+  for (const row of rows) result.set(row.group_id, requirementOfRow(row));
   return result;
+}
+
+/** A group_requirements row as a Requirement. */
+export function requirementOfRow(row: { edition_on: string; family_size: number; income_support_cents: number; startup_cents: number }): Requirement {
+  return {
+    editionOn: row.edition_on,
+    familySize: row.family_size,
+    incomeSupportCents: row.income_support_cents,
+    startupCents: row.startup_cents,
+    totalCents: row.income_support_cents + row.startup_cents,
+  };
 }
 
 /** Staff add a new edition: sizes 1–6 and the additional-member row. Existing requirements keep theirs. */

@@ -10,7 +10,7 @@ import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
-import { addInKind, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
+import { addInKind, currentHousingShare, GROUP_IN_KIND_STATUSES, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
 import { listDonorWall } from '../giving/donor-wall';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
@@ -241,15 +241,16 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
 
   const renderInKind = async (res: Response, status: number, values: Record<string, unknown> = {}, errors: Record<string, string> = {}) => {
     const groupId = requireGroupId(res);
-    const [group, items, funding] = await Promise.all([requireGroup(db, groupId), listInKind(db, groupId), fundingPosition(db, groupId, rules)]);
+    const [group, items, funding, housingShare] = await Promise.all([requireGroup(db, groupId), listInKind(db, groupId), fundingPosition(db, groupId, rules), currentHousingShare(db)]);
     res.status(status).render('groups/workspace-in-kind', {
       title: group.name,
       group,
       items,
       funding,
       categories: IN_KIND_CATEGORIES.map((code) => ({ code, selected: values.category === code })),
-      statuses: IN_KIND_STATUSES,
+      statuses: GROUP_IN_KIND_STATUSES,
       floorPercent: rules.startupCashFloorPercent,
+      housingPercent: housingShare.basisPoints / 100,
       values,
       errors,
       noindex: true,
@@ -269,7 +270,10 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     const id = idParam(req.params.id);
     const form = parseForm(StatusForm, req);
     if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
-    await db.transaction().execute((trx) => setInKindStatus(trx, groupId, id, form.data.status));
+    const status = form.data.status;
+    // Confirming or receiving an item is staff's, after checking its evidence: what counts toward readiness.
+    if (status === 'confirmed' || status === 'received') throw new DomainError('forbidden', 'groups:errors.inKindStaffOnly');
+    await db.transaction().execute((trx) => setInKindStatus(trx, groupId, id, status));
     res.redirect(303, '/group/in-kind');
   });
 

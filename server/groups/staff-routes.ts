@@ -9,7 +9,7 @@ import { allow, requireUser } from '../http/policy';
 import { approveGroup, rejectGroup, requireGroup } from './applications';
 import { addEdition, type CostRow, listEditions } from './cost-tables';
 import { dollars, parseDollars, parseForm, text } from './forms';
-import { listInKind } from './in-kind';
+import { currentHousingShare, IN_KIND_STATUSES, listInKind, recordHousingShare, verifyInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
 import { settlementPlan } from './settlement-plan';
 import { generalFundAvailable, transferToGroup } from './transfers';
@@ -23,6 +23,24 @@ const CheckForm = z.object({
 });
 const TransferForm = z.object({ amount: dollars(100_000_000) });
 const EditionForm = z.object({ editionOn: z.iso.date('groups:errors.date') });
+const VerifyInKindForm = z.object({
+  status: z.enum(IN_KIND_STATUSES, 'groups:errors.invalid'),
+  donorIsParty: z.literal('yes').optional(),
+});
+/** A percentage with at most two decimals (a point or a comma), 0–100, as basis points. */
+const percent = z
+  .string({ error: 'groups:errors.required' })
+  .trim()
+  .transform((v, ctx) => {
+    const match = /^(\d{1,3})(?:[.,](\d{1,2}))?$/.exec(v);
+    const basisPoints = match ? Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')) : NaN;
+    if (!(basisPoints >= 0 && basisPoints <= 10_000)) {
+      ctx.addIssue({ code: 'custom', message: 'groups:errors.percent' });
+      return z.NEVER;
+    }
+    return basisPoints;
+  });
+const HousingShareForm = z.object({ percent, source: text(1000) });
 const EDITION_SIZES = [1, 2, 3, 4, 5, 6, 0] as const;
 /** A cost-table amount: $0 to $1,000,000. */
 const MAX_COST_CENTS = 100_000_000;
@@ -56,15 +74,16 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     });
   });
 
-  const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string) => {
+  const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string, notice?: string) => {
     const group = await requireGroup(db, groupId);
-    const [profile, funding, plan, items, members, generalCents] = await Promise.all([
+    const [profile, funding, plan, items, members, generalCents, housingShare] = await Promise.all([
       groupProfile(db, groupId, rules),
       fundingPosition(db, groupId, rules),
       settlementPlan(db, groupId),
       listInKind(db, groupId),
       listMembers(db, groupId),
       generalFundAvailable(db),
+      currentHousingShare(db),
     ]);
     res.status(status).render('groups/staff-detail', {
       title: group.name,
@@ -78,13 +97,28 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       members,
       generalCents,
       checks: GROUP_CHECKS,
+      inKindStatuses: IN_KIND_STATUSES,
+      housingPercent: housingShare.basisPoints / 100,
       errors,
       message,
+      notice,
       noindex: true,
     });
   };
 
-  router.get('/staff/groups/:id', allow.staff, (req, res) => renderDetail(res, groupIdParam(req.params.id)));
+  router.get('/staff/groups/:id', allow.staff, (req, res) =>
+    renderDetail(res, groupIdParam(req.params.id), 200, {}, undefined, req.query.saved === 'in-kind' ? 'groups:inKind.verified' : undefined),
+  );
+
+  // Staff confirm (or not) what a group recorded in kind: only what they confirm counts toward readiness.
+  router.post('/staff/groups/:id/in-kind/:itemId', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const itemId = groupIdParam(req.params.itemId);
+    const form = parseForm(VerifyInKindForm, req);
+    if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow');
+    await db.transaction().execute((trx) => verifyInKind(trx, actorOf(res), groupId, itemId, { status: form.data.status, donorIsParty: form.data.donorIsParty === 'yes' }));
+    res.redirect(303, `/staff/groups/${groupId}?saved=in-kind#inkind-title`);
+  });
 
   router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {
     const groupId = groupIdParam(req.params.id);
@@ -122,10 +156,13 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
   });
 
   // ---- Cost-table editions -----------------------------------------------------------------
-  const renderEditions = async (res: Response, status = 200, values: Record<string, unknown> = {}, errors: Record<string, string> = {}, message?: string) => {
+  const renderEditions = async (res: Response, status = 200, values: Record<string, unknown> = {}, errors: Record<string, string> = {}, message?: string, notice?: string) => {
+    const housingShare = await currentHousingShare(db);
     res.status(status).render('groups/staff-cost-tables', {
       title: res.locals.t('groups:costTables.title'),
       editions: await listEditions(db),
+      housingShare: { ...housingShare, percent: housingShare.basisPoints / 100 },
+      notice,
       sizes: EDITION_SIZES.map((size) => ({ size, income: values[`income${size}`] ?? '', startup: values[`startup${size}`] ?? '' })),
       values,
       errors,
@@ -133,7 +170,13 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       noindex: true,
     });
   };
-  router.get('/staff/cost-tables', allow.staff, (_req, res) => renderEditions(res));
+  router.get('/staff/cost-tables', allow.staff, (req, res) => renderEditions(res, 200, {}, {}, undefined, req.query.saved === 'housing-share' ? 'groups:housingShare.saved' : undefined));
+  router.post('/staff/cost-tables/housing-share', allow.staff, async (req, res) => {
+    const form = parseForm(HousingShareForm, req);
+    if (!form.ok) return renderEditions(res, 400, form.values, form.fieldErrors, 'groups:errors.fixBelow');
+    await db.transaction().execute((trx) => recordHousingShare(trx, actorOf(res), { basisPoints: form.data.percent, source: form.data.source }));
+    res.redirect(303, '/staff/cost-tables?saved=housing-share');
+  });
   router.post('/staff/cost-tables', allow.staff, async (req, res) => {
     const form = parseForm(EditionForm, req);
     const body = (req.body ?? {}) as Record<string, unknown>;

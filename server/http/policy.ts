@@ -89,7 +89,7 @@ export const allow = {
   administrator: rule('administrator', (u) => u.role === 'staff' && u.administrator),
   /** A sponsor who belongs to a group; the handler acts on requireGroupId(res), never on a group id from the request. */
   groupMember: rule('groupMember', (u) => u.role === 'sponsor' && u.groupId !== null),
-  /** The group's money (disbursements, skipped instalments, income reports, in-kind confirmation): its treasurer or coordinator. */
+  /** The group's money (disbursements, skipped instalments, income reports, withdrawing in-kind items): its treasurer or coordinator. */
   groupTreasurer: rule('groupTreasurer', (u) => groupCan(u).money),
   /** Decisions for the group (members, public page, plan, the family's status, extensions): its coordinator. */
   groupCoordinator: rule('groupCoordinator', (u) => groupCan(u).decide),

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 
 export type Entry = { account: string; amountCents: number };
@@ -49,7 +49,7 @@ export async function balancesOf(db: Db | Transaction<Database>, names: string[]
   const rows = await db
     .selectFrom('ledger_balances')
     .select(['account', sql<number>`sum(balance_cents)::bigint`.as('balance')])
-    .where('account', 'in', names)
+    .where(isAnyOf('account', names))
     .groupBy('account')
     .execute();
   for (const row of rows) result.set(row.account, row.balance);

@@ -1,13 +1,13 @@
 import { sql, type Transaction } from 'kysely';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Config } from '../config';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import type { Family } from '../families/families';
 import { listEditions } from '../groups/cost-tables';
-import { type GroupProfile, groupProfile, listReadyGroups } from '../groups/readiness';
-import type { CostRow, FamilyNeedsProfile, GroupCandidate } from './score';
+import { type GroupProfile, groupProfile, listOpenGroupProfiles, listReadyGroups } from '../groups/readiness';
+import { type CostRow, type FamilyNeedsProfile, type GroupCandidate, PRIORITY_NEEDS, type PriorityNeed } from './score';
 
 type Handle = Db | Transaction<Database>;
 
@@ -43,6 +43,7 @@ export function toCandidate(profile: GroupProfile, taken: boolean, offers: Group
     city: profile.city,
     province: profile.province,
     ready: profile.ready,
+    missing: profile.missing,
     taken,
     fundsCents: profile.fundsAvailableCents + profile.pledgedOutstandingCents + profile.inKindAllowedCents,
     region: profile.province,
@@ -58,21 +59,45 @@ async function offersOf(db: Handle, groupIds: number[]): Promise<Map<number, Gro
   const rows = await db
     .selectFrom('group_support_offers')
     .select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support'])
-    .where('group_id', 'in', groupIds)
+    .where(isAnyOf('group_id', groupIds))
     .execute();
   return new Map(
     rows.map((r) => [r.group_id, { sgbvInformedSupport: r.sgbv_informed_support, medicalSupport: r.medical_support, traumaInformedSupport: r.trauma_informed_support }]),
   );
 }
 
-/** Every ready group, as matching candidates (taken ones flagged, for the hard rule). */
-export async function listCandidateGroups(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>): Promise<CandidateGroup[]> {
-  const [ready, taken] = await Promise.all([listReadyGroups(db, inKindRules(config)), takenGroupIds(db)]);
+/**
+ * Matching candidates (taken ones flagged, for the hard rule): every ready group, or with
+ * `{ all: true }` every group not rejected, so staff see the ones not ready and why.
+ */
+export async function listCandidateGroups(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>, options: { all?: boolean } = {}): Promise<CandidateGroup[]> {
+  const rules = inKindRules(config);
+  const [profiles, taken] = await Promise.all([options.all ? listOpenGroupProfiles(db, rules) : listReadyGroups(db, rules), takenGroupIds(db)]);
   const offers = await offersOf(
     db,
-    ready.map((g) => g.id),
+    profiles.map((g) => g.id),
   );
-  return ready.map((g) => toCandidate(g, taken.has(g.id), offers.get(g.id)));
+  return profiles.map((g) => toCandidate(g, taken.has(g.id), offers.get(g.id)));
+}
+
+/** The priority needs in the order matching places them (table matching_priorities). */
+export async function priorityOrder(db: Handle): Promise<PriorityNeed[]> {
+  const rows = await db.selectFrom('matching_priorities').select('need').orderBy('position').execute();
+  return rows.map((r) => r.need);
+}
+
+/** Staff set the order of the priority needs (every need once); audited. */
+export async function setPriorityOrder(trx: Transaction<Database>, actor: Actor, order: readonly PriorityNeed[]): Promise<void> {
+  if (order.length !== PRIORITY_NEEDS.length || new Set(order).size !== order.length || order.some((n) => !PRIORITY_NEEDS.includes(n))) {
+    throw new DomainError('invalid', 'matching:errors.priorityOrder', { order: 'matching:errors.priorityOrder' });
+  }
+  const before = await priorityOrder(trx);
+  await trx.deleteFrom('matching_priorities').execute();
+  await trx
+    .insertInto('matching_priorities')
+    .values(order.map((need, i) => ({ position: i + 1, need, updated_by: actor.userId })))
+    .execute();
+  await writeAudit(trx, { actor, action: 'matching.priorities_set', subject: 'matching:priorities', details: { from: before, to: [...order] } });
 }
 
 /** One group as a candidate, whatever its state (for proposing and approving). */

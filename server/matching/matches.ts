@@ -4,11 +4,11 @@ import type { Config } from '../config';
 import type { Db } from '../db/database';
 import type { Database, MatchStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
-import { lockFamily } from '../families/families';
+import { type Family, lockFamily } from '../families/families';
 import type { ShareableField } from '../families/identities';
 import { queueEmail } from '../notifications/outbox';
-import { currentCostTable, needsProfileOf, requireCandidateGroup } from './candidates';
-import { requirementCents, type ScorePart, scoreGroup } from './score';
+import { currentCostTable, needsProfileOf, priorityOrder, requireCandidateGroup } from './candidates';
+import { type GroupCandidate, requirementCents, type ScorePart, scoreGroup } from './score';
 
 /**
  * The match workflow: a proposal holds a family and a group for MATCH_HOLD_DAYS; another staff
@@ -33,6 +33,8 @@ export type Match = {
   decidedAt: Date | null;
   reason: string | null;
   sharedFields: ShareableField[];
+  /** Staff's recorded reason for matching an SGBV survivor's family with a group without SGBV-informed support. */
+  sgbvOverrideReason: string | null;
 };
 
 const MATCH_COLUMNS = [
@@ -49,6 +51,7 @@ const MATCH_COLUMNS = [
   'decided_at',
   'reason',
   'shared_fields',
+  'sgbv_override_reason',
 ] as const;
 
 type MatchRow = {
@@ -65,6 +68,7 @@ type MatchRow = {
   decided_at: Date | null;
   reason: string | null;
   shared_fields: string[];
+  sgbv_override_reason: string | null;
 };
 
 function toMatch(row: MatchRow): Match {
@@ -82,6 +86,7 @@ function toMatch(row: MatchRow): Match {
     decidedAt: row.decided_at,
     reason: row.reason,
     sharedFields: row.shared_fields as ShareableField[],
+    sgbvOverrideReason: row.sgbv_override_reason,
   };
 }
 
@@ -137,12 +142,17 @@ export async function expireHolds(trx: Transaction<Database>, config: MatchingCo
   return rows.map((r) => r.id);
 }
 
-/** Proposes family × group: scores the pair now (hard rules must pass) and holds both for MATCH_HOLD_DAYS. */
+/**
+ * Proposes family × group: scores the pair now (hard rules must pass) and holds both for
+ * MATCH_HOLD_DAYS. `sgbvOverrideReason` lifts the one rule staff may lift, an SGBV survivor's
+ * family with a group without SGBV-informed support; the reason is kept on the match (not in the
+ * audit details: it may name the family's circumstances) and the override is audited.
+ */
 export async function proposeMatch(
   trx: Transaction<Database>,
   config: MatchingConfig,
   actor: Actor,
-  input: { familyId: number; groupId: number },
+  input: { familyId: number; groupId: number; sgbvOverrideReason?: string },
   now: Date = new Date(),
 ): Promise<Match> {
   if (actor.userId === null) throw new DomainError('forbidden', 'matching:errors.staffOnly');
@@ -150,9 +160,9 @@ export async function proposeMatch(
   const family = await lockFamily(trx, input.familyId);
   if (family.status !== 'available') throw new DomainError('conflict', 'matching:errors.familyNotAvailable');
   const group = await requireCandidateGroup(trx, config, input.groupId);
-  const need = requirementCents(await currentCostTable(trx), family.size);
-  const scored = scoreGroup(needsProfileOf(family), group, need, config.matchWeights);
-  if (!scored.eligible) throw new DomainError('conflict', 'matching:errors.notEligible', { reasons: scored.reasons.join(',') });
+  const overrideReason = input.sgbvOverrideReason?.trim() || null;
+  const scored = await scorePair(trx, config, family, group, overrideReason);
+  const overridden = overrideReason !== null && family.sgbvSurvivor && !group.offers.sgbvInformedSupport;
   const holdExpiresAt = new Date(now.getTime() + config.matchHoldDays * 86_400_000);
   let row: MatchRow;
   try {
@@ -166,6 +176,7 @@ export async function proposeMatch(
         proposed_by: actor.userId,
         proposed_at: now,
         hold_expires_at: holdExpiresAt,
+        sgbv_override_reason: overridden ? overrideReason : null,
       })
       .returning(MATCH_COLUMNS)
       .executeTakeFirstOrThrow();
@@ -177,10 +188,21 @@ export async function proposeMatch(
     actor,
     action: 'match.proposed',
     subject: `match:${row.id}`,
-    details: { familyId: family.id, groupId: group.id, score: scored.score, holdExpiresAt: holdExpiresAt.toISOString() },
+    details: { familyId: family.id, groupId: group.id, score: scored.score, holdExpiresAt: holdExpiresAt.toISOString(), ...(overridden ? { sgbvOverride: true } : {}) },
   });
   await notify(trx, config, { id: row.id, groupId: group.id }, 'proposed');
   return toMatch(row);
+}
+
+/** Scores family × group under the hard rules (the SGBV one lifted when staff recorded a reason); refuses an ineligible pair. */
+async function scorePair(trx: Transaction<Database>, config: MatchingConfig, family: Family, group: GroupCandidate, sgbvOverrideReason: string | null) {
+  const need = requirementCents(await currentCostTable(trx), family.size);
+  const scored = scoreGroup(needsProfileOf(family), group, need, config.matchWeights, await priorityOrder(trx), { sgbvSupport: sgbvOverrideReason !== null });
+  if (!scored.eligible) {
+    const key = scored.reasons.length === 1 && scored.reasons[0] === 'no_sgbv_support' ? 'matching:errors.sgbvOverrideNeeded' : 'matching:errors.notEligible';
+    throw new DomainError('conflict', key, { reasons: scored.reasons.join(',') });
+  }
+  return scored;
 }
 
 /** A live hold: still proposed and not past its expiry (an expired one is marked so, and refused). */
@@ -212,9 +234,7 @@ export async function approveMatch(
   const family = await lockFamily(trx, match.familyId);
   if (family.status !== 'available') throw new DomainError('conflict', 'matching:errors.familyNotAvailable');
   const group = await requireCandidateGroup(trx, config, match.groupId, match.id);
-  const need = requirementCents(await currentCostTable(trx), family.size);
-  const scored = scoreGroup(needsProfileOf(family), group, need, config.matchWeights);
-  if (!scored.eligible) throw new DomainError('conflict', 'matching:errors.notEligible', { reasons: scored.reasons.join(',') });
+  await scorePair(trx, config, family, group, match.sgbvOverrideReason);
   let row: MatchRow;
   try {
     row = await trx

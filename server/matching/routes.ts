@@ -8,11 +8,11 @@ import { listFamilies, requireFamily } from '../families/families';
 import { SHAREABLE_FIELDS, type ShareableField } from '../families/identities';
 import { staffActor } from '../families/routes';
 import { allow, requireGroupId, requireUser } from '../http/policy';
-import { optimalAssignment } from './assignment';
-import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, recordSupportOffers } from './candidates';
+import { prioritisedAssignment } from './assignment';
+import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, priorityOrder, recordSupportOffers, setPriorityOrder } from './candidates';
 import { viewMatchedFamily } from './matched-family';
 import { approveMatch, expireHolds, listMatches, proposeMatch, rejectMatch, requireMatch, setSharedFields, withdrawMatch } from './matches';
-import { requirementCents, SCORE_PARTS, scoreGroup, suggestGroups } from './score';
+import { PRIORITY_NEEDS, type PriorityNeed, requirementCents, SCORE_PARTS, scoreGroup, suggestGroups } from './score';
 
 const SHAREABLE = Object.keys(SHAREABLE_FIELDS) as ShareableField[];
 
@@ -24,7 +24,13 @@ const checkbox = z
   .string()
   .optional()
   .transform((v) => v === 'on' || v === 'true' || v === '1');
-const ProposeForm = z.object({ familyId: idParam, groupId: idParam });
+const ProposeForm = z.object({
+  familyId: idParam,
+  groupId: idParam,
+  /** Present (possibly empty) when staff submit the SGBV override form. */
+  sgbvOverrideReason: z.string().trim().max(2000).optional(),
+});
+const PrioritiesForm = z.object({ order: z.array(z.enum(PRIORITY_NEEDS)).length(PRIORITY_NEEDS.length) });
 const SharedForm = z.object({
   shared: z
     .union([z.string(), z.array(z.string())])
@@ -50,6 +56,8 @@ const shareLabels: Record<ShareableField, string> = {
   current_location: 'families:identity.currentLocation',
 };
 
+const priorityLabels = (order: readonly PriorityNeed[]) => order.map((need, i) => ({ need, position: i + 1, label: `matching:priorities.needs.${need}` }));
+
 function groupLabels(groups: CandidateGroup[]) {
   return new Map(groups.map((g) => [g.id, { name: g.name, city: g.city, province: g.province }]));
 }
@@ -60,51 +68,89 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   const { db, config } = deps;
   const expireNow = () => db.transaction().execute((trx) => expireHolds(trx, config));
 
-  router.get('/staff/families/:id/suggestions', allow.staff, async (req, res) => {
+  const renderSuggestions = async (res: Response, familyId: number, status = 200, form: { groupId?: number; reason?: string; error?: string } = {}) => {
     await expireNow();
-    const family = await requireFamily(db, matchingId(req));
-    const [groups, costTable] = await Promise.all([listCandidateGroups(db, config), currentCostTable(db)]);
-    const suggestions = suggestGroups(needsProfileOf(family), groups, costTable, config.matchWeights);
+    const family = await requireFamily(db, familyId);
+    const [groups, costTable, order] = await Promise.all([listCandidateGroups(db, config, { all: true }), currentCostTable(db), priorityOrder(db)]);
+    const suggestions = suggestGroups(needsProfileOf(family), groups, costTable, config.matchWeights, order);
     const labels = groupLabels(groups);
-    res.render('matching/suggestions', {
+    const available = family.status === 'available';
+    res.status(status).render('matching/suggestions', {
       title: res.locals.t('matching:suggestions.title', { caseCode: family.caseCode }),
       noindex: true,
       family,
-      available: family.status === 'available',
-      ranked: suggestions.ranked.map((s) => ({ ...s, group: labels.get(s.groupId) })),
-      excluded: suggestions.excluded.map((s) => ({ ...s, group: labels.get(s.groupId), reasonLabels: s.reasons.map((r) => `matching:excluded.${r}`) })),
+      available,
+      priorities: priorityLabels(order),
+      ranked: suggestions.ranked.map((s) => ({
+        ...s,
+        group: labels.get(s.groupId),
+        meets: order.filter((_, k) => s.tiers[k] === 1).map((need) => `matching:priorities.needs.${need}`),
+      })),
+      excluded: suggestions.excluded.map((s) => {
+        const failed = form.groupId === s.groupId;
+        return {
+          ...s,
+          group: labels.get(s.groupId),
+          missingLabels: s.detail.missing.map((m) => `groups:missing.${m}`),
+          // The SGBV rule alone: staff may propose with a recorded reason.
+          overridable: available && s.reasons.length === 1 && s.reasons[0] === 'no_sgbv_support',
+          reasonValue: failed ? form.reason : '',
+          reasonError: failed ? form.error : undefined,
+        };
+      }),
       partLabels,
     });
-  });
+  };
 
-  router.get('/staff/matching/assignment', allow.staff, async (_req, res) => {
+  router.get('/staff/families/:id/suggestions', allow.staff, (req, res) => renderSuggestions(res, matchingId(req)));
+
+  router.get('/staff/matching/assignment', allow.staff, async (req, res) => {
     await expireNow();
-    const [{ families: available }, held, groups, costTable] = await Promise.all([
+    const [{ families: available }, held, groups, costTable, order] = await Promise.all([
       listFamilies(db, { status: 'available', limit: 500 }),
       heldFamilyIds(db),
       listCandidateGroups(db, config),
       currentCostTable(db),
+      priorityOrder(db),
     ]);
     const families = available.filter((f) => !held.has(f.id));
     const matrix = families.map((f) => {
       const need = requirementCents(costTable, f.size);
       return groups.map((g) => {
-        const s = scoreGroup(needsProfileOf(f), g, need, config.matchWeights);
-        return s.eligible ? s.score : null;
+        const s = scoreGroup(needsProfileOf(f), g, need, config.matchWeights, order);
+        return s.eligible ? { tiers: s.tiers, score: s.score } : null;
       });
     });
-    const assignment = optimalAssignment(matrix);
+    const assignment = prioritisedAssignment(matrix);
     res.render('matching/assignment', {
       title: res.locals.t('matching:assignment.title'),
       noindex: true,
+      saved: req.query.saved === 'priorities',
       total: assignment.total,
-      pairs: assignment.pairs.map((p) => ({ family: families[p.row]!, group: groups[p.col]!, score: p.score })),
+      placed: assignment.placed,
+      priorities: priorityLabels(order).map((p, k) => ({ ...p, met: assignment.tierCounts[k] ?? 0 })),
+      pairs: assignment.pairs.map((p) => ({
+        family: families[p.row]!,
+        group: groups[p.col]!,
+        score: p.score,
+        meets: order.filter((_, k) => p.tiers[k] === 1).map((need) => `matching:priorities.needs.${need}`),
+      })),
       unassigned: families.filter((_, row) => !assignment.pairs.some((p) => p.row === row)),
     });
   });
 
+  router.post('/staff/matching/priorities', allow.staff, async (req, res) => {
+    const form = parse(PrioritiesForm, req);
+    const actor = staffActor(res);
+    await db.transaction().execute((trx) => setPriorityOrder(trx, actor, form.order));
+    res.redirect(303, '/staff/matching/assignment?saved=priorities');
+  });
+
   router.post('/staff/matches', allow.staff, async (req, res) => {
     const form = parse(ProposeForm, req);
+    if (form.sgbvOverrideReason === '') {
+      return renderSuggestions(res, form.familyId, 400, { groupId: form.groupId, reason: '', error: 'matching:errors.overrideReasonRequired' });
+    }
     const actor = staffActor(res);
     const match = await db.transaction().execute((trx) => proposeMatch(trx, config, actor, form));
     res.redirect(303, `/staff/matches/${match.id}`);

@@ -114,3 +114,27 @@ export function rescaleShares(shares: number[], newTotal: number): number[] {
   }
   return result;
 }
+
+/**
+ * The month of the schedule (1-based) from which a child born in `birth` (year and month: all
+ * Haven keeps) is an adult and so their own payee: the first month whose due date falls in or
+ * after the calendar month of their 18th birthday. 1 when they are already 18 at arrival; null
+ * when they turn 18 after the schedule's last month.
+ */
+export function adultFromMonth(arrivalOn: string, birth: { year: number; month: number }, months: number): number | null {
+  const turns18 = (birth.year + 18) * 12 + (birth.month - 1);
+  for (let m = 1; m <= months; m++) {
+    const [y, mo] = addMonths(arrivalOn, m - 1).split('-').map(Number) as [number, number];
+    if (y * 12 + (mo - 1) >= turns18) return m;
+  }
+  return null;
+}
+
+/**
+ * One month re-split among `payees` (existing payees first, the new one last): the month's total
+ * is kept to the cent and shared evenly (splitEvenly), so a month tapered by earned income keeps
+ * its taper.
+ */
+export function resplitMonth(currentShares: readonly number[], payees: number): number[] {
+  return splitEvenly(currentShares.reduce((a, b) => a + b, 0), payees);
+}

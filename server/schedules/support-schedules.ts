@@ -1,14 +1,15 @@
 import { sql, type Transaction } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
-import type { Db } from '../db/database';
+import { type Db, isAnyOf } from '../db/database';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { listEditions, requirementFromEdition } from '../groups/cost-tables';
 import { accounts } from '../ledger/accounts';
 import { postTransaction } from '../ledger/ledger';
 import { addDays, addMonths } from '../calendar/dates';
-import { BASE_MONTHS, MAX_MONTHS, monthlyAmount, monthlyLines, planSchedule, rescaleShares, splitEvenly, supportAfterEarnings, type Payee, type PlannedInstallment } from './schedule-plan';
+import { adultFromMonth, BASE_MONTHS, MAX_MONTHS, monthlyAmount, monthlyLines, planSchedule, rescaleShares, resplitMonth, splitEvenly, supportAfterEarnings, type Payee, type PlannedInstallment } from './schedule-plan';
+import { queueEmail } from '../notifications/outbox';
 
 type Trx = Transaction<Database>;
 export type DisbursementMethod = 'direct_deposit' | 'etransfer' | 'cheque' | 'cash';
@@ -333,10 +334,84 @@ export async function extensionSupportByGroup(db: Db | Trx, groupIds: number[]):
     .selectFrom('schedule_installments')
     .innerJoin('support_schedules', 'support_schedules.id', 'schedule_installments.schedule_id')
     .select(['support_schedules.group_id', sql<number>`sum(schedule_installments.amount_cents)::bigint`.as('cents')])
-    .where('support_schedules.group_id', 'in', groupIds)
+    .where(isAnyOf('support_schedules.group_id', groupIds))
     .where('schedule_installments.month_index', '>', BASE_MONTHS)
     .groupBy('support_schedules.group_id')
     .execute();
   for (const row of rows) result.set(row.group_id, row.cents);
   return result;
+}
+
+/**
+ * A child who turns 18 during the schedule becomes their own payee from that month (shared/
+ * DOMAIN.md: each member aged 18 or over is a separate unit): a new payee, and every later month
+ * still wholly open re-split among all payees, each month's total unchanged to the cent. The
+ * group's coordinators are told by e-mail with counts only (the month and how many payees), never
+ * a name or a birth date. `birth` comes from the protected identity data. Returns the first month
+ * re-split, or null when the child turns 18 after the schedule ends (or is 18 by its first month).
+ */
+export async function addComingOfAgePayee(
+  trx: Trx,
+  input: { scheduleId: number; birth: { year: number; month: number }; actor: Actor; publicUrl: string },
+): Promise<number | null> {
+  const schedule = await lockSchedule(trx, input.scheduleId);
+  const from = adultFromMonth(schedule.arrival_on, input.birth, schedule.months);
+  // 18 by the first month: an adult at arrival, counted among the family's adults, not a new payee.
+  if (from === null || from === 1) return null;
+  const payees = await trx.selectFrom('schedule_payees').select(['id', 'position']).where('schedule_id', '=', schedule.id).orderBy('position').execute();
+  const position = payees.length + 1;
+  const { id: payeeId } = await trx
+    .insertInto('schedule_payees')
+    .values({ schedule_id: schedule.id, position, label: `Adult ${position} (turned 18 during the schedule)` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const lines = await trx
+    .selectFrom('schedule_installments')
+    .innerJoin('schedule_payees', 'schedule_payees.id', 'schedule_installments.payee_id')
+    .select(['schedule_installments.id', 'schedule_installments.month_index', 'schedule_installments.due_on', 'schedule_installments.amount_cents', 'schedule_installments.paid_cents', 'schedule_installments.status', 'schedule_payees.position'])
+    .where('schedule_installments.schedule_id', '=', schedule.id)
+    .where('schedule_installments.kind', '=', 'monthly')
+    .where('schedule_installments.month_index', '>=', from)
+    .orderBy('schedule_installments.month_index')
+    .orderBy('schedule_payees.position')
+    .execute();
+  const byMonth = new Map<number, typeof lines>();
+  for (const line of lines) byMonth.set(line.month_index, [...(byMonth.get(line.month_index) ?? []), line]);
+  let resplit = 0;
+  for (const [month, rows] of byMonth) {
+    // A month with money already paid or skipped is left as it is: only wholly open months are re-split.
+    if (rows.some((r) => r.paid_cents > 0 || !['due', 'tapered', 'waived'].includes(r.status))) continue;
+    const shares = resplitMonth(
+      rows.map((r) => r.amount_cents),
+      rows.length + 1,
+    );
+    for (const [i, row] of rows.entries()) {
+      const amount = shares[i]!;
+      await trx.updateTable('schedule_installments').set({ amount_cents: amount, status: amount === 0 ? 'tapered' : 'due' }).where('id', '=', row.id).execute();
+    }
+    const own = shares[rows.length]!;
+    await trx
+      .insertInto('schedule_installments')
+      .values({ schedule_id: schedule.id, payee_id: payeeId, kind: 'monthly', month_index: month, due_on: rows[0]!.due_on, amount_cents: own, status: own === 0 ? 'tapered' : 'due' })
+      .execute();
+    resplit += 1;
+  }
+  await writeAudit(trx, { actor: input.actor, action: 'schedule.payee_added', subject: `schedule:${schedule.id}`, details: { fromMonth: from, payees: position, monthsResplit: resplit } });
+  const coordinators = await trx
+    .selectFrom('group_members')
+    .select('email')
+    .where('group_id', '=', schedule.group_id)
+    .where('role', '=', 'coordinator')
+    .where('removed_at', 'is', null)
+    .execute();
+  const group = await trx.selectFrom('sponsor_groups').select('locale').where('id', '=', schedule.group_id).executeTakeFirstOrThrow();
+  for (const coordinator of coordinators) {
+    await queueEmail(trx, {
+      to: coordinator.email,
+      template: 'schedules/payee-added',
+      locale: group.locale,
+      data: { month: from, payees: position, scheduleUrl: `${input.publicUrl}/group/schedule` },
+    });
+  }
+  return from;
 }

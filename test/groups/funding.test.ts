@@ -1,22 +1,26 @@
 import { addEdition, findRequirement, listEditions, requirementFromEdition } from '../../server/groups/cost-tables';
-import { addInKind, allowedInKind, type InKindCommitment, setInKindStatus } from '../../server/groups/in-kind';
+import { addInKind, allowedInKind, type InKindCommitment, setInKindStatus, verifyInKind } from '../../server/groups/in-kind';
 import { fundingPosition, groupProfile, listReadyGroups } from '../../server/groups/readiness';
 import { transferToGroup } from '../../server/groups/transfers';
 import { accounts } from '../../server/ledger/accounts';
 import { balanceOf } from '../../server/ledger/ledger';
 import { makePledge, receive } from '../support/gifts';
 import { createTestApp, type TestApp } from '../support/app';
+import { signInAs } from '../support/session';
 import { completePlanAndChecks, makeApprovedGroup, makeGroup, staffActor } from './factories';
 
 let t: TestApp;
+let verifier: { userId: number; label: string };
 beforeAll(async () => {
   t = await createTestApp();
+  const staff = await signInAs(t, 'staff');
+  verifier = { userId: staff.user.id, label: 'Verifying staff' };
 });
 afterAll(() => t.destroy());
 
 const rules = { startupCashFloorPercent: 25 };
 const item = (over: Partial<InKindCommitment>): InKindCommitment => ({
-  id: 1, category: 'furniture', description: 'd', valueCents: 0, evidenceNote: 'e', donorIsParty: false, status: 'confirmed', countable: true, ...over,
+  id: 1, category: 'furniture', description: 'd', valueCents: 0, evidenceNote: 'e', donorIsParty: false, status: 'confirmed', verifiedAt: new Date(0), countable: true, ...over,
 });
 
 describe('the cost table', () => {
@@ -47,25 +51,34 @@ describe('in-kind limits', () => {
   const requirement = { editionOn: '2018-05-01', familySize: 4, incomeSupportCents: 2_120_000, startupCents: 750_000, totalCents: 2_870_000 };
 
   test('goods reduce start-up costs but never below the cash floor', () => {
-    const result = allowedInKind([item({ valueCents: 1_000_000 })], requirement, rules);
+    const result = allowedInKind([item({ valueCents: 1_000_000 })], requirement, rules, 10_000);
     expect(result.cashFloorCents).toBe(187_500);
     expect(result.allowedCents).toBe(750_000 - 187_500);
   });
 
   test('the floor is configurable', () => {
-    expect(allowedInKind([item({ valueCents: 1_000_000 })], requirement, { startupCashFloorPercent: 50 }).allowedCents).toBe(375_000);
+    expect(allowedInKind([item({ valueCents: 1_000_000 })], requirement, { startupCashFloorPercent: 50 }, 10_000).allowedCents).toBe(375_000);
   });
 
   test('donated housing counts only when the donor is a party to the sponsorship', () => {
-    expect(allowedInKind([item({ category: 'housing', valueCents: 600_000, donorIsParty: false, countable: false })], requirement, rules).allowedCents).toBe(0);
-    expect(allowedInKind([item({ category: 'housing', valueCents: 600_000, donorIsParty: true })], requirement, rules).allowedCents).toBe(600_000);
+    expect(allowedInKind([item({ category: 'housing', valueCents: 600_000, donorIsParty: false, countable: false })], requirement, rules, 10_000).allowedCents).toBe(0);
+    expect(allowedInKind([item({ category: 'housing', valueCents: 600_000, donorIsParty: true })], requirement, rules, 10_000).allowedCents).toBe(600_000);
+  });
+
+  test('housing counts at most at the housing share of the income support (basis points, rounded down)', () => {
+    const housing = item({ category: 'housing', valueCents: 2_120_000, donorIsParty: true });
+    // 21,200 × 50 % = 10,600; × 33.33 % = 7,065.96 (down to the cent).
+    expect(allowedInKind([housing], requirement, rules, 5_000)).toMatchObject({ allowedCents: 1_060_000, housingCappedAtCents: 1_060_000 });
+    expect(allowedInKind([housing], requirement, rules, 3_333).allowedCents).toBe(706_596);
+    expect(allowedInKind([item({ category: 'housing', valueCents: 500_000, donorIsParty: true })], requirement, rules, 5_000).allowedCents).toBe(500_000);
+    expect(allowedInKind([housing], requirement, rules, 0).allowedCents).toBe(0);
   });
 
   test('offered and withdrawn gifts do not count', async () => {
     const group = await makeApprovedGroup(t.db);
     const id = await t.db.transaction().execute((trx) => addInKind(trx, group.id, { category: 'clothing', description: 'Winter coats', valueCents: 80_000, evidenceNote: 'Receipt', donorIsParty: false }));
     expect((await fundingPosition(t.db, group.id, rules)).inKindAllowedCents).toBe(0);
-    await t.db.transaction().execute((trx) => setInKindStatus(trx, group.id, id, 'received'));
+    await t.db.transaction().execute((trx) => verifyInKind(trx, verifier, group.id, id, { status: 'received', donorIsParty: false }));
     expect((await fundingPosition(t.db, group.id, rules)).inKindAllowedCents).toBe(80_000);
     await t.db.transaction().execute((trx) => setInKindStatus(trx, group.id, id, 'withdrawn'));
     expect((await fundingPosition(t.db, group.id, rules)).inKindAllowedCents).toBe(0);
@@ -74,7 +87,7 @@ describe('in-kind limits', () => {
   test('housing from someone outside the sponsorship is stored as such and not counted', async () => {
     const group = await makeApprovedGroup(t.db);
     const id = await t.db.transaction().execute((trx) => addInKind(trx, group.id, { category: 'housing', description: 'Basement flat, 12 months', valueCents: 1_200_000, evidenceNote: 'Letter', donorIsParty: false }));
-    await t.db.transaction().execute((trx) => setInKindStatus(trx, group.id, id, 'confirmed'));
+    await t.db.transaction().execute((trx) => verifyInKind(trx, verifier, group.id, id, { status: 'confirmed', donorIsParty: false }));
     const position = await fundingPosition(t.db, group.id, rules);
     expect(position.inKindRecordedCents).toBe(1_200_000);
     expect(position.inKindAllowedCents).toBe(0);

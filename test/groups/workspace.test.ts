@@ -153,7 +153,7 @@ test('removing a member unassigns their areas and ends their access', async () =
   expect(await groupMembershipOf(t.db, memberA.user.id)).toBeUndefined();
 });
 
-test('in-kind gifts: recorded with value and evidence; bad values refused; status changes only in the own group', async () => {
+test('in-kind gifts: recorded with value and evidence; bad values refused; a group withdraws only its own, and never confirms', async () => {
   expect((await postForm(coordA, '/group/in-kind', { category: 'furniture', description: 'Beds and a table', value: '1,200.50', evidenceNote: 'Photos and store receipt' })).status).toBe(303);
   const item = await t.db.selectFrom('in_kind_commitments').selectAll().where('group_id', '=', groupA.id).executeTakeFirstOrThrow();
   expect(item).toMatchObject({ category: 'furniture', value_cents: 120_050, status: 'offered', donor_is_party: false });
@@ -166,11 +166,13 @@ test('in-kind gifts: recorded with value and evidence; bad values refused; statu
   expect((await postForm(coordA, '/group/in-kind', { category: 'furniture', description: 'x', value: '10', evidenceNote: '' })).status).toBe(400);
   expect((await postForm(coordA, '/group/in-kind', { category: 'cars', description: 'x', value: '10', evidenceNote: 'y' })).status).toBe(400);
 
-  expect((await postForm(coordB, `/group/in-kind/${item.id}/status`, { status: 'confirmed' })).status).toBe(404);
+  expect((await postForm(coordB, `/group/in-kind/${item.id}/status`, { status: 'withdrawn' })).status).toBe(404);
   expect((await postForm(coordA, `/group/in-kind/${item.id}/status`, { status: 'lost' })).status).toBe(400);
-  expect((await postForm(coordA, `/group/in-kind/${item.id}/status`, { status: 'confirmed' })).status).toBe(303);
+  // Confirming is staff's (test/groups/in-kind-verification.test.ts); the group may withdraw its own offer.
+  expect((await postForm(coordA, `/group/in-kind/${item.id}/status`, { status: 'confirmed' })).status).toBe(403);
+  expect((await postForm(coordA, `/group/in-kind/${item.id}/status`, { status: 'withdrawn' })).status).toBe(303);
   const after = await t.db.selectFrom('in_kind_commitments').select(['status']).where('group_id', '=', groupA.id).execute();
-  expect(after).toEqual([{ status: 'confirmed' }]);
+  expect(after).toEqual([{ status: 'withdrawn' }]);
 });
 
 test('roles: the coordinator names a treasurer, who holds the money but not the decisions; a member holds neither', async () => {
@@ -188,10 +190,12 @@ test('roles: the coordinator names a treasurer, who holds the money but not the 
 
   const item = await t.db.selectFrom('in_kind_commitments').select('id').where('group_id', '=', groupA.id).executeTakeFirstOrThrow();
   expect((await postForm(plain, `/group/in-kind/${item.id}/status`, { status: 'received' })).status).toBe(403);
-  expect((await postForm(treasurer, `/group/in-kind/${item.id}/status`, { status: 'received' })).status).toBe(303);
+  // Not even the treasurer confirms or receives an item: staff do, after checking the evidence.
+  expect((await postForm(treasurer, `/group/in-kind/${item.id}/status`, { status: 'received' })).status).toBe(403);
+  expect((await postForm(treasurer, `/group/in-kind/${item.id}/status`, { status: 'offered' })).status).toBe(303);
   expect((await postForm(treasurer, '/group/page', { name: 'Treasurer Rename', story: '' })).status).toBe(403);
   expect((await postForm(treasurer, '/group/plan', {})).status).toBe(403);
-  // Anyone in the group may record an in-kind offer; it counts only once the treasurer or coordinator confirms it.
+  // Anyone in the group may record an in-kind offer; it counts only once staff confirm it.
   expect((await postForm(plain, '/group/in-kind', { category: 'linens', description: 'Sheets', value: '80', evidenceNote: 'Receipt' })).status).toBe(303);
   const page = await plain.agent.get('/group/in-kind').expect(200);
   expect(page.text).not.toContain(`action="/group/in-kind/${item.id}/status"`);

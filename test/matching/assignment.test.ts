@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { greedyAssignment, optimalAssignment, type ScoreMatrix } from '../../server/matching/assignment';
+import { greedyAssignment, optimalAssignment, type PrioritisedMatrix, type PrioritisedPair, prioritisedAssignment, type ScoreMatrix } from '../../server/matching/assignment';
 
 /** Every matching (pairs may be left out), by exhaustive search over (row, used columns): the reference. */
 function bruteForceBest(scores: ScoreMatrix): number {
@@ -149,4 +149,114 @@ test('larger matrices: the optimum does not change when rows or columns are shuf
     }),
     { numRuns: 100 },
   );
+});
+
+// ---- Priorities before points -------------------------------------------------------------------
+
+const pair = (score: number, ...tiers: (0 | 1)[]): PrioritisedPair => ({ tiers, score });
+
+test('the issue counter-example: the most score places one family where two can be placed; the prioritised assignment places two', () => {
+  // [[–,–,–],[–,550,–],[150,950,–]]: maximising the sum gives family 2 group 1 (950) and leaves family 1 out.
+  const scores = [
+    [null, null, null],
+    [null, 550, null],
+    [150, 950, null],
+  ];
+  expect(optimalAssignment(scores)).toEqual({ pairs: [{ row: 2, col: 1, score: 950 }], total: 950 });
+  const prioritised = prioritisedAssignment(scores.map((row) => row.map((s) => (s === null ? null : pair(s)))));
+  expect(prioritised.placed).toBe(2);
+  expect(prioritised.pairs.map(({ row, col }) => [row, col])).toEqual([
+    [1, 1],
+    [2, 0],
+  ]);
+  expect(prioritised.total).toBe(700);
+});
+
+test('a priority tier outranks any amount of score, and an earlier tier outranks a later one', () => {
+  // Family 0 has the first priority need; only group 1 meets it. Score alone would give it group 0.
+  const matrix: PrioritisedMatrix = [
+    [pair(1000, 0, 0), pair(1, 1, 0)],
+    [pair(999, 0, 1), pair(0, 0, 0)],
+  ];
+  const result = prioritisedAssignment(matrix);
+  expect(result.pairs.map(({ row, col }) => [row, col])).toEqual([
+    [0, 1],
+    [1, 0],
+  ]);
+  expect(result.tierCounts).toEqual([1, 1]);
+  // Tier 0 against tier 1: one pair can meet either, never both.
+  const order: PrioritisedMatrix = [[pair(0, 1, 0)], [pair(1000, 0, 1)]];
+  expect(prioritisedAssignment(order).pairs).toEqual([{ row: 0, col: 0, score: 0, tiers: [1, 0] }]);
+});
+
+/** The best (placed, tier counts…, total) over every matching, by exhaustive search: the reference. */
+function bruteForceLexicographic(matrix: PrioritisedMatrix, tiers: number): number[] {
+  const rows = matrix.length;
+  const cols = rows === 0 ? 0 : matrix[0]!.length;
+  const better = (a: number[], b: number[]) => {
+    for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! > b[k]!;
+    return false;
+  };
+  const memo = new Map<number, number[]>();
+  const go = (r: number, used: number): number[] => {
+    if (r === rows) return Array<number>(tiers + 2).fill(0);
+    const key = r * (1 << cols) + used;
+    const known = memo.get(key);
+    if (known) return known;
+    let best = go(r + 1, used);
+    for (let c = 0; c < cols; c++) {
+      const p = matrix[r]![c]!;
+      if (p === null || used & (1 << c)) continue;
+      const rest = go(r + 1, used | (1 << c));
+      const candidate = [rest[0]! + 1, ...p.tiers.map((t, k) => rest[k + 1]! + t), rest[tiers + 1]! + p.score];
+      if (better(candidate, best)) best = candidate;
+    }
+    memo.set(key, best);
+    return best;
+  };
+  return go(0, 0);
+}
+
+test('matches brute force on random small instances: placed, then each tier in order, then score', () => {
+  const instance = fc
+    .tuple(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 3 }))
+    .chain(([r, c, t]) =>
+      fc
+        .array(
+          fc.array(
+            fc.option(
+              fc.record({ tiers: fc.array(fc.constantFrom<0 | 1>(0, 1), { minLength: t, maxLength: t }), score: fc.integer({ min: 0, max: 1000 }) }),
+              { freq: 3, nil: null },
+            ),
+            { minLength: c, maxLength: c },
+          ),
+          { minLength: r, maxLength: r },
+        )
+        .map((m) => ({ m, t })),
+    );
+  fc.assert(
+    fc.property(instance, ({ m, t }) => {
+      const result = prioritisedAssignment(m);
+      const rows = new Set<number>();
+      const cols = new Set<number>();
+      for (const p of result.pairs) {
+        expect(rows.has(p.row) || cols.has(p.col)).toBe(false);
+        rows.add(p.row);
+        cols.add(p.col);
+        expect(m[p.row]![p.col]).toEqual({ tiers: p.tiers, score: p.score });
+      }
+      const hasPair = m.some((row) => row.some((p) => p !== null));
+      const got = hasPair ? [result.placed, ...result.tierCounts, result.total] : [0, ...Array<number>(t).fill(0), 0];
+      expect(got).toEqual(bruteForceLexicographic(m, t));
+    }),
+    { numRuns: 600 },
+  );
+});
+
+test('refuses tiers of different lengths, and more tiers than stay exact', () => {
+  expect(() => prioritisedAssignment([[pair(1, 1), pair(1, 1, 0)]])).toThrow(/same number/);
+  const wide = Array.from({ length: 3000 }, () => pair(1, 0, 0, 0, 0, 0));
+  expect(() => prioritisedAssignment([wide, wide])).not.toThrow();
+  const many = Array.from({ length: 2 }, () => Array.from({ length: 2 }, () => pair(1, ...Array<0 | 1>(60).fill(0))));
+  expect(() => prioritisedAssignment(many)).toThrow(/exact/);
 });

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { applyForGroup } from '../../server/groups/applications';
 import { proposeMatch } from '../../server/matching/matches';
 import { createTestApp, type TestApp } from '../support/app';
 import { signInAs, type SignedIn } from '../support/session';
@@ -122,4 +123,78 @@ test('holds expire lazily when staff open the matches page; staff change what an
   expect(audit.map((a) => a.action)).toEqual(['match.proposed', 'match.approved', 'match.sharing_changed']);
   expect((await staffA.postForm(`${path}/withdraw`, { reason: 'Group breakdown' })).status).toBe(303);
   expect((await t.db.selectFrom('families').select('status').where('id', '=', familyId).executeTakeFirstOrThrow()).status).toBe('available');
+});
+
+describe('priorities before points (issue 19)', () => {
+  test('every group is listed with what stands in its way: checklist items, funds short by how much, too small, no SGBV support', async () => {
+    const familyId = await registerAvailable(); // a survivor's family of 3
+    const unapproved = await t.db.transaction().execute((trx) =>
+      applyForGroup(trx, { name: 'Applied Only Group', city: 'Ottawa', province: 'ON', coordinatorName: 'C', coordinatorEmail: 'applied-only@example.test', languages: ['ko'], familySize: 3, story: '', locale: 'en' }),
+    );
+    const short = await readyGroup(t.db, { familySize: 3, fundsCents: 2_000_000 });
+    const small = await readyGroup(t.db, { familySize: 2 });
+    const noSgbv = await readyGroup(t.db, { familySize: 3, offers: false });
+    const page = await staffA.agent.get(`/staff/families/${familyId}/suggestions?lang=en`);
+    expect(page.status).toBe(200);
+    const section = (id: number) => page.text.slice(page.text.indexOf(`id="group-${id}"`)).split('</section>')[0]!;
+    expect(section(unapproved.id)).toContain('not ready: HanVoice staff must approve the group');
+    expect(section(short.id)).toContain('not ready: Funds must cover the requirement');
+    expect(section(short.id)).toContain('funds short of this family&#x27;s requirement by $6,700.00'); // 26,700 − 20,000
+    expect(section(small.id)).toContain('takes a family of up to 2; this family has 3');
+    expect(section(noSgbv.id)).toContain('no SGBV-informed support recorded');
+    expect(section(noSgbv.id)).toContain('name="sgbvOverrideReason"');
+    expect(section(short.id)).not.toContain('name="sgbvOverrideReason"');
+    expect(page.text).not.toContain(`name="groupId" value="${noSgbv.id}">\n      <button type="submit">Propose this match`);
+    const fr = await staffA.agent.get(`/staff/families/${familyId}/suggestions?lang=fr`);
+    expect(fr.text).toContain('aucun soutien adapté aux survivantes de VSFG');
+    await staffA.agent.get('/staff/families?lang=en');
+  });
+
+  test("a survivor's family goes to a group without SGBV support only with a recorded reason: refused without one, kept on the match and audited", async () => {
+    const familyId = await registerAvailable();
+    const group = await readyGroup(t.db, { familySize: 3, offers: false });
+    // Proposing it the ordinary way is refused.
+    const plain = await staffA.postForm('/staff/matches', { familyId, groupId: group.id });
+    expect(plain.status).toBe(409);
+    // The override form without a reason: the message beside the field, nothing written.
+    const empty = await staffA.postForm('/staff/matches', { familyId, groupId: group.id, sgbvOverrideReason: '   ' });
+    expect(empty.status).toBe(400);
+    expect(empty.text).toContain('Please give the reason for matching without SGBV-informed support.');
+    expect(empty.text).toContain(`aria-describedby="override-${group.id}-error"`);
+    expect(await t.db.selectFrom('matches').select('id').where('family_id', '=', familyId).execute()).toEqual([]);
+
+    const reason = 'The only group near her sister; a specialised service nearby has agreed to help.';
+    const proposed = await staffA.postForm('/staff/matches', { familyId, groupId: group.id, sgbvOverrideReason: reason });
+    expect(proposed.status).toBe(303);
+    const id = Number(proposed.headers.location!.split('/').pop());
+    expect((await t.db.selectFrom('matches').select('sgbv_override_reason').where('id', '=', id).executeTakeFirstOrThrow()).sgbv_override_reason).toBe(reason);
+    const shown = await staffB.agent.get(`/staff/matches/${id}?lang=en`);
+    expect(shown.text).toContain('Proposed without SGBV-informed support');
+    expect(shown.text).toContain('The only group near her sister');
+    const audit = await t.db.selectFrom('audit_log').select('details').where('subject', '=', `match:${id}`).executeTakeFirstOrThrow();
+    expect(audit.details).toMatchObject({ sgbvOverride: true });
+    expect(JSON.stringify(audit.details)).not.toContain('sister');
+    // The approval keeps to the recorded override.
+    expect((await staffB.postForm(`/staff/matches/${id}/approve`, {})).status).toBe(303);
+  });
+
+  test('staff see and change the priority order (data, audited, staff only)', async () => {
+    const page = await staffA.agent.get('/staff/matching/assignment?lang=en');
+    expect(page.text).toContain('Priority order');
+    expect(page.text).toMatch(/id="order-1" name="order">\s*<option value="sgbv_survivor" selected>/);
+    const bad = await staffA.postForm('/staff/matching/priorities', { order: ['medical_needs', 'medical_needs', 'sgbv_survivor'] });
+    expect(bad.status).toBe(400);
+    const saved = await staffA.postForm('/staff/matching/priorities', { order: ['sgbv_survivor', 'trauma_informed_support', 'medical_needs'] });
+    expect(saved.status).toBe(303);
+    expect((await staffA.agent.get(saved.headers.location!)).text).toContain('The priority order is saved.');
+    expect((await t.db.selectFrom('matching_priorities').select('need').orderBy('position').execute()).map((r) => r.need)).toEqual([
+      'sgbv_survivor',
+      'trauma_informed_support',
+      'medical_needs',
+    ]);
+    const audit = await t.db.selectFrom('audit_log').select('details').where('action', '=', 'matching.priorities_set').executeTakeFirstOrThrow();
+    expect(audit.details).toMatchObject({ to: ['sgbv_survivor', 'trauma_informed_support', 'medical_needs'] });
+    const sponsor = await signInAs(t, 'sponsor');
+    expect((await sponsor.postForm('/staff/matching/priorities', { order: ['medical_needs', 'sgbv_survivor', 'trauma_informed_support'] })).status).toBe(403);
+  });
 });

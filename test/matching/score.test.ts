@@ -1,5 +1,7 @@
 import type { MatchWeights } from '../../server/config';
-import { type FamilyNeedsProfile, type GroupCandidate, requirementCents, scoreGroup, suggestGroups } from '../../server/matching/score';
+import fc from 'fast-check';
+import { prioritisedAssignment } from '../../server/matching/assignment';
+import { type FamilyNeedsProfile, type GroupCandidate, PRIORITY_NEEDS, requirementCents, scoreGroup, suggestGroups } from '../../server/matching/score';
 import { testConfig } from '../support/app';
 import { COST_TABLE_2018 } from '../support/cost-table-2018';
 
@@ -13,6 +15,7 @@ function group(overrides: Partial<GroupCandidate> = {}): GroupCandidate {
   return {
     id: 10,
     ready: true,
+    missing: [],
     taken: false,
     fundsCents: 3_204_000, // 120% of 26,700
     region: 'ON',
@@ -77,8 +80,18 @@ test('no preference (region, languages, priority needs) scores in full', () => {
 });
 
 test('hard rules exclude a group with every reason named', () => {
-  const scored = scoreGroup(family, group({ ready: false, taken: true, capacity: 2, fundsCents: 2_669_999 }), 2_670_000, weights);
-  expect(scored).toEqual({ groupId: 10, eligible: false, reasons: ['not_ready', 'taken', 'too_small', 'funds_short'] });
+  const scored = scoreGroup(
+    family,
+    group({ ready: false, missing: ['training'], taken: true, capacity: 2, fundsCents: 2_669_999, offers: { sgbvInformedSupport: false, medicalSupport: true, traumaInformedSupport: false } }),
+    2_670_000,
+    weights,
+  );
+  expect(scored).toEqual({
+    groupId: 10,
+    eligible: false,
+    reasons: ['not_ready', 'taken', 'too_small', 'funds_short', 'no_sgbv_support'],
+    detail: { missing: ['training'], shortCents: 1, capacity: 2, familySize: 3 },
+  });
 });
 
 test('weights are configuration: a zero weight removes a part from the score', () => {
@@ -105,4 +118,83 @@ test('suggestions rank eligible groups best first (ties by id) and list the excl
     [3, ['not_ready']],
     [5, ['too_small']],
   ]);
+});
+
+// ---- Priorities before points (issue 19) ---------------------------------------------------------
+
+const noSupport = { sgbvInformedSupport: false, medicalSupport: false, traumaInformedSupport: false };
+const survivor: FamilyNeedsProfile = { id: 7, size: 4, languages: ['ko'], preferredRegion: 'ON', sgbvSurvivor: true, medicalNeeds: false, traumaInformedSupport: false };
+
+test('the issue counter-example: 842 points for province and language never outrank the 592-point group that offers SGBV support', () => {
+  const need = requirementCents(costTable, 4);
+  const full = Math.ceil((need * 120) / 100);
+  const near = group({ id: 1, fundsCents: full, region: 'ON', languages: ['ko'], capacity: 4, planCompleteness: 0.42, offers: noSupport });
+  const supportive = group({ id: 2, fundsCents: full, region: 'QC', languages: ['en'], capacity: 4, planCompleteness: 0.42, offers: { ...noSupport, sgbvInformedSupport: true } });
+  // On points alone (the SGBV rule lifted), the near group wins: the old ranking.
+  const asPoints = (g: GroupCandidate) => scoreGroup(survivor, g, need, weights, PRIORITY_NEEDS, { sgbvSupport: true });
+  expect([asPoints(near), asPoints(supportive)].map((s) => (s.eligible ? s.score : null))).toEqual([842, 592]);
+  const s = suggestGroups(survivor, [near, supportive], costTable, weights);
+  expect(s.ranked.map((r) => [r.groupId, r.score])).toEqual([[2, 592]]);
+  expect(s.excluded.map((e) => [e.groupId, e.reasons])).toEqual([[1, ['no_sgbv_support']]]);
+  // Staff may override the SGBV rule alone (with a reason, recorded by the workflow): the pair is then scored as usual.
+  const overridden = scoreGroup(survivor, near, need, weights, PRIORITY_NEEDS, { sgbvSupport: true });
+  expect(overridden.eligible && overridden.score).toBe(842);
+  expect(overridden.eligible && overridden.tiers).toEqual([0, 0, 0]);
+  // …but not any other reason.
+  expect(scoreGroup(survivor, { ...near, taken: true }, need, weights, PRIORITY_NEEDS, { sgbvSupport: true })).toMatchObject({ reasons: ['taken', 'no_sgbv_support'] });
+});
+
+test('suggestions follow the priority order staff set, before points', () => {
+  const both: FamilyNeedsProfile = { ...family, sgbvSurvivor: false, medicalNeeds: true, traumaInformedSupport: true };
+  const medical = group({ id: 1, offers: { ...noSupport, medicalSupport: true } });
+  const trauma = group({ id: 2, region: 'QC', offers: { ...noSupport, traumaInformedSupport: true } });
+  expect(suggestGroups(both, [medical, trauma], costTable, weights).ranked.map((r) => r.groupId)).toEqual([1, 2]);
+  const traumaFirst = ['trauma_informed_support', 'sgbv_survivor', 'medical_needs'] as const;
+  expect(suggestGroups(both, [medical, trauma], costTable, weights, traumaFirst).ranked.map((r) => r.groupId)).toEqual([2, 1]);
+});
+
+test('random instances: a survivor family is never given a group without SGBV support, nor left out while one with it is free and eligible', () => {
+  const arbGroup = (id: number) =>
+    fc.record({
+      id: fc.constant(id),
+      ready: fc.boolean(),
+      missing: fc.constant([]),
+      taken: fc.boolean(),
+      fundsCents: fc.integer({ min: 1_000_000, max: 5_000_000 }),
+      region: fc.constantFrom('ON', 'QC', 'BC'),
+      languages: fc.subarray(['ko', 'en', 'fr']),
+      capacity: fc.integer({ min: 1, max: 7 }),
+      planCompleteness: fc.integer({ min: 0, max: 14 }).map((n) => n / 14),
+      offers: fc.record({ sgbvInformedSupport: fc.boolean(), medicalSupport: fc.boolean(), traumaInformedSupport: fc.boolean() }),
+    });
+  const arbFamily = (id: number) =>
+    fc.record({
+      id: fc.constant(id),
+      size: fc.integer({ min: 1, max: 6 }),
+      languages: fc.subarray(['ko', 'en', 'fr']),
+      preferredRegion: fc.constantFrom('ON', 'QC', 'BC', null),
+      sgbvSurvivor: fc.boolean(),
+      medicalNeeds: fc.boolean(),
+      traumaInformedSupport: fc.boolean(),
+    });
+  const instance = fc
+    .tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }))
+    .chain(([f, g]) => fc.tuple(fc.tuple(...Array.from({ length: f }, (_, i) => arbFamily(i))), fc.tuple(...Array.from({ length: g }, (_, i) => arbGroup(i)))));
+  fc.assert(
+    fc.property(instance, ([families, groups]) => {
+      const scored = families.map((f) => groups.map((g) => scoreGroup(f, g, requirementCents(costTable, f.size), weights)));
+      const result = prioritisedAssignment(scored.map((row) => row.map((s) => (s.eligible ? { tiers: s.tiers, score: s.score } : null))));
+      const usedGroups = new Set(result.pairs.map((p) => p.col));
+      const placedFamilies = new Set(result.pairs.map((p) => p.row));
+      for (const p of result.pairs) {
+        if (families[p.row]!.sgbvSurvivor) expect(groups[p.col]!.offers.sgbvInformedSupport).toBe(true);
+      }
+      families.forEach((f, row) => {
+        if (!f.sgbvSurvivor || placedFamilies.has(row)) return;
+        const freeAndEligible = groups.filter((g, col) => !usedGroups.has(col) && g.offers.sgbvInformedSupport && scored[row]![col]!.eligible);
+        expect(freeAndEligible).toEqual([]);
+      });
+    }),
+    { numRuns: 400 },
+  );
 });
