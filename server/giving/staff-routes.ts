@@ -160,7 +160,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/gifts', allow.staff, async (req: Request, res: Response) => {
     const filter = PaymentQuery.parse(req.query);
     const page = await listPayments(deps.db, filter);
-    res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
+    res.render('donations/staff-gifts', { title: (res.locals.t as TFunction)('donations:staff.gifts'), filter, ...page, noindex: true });
   });
 
   // Stripe events waiting in the queue, those that keep failing, and those held because Haven
@@ -202,7 +202,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
     const filter = PledgeQuery.parse(req.query);
     const page = await listPledges(deps.db, filter);
-    res.render('donations/staff-pledges', { title: 'Pledges', filter, ...page, noindex: true });
+    res.render('donations/staff-pledges', { title: (res.locals.t as TFunction)('donations:staff.pledges'), filter, ...page, noindex: true });
   });
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
@@ -300,7 +300,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.get('/staff/installments/overdue', allow.staff, async (_req: Request, res: Response) => {
     const rows = await listOverdueInstallments(deps.db, calendar.today());
-    res.render('donations/staff-overdue', { title: 'Overdue instalments', rows, csrfToken: res.locals.csrfToken, noindex: true });
+    res.render('donations/staff-overdue', { title: (res.locals.t as TFunction)('donations:staff.overdue'), rows, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {
