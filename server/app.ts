@@ -1,7 +1,6 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { areaRoutes } from './accounts/area-routes';
 import { accountRoutes } from './accounts/routes';
 import { securityRoutes } from './accounts/security-routes';
 import { loadSession, SESSION_COOKIE } from './accounts/sessions';
@@ -13,6 +12,7 @@ import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
 import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
+import { dashboardRoutes } from './dashboard/routes';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
 import { staffGroupRoutes } from './groups/staff-routes';
@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(securityRoutes(deps));
-  app.use(areaRoutes(deps.db, calendar, deps.config));
+  app.use(dashboardRoutes({ db: deps.db, calendar, clock: deps.clock, config: deps.config }));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(receiptRoutes(deps));
