@@ -18,6 +18,7 @@ import { groupRoutes } from './groups/routes';
 import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
+import { doneNotice } from './http/done-notice';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '32kb' }));
   app.use(chooseLocale(deps.config));
   app.use(rejectNulBytes);
+  app.use(doneNotice);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     // The {{date}} helper shows instants as the charity's dates.

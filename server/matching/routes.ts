@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { doneHref } from '../http/done-notice';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
@@ -107,7 +108,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(ProposeForm, req);
     const actor = staffActor(res);
     const match = await db.transaction().execute((trx) => proposeMatch(trx, config, actor, form));
-    res.redirect(303, `/staff/matches/${match.id}`);
+    res.redirect(303, doneHref(`/staff/matches/${match.id}`, 'matching.proposed'));
   });
 
   router.get('/staff/matches', allow.staff, async (_req, res) => {
@@ -144,7 +145,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => approveMatch(trx, config, actor, id, form.shared));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.approved'));
   });
 
   router.post('/staff/matches/:id/reject', allow.staff, async (req, res) => {
@@ -152,7 +153,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => rejectMatch(trx, config, actor, id, form.reason));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.rejected'));
   });
 
   router.post('/staff/matches/:id/withdraw', allow.staff, async (req, res) => {
@@ -160,7 +161,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => withdrawMatch(trx, config, actor, id, form.reason));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.withdrawn'));
   });
 
   router.post('/staff/matches/:id/sharing', allow.staff, async (req, res) => {
@@ -168,7 +169,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => setSharedFields(trx, actor, id, form.shared));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.sharing'));
   });
 
   router.post('/staff/matching/groups/:id/offers', allow.staff, async (req, res) => {
@@ -176,7 +177,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(OffersForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => recordSupportOffers(trx, actor, id, form));
-    res.redirect(303, '/staff/matching/groups');
+    res.redirect(303, doneHref('/staff/matching/groups', 'matching.offers'));
   });
 
   router.get('/staff/matching/groups', allow.staff, async (_req, res) => {
