@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { accountLabel, groupNamesIn, kindLabel } from '../reports/names';
 import type { TFunction } from 'i18next';
 import type { Locale } from '../i18n/i18n';
 import { z } from 'zod';
@@ -145,9 +146,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   async function renderPayment(res: Response, paymentId: number, extra: Record<string, unknown> = {}, status = 200) {
     const detail = await requirePaymentDetail(deps.db, paymentId, localeOf(res));
     const p = detail.payment;
+    const t = res.locals.t as TFunction;
+    const names = await groupNamesIn(deps.db, detail.postings.map((e) => e.account));
     res.status(status).render('donations/staff-payment', {
-      title: (res.locals.t as TFunction)('donations:staff.gift', { id: p.id }),
+      title: t('donations:staff.gift', { id: p.id }),
       ...detail,
+      postings: detail.postings.map((e) => ({ ...e, kindLabel: kindLabel(t, e.kind), accountLabel: accountLabel(t, e.account, names) })),
       today: calendar.today(),
       values: { amount: (p.amount_cents / 100).toFixed(2), receivedOn: p.received_on ?? calendar.dateOf(p.received_at) },
       errors: {},
