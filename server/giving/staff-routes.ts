@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { accountLabel, groupNamesIn, kindLabel } from '../reports/names';
+import { groupNamesOf } from '../groups/public-pages';
 import type { TFunction } from 'i18next';
 import type { Locale } from '../i18n/i18n';
 import { z } from 'zod';
@@ -129,9 +130,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   /** The pledge page, with what staff typed and the messages beside the fields when a form was refused. */
   async function renderPledge(res: Response, pledgeId: number, extra: Record<string, unknown> = {}, status = 200) {
     const detail = await requirePledgeDetail(deps.db, pledgeId, localeOf(res));
+    const groupId = detail.pledge.group_id;
+    const groupName = groupId === null ? undefined : (await groupNamesOf(deps.db, [groupId])).get(groupId);
     res.status(status).render('donations/staff-pledge', {
-      title: `Pledge ${detail.pledge.id}`,
+      title: (res.locals.t as TFunction)('donations:staff.pledge', { id: detail.pledge.id }),
       ...detail,
+      groupName,
       today: calendar.today(),
       values: { receivedOn: calendar.today(), method: 'cheque' },
       errors: {},

@@ -75,3 +75,10 @@ test('every staff page reads in French: no raw key, no English message or word, 
   expect([...new Set(problems)]).toEqual([]);
   expect(missingTranslationKeys()).toEqual([]);
 });
+
+test('a pledge names the group it prefers, linked, instead of its number', async () => {
+  const group = await t.db.selectFrom('sponsor_groups').select(['id', 'name']).where('id', '=', data.matchedGroup.id).executeTakeFirstOrThrow();
+  const res = await staff.agent.get(`/staff/pledges/${data.monthly}?lang=en`).expect(200);
+  expect(res.text).toContain(`<dd><a href="/staff/groups/${group.id}">${group.name}</a></dd>`);
+  expect(res.text).toContain(`<title>Pledge ${data.monthly} · `);
+});
