@@ -1,7 +1,6 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { areaRoutes } from './accounts/area-routes';
 import { accountRoutes } from './accounts/routes';
 import { securityRoutes } from './accounts/security-routes';
 import { loadSession, SESSION_COOKIE } from './accounts/sessions';
@@ -13,11 +12,13 @@ import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
 import { charityCalendar, type Clock } from './calendar/charity-calendar';
 import type { Config } from './config';
+import { dashboardRoutes } from './dashboard/routes';
 import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
 import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
 import { csrfProtection } from './http/csrf';
+import { doneNotice } from './http/done-notice';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '32kb' }));
   app.use(chooseLocale(deps.config));
   app.use(rejectNulBytes);
+  app.use(doneNotice);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     // The {{date}} helper shows instants as the charity's dates.
@@ -125,7 +127,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(securityRoutes(deps));
-  app.use(areaRoutes(deps.db, calendar, deps.config));
+  app.use(dashboardRoutes({ db: deps.db, calendar, clock: deps.clock, config: deps.config }));
   app.use(staffAccountRoutes(deps));
   app.use(auditRoutes(deps.db, calendar.timeZone));
   app.use(jobRoutes(deps));

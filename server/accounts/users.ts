@@ -119,3 +119,10 @@ export async function localeOfAddress(db: Db, email: string): Promise<Locale> {
 export async function rememberLocale(db: Db, userId: number, locale: Locale): Promise<void> {
   await db.updateTable('users').set({ locale }).where('id', '=', userId).where('locale', '<>', locale).execute();
 }
+
+/** Each person's name by user id (staff and sponsors alike), for pages that say who did something. */
+export async function userNamesOf(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('users').select(['id', 'name']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -1,9 +1,11 @@
 import { type Response, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import { listStaffMembers } from '../accounts/users';
+import { listStaffMembers, userNamesOf } from '../accounts/users';
 import type { Db } from '../db/database';
 import { caseCodesOf, findFamilyIdByCaseCode } from '../families/families';
+import { groupNamesOf } from '../groups/public-pages';
+import { translations } from '../i18n/i18n';
 import { optionalIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { INTL_LOCALE, type Locale } from '../i18n/i18n';
@@ -38,6 +40,22 @@ function revealSummary(t: TFunction, details: Record<string, unknown>) {
   return { fields, why };
 }
 
+/** Who acted, when no account is behind it (a job, the system) or the account is gone: 'user:12' reads "Account 12". */
+function actorLabel(t: TFunction, label: string): string {
+  const match = /^(?:user|staff|sponsor):(\d+)$/.exec(label);
+  return match ? t('audit:subjects.user', { id: match[1] }) : label;
+}
+
+/** What was acted on, in words: a group or a person by name, anything else by its kind and number. */
+function subjectLabel(t: TFunction, subject: string, names: { people: Map<number, string>; groups: Map<number, string> }): string {
+  const match = /^([a-z_]+):(.+)$/.exec(subject);
+  if (!match) return subject;
+  const [, type, id] = match as unknown as [string, string, string];
+  if (type === 'group' && names.groups.has(Number(id))) return names.groups.get(Number(id))!;
+  if (type === 'user' && names.people.has(Number(id))) return names.people.get(Number(id))!;
+  return translations().exists(`audit:subjects.${type}`, { lng: 'en' }) ? t(`audit:subjects.${type}`, { id }) : subject;
+}
+
 /** GET /staff/audit: who did what to what, newest first, filtered, keyset-paged; /staff/audit/mine: my own looks at identities. */
 export function auditRoutes(db: Db, timeZone: string): Router {
   const router = Router();
@@ -46,7 +64,11 @@ export function auditRoutes(db: Db, timeZone: string): Router {
     const t = res.locals.t as TFunction;
     const locale = res.locals.locale as Locale;
     const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
-    const staff = new Map((await listStaffMembers(db)).map((s) => [s.id, s.name]));
+    const subjectIds = (type: string) => rows.map((r) => new RegExp(`^${type}:(\\d+)$`).exec(r.subject)?.[1]).filter((id) => id !== undefined).map(Number);
+    const [people, groups] = await Promise.all([
+      userNamesOf(db, [...rows.map((r) => r.actor_user_id).filter((id) => id !== null), ...subjectIds('user')]),
+      groupNamesOf(db, subjectIds('group')),
+    ]);
     const caseCodes = await caseCodesOf(db, rows.map((r) => familyIdOf(r.subject)).filter((id) => id !== undefined));
     return rows.map((row) => {
       const details = (row.details ?? {}) as Record<string, unknown>;
@@ -56,9 +78,11 @@ export function auditRoutes(db: Db, timeZone: string): Router {
         id: row.id,
         at: when.format(row.at),
         atIso: row.at.toISOString(),
-        actor: (row.actor_user_id !== null ? staff.get(row.actor_user_id) : undefined) ?? row.actor_label,
+        actor: (row.actor_user_id !== null ? people.get(row.actor_user_id) : undefined) ?? actorLabel(t, row.actor_label),
         actorUserId: row.actor_user_id,
         action: row.action,
+        actionLabel: translations().exists(`audit:actions.${row.action}`, { lng: 'en' }) ? t(`audit:actions.${row.action}`) : row.action,
+        subjectLabel: subjectLabel(t, row.subject, { people, groups }),
         subject: row.subject,
         caseCode: familyId !== undefined ? caseCodes.get(familyId) : undefined,
         familyId,
@@ -66,7 +90,7 @@ export function auditRoutes(db: Db, timeZone: string): Router {
         actorLink: row.actor_user_id === null ? undefined : `/staff/audit?actor=${row.actor_user_id}`,
         actionLink: `/staff/audit?${new URLSearchParams({ action: row.action }).toString()}`,
         subjectLink: `/staff/audit?${new URLSearchParams({ subject: row.subject }).toString()}`,
-        details: Object.keys(details).length ? JSON.stringify(details) : '',
+        details: Object.entries(details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' · '),
       };
     });
   }

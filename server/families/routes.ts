@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { doneHref } from '../http/done-notice';
 import type { AppDeps } from '../app';
 import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
@@ -74,7 +75,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     }
     const actor = staffActor(res);
     const family = await db.transaction().execute((trx) => registerFamily(trx, keyring, actor, profile.data, identity.data));
-    res.redirect(303, `/staff/families/${family.id}`);
+    res.redirect(303, doneHref(`/staff/families/${family.id}`, 'families.registered'));
   });
 
   /**

@@ -1,4 +1,6 @@
 import { Router, type Request, type Response } from 'express';
+import { accountLabel, groupNamesIn, kindLabel } from '../reports/names';
+import { groupNamesOf } from '../groups/public-pages';
 import type { TFunction } from 'i18next';
 import type { Locale } from '../i18n/i18n';
 import { z } from 'zod';
@@ -128,9 +130,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   /** The pledge page, with what staff typed and the messages beside the fields when a form was refused. */
   async function renderPledge(res: Response, pledgeId: number, extra: Record<string, unknown> = {}, status = 200) {
     const detail = await requirePledgeDetail(deps.db, pledgeId, localeOf(res));
+    const groupId = detail.pledge.group_id;
+    const groupName = groupId === null ? undefined : (await groupNamesOf(deps.db, [groupId])).get(groupId);
     res.status(status).render('donations/staff-pledge', {
-      title: `Pledge ${detail.pledge.id}`,
+      title: (res.locals.t as TFunction)('donations:staff.pledge', { id: detail.pledge.id }),
       ...detail,
+      groupName,
       today: calendar.today(),
       values: { receivedOn: calendar.today(), method: 'cheque' },
       errors: {},
@@ -145,9 +150,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   async function renderPayment(res: Response, paymentId: number, extra: Record<string, unknown> = {}, status = 200) {
     const detail = await requirePaymentDetail(deps.db, paymentId, localeOf(res));
     const p = detail.payment;
+    const t = res.locals.t as TFunction;
+    const names = await groupNamesIn(deps.db, detail.postings.map((e) => e.account));
     res.status(status).render('donations/staff-payment', {
-      title: (res.locals.t as TFunction)('donations:staff.gift', { id: p.id }),
+      title: t('donations:staff.gift', { id: p.id }),
       ...detail,
+      postings: detail.postings.map((e) => ({ ...e, kindLabel: kindLabel(t, e.kind), accountLabel: accountLabel(t, e.account, names) })),
       today: calendar.today(),
       values: { amount: (p.amount_cents / 100).toFixed(2), receivedOn: p.received_on ?? calendar.dateOf(p.received_at) },
       errors: {},
@@ -160,7 +168,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/gifts', allow.staff, async (req: Request, res: Response) => {
     const filter = PaymentQuery.parse(req.query);
     const page = await listPayments(deps.db, filter);
-    res.render('donations/staff-gifts', { title: 'Gifts', filter, ...page, noindex: true });
+    res.render('donations/staff-gifts', { title: (res.locals.t as TFunction)('donations:staff.gifts'), filter, ...page, noindex: true });
   });
 
   // Stripe events waiting in the queue, those that keep failing, and those held because Haven
@@ -202,7 +210,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
     const filter = PledgeQuery.parse(req.query);
     const page = await listPledges(deps.db, filter);
-    res.render('donations/staff-pledges', { title: 'Pledges', filter, ...page, noindex: true });
+    res.render('donations/staff-pledges', { title: (res.locals.t as TFunction)('donations:staff.pledges'), filter, ...page, noindex: true });
   });
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
@@ -300,7 +308,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.get('/staff/installments/overdue', allow.staff, async (_req: Request, res: Response) => {
     const rows = await listOverdueInstallments(deps.db, calendar.today());
-    res.render('donations/staff-overdue', { title: 'Overdue instalments', rows, csrfToken: res.locals.csrfToken, noindex: true });
+    res.render('donations/staff-overdue', { title: (res.locals.t as TFunction)('donations:staff.overdue'), rows, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {

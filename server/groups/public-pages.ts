@@ -78,3 +78,10 @@ export async function isPreferableGroup(db: Db, groupId: number): Promise<boolea
   const row = await db.selectFrom('sponsor_groups').select('id').where('id', '=', groupId).where('status', '=', 'approved').executeTakeFirst();
   return row !== undefined;
 }
+
+/** Each group's name by id, for pages and exports that name a group (reports, the journal): every status, since money may have been raised for a group later rejected. */
+export async function groupNamesOf(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('sponsor_groups').select(['id', 'name']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

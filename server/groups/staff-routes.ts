@@ -1,4 +1,5 @@
 import { type Response, Router } from 'express';
+import { doneHref } from '../http/done-notice';
 import { z } from 'zod';
 import type { Actor } from '../audit/audit';
 import type { Config } from '../config';
@@ -123,7 +124,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
   router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {
     const groupId = groupIdParam(req.params.id);
     await db.transaction().execute((trx) => approveGroup(trx, actorOf(res), groupId, config.publicUrl));
-    res.redirect(303, `/staff/groups/${groupId}`);
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.approved'));
   });
 
   router.post('/staff/groups/:id/reject', allow.staff, async (req, res) => {
@@ -131,7 +132,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const form = parseForm(RejectForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
     await db.transaction().execute((trx) => rejectGroup(trx, actorOf(res), groupId, form.data.reason));
-    res.redirect(303, `/staff/groups/${groupId}`);
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.rejected'));
   });
 
   router.post('/staff/groups/:id/checks', allow.staff, async (req, res) => {
@@ -140,7 +141,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
     await requireGroup(db, groupId);
     await db.transaction().execute((trx) => recordCheck(trx, actorOf(res), groupId, form.data.check, form.data.done === 'yes', form.data.note));
-    res.redirect(303, `/staff/groups/${groupId}`);
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.checks'));
   });
 
   router.post('/staff/groups/:id/transfer', allow.staff, async (req, res) => {
@@ -152,7 +153,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       .execute((trx) => transferToGroup(trx, actorOf(res), groupId, form.data.amount))
       .catch(formError);
     if (failed instanceof DomainError) return renderDetail(res, groupId, 409, failed.fieldErrors, failed.message);
-    res.redirect(303, `/staff/groups/${groupId}`);
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.transferred'));
   });
 
   // ---- Cost-table editions -----------------------------------------------------------------
@@ -195,7 +196,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       .execute((trx) => addEdition(trx, actorOf(res), { editionOn: form.data.editionOn, rows }))
       .catch(formError);
     if (failed instanceof DomainError) return renderEditions(res, 409, body, { editionOn: failed.message }, failed.message);
-    res.redirect(303, '/staff/cost-tables');
+    res.redirect(303, doneHref('/staff/cost-tables', 'groups.edition'));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { doneHref } from '../http/done-notice';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { DomainError } from '../domain-error';
@@ -153,7 +154,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     }
     const actor = staffActor(res);
     const match = await db.transaction().execute((trx) => proposeMatch(trx, config, actor, form));
-    res.redirect(303, `/staff/matches/${match.id}`);
+    res.redirect(303, doneHref(`/staff/matches/${match.id}`, 'matching.proposed'));
   });
 
   router.get('/staff/matches', allow.staff, async (_req, res) => {
@@ -190,7 +191,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => approveMatch(trx, config, actor, id, form.shared));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.approved'));
   });
 
   router.post('/staff/matches/:id/reject', allow.staff, async (req, res) => {
@@ -198,7 +199,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => rejectMatch(trx, config, actor, id, form.reason));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.rejected'));
   });
 
   router.post('/staff/matches/:id/withdraw', allow.staff, async (req, res) => {
@@ -206,7 +207,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(ReasonForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => withdrawMatch(trx, config, actor, id, form.reason));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.withdrawn'));
   });
 
   router.post('/staff/matches/:id/sharing', allow.staff, async (req, res) => {
@@ -214,7 +215,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(SharedForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => setSharedFields(trx, actor, id, form.shared));
-    res.redirect(303, `/staff/matches/${id}`);
+    res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.sharing'));
   });
 
   router.post('/staff/matching/groups/:id/offers', allow.staff, async (req, res) => {
@@ -222,7 +223,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const form = parse(OffersForm, req);
     const actor = staffActor(res);
     await db.transaction().execute((trx) => recordSupportOffers(trx, actor, id, form));
-    res.redirect(303, '/staff/matching/groups');
+    res.redirect(303, doneHref('/staff/matching/groups', 'matching.offers'));
   });
 
   router.get('/staff/matching/groups', allow.staff, async (_req, res) => {

@@ -538,6 +538,16 @@ export async function issueDuePerGiftReceipts(trx: Trx, settings: ReceiptSetting
   return { issued: serials.length, serials };
 }
 
+/** How many per-gift receipts `issueDuePerGiftReceipts` would issue now (the staff dashboard's "receipts due"). */
+export async function countDuePerGiftReceipts(db: Kysely<Database>, settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>): Promise<number> {
+  const row = await unreceiptedPayments(db, settings)
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where(effectiveFrequency, '=', 'per_gift')
+    .where(hasAddress)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** The donor's receipt preference; null returns them to the default. */
 export async function setReceiptFrequency(trx: Trx, donorId: number, frequency: ReceiptFrequency | null, actor: Actor): Promise<void> {
   const updated = await trx.updateTable('donors').set({ receipt_frequency: frequency, updated_at: new Date() }).where('id', '=', donorId).executeTakeFirst();

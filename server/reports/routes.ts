@@ -1,4 +1,5 @@
 import { type Response, Router } from 'express';
+import { accountLabel, fundLabel, groupNamesIn, kindLabel } from './names';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
@@ -71,14 +72,14 @@ const journalColumns: CsvColumn<JournalLine>[] = [
   { header: 'amount', value: (r) => centsToDecimal(r.amountCents) },
 ];
 
-/** 'general' → the general fund; 'group:7' → group 7 (SEAM(groups): show the group's name once sponsor groups exist). */
-function fundLabel(t: TFunction, key: string): string {
-  return key === 'general' ? t('reports:fund.general') : t('reports:fund.group', { id: key.split(':')[1] });
+/** A CSV's columns with the fund's name (the group's name) after its key, for a reader who does not know group ids. */
+function withName<R>(columns: CsvColumn<R>[], name: (row: R) => string): CsvColumn<R>[] {
+  return [columns[0]!, { header: 'name', value: name }, ...columns.slice(1)];
 }
 
-function giftRowLabel(t: TFunction, by: 'period' | 'method' | 'group', key: string): string {
+function giftRowLabel(t: TFunction, by: 'period' | 'method' | 'group', key: string, names: Map<number, string>): string {
   if (by === 'method') return t(`reports:method.${key}`);
-  if (by === 'group') return fundLabel(t, key);
+  if (by === 'group') return fundLabel(t, key, names);
   return key;
 }
 
@@ -107,45 +108,57 @@ export function reportRoutes(deps: AppDeps): Router {
     const q = parseQuery(GiftQuery, req.query, res);
     const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
     const t = res.locals.t as TFunction;
-    const rows = report.rows.map((r) => ({ ...r, label: giftRowLabel(t, q.by, r.key) }));
+    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : new Map<number, string>();
+    const rows = report.rows.map((r) => ({ ...r, label: giftRowLabel(t, q.by, r.key, names) }));
     const csvQuery = new URLSearchParams({ by: q.by, ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
     res.render('reports/gifts', { title: title(res, 'reports:gifts.title'), rows, total: report.total, by: q.by, query: q, csvHref: `/staff/reports/gifts.csv?${csvQuery.toString()}`, noindex: true });
   });
   router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
     const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
-    sendCsv(res, `gifts-by-${q.by}`, toCsv(giftColumns, [...report.rows, report.total]));
+    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : undefined;
+    const columns = names ? withName(giftColumns, (r) => (r.key === 'total' ? '' : fundLabel(res.locals.t as TFunction, r.key, names))) : giftColumns;
+    sendCsv(res, `gifts-by-${q.by}`, toCsv(columns, [...report.rows, report.total]));
   });
 
   router.get('/staff/reports/funds', allow.staff, async (_req, res) => {
     const t = res.locals.t as TFunction;
     const report = await fundReport(db);
-    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.key) }));
+    const names = await groupNamesIn(db, report.rows.map((r) => r.key));
+    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.key, names) }));
     res.render('reports/funds', { title: title(res, 'reports:funds.title'), rows, total: report.total, noindex: true });
   });
   router.get('/staff/reports/funds.csv', allow.staff, async (_req, res) => {
     const report = await fundReport(db);
-    sendCsv(res, 'funds-by-group', toCsv(fundColumns, [...report.rows, report.total]));
+    const names = await groupNamesIn(db, report.rows.map((r) => r.key));
+    const columns = withName(fundColumns, (r) => (r.key === 'total' ? '' : fundLabel(res.locals.t as TFunction, r.key, names)));
+    sendCsv(res, 'funds-by-group', toCsv(columns, [...report.rows, report.total]));
   });
 
   router.get('/staff/reports/disbursements', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
     const t = res.locals.t as TFunction;
     const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
-    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.fundKey) }));
+    const names = await groupNamesIn(db, report.rows.map((r) => r.fundKey));
+    const rows = report.rows.map((r) => ({ ...r, label: fundLabel(t, r.fundKey, names) }));
     res.render('reports/disbursements', { title: title(res, 'reports:disbursements.title'), rows, totalCents: report.totalCents, query: q, noindex: true });
   });
   router.get('/staff/reports/disbursements.csv', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);
     const report = await disbursementReport(db, { ...q, timeZone: deps.config.charityTimeZone });
     const total: DisbursementRow = { fundKey: 'total', groupId: null, caseCode: '', disbursements: report.rows.reduce((s, r) => s + r.disbursements, 0), totalCents: report.totalCents };
-    sendCsv(res, 'disbursements-by-case', toCsv(disbursementColumns, [...report.rows, total]));
+    const names = await groupNamesIn(db, report.rows.map((r) => r.fundKey));
+    const columns = withName(disbursementColumns, (r) => (r.fundKey === 'total' ? '' : fundLabel(res.locals.t as TFunction, r.fundKey, names)));
+    sendCsv(res, 'disbursements-by-case', toCsv(columns, [...report.rows, total]));
   });
 
   router.get('/staff/reports/journal', allow.staff, async (req, res) => {
     const q = parseQuery(JournalQuery, req.query, res);
     const page = await listJournal(db, { before: q.before });
-    res.render('reports/journal', { title: title(res, 'reports:journal.title'), page, noindex: true });
+    const t = res.locals.t as TFunction;
+    const names = await groupNamesIn(db, page.rows.flatMap((r) => r.entries.map((e) => e.account)));
+    const rows = page.rows.map((r) => ({ ...r, kindLabel: kindLabel(t, r.kind), entries: r.entries.map((e) => ({ ...e, accountLabel: accountLabel(t, e.account, names) })) }));
+    res.render('reports/journal', { title: title(res, 'reports:journal.title'), page: { ...page, rows }, noindex: true });
   });
   router.get('/staff/reports/journal.csv', allow.staff, async (req, res) => {
     const q = parseQuery(PeriodQuery, req.query, res);

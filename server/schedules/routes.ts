@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { doneHref } from '../http/done-notice';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
@@ -141,7 +142,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
       if (!refused) throw error;
       return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors: refused.fieldErrors });
     }
-    res.redirect(303, `/staff/schedules/${scheduleId}`);
+    res.redirect(303, doneHref(`/staff/schedules/${scheduleId}`, 'schedules.arrived'));
   });
 
   router.get('/staff/schedules/:id', allow.staff, async (req, res) => {
@@ -229,7 +230,7 @@ export function scheduleRoutes(deps: AppDeps): Router {
     const form = parseForm(DecisionForm, req);
     if (!form.ok) return renderSchedule(res, scheduleId, 'schedules/staff-schedule', { values: form.values, errors: form.fieldErrors }, 400);
     await tx((trx) => decideExtension(trx, { requestId, approve: form.data.decision === 'approve', reason: form.data.reason, actor: actorOf(res) }));
-    res.redirect(303, `/staff/schedules/${scheduleId}`);
+    res.redirect(303, doneHref(`/staff/schedules/${scheduleId}`, form.data.decision === 'approve' ? 'schedules.extensionApproved' : 'schedules.extensionDeclined'));
   });
 
   // ---- The group's own schedule ------------------------------------------------------

@@ -27,6 +27,22 @@ describe('layout navigation by role', () => {
     for (const link of ['/staff/invitations', '/staff/users', '/staff/audit']) expect(res.text).toContain(`href="${link}"`);
   });
 
+  test('the staff navigation is grouped into sections, and links gifts and pledges, on every staff page', async () => {
+    for (const page of ['/staff', '/staff/gifts', '/staff/pledges', '/staff/families']) {
+      const res = await staff.agent.get(page).expect(200);
+      const nav = /<nav class="area-nav"[\s\S]*?<\/nav>/.exec(res.text)?.[0] ?? '';
+      const sections = [...nav.matchAll(/class="area-nav__heading"[^>]*>([^<]+)</g)].map((m) => m[1]);
+      expect(sections).toEqual(['Giving', 'Groups', 'Families and matching', 'Support', 'Reports', 'Administration']);
+      for (const link of ['/staff/gifts', '/staff/pledges', '/staff/donors', '/staff/receipts', '/staff/gifts/stripe-events', '/staff/groups', '/staff/families', '/staff/matches', '/staff/schedules', '/staff/reports', '/staff/users', '/staff/audit']) {
+        expect(nav).toContain(`href="${link}"`);
+      }
+      expect(nav).toContain(`href="${page}" aria-current="page"`);
+    }
+    const fr = await staff.agent.get('/staff?lang=fr').expect(200);
+    expect(fr.text).toContain('Familles et jumelage');
+    await staff.agent.get('/staff?lang=en').expect(200);
+  });
+
   test('a sponsor sees neither the staff link nor (without a group yet) the group link, and /group is refused', async () => {
     const sponsor = await signInAs(t, 'sponsor');
     const res = await sponsor.agent.get('/sign-in').expect(200);

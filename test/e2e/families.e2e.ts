@@ -53,7 +53,7 @@ test('staff register a family, a second staff member approves the match, staff r
     await page.locator('#vettingStatus').selectOption('cleared');
     await page.locator('#vettedOn').fill('2026-09-15');
     await staffOne.screenshot('family form filled');
-    await Promise.all([page.waitForURL(/\/staff\/families\/\d+$/), page.locator('form[action="/staff/families"] button[type="submit"]').click()]);
+    await Promise.all([page.waitForURL(/\/staff\/families\/\d+(\?.*)?$/), page.locator('form[action="/staff/families"] button[type="submit"]').click()]);
     await staffOne.check('family registered');
     const familyId = Number(new URL(page.url()).pathname.split('/').pop());
 
@@ -79,7 +79,7 @@ test('staff register a family, a second staff member approves the match, staff r
     await Promise.all([page.waitForURL(new RegExp(`/staff/families/${familyId}/suggestions$`)), page.locator(`a[href="/staff/families/${familyId}/suggestions"]`).click()]);
     await staffOne.check('suggestions');
     const propose = page.locator('form[action="/staff/matches"]').filter({ has: page.locator(`input[name="groupId"][value="${group.id}"]`) });
-    await Promise.all([page.waitForURL(/\/staff\/matches\/\d+$/), propose.locator('button[type="submit"]').click()]);
+    await Promise.all([page.waitForURL(/\/staff\/matches\/\d+(\?.*)?$/), propose.locator('button[type="submit"]').click()]);
     await staffOne.check('match proposed');
     const matchPath = new URL(page.url()).pathname;
     // Four eyes: the proposer is offered no approval.
@@ -97,7 +97,7 @@ test('staff register a family, a second staff member approves the match, staff r
     // Staff record the arrival.
     await staffOne.visit(`/staff/families/${familyId}/arrival`, 'arrival form');
     await page.locator('input[name="rates"][value="cost_table"]').check();
-    await Promise.all([page.waitForURL(/\/staff\/schedules\/\d+$/), page.locator(`form[action="/staff/families/${familyId}/arrival"] button[type="submit"]`).click()]);
+    await Promise.all([page.waitForURL(/\/staff\/schedules\/\d+(\?.*)?$/), page.locator(`form[action="/staff/families/${familyId}/arrival"] button[type="submit"]`).click()]);
     await staffOne.check('schedule created');
     const schedule = await stack.db.selectFrom('support_schedules').select('id').where('family_id', '=', familyId).executeTakeFirstOrThrow();
 

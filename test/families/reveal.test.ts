@@ -38,7 +38,7 @@ beforeAll(async () => {
     ...SENTINELS,
   });
   expect(created.status).toBe(303);
-  familyId = Number(/\/staff\/families\/(\d+)$/.exec(created.headers.location!)![1]);
+  familyId = Number(/\/staff\/families\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   caseCode = (await t.db.selectFrom('families').select('case_code').where('id', '=', familyId).executeTakeFirstOrThrow()).case_code;
 });
 afterAll(() => t.destroy());

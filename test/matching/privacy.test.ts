@@ -62,7 +62,7 @@ beforeAll(async () => {
     ...SENTINELS,
   });
   expect(created.status).toBe(303);
-  familyId = Number(/\/staff\/families\/(\d+)$/.exec(created.headers.location!)![1]);
+  familyId = Number(/\/staff\/families\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   caseCode = (await t.db.selectFrom('families').select('case_code').where('id', '=', familyId).executeTakeFirstOrThrow()).case_code;
   expect((await staffA.postForm(`/staff/families/${familyId}/status`, { status: 'available' })).status).toBe(303);
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
   expect(leaks(suggestions.text)).toEqual([]);
   const proposed = await staffA.postForm('/staff/matches', { familyId, groupId });
   expect(proposed.status).toBe(303);
-  matchId = Number(/\/staff\/matches\/(\d+)$/.exec(proposed.headers.location!)![1]);
+  matchId = Number(/\/staff\/matches\/(\d+)(?:\?|$)/.exec(proposed.headers.location!)![1]);
   expect((await staffA.postForm(`/staff/matches/${matchId}/approve`, { shared: 'names' })).status).toBe(403); // four-eyes over HTTP
   expect((await staffB.postForm(`/staff/matches/${matchId}/approve`, { shared: 'names' })).status).toBe(303);
 });

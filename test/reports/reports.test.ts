@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../support/app';
 import { giveAndReceive, receiveAgain } from '../support/receipted-gifts';
 import { recordRefundAsGivingWill } from '../support/refunds';
 import { type SignedIn, signInAs } from '../support/session';
+import { makeApprovedGroup } from '../groups/factories';
 
 let t: TestApp;
 let staff: SignedIn;
@@ -115,7 +116,7 @@ test('funds by group equal the ledger balances', async () => {
 test('disbursements by case code add up to the support expense accounts', async () => {
   const rows = await csv('/staff/reports/disbursements.csv');
   const total = rows.pop()!;
-  expect(rows).toEqual([{ fund: 'group:3', case_code: 'unassigned', disbursements: '1', total: '123.45' }]);
+  expect(rows).toEqual([{ fund: 'group:3', name: 'Group 3', case_code: 'unassigned', disbursements: '1', total: '123.45' }]);
   expect(toCents(total.total!)).toBe(await balanceOf(t.db, accounts.support({ groupId: 3 })));
 });
 
@@ -171,4 +172,26 @@ test('the journal is read in keyset pages that together are exactly the whole jo
   expect((await journalLines(t.db, { from: '1999-01-01', to: '1999-01-02' }, 3).next()).done).toBe(true);
   const res = await staff.agent.get('/staff/reports/journal.csv?from=1999-01-01&to=1999-01-02').expect(200);
   expect(res.text).toBe('transaction_id,posted_at,kind,description,payment_id,account,amount\r\n');
+});
+
+test('reports, their CSVs and the journal name groups and accounts in words, in English and French', async () => {
+  const group = await makeApprovedGroup(t.db, { name: 'Maple Street Neighbours' });
+  await giveAndReceive(t.db, { email: 'named@example.org', amountCents: 4_200, method: 'cheque', groupId: group.id });
+  const funds = await csv('/staff/reports/funds.csv');
+  expect(funds.find((r) => r.fund === `group:${group.id}`)?.name).toBe('Maple Street Neighbours');
+  expect(funds.find((r) => r.fund === 'general')?.name).toBe('General fund');
+  const byGroup = await csv('/staff/reports/gifts.csv?by=group');
+  expect(byGroup.find((r) => r.key === `group:${group.id}`)?.name).toBe('Maple Street Neighbours');
+  const page = await staff.agent.get('/staff/reports/funds').expect(200);
+  expect(page.text).toContain('Maple Street Neighbours');
+  const journal = await staff.agent.get('/staff/reports/journal').expect(200);
+  expect(journal.text).toContain('Fund: Maple Street Neighbours');
+  expect(journal.text).toContain('Pledged, not yet received: Maple Street Neighbours');
+  expect(journal.text).toContain('Gift received');
+  expect(journal.text).not.toMatch(/>(fund|receivable|deferred):[a-z0-9:]+</);
+  expect(journal.text).not.toContain('>gift_received<');
+  const french = await signInAs(t, 'staff');
+  const fr = await french.agent.get('/staff/reports/journal?lang=fr').expect(200);
+  expect(fr.text).toContain('Fonds : Maple Street Neighbours');
+  expect(fr.text).toContain('Don reçu');
 });

@@ -53,7 +53,7 @@ test('an arrival years ahead, or before the match was approved, is refused with 
 test('self-sufficiency and earnings dates must fall inside the schedule; a disbursement cannot be dated tomorrow; refused forms keep what was typed', async () => {
   const { family, group } = await matchedFamily();
   const created = await arrive(family.id, '2027-02-01');
-  const scheduleId = Number(created.headers.location!.split('/').pop());
+  const scheduleId = Number(/\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   const before = await staff.postForm(`/staff/schedules/${scheduleId}/self-sufficient`, { on: '2026-01-01', reason: 'Both adults employed' });
   expect(before.status).toBe(400);
   expect(before.text).toMatch(/id="on-error">[^<]*inside the schedule, from 2027-02-01 to 2028-01-31/);
@@ -79,7 +79,7 @@ test('self-sufficiency and earnings dates must fall inside the schedule; a disbu
 test('instalments tapered to $0 by earned income settle themselves, are never overdue or reminded, and come back when income falls', async () => {
   const { family, group } = await matchedFamily();
   const created = await arrive(family.id, '2027-02-01');
-  const scheduleId = Number(created.headers.location!.split('/').pop());
+  const scheduleId = Number(/\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   // Cost table 2018, family of three: $20,400 a year = $1,700 a month; zero at 150 % = $2,550 of net income.
   await staff.postForm(`/staff/schedules/${scheduleId}/earnings`, { netIncome: '2550', effectiveOn: '2027-04-01' }).then((r) => expect(r.status).toBe(303));
   const lines = () => t.db.selectFrom('schedule_installments').select(['id', 'due_on', 'amount_cents', 'status']).where('schedule_id', '=', scheduleId).where('kind', '=', 'monthly').orderBy('due_on').orderBy('id').execute();

@@ -39,7 +39,7 @@ test('staff record arrival, the group records a disbursement and sees its schedu
   expect(await t.db.selectFrom('support_schedules').select('id').execute()).toEqual([]);
 
   const created = expectStatus(await staff.postForm(`/staff/families/${family.id}/arrival`, { arrivalOn: '2027-01-31', rates: 'cost_table' }), 303);
-  const scheduleId = Number(created.headers.location!.split('/').pop());
+  const scheduleId = Number(/\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   const detail = await staff.agent.get(`/staff/schedules/${scheduleId}`).expect(200);
   expect(detail.text).toContain(family.caseCode);
   expect(detail.text).toContain('<svg class="forecast__chart"');

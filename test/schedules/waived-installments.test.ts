@@ -41,7 +41,7 @@ test('instalments planned at $0 are waived: shown as nothing due, never overdue 
   // Community rates: no income support from the group ($0 a year), $600 of start-up.
   const created = await staff.postForm(`/staff/families/${family.id}/arrival`, { arrivalOn: '2027-02-01', rates: 'community', annualIncomeSupport: '0', startup: '600' });
   expect(created.status).toBe(303);
-  const scheduleId = Number(created.headers.location!.split('/').pop());
+  const scheduleId = Number(/\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   const lines = await t.db.selectFrom('schedule_installments').select(['id', 'kind', 'amount_cents', 'status']).where('schedule_id', '=', scheduleId).orderBy('id').execute();
   const startup = lines.filter((l) => l.kind === 'startup');
   const monthly = lines.filter((l) => l.kind === 'monthly');

@@ -14,6 +14,9 @@ import { withDatabaseName } from './database';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
+/** The family-data key every Haven process started here runs with (tests may encrypt identities with it). */
+export const FAMILY_DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+
 /** The PostgreSQL server these harnesses create their own databases on. */
 export function adminUrl(override?: string): string {
   return override || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -164,7 +167,7 @@ async function startHavenOnce(options: StartOptions): Promise<HavenProcess> {
       NODE_ENV: 'production',
       SESSION_SECRET: 'e2e-bench-and-fault-tests-secret-0123456789',
       CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001',
-      FAMILY_DATA_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      FAMILY_DATA_KEY,
       LOG_LEVEL: 'warn',
       PORT: String(port),
       PUBLIC_URL: `http://${options.host ?? '127.0.0.1'}:${port}`,
