@@ -15,10 +15,10 @@ import { listDonorWall } from '../giving/donor-wall';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
+import { STORY_MAX } from './story';
 import { addMember, listMembers, removeMember, setMemberRole, updateGroupPage } from './workspace';
 
 export const LANGUAGES = ['ko', 'en', 'fr', 'zh', 'ja', 'ru', 'th'] as const;
-export const STORY_MAX = 10_000;
 export const APPLY_LIMITS = {
   perIp: { name: 'group_apply_ip', max: 10, windowSeconds: 3600 },
   perEmail: { name: 'group_apply_email', max: 3, windowSeconds: 86_400 },

@@ -9,12 +9,13 @@ import { requireIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { approveGroup, rejectGroup, requireGroup } from './applications';
 import { addEdition, type CostRow, listEditions } from './cost-tables';
-import { dollars, parseDollars, parseForm, text } from './forms';
+import { dollars, optionalText, parseDollars, parseForm, text } from './forms';
 import { currentHousingShare, IN_KIND_STATUSES, listInKind, recordHousingShare, verifyInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
 import { settlementPlan } from './settlement-plan';
 import { generalFundAvailable, transferToGroup } from './transfers';
-import { listMembers } from './workspace';
+import { STORY_MAX } from './story';
+import { listMembers, updateGroupStory } from './workspace';
 
 const RejectForm = z.object({ reason: text(2000) });
 const CheckForm = z.object({
@@ -41,6 +42,7 @@ const percent = z
     }
     return basisPoints;
   });
+const StoryForm = z.object({ story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX) });
 const HousingShareForm = z.object({ percent, source: text(1000) });
 const EDITION_SIZES = [1, 2, 3, 4, 5, 6, 0] as const;
 /** A cost-table amount: $0 to $1,000,000. */
@@ -75,7 +77,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     });
   });
 
-  const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string, notice?: string) => {
+  const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string, notice?: string, storyValues?: Record<string, unknown>) => {
     const group = await requireGroup(db, groupId);
     const [profile, funding, plan, items, members, generalCents, housingShare] = await Promise.all([
       groupProfile(db, groupId, rules),
@@ -90,6 +92,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       title: group.name,
       group,
       storyHtml: group.story_html,
+      storyValues: storyValues ?? { story: group.story, storyKo: group.story_ko },
       profile,
       funding,
       plan,
@@ -119,6 +122,15 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow');
     await db.transaction().execute((trx) => verifyInKind(trx, actorOf(res), groupId, itemId, { status: form.data.status, donorIsParty: form.data.donorIsParty === 'yes' }));
     res.redirect(303, `/staff/groups/${groupId}?saved=in-kind#inkind-title`);
+  });
+
+  // Staff may correct a group's story for it (in English and Korean); the group sees the change on its page.
+  router.post('/staff/groups/:id/story', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const form = parseForm(StoryForm, req);
+    if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow', undefined, form.values);
+    await db.transaction().execute((trx) => updateGroupStory(trx, actorOf(res), groupId, form.data));
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.story'));
   });
 
   router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {

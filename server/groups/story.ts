@@ -8,6 +8,9 @@ import sanitizeHtml from 'sanitize-html';
  * application, its page form) and the result is kept in sponsor_groups.story_html, so no page
  * renders Markdown per request.
  */
+/** The longest story a group (or staff, for a group) may write, in each language. */
+export const STORY_MAX = 10_000;
+
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
 const ALLOWED: sanitizeHtml.IOptions = {

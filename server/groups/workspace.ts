@@ -30,6 +30,29 @@ export async function updateGroupPage(trx: Transaction<Database>, groupId: numbe
     .execute();
 }
 
+/**
+ * Staff correct a group's story, in English and in Korean, on the group's behalf (a typo, or a
+ * line that says too much about a family). Kept rendered like the group's own edits, and audited
+ * with which language changed (the words themselves are on the public page, not in the audit).
+ */
+export async function updateGroupStory(trx: Transaction<Database>, actor: Actor, groupId: number, story: { story: string; storyKo: string }): Promise<void> {
+  const before = await trx.selectFrom('sponsor_groups').select(['story', 'story_ko']).where('id', '=', groupId).forUpdate().executeTakeFirst();
+  if (!before) throw new DomainError('not_found', 'groups:errors.notFound');
+  await trx
+    .updateTable('sponsor_groups')
+    .set({
+      story: story.story,
+      story_html: renderStory(story.story),
+      story_ko: story.storyKo,
+      story_ko_html: story.storyKo.trim() ? renderStory(story.storyKo) : '',
+      updated_at: new Date(),
+    })
+    .where('id', '=', groupId)
+    .execute();
+  const changed = [...(before.story === story.story ? [] : ['en']), ...(before.story_ko === story.storyKo ? [] : ['ko'])];
+  await writeAudit(trx, { actor, action: 'group.story_edited', subject: `group:${groupId}`, details: { languages: changed.join(', ') || 'none' } });
+}
+
 export type Member = { id: number; name: string; email: string; role: GroupRole; linked: boolean };
 
 export async function listMembers(db: Db | Transaction<Database>, groupId: number): Promise<Member[]> {

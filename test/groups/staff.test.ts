@@ -168,3 +168,31 @@ test('the coordinator is invited when staff approve the group, not when it appli
   expect((await postForm(staff, `/staff/groups/${refused.id}/reject`, { reason: 'Not in Canada' })).status).toBe(303);
   expect(await t.db.selectFrom('invitations').select('id').where('email', '=', 'refused@example.org').execute()).toEqual([]);
 });
+
+test('staff correct a group’s story in English and Korean: the public page shows it in each language, members cannot, bad input keeps what was typed', async () => {
+  const group = await makeApprovedGroup(t.db, { name: 'Story Group' });
+  const coordinator = await signInMember(t, group.id, 'coordinator');
+  expect((await postForm(coordinator, `/staff/groups/${group.id}/story`, { story: 'Mine now', storyKo: '' })).status).toBe(403);
+
+  const tooLong = await postForm(staff, `/staff/groups/${group.id}/story`, { story: 'x'.repeat(10_001), storyKo: '우리 교회 소식' });
+  expect(tooLong.status).toBe(400);
+  expect(tooLong.text).toContain('id="story-error"');
+  expect(tooLong.text).toContain('우리 교회 소식'); // what was typed is kept
+  const unchanged = await t.db.selectFrom('sponsor_groups').select(['story', 'story_ko']).where('id', '=', group.id).executeTakeFirstOrThrow();
+  expect(unchanged.story_ko).toBe('');
+
+  const saved = await postForm(staff, `/staff/groups/${group.id}/story`, { story: 'We are **twelve** neighbours.', storyKo: '저희는 **열두** 이웃입니다.' });
+  expect(saved.status).toBe(303);
+  expect(saved.headers.location).toBe(`/staff/groups/${group.id}?done=groups.story`);
+  const confirmed = await staff.agent.get(`${saved.headers.location!}&lang=en`).expect(200);
+  expect(confirmed.text).toContain('story is saved: its page shows it now.');
+
+  const english = await request(t.app).get(`/groups/${group.slug}?lang=en`).expect(200);
+  expect(english.text).toContain('We are <strong>twelve</strong> neighbours.');
+  const korean = await request(t.app).get(`/groups/${group.slug}?lang=ko`).expect(200);
+  expect(korean.text).toContain('저희는 <strong>열두</strong> 이웃입니다.');
+  expect(korean.text).not.toContain('We are <strong>twelve</strong>');
+
+  const audit = (await auditOf(`group:${group.id}`)).filter((a) => a.action === 'group.story_edited');
+  expect(audit).toEqual([{ action: 'group.story_edited', actor_user_id: staff.user.id, details: { languages: 'en, ko' } }]);
+});
