@@ -166,7 +166,7 @@ describe('priorities before points (issue 19)', () => {
     const reason = 'The only group near her sister; a specialised service nearby has agreed to help.';
     const proposed = await staffA.postForm('/staff/matches', { familyId, groupId: group.id, sgbvOverrideReason: reason });
     expect(proposed.status).toBe(303);
-    const id = Number(proposed.headers.location!.split('/').pop());
+    const id = Number(proposed.headers.location!.split('?')[0]!.split('/').pop());
     expect((await t.db.selectFrom('matches').select('sgbv_override_reason').where('id', '=', id).executeTakeFirstOrThrow()).sgbv_override_reason).toBe(reason);
     const shown = await staffB.agent.get(`/staff/matches/${id}?lang=en`);
     expect(shown.text).toContain('Proposed without SGBV-informed support');
