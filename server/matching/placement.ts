@@ -107,3 +107,26 @@ function better(a: PrioritisedPair, b: PrioritisedPair): boolean {
   for (let k = 0; k < a.tiers.length; k++) if (a.tiers[k] !== b.tiers[k]) return a.tiers[k]! > b.tiers[k]!;
   return a.score > b.score;
 }
+
+/** How long the suggestions page expects a family now in vetting to take to become available, and how likely it clears. */
+export const PIPELINE_MONTHS = 3;
+export const PIPELINE_CLEARS = 0.8;
+
+/**
+ * Likely futures from the families staff have registered and not yet cleared (the pipeline): each
+ * becomes available in one of the next PIPELINE_MONTHS months, or (1 − PIPELINE_CLEARS) of the
+ * time not at all; no new group is assumed. Seeded, so a page shows the same advice on a reload.
+ */
+export function pipelineFutures(pipeline: readonly FamilyNeedsProfile[], count: number, seed: number): Future[] {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const random = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x1_0000_0000;
+  };
+  return Array.from({ length: count }, () => ({
+    families: pipeline.filter(() => random() < PIPELINE_CLEARS).map((profile) => ({ profile, arrives: 1 + Math.floor(random() * PIPELINE_MONTHS) })),
+    groups: [],
+  }));
+}
