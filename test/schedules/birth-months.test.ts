@@ -124,6 +124,8 @@ test('a child who turns 18 in month 5 is their own payee from month 5: totals ke
   const audit = await t.db.selectFrom('audit_log').select('details').where('action', '=', 'family_identity.viewed').where('subject', '=', `family:${familyId}`).execute();
   expect(audit.map((a) => a.details)).toEqual([{ purpose: 'support_schedule', fields: ['birthMonths'] }]);
   expect(JSON.stringify(await t.db.selectFrom('audit_log').select('details').execute())).not.toContain('2009-05');
+  const auditPage = await staff.agent.get(`/staff/audit?action=family_identity.viewed&subject=family:${familyId}`).expect(200);
+  expect(auditPage.text).toContain('the arrival was recorded: the support schedule’s payees who turn 18');
 
   // Neither the family page (before a reveal) nor the schedule pages carry them.
   for (const path of [`/staff/families/${familyId}`, `/staff/schedules/${scheduleId}`]) {
