@@ -57,7 +57,15 @@ export function adviseFamily(
 ): PlacementAdvice {
   const family = waiting[0]!;
   const order = context.order ?? PRIORITY_NEEDS;
-  const now: TimedGroup[] = available.map((group) => ({ group, ready: context.now }));
+  // Futures share their families and groups: each pair is scored once (then only the dates differ).
+  const scores = new Map<string, PrioritisedPair | null>();
+  const pairOf = (f: TimedFamily, g: TimedGroup): PrioritisedPair | null => {
+    if (g.ready > f.arrives + context.maxWaitMonths) return null;
+    const key = `${f.profile.id}:${g.group.id}`;
+    if (!scores.has(key)) scores.set(key, timedPair({ profile: f.profile, arrives: g.ready }, g, context));
+    return scores.get(key)!;
+  };
+  const now = candidateColumns(waiting, available, futures, context, pairOf);
   const first = bestNow(family, now, context);
   const votes = new Map<number, number>();
   let later = 0;
@@ -65,7 +73,7 @@ export function adviseFamily(
   for (const future of futures) {
     const families = [...waiting, ...future.families];
     const groups = [...now, ...future.groups];
-    const result = prioritisedAssignment(families.map((f) => groups.map((g) => timedPair(f, g, context))));
+    const result = prioritisedAssignment(families.map((f) => groups.map((g) => pairOf(f, g))));
     const own = result.pairs.find((p) => p.row === 0);
     if (own && own.col < now.length) votes.set(own.col, (votes.get(own.col) ?? 0) + 1);
     else later += 1;
@@ -83,13 +91,42 @@ export function adviseFamily(
   const canWait = context.now < family.arrives + context.maxWaitMonths;
   const [bestCol, bestVotes] = [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [null, 0];
   if (canWait && later > bestVotes) return { kind: 'wait', votes: later, futures: futures.length };
-  if (bestCol === null) return first === null ? { kind: 'wait', votes: later, futures: futures.length } : { kind: 'place', groupId: available[first]!.id, votes: 0, futures: futures.length };
+  if (bestCol === null) return first === null ? { kind: 'wait', votes: later, futures: futures.length } : { kind: 'place', groupId: now[first]!.group.id, votes: 0, futures: futures.length };
   if (first !== null && bestCol !== first) {
     const held = takenBy.get(first);
     const need = held ? [...held.needs.entries()].sort((a, b) => b[1] - a[1])[0]![0] : null;
-    return { kind: 'hold', groupId: available[first]!.id, need, votes: held?.count ?? 0, futures: futures.length, placeWith: available[bestCol]!.id };
+    return { kind: 'hold', groupId: now[first]!.group.id, need, votes: held?.count ?? 0, futures: futures.length, placeWith: now[bestCol]!.group.id };
   }
-  return { kind: 'place', groupId: available[bestCol]!.id, votes: bestVotes, futures: futures.length };
+  return { kind: 'place', groupId: now[bestCol]!.group.id, votes: bestVotes, futures: futures.length };
+}
+
+/**
+ * The groups free now that any assignment needs: each family's R best (R = every family that can
+ * appear in a future). An assignment using a family's lower choice can swap it for one of its R
+ * best that nobody else uses (at most R − 1 are), losing nothing: the same optimum, on a few
+ * hundred columns instead of thousands.
+ */
+export function candidateColumns(
+  waiting: readonly TimedFamily[],
+  available: readonly GroupCandidate[],
+  futures: readonly Future[],
+  context: PlacementContext,
+  pairOf: (f: TimedFamily, g: TimedGroup) => PrioritisedPair | null,
+): TimedGroup[] {
+  const all: TimedGroup[] = available.map((group) => ({ group, ready: context.now }));
+  const families = new Map<number, TimedFamily>();
+  for (const f of [...waiting, ...futures.flatMap((future) => future.families)]) if (!families.has(f.profile.id)) families.set(f.profile.id, f);
+  const keep = families.size;
+  if (all.length <= keep) return all;
+  const kept = new Set<number>();
+  for (const f of families.values()) {
+    const ranked = all
+      .map((g, i) => ({ i, pair: pairOf({ profile: f.profile, arrives: context.now }, g) }))
+      .filter((x): x is { i: number; pair: PrioritisedPair } => x.pair !== null)
+      .sort((a, b) => (better(a.pair, b.pair) ? -1 : better(b.pair, a.pair) ? 1 : a.i - b.i));
+    for (const x of ranked.slice(0, keep)) kept.add(x.i);
+  }
+  return [...kept].sort((a, b) => a - b).map((i) => all[i]!);
 }
 
 /** The column of the family's first suggestion among the groups free now (priorities, then score), or null. */

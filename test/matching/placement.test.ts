@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import type { MatchWeights } from '../../server/config';
-import { adviseFamily, type Future, type PlacementContext, type TimedFamily } from '../../server/matching/placement';
+import { prioritisedAssignment } from '../../server/matching/assignment';
+import { adviseFamily, candidateColumns, type Future, type PlacementContext, type TimedFamily, timedPair } from '../../server/matching/placement';
 import type { FamilyNeedsProfile, GroupCandidate } from '../../server/matching/score';
 import { COST_TABLE_2018 } from '../support/cost-table-2018';
 
@@ -35,4 +37,24 @@ test('a family whose only group is better kept waits while it may, and is placed
   const laterGroup: Future = { families: [{ profile: family(12, { sgbvSurvivor: true }), arrives: 4 }], groups: [{ group: group(3, { languages: ['en'] }), ready: 5 }] };
   expect(adviseFamily([now], [strong], [laterGroup, laterGroup], context)).toMatchObject({ kind: 'wait', votes: 2 });
   expect(adviseFamily([now], [strong], [laterGroup, laterGroup], { ...context, now: 6 })).toMatchObject({ kind: 'place', groupId: 1 });
+});
+
+test('keeping only each family’s best groups (as many as there are families) loses nothing: the full assignment’s placements, priorities and score', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ size: fc.integer({ min: 1, max: 6 }), sgbv: fc.boolean(), medical: fc.boolean(), ko: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.record({ capacity: fc.integer({ min: 1, max: 7 }), sgbv: fc.boolean(), medical: fc.boolean(), ko: fc.boolean(), funds: fc.integer({ min: 1_000_000, max: 6_000_000 }), plan: fc.integer({ min: 0, max: 10 }) }), { minLength: 1, maxLength: 14 }),
+      (fs, gs) => {
+        const families: TimedFamily[] = fs.map((f, i) => ({ profile: family(100 + i, { size: f.size, sgbvSurvivor: f.sgbv, medicalNeeds: f.medical, languages: f.ko ? ['ko'] : ['en'] }), arrives: 3 }));
+        const groups = gs.map((g, i) => group(200 + i, { capacity: g.capacity, fundsCents: g.funds, planCompleteness: g.plan / 10, languages: g.ko ? ['ko'] : ['en'], offers: { sgbvInformedSupport: g.sgbv, medicalSupport: g.medical, traumaInformedSupport: false } }));
+        const all = groups.map((g) => ({ group: g, ready: 3 }));
+        const pairOf = (f: TimedFamily, g: { group: GroupCandidate; ready: number }) => timedPair(f, g, context);
+        const kept = candidateColumns(families, groups, [], context, pairOf);
+        const full = prioritisedAssignment(families.map((f) => all.map((g) => pairOf(f, g))));
+        const restricted = prioritisedAssignment(families.map((f) => kept.map((g) => pairOf(f, g))));
+        expect({ placed: restricted.placed, tiers: restricted.tierCounts, total: restricted.total }).toEqual({ placed: full.placed, tiers: full.tierCounts, total: full.total });
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
