@@ -137,7 +137,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(familyRoutes(deps, familyKeys));
   app.use(privacyRoutes(deps));
   app.use(matchingRoutes(deps, familyKeys));
-  app.use(scheduleRoutes(deps));
+  app.use(scheduleRoutes(deps, familyKeys));
   app.use(givingRoutes(giving));
   app.use(staffGivingRoutes(giving));
   app.use(staffDonorRoutes(giving));

@@ -19,6 +19,7 @@ export const REDACTED_PATHS = [
   // A family's identifying fields (server/families/identities.ts), wherever an object carries them.
   '*.names',
   '*.datesOfBirth',
+  '*.birthMonths',
   '*.governmentFileNumbers',
   '*.contact',
   '*.currentLocation',

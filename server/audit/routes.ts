@@ -36,7 +36,7 @@ function familyIdOf(subject: string): number | undefined {
 /** What a look at a family's identity was for: the staff member's reason, or the matched group. */
 function revealSummary(t: TFunction, details: Record<string, unknown>) {
   const fields = Array.isArray(details.fields) ? (details.fields as string[]).map((f) => t(`families:identity.${f}`)).join(', ') : '';
-  const why = typeof details.reason === 'string' ? details.reason : details.purpose === 'matched_group' ? t('audit:reveals.matchedGroup', { groupId: details.groupId }) : '';
+  const why = typeof details.reason === 'string' ? details.reason : details.purpose === 'matched_group' ? t('audit:reveals.matchedGroup', { groupId: details.groupId }) : details.purpose === 'support_schedule' ? t('audit:reveals.supportSchedule') : '';
   return { fields, why };
 }
 

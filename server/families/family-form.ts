@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type FormResult, parseForm } from '../http/forms';
 import type { FamilyNeed, FamilyStatus } from '../db/schema';
 import { FAMILY_NEEDS, FAMILY_STATUSES, type FamilyProfileInput } from './families';
-import { type FamilyIdentity, IDENTITY_FIELDS, type IdentityField, REVEAL_REASON_MAX } from './identities';
+import { type FamilyIdentity, IDENTITY_FIELDS, type IdentityField, parseBirthMonths, REVEAL_REASON_MAX } from './identities';
 
 /** The staff family forms: Zod schemas whose messages are i18n keys (families:errors.*). */
 export const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'NT', 'NU', 'ON', 'PE', 'QC', 'SK', 'YT'] as const;
@@ -58,9 +58,22 @@ const identityText = (max: number) =>
     .transform((v) => (v ?? '').trim())
     .pipe(z.string().max(max, 'families:errors.tooLong'));
 
-const IDENTITY_LIMITS: Record<IdentityField, number> = { names: 2000, datesOfBirth: 1000, governmentFileNumbers: 1000, contact: 1000, currentLocation: 1000, notes: 10000 };
+const IDENTITY_LIMITS: Record<IdentityField, number> = { names: 2000, datesOfBirth: 1000, governmentFileNumbers: 1000, contact: 1000, currentLocation: 1000, notes: 10000, birthMonths: 400 };
 
-export const IdentityForm = z.object(Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, identityText(IDENTITY_LIMITS[f])])) as Record<IdentityField, ReturnType<typeof identityText>>);
+/** One identity field: its length limit, and for the birth months, year-month form within the last 100 years (charity `today`). */
+function identityField(field: IdentityField, today: string) {
+  const base = identityText(IDENTITY_LIMITS[field]);
+  if (field !== 'birthMonths') return base;
+  return base.superRefine((value, ctx) => {
+    const parsed = parseBirthMonths(value, today);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem === 'format' ? 'families:errors.birthMonths' : 'families:errors.birthMonthsRange' });
+  });
+}
+
+/** The identity typed at registration; birth months are checked against the charity's `today`. */
+export function identityForm(today: string) {
+  return z.object(Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, identityField(f, today)])) as Record<IdentityField, ReturnType<typeof identityText>>);
+}
 
 /** The reveal form's checkboxes, marked from what was submitted. */
 export function revealChoices(values: Record<string, unknown>) {
@@ -82,15 +95,17 @@ export const RevealForm = z.object({
 });
 
 /** The revealed fields a staff member edited (`fields` names them); the others are kept as stored. */
-export const IdentityEditForm = z.looseObject({ fields: identityFields }).transform((form, ctx) => {
-  const changes: Partial<FamilyIdentity> = {};
-  for (const field of new Set(form.fields)) {
-    const value = identityText(IDENTITY_LIMITS[field]).safeParse(form[field]);
-    if (!value.success) ctx.addIssue({ code: 'custom', path: [field], message: 'families:errors.tooLong' });
-    else changes[field] = value.data;
-  }
-  return changes;
-});
+export function identityEditForm(today: string) {
+  return z.looseObject({ fields: identityFields }).transform((form, ctx) => {
+    const changes: Partial<FamilyIdentity> = {};
+    for (const field of new Set(form.fields)) {
+      const value = identityField(field, today).safeParse(form[field]);
+      if (!value.success) ctx.addIssue({ code: 'custom', path: [field], message: value.error.issues[0]?.message ?? 'families:errors.tooLong' });
+      else changes[field] = value.data;
+    }
+    return changes;
+  });
+}
 
 export const StatusForm = z.object({ status: z.enum(FAMILY_STATUSES as [FamilyStatus, ...FamilyStatus[]], 'families:errors.invalid') });
 

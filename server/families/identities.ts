@@ -17,16 +17,47 @@ export type FamilyIdentity = {
   contact: string;
   currentLocation: string;
   notes: string;
+  /**
+   * Each member's birth year and month, 'YYYY-MM', one per member (commas or lines between): read
+   * at arrival (readBirthMonths) so a child who turns 18 during the schedule becomes a payee then.
+   */
+  birthMonths: string;
 };
 
-export const IDENTITY_FIELDS = ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes'] as const;
+export const IDENTITY_FIELDS = ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes', 'birthMonths'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
 
 /** The identity fields staff may share with a matched group (file numbers and notes never). */
 export const SHAREABLE_FIELDS = { names: 'names', dates_of_birth: 'datesOfBirth', contact: 'contact', current_location: 'currentLocation' } as const;
 export type ShareableField = keyof typeof SHAREABLE_FIELDS;
 
-export const EMPTY_IDENTITY: FamilyIdentity = { names: '', datesOfBirth: '', governmentFileNumbers: '', contact: '', currentLocation: '', notes: '' };
+export const EMPTY_IDENTITY: FamilyIdentity = { names: '', datesOfBirth: '', governmentFileNumbers: '', contact: '', currentLocation: '', notes: '', birthMonths: '' };
+
+export type BirthMonth = { year: number; month: number };
+
+/** The oldest birth month staff may enter: a member is at most this many years old. */
+export const BIRTH_MONTHS_MAX_AGE_YEARS = 100;
+
+/**
+ * The birth months as typed ('1985-03, 2009-05'), or why they cannot be: 'format' when one is not
+ * a year and month; given `today`, 'range' when one is after today's month or more than 100 years
+ * before it.
+ */
+export function parseBirthMonths(text: string, today?: string): { ok: true; births: BirthMonth[] } | { ok: false; problem: 'format' | 'range' } {
+  const items = text.split(/[\s,;]+/).filter((v) => v !== '');
+  const births: BirthMonth[] = [];
+  const [ty, tm] = (today ?? '9999-12').split('-').map(Number) as [number, number];
+  const now = ty * 12 + (tm - 1);
+  for (const item of items) {
+    const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(item);
+    if (!match) return { ok: false, problem: 'format' };
+    const birth = { year: Number(match[1]), month: Number(match[2]) };
+    const at = birth.year * 12 + (birth.month - 1);
+    if (today !== undefined && (at > now || at < now - BIRTH_MONTHS_MAX_AGE_YEARS * 12)) return { ok: false, problem: 'range' };
+    births.push(birth);
+  }
+  return { ok: true, births };
+}
 
 const FORMAT = 1;
 
@@ -228,6 +259,7 @@ export const REVEAL_REASON_MAX = 200;
 
 export type IdentityView =
   | { purpose: 'staff_reveal'; fields: readonly IdentityField[]; reason: string }
+  | { purpose: 'support_schedule'; fields: readonly ['birthMonths'] }
   | { purpose: 'matched_group'; matchId: number; groupId: number; fields: readonly ShareableField[] };
 
 /**
@@ -243,7 +275,7 @@ export async function viewFamilyIdentity(
   familyId: number,
   view: IdentityView,
 ): Promise<FamilyIdentity> {
-  const fields: IdentityField[] = view.purpose === 'staff_reveal' ? [...new Set(view.fields)] : view.fields.map((f) => SHAREABLE_FIELDS[f]);
+  const fields: IdentityField[] = view.purpose === 'matched_group' ? view.fields.map((f) => SHAREABLE_FIELDS[f]) : [...new Set<IdentityField>(view.fields)];
   const [row] = await openStoredIdentities(trx, keyring, { familyId }, () => ({
     actor,
     action: 'family_identity.viewed',
@@ -251,7 +283,9 @@ export async function viewFamilyIdentity(
     details:
       view.purpose === 'staff_reveal'
         ? { purpose: view.purpose, fields, reason: view.reason }
-        : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
+        : view.purpose === 'support_schedule'
+          ? { purpose: view.purpose, fields }
+          : { purpose: view.purpose, matchId: view.matchId, groupId: view.groupId, fields },
   }));
   const stored = opened(row);
   if (view.purpose === 'staff_reveal' && stored && mentionsIdentity(view.reason, stored)) {
@@ -261,6 +295,20 @@ export async function viewFamilyIdentity(
   const shown = { ...EMPTY_IDENTITY };
   if (stored) for (const field of fields) shown[field] = stored[field];
   return shown;
+}
+
+/**
+ * The members' birth months, for the support schedule at arrival: only that field is taken from the
+ * identity, the look is audited (`family_identity.viewed`, purpose support_schedule, no values),
+ * and none is returned when the family has no identity or typed none. An identity no configured key
+ * opens refuses (families:errors.keyUnavailable): a schedule without its coming-of-age payees would
+ * pay the wrong people. The staff forms only store months that read (parseBirthMonths).
+ */
+export async function readBirthMonths(trx: Transaction<Database>, keyring: FamilyKeyring, actor: Actor, familyId: number): Promise<BirthMonth[]> {
+  const identity = await viewFamilyIdentity(trx, keyring, actor, familyId, { purpose: 'support_schedule', fields: ['birthMonths'] });
+  const parsed = parseBirthMonths(identity.birthMonths);
+  if (!parsed.ok) throw new DomainError('invalid', 'families:errors.birthMonths');
+  return parsed.births;
 }
 
 /**

@@ -8,7 +8,7 @@ import { allow, requireUser } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
-import { formChoices, IdentityEditForm, IdentityForm, parseFamilyForm, ProfileForm, profileValues, revealChoices, RevealForm, StatusForm, statusChoices } from './family-form';
+import { formChoices, identityEditForm, identityForm, parseFamilyForm, ProfileForm, profileValues, revealChoices, RevealForm, StatusForm, statusChoices } from './family-form';
 import { purgeDateOf } from './retention';
 import { EMPTY_IDENTITY, type FamilyIdentity, IDENTITY_FIELDS, updateFamilyIdentityFields, viewFamilyIdentity } from './identities';
 
@@ -62,7 +62,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/families', allow.staff, async (req, res) => {
     noStore(res);
     const profile = parseFamilyForm(ProfileForm, req);
-    const identity = parseFamilyForm(IdentityForm, req);
+    const identity = parseFamilyForm(identityForm(calendar.today()), req);
     if (!profile.ok || !identity.ok) {
       return res.status(400).render('families/new', {
         ...formOptions,
@@ -143,7 +143,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   router.post('/staff/families/:id/identity', allow.staff, async (req, res) => {
     const id = familyId(req);
-    const form = parseFamilyForm(IdentityEditForm, req);
+    const form = parseFamilyForm(identityEditForm(calendar.today()), req);
     if (!form.ok) {
       // What the staff member typed comes back to them as typed; nothing stored is read.
       const fields = IDENTITY_FIELDS.filter((f) => [form.values.fields].flat().includes(f));

@@ -12,8 +12,12 @@ import { allow, requireGroupId, requireUser } from '../http/policy';
 import { prioritisedAssignment } from './assignment';
 import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, priorityOrder, recordSupportOffers, setPriorityOrder } from './candidates';
 import { viewMatchedFamily } from './matched-family';
+import { adviseFamily, PIPELINE_MONTHS, pipelineFutures } from './placement';
 import { approveMatch, expireHolds, listMatches, proposeMatch, rejectMatch, requireMatch, setSharedFields, withdrawMatch } from './matches';
 import { PRIORITY_NEEDS, type PriorityNeed, requirementCents, SCORE_PARTS, scoreGroup, suggestGroups } from './score';
+
+/** Likely futures drawn for the suggestions page's placement advice. */
+const PLACEMENT_FUTURES = 20;
 
 const SHAREABLE = Object.keys(SHAREABLE_FIELDS) as ShareableField[];
 
@@ -69,6 +73,31 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   const { db, config } = deps;
   const expireNow = () => db.transaction().execute((trx) => expireHolds(trx, config));
 
+  /**
+   * Dynamic placement advice (placement.ts): whether to hold this family's first suggestion for a
+   * family now in vetting who is likely to need it more. Advice shown to staff, never acted on.
+   */
+  const holdHint = async (familyId: number, groups: CandidateGroup[], costTable: Awaited<ReturnType<typeof currentCostTable>>, order: PriorityNeed[]) => {
+    const [{ families: waiting }, { families: referred }, held] = await Promise.all([
+      listFamilies(db, { status: 'available', limit: 500 }),
+      listFamilies(db, { status: 'referred', limit: 500 }),
+      heldFamilyIds(db),
+    ]);
+    const self = waiting.find((f) => f.id === familyId);
+    if (!self) return undefined;
+    const others = waiting.filter((f) => f.id !== familyId && !held.has(f.id));
+    const pipeline = referred.filter((f) => f.vettingStatus !== 'refused').map(needsProfileOf);
+    if (pipeline.length === 0) return undefined;
+    const free = groups.filter((g) => g.ready && !g.taken);
+    const advice = adviseFamily(
+      [self, ...others].map((f) => ({ profile: needsProfileOf(f), arrives: 0 })),
+      free,
+      pipelineFutures(pipeline, PLACEMENT_FUTURES, familyId),
+      { now: 0, maxWaitMonths: PIPELINE_MONTHS, costTable, weights: config.matchWeights, order },
+    );
+    return advice.kind === 'hold' && advice.votes * 2 > advice.futures ? advice : undefined;
+  };
+
   const renderSuggestions = async (res: Response, familyId: number, status = 200, form: { groupId?: number; reason?: string; error?: string } = {}) => {
     await expireNow();
     const family = await requireFamily(db, familyId);
@@ -76,11 +105,19 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const suggestions = suggestGroups(needsProfileOf(family), groups, costTable, config.matchWeights, order);
     const labels = groupLabels(groups);
     const available = family.status === 'available';
+    const hold = available ? await holdHint(family.id, groups, costTable, order) : undefined;
     res.status(status).render('matching/suggestions', {
       title: res.locals.t('matching:suggestions.title', { caseCode: family.caseCode }),
       noindex: true,
       family,
       available,
+      hold: hold && {
+        group: labels.get(hold.groupId)?.name,
+        alternative: hold.placeWith === null ? '' : res.locals.t('matching:suggestions.holdAlternative', { placeWith: labels.get(hold.placeWith)?.name }),
+        need: hold.need ? res.locals.t(`matching:priorities.needs.${hold.need}`) : undefined,
+        votes: hold.votes,
+        futures: hold.futures,
+      },
       priorities: priorityLabels(order),
       ranked: suggestions.ranked.map((s) => ({
         ...s,

@@ -11,6 +11,8 @@ import { dollars, idParam, isoDate, optionalText, parseForm, text } from '../htt
 import { allow, requireGroupId, requireUser } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { recordArrival } from './arrivals';
+import type { FamilyKeyring } from '../families/data-keys';
+import { readBirthMonths } from '../families/identities';
 import { chartGeometry, type ForecastMonth } from './forecast';
 import { findScheduleForGroup, groupForecast, listSchedules, overdueInstallments, programForecast, scheduleDetail } from './schedule-queries';
 import { decideExtension, markSelfSufficient, recordDisbursement, reportEarnings, requestExtension, resumeSupport, skipInstallment, type ScheduleScope } from './support-schedules';
@@ -58,7 +60,7 @@ function forecastView(rows: ForecastMonth[]) {
 }
 
 /** Schedules: arrival (staff), the group's schedule and disbursements, forecasts. */
-export function scheduleRoutes(deps: AppDeps): Router {
+export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   const { db } = deps;
   const calendar = charityCalendar(deps.config.charityTimeZone, deps.clock);
   const todayIso = () => calendar.today();
@@ -136,7 +138,12 @@ export function scheduleRoutes(deps: AppDeps): Router {
     const window = { today: calendar.today(), months: deps.config.arrivalWindowMonths, dateOf: calendar.dateOf };
     let scheduleId: number;
     try {
-      scheduleId = await tx((trx) => recordArrival(trx, actorOf(res), { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community, window }));
+      scheduleId = await tx(async (trx) => {
+        const actor = actorOf(res);
+        // The members' birth months, and only they, are read from the protected identity (audited, under the app's key).
+        const births = await readBirthMonths(trx, keyring, actor, family.id);
+        return recordArrival(trx, actor, { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community, window, births, publicUrl: deps.config.publicUrl });
+      });
     } catch (error) {
       const refused = formErrorOf(error);
       if (!refused) throw error;

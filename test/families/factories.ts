@@ -15,6 +15,8 @@ export const SENTINELS: FamilyIdentity = {
   contact: 'SENTINEL-CONTACT-d05f',
   currentLocation: 'SENTINEL-LOCATION-88aa',
   notes: 'SENTINEL-NOTES-3e71',
+  // Birth months must read as year-month (arrival reads them): one adult's, which changes no schedule.
+  birthMonths: '1961-07',
 };
 
 export function profile(overrides: Partial<FamilyProfileInput> = {}): FamilyProfileInput {

@@ -92,7 +92,7 @@ test('a closed family: warned 30 days before, then only its encrypted identity i
   const purges = await audit(family.id, 'family_identity.purged');
   expect(purges).toEqual([{ actor_label: 'retention job', details: { reason: 'closed', supportEndedOn: '2026-03-15', purgeOn: '2027-03-15', retentionMonths: 12, hadIdentity: true } }]);
   // Irreversible: nothing can be seen, and nothing can be written back.
-  expect(await reveal(family.id)).toEqual({ names: '', datesOfBirth: '', governmentFileNumbers: '', contact: '', currentLocation: '', notes: '' });
+  expect(await reveal(family.id)).toEqual({ names: '', datesOfBirth: '', governmentFileNumbers: '', contact: '', currentLocation: '', notes: '', birthMonths: '' });
   await expect(tx((trx) => saveFamilyIdentity(trx, keyring, staffA, family.id, SENTINELS))).rejects.toMatchObject({ kind: 'conflict' });
 });
 

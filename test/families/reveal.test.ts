@@ -102,7 +102,7 @@ test('editing a revealed field keeps the fields that stayed hidden', async () =>
   expect(shown(revealed.text)).toEqual([SENTINELS.notes]);
   const saved = await staff.postForm(`/staff/families/${familyId}/identity`, { fields: 'notes', notes: 'SENTINEL-NOTES-updated' });
   expect(saved.status).toBe(303);
-  const all = await staff.postForm(`/staff/families/${familyId}/reveal`, { fields: ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes'], reason: 'Annual file review' });
+  const all = await staff.postForm(`/staff/families/${familyId}/reveal`, { fields: ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes', 'birthMonths'], reason: 'Annual file review' });
   expect(all.text).toContain('SENTINEL-NOTES-updated');
   expect(shown(all.text).sort()).toEqual(values.filter((v) => v !== SENTINELS.notes).sort());
   const change = await t.db.selectFrom('audit_log').select('details').where('action', '=', 'family_identity.changed').where('subject', '=', `family:${familyId}`).orderBy('id', 'desc').executeTakeFirstOrThrow();

@@ -91,7 +91,7 @@ test('the staff family page shows no identity until a staff member reveals it wi
   expect(page.headers['cache-control']).toBe('no-store');
   expect(leaks(page.text)).toEqual([]);
   const revealed = await staff.postForm(`/staff/families/${familyId}/reveal`, {
-    fields: ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes'],
+    fields: ['names', 'datesOfBirth', 'governmentFileNumbers', 'contact', 'currentLocation', 'notes', 'birthMonths'],
     reason: 'Positive control of the privacy test',
   });
   expect(revealed.status).toBe(200);
