@@ -33,7 +33,7 @@ const BIRTHS = '1980-03, 1982-07\n2009-05, 2015-01';
 async function register(birthMonths: string): Promise<number> {
   const created = await staff.postForm('/staff/families', { ...PROFILE, ...SENTINELS, birthMonths });
   expect(created.status).toBe(303);
-  const familyId = Number(/\/staff\/families\/(\d+)$/.exec(created.headers.location!)![1]);
+  const familyId = Number(/\/staff\/families\/(\d+)(?:\?|$)/.exec(created.headers.location!)![1]);
   await tx((trx) => setFamilyStatus(trx, staffA, familyId, 'available'));
   return familyId;
 }
@@ -44,7 +44,7 @@ async function arrive(familyId: number): Promise<number> {
   await tx((trx) => approveMatch(trx, t.config, staffB, match.id));
   const created = await staff.postForm(`/staff/families/${familyId}/arrival`, { arrivalOn: '2027-01-15', rates: 'cost_table' });
   expect(created.status).toBe(303);
-  return Number(created.headers.location!.split('/').pop());
+  return Number(created.headers.location!.split('?')[0]!.split('/').pop());
 }
 
 async function monthlyShares(scheduleId: number): Promise<Map<number, number[]>> {
