@@ -10,10 +10,10 @@ import { campaignRoutes } from './campaign/routes';
 import { loadFamilyKeyring } from './families/data-keys';
 import { privacyRoutes } from './families/privacy-routes';
 import { familyRoutes } from './families/routes';
-import { charityCalendar, type Clock } from './calendar/charity-calendar';
+import { charityCalendar } from './calendar/charity-calendar';
+import type { AppDeps } from './app-deps';
 import type { Config } from './config';
 import { dashboardRoutes } from './dashboard/routes';
-import type { Db } from './db/database';
 import { groupRoutes } from './groups/routes';
 import { staffGroupRoutes } from './groups/staff-routes';
 import { healthRoutes } from './health/routes';
@@ -28,33 +28,17 @@ import { donorPageRoutes } from './giving/donor-page-routes';
 import { givingRoutes } from './giving/routes';
 import { staffDonorRoutes } from './giving/staff-donor-routes';
 import { staffGivingRoutes } from './giving/staff-routes';
-import type { StripeEventProcessor } from './giving/stripe-event-queue';
 import { createStripe } from './giving/stripe-client';
 import { stripeWebhookRoutes } from './giving/webhook-routes';
 import { chooseLocale } from './i18n/locale';
 import { jobRoutes } from './jobs/routes';
-import type { Logger } from './logger';
 import { matchingRoutes } from './matching/routes';
 import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
 
-export type AppDeps = {
-  config: Config;
-  db: Db;
-  logger: Logger;
-  /** What time it is (the system clock unless a test stands somewhere else): the charity's calendar reads it. */
-  clock?: Clock;
-  /** The Stripe event processor to nudge when a webhook stores an event (main.ts starts it); without one, events wait in the queue. */
-  stripeEvents?: Pick<StripeEventProcessor, 'nudge'>;
-  /**
-   * Where the public pages read (the campaign page, /api/campaign, the group list and pages, the
-   * donor wall): a streaming replica (DATABASE_READ_URL), or db when there is none. Never for
-   * money, sessions, or anything a signed-in person changes: those read db, the primary.
-   */
-  readDb?: Db;
-};
+export type { AppDeps } from './app-deps';
 
 /** Where the giving form may send a donor: Stripe Checkout, or the configured stand-in (tests, stripe-mock). */
 function checkoutOrigins(config: Config): string[] {

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { allow, type SessionUser } from '../http/policy';
 import { consumeRateLimit } from '../http/rate-limit';
 import { noStore } from '../http/security-headers';

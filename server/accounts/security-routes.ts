@@ -3,7 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import type { TFunction } from 'i18next';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import type { SecondFactor, UserRole } from '../db/schema';
 import { idParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { idParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import type { Locale } from '../i18n/i18n';

@@ -3,7 +3,7 @@ import { createStaffAccount } from '../accounts/first-staff';
 import { LINK_HOURS } from '../accounts/enrolment-links';
 import { EmailSchema } from '../accounts/users';
 import { migrateToLatest } from '../db/migrator';
-import type { Command } from './commands';
+import type { Command } from './command';
 
 const USAGE = 'Usage: npm run create-staff -- --email person@example.org --name "Their Name"';
 

@@ -1,5 +1,5 @@
 import { migrateToLatest } from '../db/migrator';
-import type { Command } from './commands';
+import type { Command } from './command';
 
 /** npm run migrate: brings the configured database (server or embedded) to the latest migration. */
 export const migrateCommand: Command = {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { migrateToLatest } from '../db/migrator';
 import { applyIdentityRetention, retentionSettings } from '../families/retention';
-import type { Command } from './commands';
+import type { Command } from './command';
 
 const USAGE = 'Usage: npm run purge-family-identities [-- --dry-run]';
 

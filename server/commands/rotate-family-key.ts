@@ -2,7 +2,7 @@ import { migrateToLatest } from '../db/migrator';
 import { loadFamilyKeyring } from '../families/data-keys';
 import { rekeyFamilyIdentities } from '../families/identities';
 import { createLogger } from '../logger';
-import type { Command } from './commands';
+import type { Command } from './command';
 
 /**
  * npm run rotate-family-key: seals every family identity again under FAMILY_DATA_KEY.

@@ -7,7 +7,7 @@ import { recordPayment } from '../donations/payments';
 import { createPledge } from '../donations/pledges';
 import { applyForGroup, approveGroup } from '../groups/applications';
 import { linkMemberAccount } from '../groups/membership';
-import type { Command } from './commands';
+import type { Command } from './command';
 
 /**
  * npm run seed: demo data for a local Haven, posted through the same functions the app uses,

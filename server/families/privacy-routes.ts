@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { TFunction } from 'i18next';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { allow } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { upcomingPurges } from './retention';

@@ -1,10 +1,9 @@
 import { type Request, type Response, Router } from 'express';
 import { doneHref } from '../http/done-notice';
-import type { AppDeps } from '../app';
-import type { Actor } from '../audit/audit';
+import type { AppDeps } from '../app-deps';
 import { DomainError } from '../domain-error';
 import { cursorParam, requireIdParam } from '../http/forms';
-import { allow, requireUser } from '../http/policy';
+import { allow, staffActor } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
@@ -20,11 +19,6 @@ type Revealed = { reason?: string; editErrors?: Record<string, string>; fields: 
  * (the fields asked for, with a reason, read through viewFamilyIdentity and audited); URLs
  * carry the internal id only. Family pages are never cached.
  */
-export function staffActor(res: Response): Actor {
-  const user = requireUser(res);
-  return { userId: user.id, label: `user:${user.id}` };
-}
-
 function familyId(req: Request): number {
   return requireIdParam(req.params.id, 'families:errors.notFound');
 }

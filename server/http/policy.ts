@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TFunction } from 'i18next';
+import type { Actor } from '../audit/audit';
 import { DomainError } from '../domain-error';
 import type { GroupRole } from '../db/schema';
 import { translatorFor } from '../i18n/i18n';
@@ -41,6 +42,12 @@ export function requireUser(res: Response): SessionUser {
   const user = currentUser(res);
   if (!user) throw new DomainError('forbidden', message(res, 'signIn'));
   return user;
+}
+
+/** The signed-in staff member as the actor of an audited change (for families and matching). */
+export function staffActor(res: Response): Actor {
+  const user = requireUser(res);
+  return { userId: user.id, label: `user:${user.id}` };
 }
 
 /** The group of a signed-in sponsor, for handlers behind allow.groupMember/groupCoordinator. */

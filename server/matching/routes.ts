@@ -1,14 +1,13 @@
 import { type Request, type Response, Router } from 'express';
 import { doneHref } from '../http/done-notice';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { DomainError } from '../domain-error';
 import { idParam, requireIdParam } from '../http/forms';
 import type { FamilyKeyring } from '../families/data-keys';
 import { listFamilies, requireFamily } from '../families/families';
 import { SHAREABLE_FIELDS, type ShareableField } from '../families/identities';
-import { staffActor } from '../families/routes';
-import { allow, requireGroupId, requireUser } from '../http/policy';
+import { allow, requireGroupId, requireUser, staffActor } from '../http/policy';
 import { prioritisedAssignment } from './assignment';
 import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, priorityOrder, recordSupportOffers, setPriorityOrder } from './candidates';
 import { viewMatchedFamily } from './matched-family';

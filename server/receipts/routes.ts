@@ -1,7 +1,7 @@
 import { type ErrorRequestHandler, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import type { Actor } from '../audit/audit';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { DomainError } from '../domain-error';

@@ -2,7 +2,7 @@ import { type Response, Router } from 'express';
 import { accountLabel, fundLabel, groupNamesIn, kindLabel } from './names';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { DomainError } from '../domain-error';
 import { optionalIdParam } from '../http/forms';
 import { allow } from '../http/policy';

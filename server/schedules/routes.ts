@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { doneHref } from '../http/done-notice';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import type { Actor } from '../audit/audit';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
