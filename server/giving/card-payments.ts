@@ -5,7 +5,8 @@ import type { Database, PaymentStatus } from '../db/schema';
 import { recordPayment } from '../donations/payments';
 import type { LockedPledge } from '../donations/pledges';
 import type { FundRef } from '../ledger/accounts';
-import { issueReceiptIfDue, type ReceiptSettings, reviseReceiptsAfterRefund } from '../receipts/issuing';
+import { issueReceiptIfDue, type ReceiptSettings } from '../receipts/issuing';
+import { reviseReceiptsAfterRefund } from '../receipts/replacing';
 import { idOf, RetryLater } from './stripe-event-context';
 
 /**

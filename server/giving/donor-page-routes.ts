@@ -7,7 +7,8 @@ import { adoptGiftDetails, findDonor, updateDonorDetails } from '../donations/do
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
-import { cancelAndReplaceReceipt, setReceiptFrequency } from '../receipts/issuing';
+import { setReceiptFrequency } from '../receipts/issuing';
+import { cancelAndReplaceReceipt } from '../receipts/replacing';
 import { renderReceiptPdf } from '../receipts/pdf';
 import { findIssuedDocument, findReceipt } from '../receipts/receipts';
 import { DONOR_COOKIE, DONOR_LINK_LIMITS, findOwnPledge, loadDonorPage, ownsReceipt, requestDonorSignIn, sessionDonorId, signInWithLink } from './donor-page';

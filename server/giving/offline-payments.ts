@@ -9,7 +9,8 @@ import { lockPledge, openPledgeCents } from '../donations/pledges';
 import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
-import { type ReceiptSettings, reviseReceiptAfterCorrection } from '../receipts/issuing';
+import type { ReceiptSettings } from '../receipts/issuing';
+import { reviseReceiptAfterCorrection } from '../receipts/replacing';
 import { MAX_GIFT_CENTS } from './give-form';
 import { receiptIfDue } from './card-payments';
 

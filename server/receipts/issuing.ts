@@ -20,7 +20,7 @@ import { detailsOfRow, formatDonorAddress } from '../donations/donor-details';
  */
 export type ReceiptSettings = Pick<Config, 'charity' | 'publicUrl' | 'charityTimeZone'> & { clock?: Clock };
 
-function calendarOf(settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>): CharityCalendar {
+export function calendarOf(settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>): CharityCalendar {
   return charityCalendar(settings.charityTimeZone, settings.clock);
 }
 
@@ -38,14 +38,14 @@ export class ReceiptError extends DomainError {
   }
 }
 
-const SYSTEM: Actor = { userId: null, label: 'system' };
+export const SYSTEM: Actor = { userId: null, label: 'system' };
 
-type Trx = Transaction<Database>;
+export type Trx = Transaction<Database>;
 
 /** One payment on a receipt: what it counts for now (amount less refunds), when it was received, and any advantage (CRA). */
-type Line = { paymentId: number; amountCents: number; receivedOn: string; advantageCents: number; advantageDescription: string | null };
+export type Line = { paymentId: number; amountCents: number; receivedOn: string; advantageCents: number; advantageDescription: string | null };
 
-const lineColumns = ['p.advantage_cents as advantageCents', 'p.advantage_description as advantageDescription'] as const;
+export const lineColumns = ['p.advantage_cents as advantageCents', 'p.advantage_description as advantageDescription'] as const;
 
 export type IssuedReceipt = { id: number; serial: string; token: string; amountCents: number };
 
@@ -55,9 +55,9 @@ export { hashToken };
  * What a payment may still be receipted for: the amount less refunds, and nothing while the
  * payment is disputed (a lost dispute is money the charity no longer holds) or fully refunded.
  */
-const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
+export const receiptableCents = sql<number>`case when p.status in ('succeeded', 'partially_refunded') then p.amount_cents - p.refunded_cents else 0 end`;
 /** The charity's date the gift was received (the date typed for an offline gift): its tax year. */
-const receivedOn = (settings: Pick<ReceiptSettings, 'charityTimeZone'>) => sql<string>`(${paymentDay(settings.charityTimeZone)})::text`;
+export const receivedOn = (settings: Pick<ReceiptSettings, 'charityTimeZone'>) => sql<string>`(${paymentDay(settings.charityTimeZone)})::text`;
 
 /**
  * Whose details a payment's receipt carries is its pledge's `pledge_donors` row (alias pd): the
@@ -65,7 +65,7 @@ const receivedOn = (settings: Pick<ReceiptSettings, 'charityTimeZone'>) => sql<s
  * only the donor (through a link sent to the e-mail) or staff change (server/donations/README.md).
  * CRA: a receipt states the donor's address; a payment whose details have none waits in the queue.
  */
-const hasAddress = sql<boolean>`(coalesce(trim(pd.address_line1), '') <> '' and coalesce(trim(pd.city), '') <> '')`;
+export const hasAddress = sql<boolean>`(coalesce(trim(pd.address_line1), '') <> '' and coalesce(trim(pd.city), '') <> '')`;
 
 /**
  * The donor's choice, or the default: annual for anyone giving monthly, otherwise one receipt per
@@ -73,7 +73,7 @@ const hasAddress = sql<boolean>`(coalesce(trim(pd.address_line1), '') <> '' and 
  * stranger typing someone's e-mail, or the owner before confirming new details) is receipted on its
  * own, so it can neither join the owner's annual receipt nor switch the owner's choice.
  */
-const effectiveFrequency = sql<ReceiptFrequency>`case when not pd.uses_record then 'per_gift' else coalesce(d.receipt_frequency, case when exists (
+export const effectiveFrequency = sql<ReceiptFrequency>`case when not pd.uses_record then 'per_gift' else coalesce(d.receipt_frequency, case when exists (
   select 1 from pledges m where m.donor_id = d.id and m.frequency = 'monthly'
     and not exists (select 1 from pledge_donor_details g where g.pledge_id = m.id)) then 'annual' else 'per_gift' end) end`;
 
@@ -81,7 +81,7 @@ const effectiveFrequency = sql<ReceiptFrequency>`case when not pd.uses_record th
  * Payments received, receiptable and not covered by a receipt in force: the staff queue and
  * the year-end run read this. Pledges never appear: only payments (money received) do.
  */
-function unreceiptedPayments(trx: Kysely<Database>, settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>) {
+export function unreceiptedPayments(trx: Kysely<Database>, settings: Pick<ReceiptSettings, 'charityTimeZone' | 'clock'>) {
   return trx
     .selectFrom('payments as p')
     .innerJoin('pledges as pl', 'pl.id', 'p.pledge_id')
@@ -164,7 +164,7 @@ async function receiptParty(trx: Trx, paymentId: number) {
 }
 
 /** Inserts one receipt and its lines, and queues the donor's e-mail with the download link. */
-async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewReceipt): Promise<IssuedReceipt> {
+export async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewReceipt): Promise<IssuedReceipt> {
   if (input.lines.length === 0) throw new Error('a receipt needs at least one payment');
   const party = await receiptParty(trx, input.lines[0]!.paymentId);
   const donor = { id: input.donorId, email: party.email, name: party.name, locale: party.locale };
@@ -233,7 +233,7 @@ async function insertReceipt(trx: Trx, settings: ReceiptSettings, input: NewRece
   return { id, serial, token, amountCents };
 }
 
-function yearOf(date: string): number {
+export function yearOf(date: string): number {
   return Number(date.slice(0, 4));
 }
 
@@ -288,230 +288,6 @@ export async function issueReceiptIfDue(trx: Trx, settings: ReceiptSettings, pay
   // No address yet: the gift waits in the staff queue until the donor or staff add one.
   if (!row || row.frequency !== 'per_gift' || !row.hasAddress) return null;
   return issueReceiptForPayment(trx, settings, paymentId, SYSTEM);
-}
-
-type LockedReceipt = {
-  id: number;
-  serial: string;
-  donor_id: number;
-  frequency: ReceiptFrequency;
-  tax_year: number;
-  amount_cents: number;
-  advantage_cents: number;
-  advantage_description: string | null;
-  donor_address: string;
-  status: 'issued' | 'cancelled';
-};
-
-async function lockReceipt(trx: Trx, receiptId: number): Promise<LockedReceipt | undefined> {
-  return trx
-    .selectFrom('receipts')
-    .select(['id', 'serial', 'donor_id', 'frequency', 'tax_year', 'amount_cents', 'advantage_cents', 'advantage_description', 'donor_address', 'status'])
-    .where('id', '=', receiptId)
-    .forUpdate()
-    .executeTakeFirst();
-}
-
-/** The receipt's payments as they stand now (refunds and lost disputes taken off). */
-async function currentLines(trx: Trx, settings: ReceiptSettings, receiptId: number): Promise<(Line & { receiptedCents: number })[]> {
-  return trx
-    .selectFrom('receipt_payments as rp')
-    .innerJoin('payments as p', 'p.id', 'rp.payment_id')
-    .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), 'rp.amount_cents as receiptedCents', ...lineColumns])
-    .where('rp.receipt_id', '=', receiptId)
-    .where('rp.in_force', '=', true)
-    .where('p.receiptable', '=', true)
-    .orderBy('p.id')
-    .execute();
-}
-
-async function cancel(trx: Trx, settings: ReceiptSettings, receiptId: number, reason: string): Promise<void> {
-  await trx.updateTable('receipt_payments').set({ in_force: false }).where('receipt_id', '=', receiptId).where('in_force', '=', true).execute();
-  await trx.updateTable('receipts').set({ status: 'cancelled', cancelled_at: calendarOf(settings).now(), cancel_reason: reason }).where('id', '=', receiptId).execute();
-}
-
-export type Replacement = { cancelled: { id: number; serial: string }; replacement: IssuedReceipt | null };
-
-async function cancelAndReissue(trx: Trx, settings: ReceiptSettings, original: LockedReceipt, lines: Line[], reason: string, taxYear = original.tax_year): Promise<Replacement> {
-  await cancel(trx, settings, original.id, reason);
-  const remaining = lines.filter((l) => l.amountCents > 0);
-  const replacement =
-    remaining.length === 0
-      ? null
-      : await insertReceipt(trx, settings, {
-          donorId: original.donor_id,
-          frequency: original.frequency,
-          taxYear,
-          lines: remaining,
-          replaces: {
-            id: original.id,
-            serial: original.serial,
-            advantageCents: original.advantage_cents,
-            advantageDescription: original.advantage_description,
-            donorAddress: original.donor_address,
-          },
-        });
-  return { cancelled: { id: original.id, serial: original.serial }, replacement };
-}
-
-/**
- * Staff correction: cancels a receipt (kept, marked cancelled) and issues a replacement with a
- * new serial that states the one it replaces, for the donor's current name and address.
- */
-export async function cancelAndReplaceReceipt(trx: Trx, settings: ReceiptSettings, receiptId: number, reason: string, actor: Actor): Promise<Replacement> {
-  const original = await lockReceipt(trx, receiptId);
-  if (!original) throw new ReceiptError('not_found', 'noReceipt');
-  if (original.status !== 'issued') throw new ReceiptError('conflict', 'alreadyCancelled');
-  const result = await cancelAndReissue(trx, settings, original, await currentLines(trx, settings, receiptId), reason);
-  await writeAudit(trx, {
-    actor,
-    action: 'receipt.replaced',
-    subject: `receipt:${original.id}`,
-    details: { serial: original.serial, reason, replacementSerial: result.replacement?.serial ?? null },
-  });
-  return result;
-}
-
-/**
- * After a receipted payment is refunded (wholly or partly) or a dispute on it is lost: cancels
- * the receipt in force and issues a replacement for what remains (none if nothing does). Call it
- * in the same transaction that records the refund or the dispute's outcome. Does nothing when
- * the payment has no receipt or its receipt still states the right amounts.
- */
-export async function reviseReceiptsAfterRefund(trx: Trx, paymentId: number, settings: ReceiptSettings): Promise<Replacement | null> {
-  const line = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', paymentId).where('in_force', '=', true).executeTakeFirst();
-  if (!line) return null;
-  const original = await lockReceipt(trx, line.receipt_id);
-  if (!original || original.status !== 'issued') return null;
-  const lines = await currentLines(trx, settings, original.id);
-  if (lines.every((l) => l.amountCents === l.receiptedCents)) return null;
-  const result = await cancelAndReissue(trx, settings, original, lines, `payment ${paymentId} refunded or disputed`);
-  await writeAudit(trx, {
-    actor: SYSTEM,
-    action: 'receipt.revised_after_refund',
-    subject: `receipt:${original.id}`,
-    details: { serial: original.serial, paymentId, replacementSerial: result.replacement?.serial ?? null },
-  });
-  return result;
-}
-
-/**
- * Staff voided or corrected a payment (giving's offline corrections): the receipt in force for the
- * voided payment is cancelled (kept, marked cancelled) and a replacement with a new serial, stating
- * the one it replaces, covers what remains, with the corrected payment in the voided one's place
- * (a per-gift receipt takes the corrected date's tax year; an annual receipt keeps its year and the
- * corrected payment only if it falls in it). A voided payment with no receipt leaves the corrected
- * one to be receipted as any new payment is.
- */
-export async function reviseReceiptAfterCorrection(
-  trx: Trx,
-  settings: ReceiptSettings,
-  input: { voidedPaymentId: number; replacementPaymentId: number | null; reason: string; actor: Actor },
-): Promise<Replacement | null> {
-  const line = await trx.selectFrom('receipt_payments').select('receipt_id').where('payment_id', '=', input.voidedPaymentId).where('in_force', '=', true).executeTakeFirst();
-  const original = line && (await lockReceipt(trx, line.receipt_id));
-  if (!original || original.status !== 'issued') {
-    if (input.replacementPaymentId !== null) await issueReceiptIfDue(trx, settings, input.replacementPaymentId);
-    return null;
-  }
-  const lines: Line[] = await currentLines(trx, settings, original.id);
-  let taxYear = original.tax_year;
-  if (input.replacementPaymentId !== null) {
-    const replacement = await unreceiptedPayments(trx, settings)
-      .select(['p.id as paymentId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), ...lineColumns])
-      .where('p.id', '=', input.replacementPaymentId)
-      .executeTakeFirst();
-    if (replacement && original.frequency === 'per_gift') taxYear = yearOf(replacement.receivedOn);
-    if (replacement && (original.frequency === 'per_gift' || yearOf(replacement.receivedOn) === original.tax_year)) lines.push(replacement);
-  }
-  const result = await cancelAndReissue(trx, settings, original, lines, input.reason, taxYear);
-  await writeAudit(trx, {
-    actor: input.actor,
-    action: 'receipt.replaced',
-    subject: `receipt:${original.id}`,
-    details: { serial: original.serial, reason: input.reason, voidedPaymentId: input.voidedPaymentId, replacementSerial: result.replacement?.serial ?? null },
-  });
-  if (!result.replacement && input.replacementPaymentId !== null) await issueReceiptIfDue(trx, settings, input.replacementPaymentId);
-  return result;
-}
-
-export type YearEndResult = {
-  year: number;
-  annualIssued: number;
-  annualReplaced: number;
-  perGiftIssued: number;
-  /** Donors with gifts in the year who have no address on file: they wait in the queue. */
-  donorsWithoutAddress: number;
-  serials: string[];
-};
-
-/**
- * The year-end run, in one transaction: every annual donor with gifts received in `year` ends
- * with exactly one annual receipt in force for the year's total (an earlier annual receipt for
- * that year is cancelled and replaced when late gifts arrived), and every per-gift payment of the
- * year still without a receipt gets one. Running it twice changes nothing the second time.
- */
-export async function runYearEnd(trx: Trx, settings: ReceiptSettings, year: number, actor: Actor): Promise<YearEndResult> {
-  const currentYear = Number(calendarOf(settings).today().slice(0, 4));
-  if (!Number.isInteger(year) || year < 2000 || year > currentYear) throw new ReceiptError('invalid', 'badYear', { latest: currentYear });
-  // One run at a time; concurrent issuing of single receipts is guarded by the unique indexes.
-  await sql`select pg_advisory_xact_lock(hashtext('receipts.year_end'))`.execute(trx);
-
-  const due = await unreceiptedPayments(trx, settings)
-    .select(['p.id as paymentId', 'd.id as donorId', receiptableCents.as('amountCents'), receivedOn(settings).as('receivedOn'), effectiveFrequency.as('frequency'), ...lineColumns])
-    .where(hasAddress)
-    .where(sql`extract(year from ${paymentDay(settings.charityTimeZone)})`, '=', year)
-    .orderBy('d.id')
-    .orderBy('p.received_at')
-    .orderBy('p.id')
-    .forUpdate('p')
-    .execute();
-
-  const waiting = await unreceiptedPayments(trx, settings)
-    .select(sql<number>`count(distinct d.id)::bigint`.as('n'))
-    .where(sql<boolean>`not ${hasAddress}`)
-    .where(sql`extract(year from ${paymentDay(settings.charityTimeZone)})`, '=', year)
-    .executeTakeFirstOrThrow();
-  const result: YearEndResult = { year, annualIssued: 0, annualReplaced: 0, perGiftIssued: 0, donorsWithoutAddress: waiting.n, serials: [] };
-  const annualByDonor = new Map<number, Line[]>();
-  for (const row of due) {
-    const line = { paymentId: row.paymentId, amountCents: row.amountCents, receivedOn: row.receivedOn, advantageCents: row.advantageCents, advantageDescription: row.advantageDescription };
-    if (row.frequency === 'annual') {
-      annualByDonor.set(row.donorId, [...(annualByDonor.get(row.donorId) ?? []), line]);
-    } else {
-      const receipt = await insertReceipt(trx, settings, { donorId: row.donorId, frequency: 'per_gift', taxYear: year, lines: [line] });
-      result.perGiftIssued += 1;
-      result.serials.push(receipt.serial);
-    }
-  }
-  for (const [donorId, lines] of annualByDonor) {
-    const existing = await trx
-      .selectFrom('receipts')
-      .select('id')
-      .where('donor_id', '=', donorId)
-      .where('tax_year', '=', year)
-      .where('frequency', '=', 'annual')
-      .where('status', '=', 'issued')
-      .executeTakeFirst();
-    if (existing) {
-      const original = (await lockReceipt(trx, existing.id))!;
-      const kept = await currentLines(trx, settings, original.id);
-      const { replacement } = await cancelAndReissue(trx, settings, original, [...kept, ...lines], 'gifts received after the annual receipt');
-      result.annualReplaced += 1;
-      if (replacement) result.serials.push(replacement.serial);
-    } else {
-      const receipt = await insertReceipt(trx, settings, { donorId, frequency: 'annual', taxYear: year, lines });
-      result.annualIssued += 1;
-      result.serials.push(receipt.serial);
-    }
-  }
-  await writeAudit(trx, {
-    actor,
-    action: 'receipt.year_end_run',
-    subject: `receipts:${year}`,
-    details: { annualIssued: result.annualIssued, annualReplaced: result.annualReplaced, perGiftIssued: result.perGiftIssued, donorsWithoutAddress: result.donorsWithoutAddress },
-  });
-  return result;
 }
 
 /**

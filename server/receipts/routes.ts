@@ -7,15 +7,9 @@ import { charityCalendar } from '../calendar/charity-calendar';
 import { DomainError } from '../domain-error';
 import { idParam, optionalIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
-import {
-  cancelAndReplaceReceipt,
-  issueDuePerGiftReceipts,
-  issueReceiptForPayment,
-  listUnreceipted,
-  ReceiptError,
-  runYearEnd,
-  setReceiptFrequency,
-} from './issuing';
+import { issueDuePerGiftReceipts, issueReceiptForPayment, listUnreceipted, ReceiptError, setReceiptFrequency } from './issuing';
+import { cancelAndReplaceReceipt } from './replacing';
+import { runYearEnd } from './year-end';
 import multer from 'multer';
 import { renderReceiptPdf } from './pdf';
 import { findCurrentSignature, MAX_SIGNATURE_BYTES, saveSignature } from './signatures';

@@ -5,15 +5,9 @@ import type { Database } from '../../server/db/schema';
 import { listAudit } from '../../server/audit/audit';
 import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
-import {
-  cancelAndReplaceReceipt,
-  issueDuePerGiftReceipts,
-  issueReceiptForPayment,
-  issueReceiptIfDue,
-  listUnreceipted,
-  runYearEnd,
-  setReceiptFrequency,
-} from '../../server/receipts/issuing';
+import { issueDuePerGiftReceipts, issueReceiptForPayment, issueReceiptIfDue, listUnreceipted, setReceiptFrequency } from '../../server/receipts/issuing';
+import { cancelAndReplaceReceipt } from '../../server/receipts/replacing';
+import { runYearEnd } from '../../server/receipts/year-end';
 import { renderReceiptPdf } from '../../server/receipts/pdf';
 import { findReceipt } from '../../server/receipts/receipts';
 import { createApp } from '../../server/app';

@@ -1,7 +1,8 @@
 import type { Db } from '../../server/db/database';
 import { accounts } from '../../server/ledger/accounts';
 import { postTransaction } from '../../server/ledger/ledger';
-import { reviseReceiptsAfterRefund, type ReceiptSettings } from '../../server/receipts/issuing';
+import type { ReceiptSettings } from '../../server/receipts/issuing';
+import { reviseReceiptsAfterRefund } from '../../server/receipts/replacing';
 
 /**
  * Records a refund the way the giving branch's charge.refunded handler will: the payment's
