@@ -13,6 +13,7 @@ import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
 import { addInKind, currentHousingShare, GROUP_IN_KIND_STATUSES, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
 import { listDonorWall } from '../giving/donor-wall';
+import { isGroupMatched } from '../matching/matches';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
@@ -143,8 +144,14 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
   // ---- Workspace: always the signed-in member's own group ----------------------------------
   router.get('/group', allow.groupMember, async (_req, res) => {
     const groupId = requireGroupId(res);
-    const [group, profile, funding] = await Promise.all([requireGroup(db, groupId), groupProfile(db, groupId, rules), fundingPosition(db, groupId, rules)]);
-    res.render('groups/workspace', { title: group.name, group, profile, funding, noindex: true });
+    const [group, profile, funding, matched] = await Promise.all([
+      requireGroup(db, groupId),
+      groupProfile(db, groupId, rules),
+      fundingPosition(db, groupId, rules),
+      isGroupMatched(db, groupId),
+    ]);
+    // Once matched, the overview says so instead of "Ready to be matched" (it names nothing of the family).
+    res.render('groups/workspace', { title: group.name, group, profile, funding, matched, noindex: true });
   });
 
   const renderPageForm = async (res: Response, status: number, values?: Record<string, unknown>, errors: Record<string, string> = {}) => {
