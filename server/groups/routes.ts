@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
+import { doneHref } from '../http/done-notice';
 import { requireIdParam } from '../http/forms';
 import { allow, requireGroupId, requireUser } from '../http/policy';
 import { publicCache, publicPageCache } from '../http/public-cache';
@@ -12,6 +13,7 @@ import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
 import { addInKind, currentHousingShare, GROUP_IN_KIND_STATUSES, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
 import { listDonorWall } from '../giving/donor-wall';
+import { isGroupMatched } from '../matching/matches';
 import { listPublicGroups, requirePublicGroup } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
@@ -142,8 +144,14 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
   // ---- Workspace: always the signed-in member's own group ----------------------------------
   router.get('/group', allow.groupMember, async (_req, res) => {
     const groupId = requireGroupId(res);
-    const [group, profile, funding] = await Promise.all([requireGroup(db, groupId), groupProfile(db, groupId, rules), fundingPosition(db, groupId, rules)]);
-    res.render('groups/workspace', { title: group.name, group, profile, funding, noindex: true });
+    const [group, profile, funding, matched] = await Promise.all([
+      requireGroup(db, groupId),
+      groupProfile(db, groupId, rules),
+      fundingPosition(db, groupId, rules),
+      isGroupMatched(db, groupId),
+    ]);
+    // Once matched, the overview says so instead of "Ready to be matched" (it names nothing of the family).
+    res.render('groups/workspace', { title: group.name, group, profile, funding, matched, noindex: true });
   });
 
   const renderPageForm = async (res: Response, status: number, values?: Record<string, unknown>, errors: Record<string, string> = {}) => {
@@ -170,7 +178,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     const { slug } = await requireGroup(db, groupId);
     publicPages.forget(slug);
     pages.forgetPath(`/groups/${slug}`);
-    res.redirect(303, '/group/page?saved=1');
+    res.redirect(303, doneHref('/group/page', 'groups.pageSaved'));
   });
 
   const renderMembers = async (res: Response, status: number, values: Record<string, unknown> = {}, errors: Record<string, string> = {}) => {
@@ -196,7 +204,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
       .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }, { invitedBy: actorOf(res), publicUrl: deps.config.publicUrl }))
       .catch(formError);
     if (failed instanceof DomainError) return renderMembers(res, 409, form.values, failed.fieldErrors);
-    res.redirect(303, '/group/members');
+    res.redirect(303, doneHref('/group/members', 'groups.memberAdded'));
   });
   router.post('/group/members/:id/role', allow.groupCoordinator, async (req, res) => {
     const groupId = requireGroupId(res);
@@ -204,13 +212,13 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     const form = parseForm(RoleForm, req);
     if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
     await db.transaction().execute((trx) => setMemberRole(trx, actorOf(res), groupId, memberId, form.data.role));
-    res.redirect(303, '/group/members');
+    res.redirect(303, doneHref('/group/members', 'groups.roleChanged'));
   });
   router.post('/group/members/:id/remove', allow.groupCoordinator, async (req, res) => {
     const groupId = requireGroupId(res);
     const memberId = idParam(req.params.id);
     await db.transaction().execute((trx) => removeMember(trx, groupId, memberId));
-    res.redirect(303, '/group/members');
+    res.redirect(303, doneHref('/group/members', 'groups.memberRemoved'));
   });
 
   router.get('/group/plan', allow.groupMember, async (_req, res) => {
@@ -236,7 +244,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
       assignments[area] = ids.data.map((v) => idParam(v));
     }
     await db.transaction().execute((trx) => savePlan(trx, groupId, assignments));
-    res.redirect(303, '/group/plan');
+    res.redirect(303, doneHref('/group/plan', 'groups.planSaved'));
   });
 
   const renderInKind = async (res: Response, status: number, values: Record<string, unknown> = {}, errors: Record<string, string> = {}) => {
@@ -263,7 +271,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     if (!form.ok) return renderInKind(res, 400, form.values, form.fieldErrors);
     const { value, donorIsParty, ...rest } = form.data;
     await db.transaction().execute((trx) => addInKind(trx, groupId, { ...rest, valueCents: value, donorIsParty: donorIsParty === 'yes' }));
-    res.redirect(303, '/group/in-kind');
+    res.redirect(303, doneHref('/group/in-kind', 'groups.inKindAdded'));
   });
   router.post('/group/in-kind/:id/status', allow.groupTreasurer, async (req, res) => {
     const groupId = requireGroupId(res);
@@ -274,7 +282,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     // Confirming or receiving an item is staff's, after checking its evidence: what counts toward readiness.
     if (status === 'confirmed' || status === 'received') throw new DomainError('forbidden', 'groups:errors.inKindStaffOnly');
     await db.transaction().execute((trx) => setInKindStatus(trx, groupId, id, status));
-    res.redirect(303, '/group/in-kind');
+    res.redirect(303, doneHref('/group/in-kind', 'groups.inKindStatus'));
   });
 
   return router;

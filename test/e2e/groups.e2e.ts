@@ -68,7 +68,7 @@ test('a sponsor group applies, staff approve it, its public page appears, and th
       expect(new URL(coordinator.page.url()).pathname).toBe('/group/page');
       const story = `Updated by the coordinator ${Date.now().toString(36)}: we have found a three-bedroom flat.`;
       await coordinator.page.locator('#story').fill(story);
-      await Promise.all([coordinator.page.waitForURL(/\/group\/page\?saved=1/), coordinator.page.locator('form[action="/group/page"] button[type="submit"]').click()]);
+      await Promise.all([coordinator.page.waitForURL(/\/group\/page\?done=groups\.pageSaved/), coordinator.page.locator('form[action="/group/page"] button[type="submit"]').click()]);
       await coordinator.check('page saved');
       await applicant.visit(`/groups/${group.slug}`, 'public page shows the edit');
       expect(await applicant.text('main')).toContain(story);
