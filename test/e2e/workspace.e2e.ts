@@ -23,6 +23,28 @@ const PHONE = { width: 390, height: 844 };
 const shared: { data?: Awaited<ReturnType<typeof workspaceData>> } = {};
 const LAPTOP = { width: 1280, height: 900 };
 
+/** Visits each page at 1280 and then 390 px (screenshot and axe on each); what is wrong, page by page. */
+async function tour(visitor: Visitor, pages: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [size, viewport] of [['1280', LAPTOP], ['390', PHONE]] as const) {
+    await visitor.page.setViewportSize(viewport);
+    for (const path of pages) {
+      try {
+        const status = await visitor.visit(path, `${size} ${path}`);
+        if (status !== 200) problems.push(`${path}: status ${status}`);
+      } catch (error) {
+        problems.push(`${size} px ${path}: ${(error as Error).message}`);
+        visitor.consoleErrors.length = 0;
+      }
+      if (size === '390') {
+        const width = Number(await visitor.page.evaluate('document.documentElement.scrollWidth'));
+        if (width > PHONE.width) problems.push(`${path}: ${width} px wide at 390 px`);
+      }
+    }
+  }
+  return problems;
+}
+
 /**
  * Every staff page, with something on it (test/support/workspace-data.ts), at 1280 px and at
  * 390 px: axe-clean (no serious or critical violation), no console error, and on the phone no
@@ -43,22 +65,7 @@ test('every staff page is accessible at 1280 px and fits a 390 px phone', async 
   try {
     await signIn(visitor, proposer, '/staff', stack);
     const pages = staffPages(data);
-    for (const [size, viewport] of [['1280', LAPTOP], ['390', PHONE]] as const) {
-      await visitor.page.setViewportSize(viewport);
-      for (const path of pages) {
-        try {
-          const status = await visitor.visit(path, `${size} ${path}`);
-          if (status !== 200) problems.push(`${path}: status ${status}`);
-        } catch (error) {
-          problems.push(`${size} px ${path}: ${(error as Error).message}`);
-          visitor.consoleErrors.length = 0;
-        }
-        if (size === '390') {
-          const width = Number(await visitor.page.evaluate('document.documentElement.scrollWidth'));
-          if (width > PHONE.width) problems.push(`${path}: ${width} px wide at 390 px`);
-        }
-      }
-    }
+    problems.push(...(await tour(visitor, pages)));
   } finally {
     await visitor.close();
   }
@@ -78,22 +85,7 @@ test('every group workspace page and public page is accessible and fits a 390 px
     const person = await acceptInvitationFromOutbox(stack, visitor, group.coordinator_email, 'Coordinator of the arrived family', { setUpApp: true });
     await signIn(visitor, person, '/group');
     const pages = ['/group', '/group/page', '/group/members', '/group/plan', '/group/in-kind', '/group/family', '/group/schedule', '/', '/groups', `/groups/${group.slug}`, '/give', '/groups/apply', '/donor'];
-    for (const [size, viewport] of [['1280', LAPTOP], ['390', PHONE]] as const) {
-      await visitor.page.setViewportSize(viewport);
-      for (const path of pages) {
-        try {
-          const status = await visitor.visit(path, `${size} ${path}`);
-          if (status !== 200) problems.push(`${path}: status ${status}`);
-        } catch (error) {
-          problems.push(`${size} px ${path}: ${(error as Error).message}`);
-          visitor.consoleErrors.length = 0;
-        }
-        if (size === '390') {
-          const width = Number(await visitor.page.evaluate('document.documentElement.scrollWidth'));
-          if (width > PHONE.width) problems.push(`${path}: ${width} px wide at 390 px`);
-        }
-      }
-    }
+    problems.push(...(await tour(visitor, pages)));
   } finally {
     await visitor.close();
   }
