@@ -97,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(doneNotice);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // Absolute links in share tags (views/partials/share-meta.hbs) and e-mails.
+    res.locals.publicUrl = deps.config.publicUrl;
     // The {{date}} helper shows instants as the charity's dates.
     res.locals.charityTimeZone = calendar.timeZone;
     next();
