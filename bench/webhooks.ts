@@ -27,8 +27,8 @@ import { campaignTotals, requireCurrentCampaign } from '../server/campaign/campa
 import { loadConfig } from '../server/config';
 import { createKysely } from '../server/db/database';
 import { migrateToLatest } from '../server/db/migrator';
-import { upsertDonor } from '../server/donations/donors';
-import { createPledge } from '../server/donations/pledges';
+import { upsertDonor } from '../server/giving/donors';
+import { createPledge } from '../server/giving/pledges';
 import { createLogger } from '../server/logger';
 
 const gifts = Number(process.argv[2] ?? 2_000);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import { pruneDonorLinks } from '../donations/donor-links';
+import { pruneDonorLinks } from '../giving/donor-links';
 import { pruneRateLimits } from '../http/rate-limit';
 
 /** Deletes expired sessions, spent rate-limit windows and donor links expired a day ago; the `prune-expired` job runs it hourly, once across processes (server/jobs). Safe to run anywhere, any time. */

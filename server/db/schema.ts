@@ -60,7 +60,7 @@ export interface DonorsTable {
   updated_at: Timestamp;
   /** When the donor (through a link sent to the e-mail) or staff last set this record; null: as the first gift typed it. */
   confirmed_at: Date | null;
-  /** Staff merged this record into another (server/donations/donor-merges.ts). */
+  /** Staff merged this record into another (server/giving/donor-merges.ts). */
   merged_into_donor_id: number | null;
 }
 
@@ -596,7 +596,7 @@ export interface InstallationTable {
   created_at: CreatedAt;
 }
 
-/** The details typed on a gift that differ from its donor's record (server/donations/README.md). */
+/** The details typed on a gift that differ from its donor's record (server/giving/README.md). */
 export interface PledgeDonorDetailsTable {
   pledge_id: number;
   name: string;

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { issueDonorLink } from '../donations/donor-links';
+import { issueDonorLink } from './donor-links';
 import { queueEmail } from '../notifications/outbox';
 
 /**
@@ -18,7 +18,7 @@ export async function queueDetailsConfirmation(trx: Transaction<Database>, publi
   const token = await issueDonorLink(trx, 'confirm_details', { pledgeId });
   await queueEmail(trx, {
     to: donor.email,
-    template: 'donations/details-confirmation',
+    template: 'giving/details-confirmation',
     locale: donor.locale,
     data: { name: donor.name, url: `${publicUrl}/donor/confirm/${token}` },
   });
@@ -30,7 +30,7 @@ export async function queueDonorSignIn(trx: Transaction<Database>, publicUrl: st
   const token = await issueDonorLink(trx, 'sign_in', { donorId });
   await queueEmail(trx, {
     to: donor.email,
-    template: 'donations/donor-sign-in',
+    template: 'giving/donor-sign-in',
     locale: donor.locale,
     data: { name: donor.name, url: `${publicUrl}/donor/sign-in/${token}` },
   });

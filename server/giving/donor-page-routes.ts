@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import { detailsOfRow, parseDonorDetailsForm, valuesOfDetails } from '../donations/donor-details';
-import { findDonorLink, revokeDonorLink, useDonorLink } from '../donations/donor-links';
-import { adoptGiftDetails, findDonor, updateDonorDetails } from '../donations/donors';
+import { detailsOfRow, parseDonorDetailsForm, valuesOfDetails } from './donor-details';
+import { findDonorLink, revokeDonorLink, useDonorLink } from './donor-links';
+import { adoptGiftDetails, findDonor, updateDonorDetails } from './donors';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
@@ -32,7 +32,7 @@ export function donorPageRoutes(deps: GivingDeps): Router {
   async function requireDonor(req: Request, res: Response): Promise<number> {
     const donorId = await sessionDonorId(deps.db, req);
     // Not signed in (or the session ended): nothing here for this visitor.
-    if (donorId === undefined) throw new DomainError('not_found', t(res)('donations:donorPage.signInFirst'));
+    if (donorId === undefined) throw new DomainError('not_found', t(res)('giving:donorPage.signInFirst'));
     return donorId;
   }
 
@@ -44,9 +44,9 @@ export function donorPageRoutes(deps: GivingDeps): Router {
 
   async function renderAccount(res: Response, donorId: number, extra: { values?: Record<string, string>; errors?: Record<string, string>; notice?: string } = {}, status = 200) {
     const page = await loadDonorPage(deps.db, donorId);
-    const errors = Object.fromEntries(Object.entries(extra.errors ?? {}).map(([field, key]) => [field, t(res)(`donations:details.errors.${key}`)]));
-    privatePage(res).status(status).render('donations/donor-account', {
-      title: t(res)('donations:donorPage.accountTitle'),
+    const errors = Object.fromEntries(Object.entries(extra.errors ?? {}).map(([field, key]) => [field, t(res)(`giving:details.errors.${key}`)]));
+    privatePage(res).status(status).render('giving/donor-account', {
+      title: t(res)('giving:donorPage.accountTitle'),
       ...page,
       values: extra.values ?? valuesOfDetails(page.donor.details),
       errors,
@@ -60,7 +60,7 @@ export function donorPageRoutes(deps: GivingDeps): Router {
 
   router.get('/donor', allow.anyone, async (req: Request, res: Response) => {
     if ((await sessionDonorId(deps.db, req)) !== undefined) return res.redirect(303, '/donor/account');
-    privatePage(res).render('donations/donor-start', { title: t(res)('donations:donorPage.title'), values: {}, limits: DONOR_LINK_LIMITS, csrfToken: res.locals.csrfToken, noindex: true });
+    privatePage(res).render('giving/donor-start', { title: t(res)('giving:donorPage.title'), values: {}, limits: DONOR_LINK_LIMITS, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   // Always the same answer, whether or not the e-mail has gifts.
@@ -68,23 +68,23 @@ export function donorPageRoutes(deps: GivingDeps): Router {
     const form = EmailForm.safeParse(req.body);
     const typed = typeof (req.body as Record<string, unknown>)?.email === 'string' ? String((req.body as Record<string, unknown>).email) : '';
     if (!form.success) {
-      return privatePage(res).status(400).render('donations/donor-start', { title: t(res)('donations:donorPage.title'), values: { email: typed }, error: t(res)('donations:give.errors.email'), csrfToken: res.locals.csrfToken, noindex: true });
+      return privatePage(res).status(400).render('giving/donor-start', { title: t(res)('giving:donorPage.title'), values: { email: typed }, error: t(res)('giving:give.errors.email'), csrfToken: res.locals.csrfToken, noindex: true });
     }
     const outcome = await requestDonorSignIn(deps.db, deps.config.publicUrl, form.data.email, req.ip ?? 'unknown');
-    if (outcome === 'rate_limited') throw new DomainError('rate_limited', t(res)('donations:donorPage.rateLimited'));
-    privatePage(res).render('donations/donor-start', { title: t(res)('donations:donorPage.title'), sent: true, values: { email: form.data.email }, noindex: true });
+    if (outcome === 'rate_limited') throw new DomainError('rate_limited', t(res)('giving:donorPage.rateLimited'));
+    privatePage(res).render('giving/donor-start', { title: t(res)('giving:donorPage.title'), sent: true, values: { email: form.data.email }, noindex: true });
   });
 
   // A GET never uses the link (mail scanners open links): it shows a button that does.
   router.get('/donor/sign-in/:token', allow.anyone, async (req: Request, res: Response) => {
     const link = await findDonorLink(deps.db, 'sign_in', req.params.token);
-    if (!link) throw new DomainError('not_found', t(res)('donations:donorPage.linkInvalid'));
-    privatePage(res).render('donations/donor-sign-in', { title: t(res)('donations:donorPage.title'), token: req.params.token, csrfToken: res.locals.csrfToken, noindex: true });
+    if (!link) throw new DomainError('not_found', t(res)('giving:donorPage.linkInvalid'));
+    privatePage(res).render('giving/donor-sign-in', { title: t(res)('giving:donorPage.title'), token: req.params.token, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/donor/sign-in/:token', allow.anyone, async (req: Request, res: Response) => {
     const session = await signInWithLink(deps.db, req.params.token);
-    if (!session) throw new DomainError('not_found', t(res)('donations:donorPage.linkInvalid'));
+    if (!session) throw new DomainError('not_found', t(res)('giving:donorPage.linkInvalid'));
     res.cookie(DONOR_COOKIE, session, { httpOnly: true, sameSite: 'lax', secure, path: '/donor', maxAge: 2 * 3600 * 1000 });
     res.redirect(303, '/donor/account');
   });
@@ -99,13 +99,13 @@ export function donorPageRoutes(deps: GivingDeps): Router {
     const donorId = await sessionDonorId(deps.db, req);
     if (donorId === undefined) {
       // The session ended (or never began): the way in, with a word on why.
-      return privatePage(res).render('donations/donor-start', { title: t(res)('donations:donorPage.title'), values: {}, expired: true, csrfToken: res.locals.csrfToken, noindex: true });
+      return privatePage(res).render('giving/donor-start', { title: t(res)('giving:donorPage.title'), values: {}, expired: true, csrfToken: res.locals.csrfToken, noindex: true });
     }
     const notices: Record<string, string> = {
-      details: t(res)('donations:donorPage.detailsSaved'),
-      preference: t(res)('donations:donorPage.preferenceSaved'),
-      cancelled: t(res)('donations:donorPage.cancelled'),
-      reissued: t(res)('donations:donorPage.reissued'),
+      details: t(res)('giving:donorPage.detailsSaved'),
+      preference: t(res)('giving:donorPage.preferenceSaved'),
+      cancelled: t(res)('giving:donorPage.cancelled'),
+      reissued: t(res)('giving:donorPage.reissued'),
     };
     await renderAccount(res, donorId, { notice: typeof req.query.done === 'string' ? notices[req.query.done] : undefined });
   });
@@ -140,11 +140,11 @@ export function donorPageRoutes(deps: GivingDeps): Router {
     const donorId = await requireDonor(req, res);
     const pledge = await findOwnPledge(deps.db, donorId, idOf(res, req.params.id));
     if (!pledge || pledge.frequency !== 'monthly' || !pledge.stripe_customer_id) throw new DomainError('not_found', t(res)('common:errors.notFound'));
-    if (!deps.stripe) throw new DomainError('unavailable', t(res)('donations:give.cardOff'));
+    if (!deps.stripe) throw new DomainError('unavailable', t(res)('giving:give.cardOff'));
     const portal = await deps.stripe.billingPortal.sessions
       .create({ customer: pledge.stripe_customer_id, return_url: `${deps.config.publicUrl}/donor/account`, locale: res.locals.locale as Locale })
       .catch((error: unknown) => {
-        throw new DomainError('unavailable', t(res)('donations:donorPage.portalFailed'), { cause: String((error as Error)?.message ?? error) });
+        throw new DomainError('unavailable', t(res)('giving:donorPage.portalFailed'), { cause: String((error as Error)?.message ?? error) });
       });
     res.redirect(303, portal.url);
   });
@@ -171,10 +171,10 @@ export function donorPageRoutes(deps: GivingDeps): Router {
   router.get('/donor/confirm/:token', allow.anyone, async (req: Request, res: Response) => {
     const link = await findDonorLink(deps.db, 'confirm_details', req.params.token);
     const own = link?.pledgeId ? await deps.db.selectFrom('pledge_donor_details').selectAll().where('pledge_id', '=', link.pledgeId).executeTakeFirst() : undefined;
-    if (!link || !own) throw new DomainError('not_found', t(res)('donations:donorPage.linkInvalid'));
+    if (!link || !own) throw new DomainError('not_found', t(res)('giving:donorPage.linkInvalid'));
     const pledge = await deps.db.selectFrom('pledges').select('donor_id').where('id', '=', link.pledgeId!).executeTakeFirstOrThrow();
     const donor = (await findDonor(deps.db, pledge.donor_id))!;
-    privatePage(res).render('donations/donor-confirm', { title: t(res)('donations:donorPage.confirmTitle'), typed: detailsOfRow(own), record: donor.details, token: req.params.token, csrfToken: res.locals.csrfToken, noindex: true });
+    privatePage(res).render('giving/donor-confirm', { title: t(res)('giving:donorPage.confirmTitle'), typed: detailsOfRow(own), record: donor.details, token: req.params.token, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/donor/confirm/:token', allow.anyone, async (req: Request, res: Response) => {
@@ -185,8 +185,8 @@ export function donorPageRoutes(deps: GivingDeps): Router {
       await adoptGiftDetails(trx, { pledgeId: link.pledgeId, actor: { userId: null, label: 'donor (confirmation link)' }, by: 'donor', reason: `confirmed the details of pledge ${link.pledgeId}` });
       return true;
     });
-    if (!done) throw new DomainError('not_found', t(res)('donations:donorPage.linkInvalid'));
-    privatePage(res).render('donations/donor-confirm', { title: t(res)('donations:donorPage.confirmTitle'), confirmed: true, noindex: true });
+    if (!done) throw new DomainError('not_found', t(res)('giving:donorPage.linkInvalid'));
+    privatePage(res).render('giving/donor-confirm', { title: t(res)('giving:donorPage.confirmTitle'), confirmed: true, noindex: true });
   });
 
   return router;

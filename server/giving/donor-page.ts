@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import type { Db } from '../db/database';
-import { formatDonorAddress } from '../donations/donor-details';
-import { findDonorLink, issueDonorLink, useDonorLink } from '../donations/donor-links';
-import { donorRecordIds, findDonor, findDonorIdByEmail, listDonorPledges } from '../donations/donors';
+import { formatDonorAddress } from './donor-details';
+import { findDonorLink, issueDonorLink, useDonorLink } from './donor-links';
+import { donorRecordIds, findDonor, findDonorIdByEmail, listDonorPledges } from './donors';
 import { consumeRateLimit } from '../http/rate-limit';
 import { listReceipts } from '../receipts/receipts';
 import { queueDonorSignIn } from './donor-emails';

@@ -20,7 +20,7 @@ export async function queueGiftConfirmation(trx: Transaction<Database>, ctx: Lin
   const p = await pledgeAndDonor(trx, pledgeId);
   await queueEmail(trx, {
     to: p.email,
-    template: 'donations/gift-confirmed',
+    template: 'giving/gift-confirmed',
     locale: p.locale,
     data: {
       name: p.name,
@@ -37,7 +37,7 @@ export async function queuePledgeInstructions(trx: Transaction<Database>, pledge
   const p = await pledgeAndDonor(trx, pledgeId);
   await queueEmail(trx, {
     to: p.email,
-    template: 'donations/pledge-instructions',
+    template: 'giving/pledge-instructions',
     locale: p.locale,
     data: {
       name: p.name,

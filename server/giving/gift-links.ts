@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { issueDonorLink } from '../donations/donor-links';
+import { issueDonorLink } from './donor-links';
 
-/** The addresses of the giving pages' donor links (tokens: server/donations/donor-links.ts). */
+/** The addresses of the giving pages' donor links (tokens: server/giving/donor-links.ts). */
 export async function thanksPath(trx: Transaction<Database> | Parameters<typeof issueDonorLink>[0], pledgeId: number, page: 'thanks' | 'pledged'): Promise<string> {
   return `/give/${page}/${pledgeId}?t=${await issueDonorLink(trx, 'thanks', { pledgeId })}`;
 }

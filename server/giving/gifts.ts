@@ -4,9 +4,9 @@ import type { Config } from '../config';
 import { addMonths } from '../calendar/dates';
 import type { Db } from '../db/database';
 import { consumeRateLimit } from '../http/rate-limit';
-import { issueDonorLink } from '../donations/donor-links';
-import { findOrCreateDonor, keepGiftDetails } from '../donations/donors';
-import { createPledge } from '../donations/pledges';
+import { issueDonorLink } from './donor-links';
+import { findOrCreateDonor, keepGiftDetails } from './donors';
+import { createPledge } from './pledges';
 import { DomainError } from '../domain-error';
 import type { Locale } from '../i18n/i18n';
 import type { Logger } from '../logger';
@@ -46,18 +46,18 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
   const { perIp, perEmail } = deps.config.pledgeRateLimits;
   const byIp = await consumeRateLimit(deps.db, { name: 'pledge-ip', max: perIp, windowSeconds: 3600 }, request.ip);
   const byEmail = await consumeRateLimit(deps.db, { name: 'pledge-email', max: perEmail, windowSeconds: 3600 }, input.email.toLowerCase());
-  if (byIp.limited || byEmail.limited) throw new DomainError('rate_limited', t('donations:give.errors.rateLimited'));
-  if (input.method === 'card' && !deps.stripe) throw new DomainError('unavailable', t('donations:give.cardOff'));
+  if (byIp.limited || byEmail.limited) throw new DomainError('rate_limited', t('giving:give.errors.rateLimited'));
+  if (input.method === 'card' && !deps.stripe) throw new DomainError('unavailable', t('giving:give.cardOff'));
   if (input.groupId !== null && !(await isGroupChoice(deps.db, input.groupId))) {
-    throw new DomainError('invalid', t('donations:give.errors.groupId'), { groupId: t('donations:give.errors.groupId') });
+    throw new DomainError('invalid', t('giving:give.errors.groupId'), { groupId: t('giving:give.errors.groupId') });
   }
 
   const feeCents = input.coverFee ? feeCoverCents(input.amountCents, deps.config.cardFee) : 0;
   const pledgeId = await deps.db.transaction().execute(async (trx) => {
     const campaign = await trx.selectFrom('campaigns').select('id').where('status', '=', 'active').orderBy('id').executeTakeFirst();
-    if (!campaign) throw new DomainError('not_found', t('donations:give.errors.noCampaign'));
+    if (!campaign) throw new DomainError('not_found', t('giving:give.errors.noCampaign'));
     // The e-mail's record is created from these details if the e-mail is new; an existing record is
-    // never changed by a form: details that differ from it stay on this gift (server/donations/README.md).
+    // never changed by a form: details that differ from it stay on this gift (server/giving/README.md).
     const details = {
       name: input.name,
       addressLine1: input.addressLine1,
@@ -109,10 +109,10 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
   const [thanksToken, resumeToken] = [await issueDonorLink(deps.db, 'thanks', { pledgeId }), await issueDonorLink(deps.db, 'resume', { pledgeId })];
   const session = await openCheckout(deps, pledgeId, input, feeCents, request.locale, thanksToken).catch((error: unknown) => {
     // Stripe unreachable or refusing: the pledge stays pending (it counts nowhere) and the donor may try again.
-    throw new DomainError('unavailable', t('donations:give.errors.stripe'), { cause: String((error as Error)?.message ?? error) });
+    throw new DomainError('unavailable', t('giving:give.errors.stripe'), { cause: String((error as Error)?.message ?? error) });
   });
   await deps.db.updateTable('pledges').set({ stripe_checkout_session_id: session.id }).where('id', '=', pledgeId).execute();
-  if (!session.url) throw new DomainError('unavailable', t('donations:give.errors.stripe'));
+  if (!session.url) throw new DomainError('unavailable', t('giving:give.errors.stripe'));
   return { kind: 'checkout', url: session.url, pledgeId, resumeToken };
 }
 
@@ -135,7 +135,7 @@ async function openCheckout(deps: GivingDeps, pledgeId: number, input: GiveInput
           price_data: {
             currency: 'cad',
             unit_amount: input.amountCents + feeCents,
-            product_data: { name: t(monthly ? 'donations:checkout.monthlyName' : 'donations:checkout.onceName') },
+            product_data: { name: t(monthly ? 'giving:checkout.monthlyName' : 'giving:checkout.onceName') },
             ...(monthly ? { recurring: { interval: 'month' as const } } : {}),
           },
         },

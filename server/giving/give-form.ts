@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DONOR_FIELD_LIMITS as LIMIT, hasInvisibleCharacters, personText } from '../donations/donor-details';
+import { DONOR_FIELD_LIMITS as LIMIT, hasInvisibleCharacters, personText } from './donor-details';
 import { parseDollars } from '../http/forms';
 
-/** The giving form, as typed. Errors are message keys in locales/<lang>/donations.json (give.errors.*). */
+/** The giving form, as typed. Errors are message keys in locales/<lang>/giving.json (give.errors.*). */
 export const PRESET_AMOUNTS_CENTS = [2_500, 5_000, 10_000, 25_000, 50_000] as const;
 export const MIN_GIFT_CENTS = 500;
 export const MAX_GIFT_CENTS = 10_000_000;

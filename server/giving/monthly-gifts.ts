@@ -1,5 +1,5 @@
 import type { Db } from '../db/database';
-import { endPledge } from '../donations/pledges';
+import { endPledge } from './pledges';
 import type { Logger } from '../logger';
 import { isCancellationPending, processDueStripeCalls, queueStripeCall } from './stripe-calls';
 import type { Stripe } from './stripe-client';

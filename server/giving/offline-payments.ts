@@ -4,8 +4,8 @@ import { toCurrency as frenchCurrency, toWords as frenchWords } from 'to-words/f
 import { type Actor, writeAudit } from '../audit/audit';
 import { type CharityCalendar, charityCalendar } from '../calendar/charity-calendar';
 import type { Database } from '../db/schema';
-import { recordPayment, voidPayment } from '../donations/payments';
-import { lockPledge, openPledgeCents } from '../donations/pledges';
+import { recordPayment, voidPayment } from './payments';
+import { lockPledge, openPledgeCents } from './pledges';
 import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
@@ -81,16 +81,16 @@ async function checkAmountAndDate(
 ) {
   const t = translatorFor(input.locale);
   const calendar = input.calendar ?? charityCalendar();
-  if (input.receivedOn > calendar.today()) throw fieldError('invalid', 'receivedOn', t('donations:staff.errors.futureDate', { today: calendar.today() }));
-  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw fieldError('invalid', 'amount', t('donations:staff.errors.amount'));
-  if (input.amountCents > MAX_GIFT_CENTS) throw fieldError('invalid', 'amount', t('donations:staff.errors.amountMax', { max: formatMoney(MAX_GIFT_CENTS, input.locale) }));
+  if (input.receivedOn > calendar.today()) throw fieldError('invalid', 'receivedOn', t('giving:staff.errors.futureDate', { today: calendar.today() }));
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw fieldError('invalid', 'amount', t('giving:staff.errors.amount'));
+  if (input.amountCents > MAX_GIFT_CENTS) throw fieldError('invalid', 'amount', t('giving:staff.errors.amountMax', { max: formatMoney(MAX_GIFT_CENTS, input.locale) }));
   if (input.advantageCents * 100 > input.amountCents * MAX_ADVANTAGE_PERCENT) {
-    throw fieldError('invalid', 'advantage', t('donations:staff.errors.advantageMax', { max: formatMoney(Math.floor((input.amountCents * MAX_ADVANTAGE_PERCENT) / 100), input.locale) }));
+    throw fieldError('invalid', 'advantage', t('giving:staff.errors.advantageMax', { max: formatMoney(Math.floor((input.amountCents * MAX_ADVANTAGE_PERCENT) / 100), input.locale) }));
   }
-  if (input.advantageCents > 0 && !input.advantageDescription) throw fieldError('invalid', 'advantageDescription', t('donations:staff.errors.advantageDescription'));
+  if (input.advantageCents > 0 && !input.advantageDescription) throw fieldError('invalid', 'advantageDescription', t('giving:staff.errors.advantageDescription'));
 
   const pledge = await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', t('donations:staff.errors.noPledge', { id: input.pledgeId }));
+  if (!pledge) throw new DomainError('not_found', t('giving:staff.errors.noPledge', { id: input.pledgeId }));
   let query = trx.selectFrom('payments').select(sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received')).where('pledge_id', '=', pledge.id).where('status', '<>', 'voided');
   if (input.excludingPaymentId) query = query.where('id', '<>', input.excludingPaymentId);
   const { received } = await query.executeTakeFirstOrThrow();
@@ -102,8 +102,8 @@ async function checkAmountAndDate(
     const words = amountInWords(input.amountCents, input.locale);
     const message =
       reason === 'owed'
-        ? t('donations:staff.confirm.owed', { amount, words, owed: formatMoney(owedCents, input.locale) })
-        : t('donations:staff.confirm.large', { amount, words, threshold: formatMoney(large, input.locale) });
+        ? t('giving:staff.confirm.owed', { amount, words, owed: formatMoney(owedCents, input.locale) })
+        : t('giving:staff.confirm.large', { amount, words, threshold: formatMoney(large, input.locale) });
     throw new ConfirmationNeeded(message, { amountCents: input.amountCents, words, owedCents, reason });
   }
   return pledge;
@@ -117,9 +117,9 @@ export async function recordOfflinePayment(trx: Transaction<Database>, input: Of
   const advantageCents = input.advantageCents ?? 0;
   const advantageDescription = advantageCents > 0 ? input.advantageDescription?.trim() || null : null;
   const pledge = await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', t('donations:staff.errors.noPledge', { id: input.pledgeId }));
-  if (pledge.method === 'card') throw new DomainError('conflict', t('donations:staff.errors.cardPledge'));
-  if (pledge.status === 'cancelled' || pledge.status === 'lapsed') throw new DomainError('conflict', t('donations:staff.errors.ended', { status: pledge.status }));
+  if (!pledge) throw new DomainError('not_found', t('giving:staff.errors.noPledge', { id: input.pledgeId }));
+  if (pledge.method === 'card') throw new DomainError('conflict', t('giving:staff.errors.cardPledge'));
+  if (pledge.status === 'cancelled' || pledge.status === 'lapsed') throw new DomainError('conflict', t('giving:staff.errors.ended', { status: pledge.status }));
   const reference = input.reference.trim();
   await refuseDuplicateReference(trx, input.method, reference, t);
   await checkAmountAndDate(trx, { ...input, calendar, advantageCents, advantageDescription, locale });
@@ -161,7 +161,7 @@ async function refuseDuplicateReference(trx: Transaction<Database>, method: Offl
     .where(sql<string>`lower(reference)`, '=', reference.toLowerCase())
     .executeTakeFirst();
   if (duplicate) {
-    const message = t(method === 'cheque' ? 'donations:staff.errors.duplicateCheque' : 'donations:staff.errors.duplicateReference', { reference, payment: duplicate.id, pledge: duplicate.pledge_id });
+    const message = t(method === 'cheque' ? 'giving:staff.errors.duplicateCheque' : 'giving:staff.errors.duplicateReference', { reference, payment: duplicate.id, pledge: duplicate.pledge_id });
     throw fieldError('conflict', 'reference', message);
   }
 }
@@ -170,9 +170,9 @@ async function refuseDuplicateReference(trx: Transaction<Database>, method: Offl
 async function lockCorrectable(trx: Transaction<Database>, paymentId: number, locale: Locale) {
   const t = translatorFor(locale);
   const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', t('donations:staff.errors.noPayment', { id: paymentId }));
-  if (payment.method === 'card') throw new DomainError('conflict', t('donations:staff.errors.cardCorrection'));
-  if (payment.status === 'voided') throw new DomainError('conflict', t('donations:staff.errors.alreadyVoided', { id: paymentId }));
+  if (!payment) throw new DomainError('not_found', t('giving:staff.errors.noPayment', { id: paymentId }));
+  if (payment.method === 'card') throw new DomainError('conflict', t('giving:staff.errors.cardCorrection'));
+  if (payment.status === 'voided') throw new DomainError('conflict', t('giving:staff.errors.alreadyVoided', { id: paymentId }));
   return payment;
 }
 
@@ -187,7 +187,7 @@ export async function voidOfflinePayment(trx: Transaction<Database>, input: Corr
   const locale = input.locale ?? 'en';
   const calendar = input.calendar ?? charityCalendar();
   const reason = input.reason.trim();
-  if (!reason) throw fieldError('invalid', 'reason', translatorFor(locale)('donations:staff.errors.reason'));
+  if (!reason) throw fieldError('invalid', 'reason', translatorFor(locale)('giving:staff.errors.reason'));
   const payment = await lockCorrectable(trx, input.paymentId, locale);
   await voidPayment(trx, { paymentId: payment.id, reason, at: calendar.now() });
   if (input.receipts) await reviseReceiptAfterCorrection(trx, { ...input.receipts, clock: calendar.clock }, { voidedPaymentId: payment.id, replacementPaymentId: null, reason, actor: input.actor });
@@ -210,11 +210,11 @@ export async function correctOfflinePayment(trx: Transaction<Database>, input: C
   const t = translatorFor(locale);
   const calendar = input.calendar ?? charityCalendar();
   const reason = input.reason.trim();
-  if (!reason) throw fieldError('invalid', 'reason', t('donations:staff.errors.reason'));
+  if (!reason) throw fieldError('invalid', 'reason', t('giving:staff.errors.reason'));
   const payment = await lockCorrectable(trx, input.paymentId, locale);
   const receivedOn = payment.received_on ?? calendar.dateOf(payment.received_at);
-  if (payment.amount_cents === input.amountCents && receivedOn === input.receivedOn) throw fieldError('invalid', 'amount', t('donations:staff.errors.nothingToCorrect'));
-  if (input.amountCents < payment.advantage_cents) throw fieldError('invalid', 'amount', t('donations:staff.errors.belowAdvantage', { advantage: formatMoney(payment.advantage_cents, locale) }));
+  if (payment.amount_cents === input.amountCents && receivedOn === input.receivedOn) throw fieldError('invalid', 'amount', t('giving:staff.errors.nothingToCorrect'));
+  if (input.amountCents < payment.advantage_cents) throw fieldError('invalid', 'amount', t('giving:staff.errors.belowAdvantage', { advantage: formatMoney(payment.advantage_cents, locale) }));
   await checkAmountAndDate(trx, {
     ...input,
     calendar,

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
-import { findDonorLink } from '../donations/donor-links';
+import { findDonorLink } from './donor-links';
 import { DomainError } from '../domain-error';
 import { allow } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
@@ -21,10 +21,10 @@ export function givingRoutes(deps: GivingDeps): Router {
 
   async function renderForm(res: Response, values: GiveFormValues, errors: Record<string, string> = {}, status = 200) {
     const t = res.locals.t as TFunction;
-    const messages = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(`donations:give.errors.${key}`)]));
+    const messages = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(`giving:give.errors.${key}`)]));
     const selected = values.amount ?? '5000.00';
-    res.status(status).render('donations/give', {
-      title: t('donations:give.title'),
+    res.status(status).render('giving/give', {
+      title: t('giving:give.title'),
       values,
       errors: messages,
       errorList: Object.entries(messages).map(([field, message]) => ({ field, message })),
@@ -75,16 +75,16 @@ export function givingRoutes(deps: GivingDeps): Router {
   router.get('/give/thanks/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
     const pledgeId = await thanksPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
-    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
-    res.render('donations/thanks', { title: (res.locals.t as TFunction)('donations:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
+    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:thanks.notFound'));
+    res.render('giving/thanks', { title: (res.locals.t as TFunction)('giving:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
   });
 
   router.get('/give/pledged/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
     const pledgeId = await thanksPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
-    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:thanks.notFound'));
-    res.render('donations/pledged', {
-      title: (res.locals.t as TFunction)('donations:pledged.title'),
+    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:thanks.notFound'));
+    res.render('giving/pledged', {
+      title: (res.locals.t as TFunction)('giving:pledged.title'),
       gift,
       cheque: gift.method === 'cheque',
       monthly: gift.frequency === 'monthly',
@@ -95,7 +95,7 @@ export function givingRoutes(deps: GivingDeps): Router {
 
   router.get('/give/monthly/:id/cancel', allow.anyone, async (req: Request, res: Response) => {
     const gift = await requireSignedMonthlyGift(req, res);
-    res.render('donations/cancel-monthly', { title: (res.locals.t as TFunction)('donations:cancel.title'), gift, token: req.query.t, csrfToken: res.locals.csrfToken, noindex: true });
+    res.render('giving/cancel-monthly', { title: (res.locals.t as TFunction)('giving:cancel.title'), gift, token: req.query.t, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   // Stripe failing (a 5xx) or a subscription it had already cancelled never makes this a 500:
@@ -114,7 +114,7 @@ export function givingRoutes(deps: GivingDeps): Router {
   /** The pledge of a thank-you link: its token must be a thank-you token for this very pledge. */
   async function thanksPledgeId(req: Request, res: Response): Promise<number> {
     const pledgeId = /^\d{1,15}$/.test(String(req.params.pledgeId)) ? Number(req.params.pledgeId) : NaN;
-    if (!(await findDonorLink(deps.db, 'thanks', req.query.t, { pledgeId }))) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
+    if (!(await findDonorLink(deps.db, 'thanks', req.query.t, { pledgeId }))) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:cancel.invalid'));
     return pledgeId;
   }
 
@@ -122,7 +122,7 @@ export function givingRoutes(deps: GivingDeps): Router {
     const pledgeId = /^\d{1,15}$/.test(String(req.params.id)) ? Number(req.params.id) : NaN;
     const token = req.method === 'POST' ? (req.body as Record<string, unknown>)?.t : req.query.t;
     const gift = (await findDonorLink(deps.db, 'cancel_monthly', token, { pledgeId })) ? await findMonthlyGift(deps.db, pledgeId) : undefined;
-    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:cancel.invalid'));
+    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:cancel.invalid'));
     return gift;
   }
 

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
-import { type DonorDetails, hasInvisibleCharacters, parseDonorDetailsForm, valuesOfDetails } from '../donations/donor-details';
-import { mergeDonors, undoDonorMerge } from '../donations/donor-merges';
+import { type DonorDetails, hasInvisibleCharacters, parseDonorDetailsForm, valuesOfDetails } from './donor-details';
+import { mergeDonors, undoDonorMerge } from './donor-merges';
 import {
   attachGiftToRecord,
   donorRecordIds,
@@ -13,7 +13,7 @@ import {
   listEmailsTo,
   searchDonors,
   updateDonorDetails,
-} from '../donations/donors';
+} from './donors';
 import { DomainError } from '../domain-error';
 import { allow, requireUser } from '../http/policy';
 import { listUnreceipted, setReceiptFrequency } from '../receipts/issuing';
@@ -47,7 +47,7 @@ function actorOf(res: Response) {
 function reasonOf(req: Request, res: Response): string {
   const parsed = Reason.safeParse((req.body as Record<string, unknown>)?.reason);
   if (!parsed.success) {
-    const message = (res.locals.t as TFunction)('donations:staffDonors.errors.reason');
+    const message = (res.locals.t as TFunction)('giving:staffDonors.errors.reason');
     throw new DomainError('invalid', message, { reason: message });
   }
   return parsed.data;
@@ -69,9 +69,9 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
       listDonorMerges(deps.db, donorId),
       listUnreceipted(deps.db, { donorId }),
     ]);
-    const errors = Object.fromEntries(Object.entries(extra.errors ?? {}).map(([field, key]) => [field, t(`donations:details.errors.${key}`)]));
-    res.status(status).render('donations/staff-donor', {
-      title: t('donations:staffDonors.donorTitle', { id: donor.id }),
+    const errors = Object.fromEntries(Object.entries(extra.errors ?? {}).map(([field, key]) => [field, t(`giving:details.errors.${key}`)]));
+    res.status(status).render('giving/staff-donor', {
+      title: t('giving:staffDonors.donorTitle', { id: donor.id }),
       donor,
       values: extra.values ?? valuesOfDetails(donor.details),
       errors,
@@ -90,12 +90,12 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
   router.get('/staff/donors', allow.staff, async (req: Request, res: Response) => {
     const filter = SearchQuery.parse(req.query);
     const page = await searchDonors(deps.db, filter);
-    res.render('donations/staff-donors', { title: (res.locals.t as TFunction)('donations:staffDonors.title'), filter, ...page, noindex: true });
+    res.render('giving/staff-donors', { title: (res.locals.t as TFunction)('giving:staffDonors.title'), filter, ...page, noindex: true });
   });
 
   router.get('/staff/donors/:id', allow.staff, async (req: Request, res: Response) => {
     const t = res.locals.t as TFunction;
-    const notices: Record<string, string> = { saved: t('donations:staffDonors.saved'), merged: t('donations:staffDonors.merged'), undone: t('donations:staffDonors.undone'), attached: t('donations:staffDonors.attached'), preference: t('receipts:staff.preference.saved') };
+    const notices: Record<string, string> = { saved: t('giving:staffDonors.saved'), merged: t('giving:staffDonors.merged'), undone: t('giving:staffDonors.undone'), attached: t('giving:staffDonors.attached'), preference: t('receipts:staff.preference.saved') };
     const notice = typeof req.query.done === 'string' ? notices[req.query.done] : undefined;
     await renderDonor(res, idOf(res, req.params.id), { notice });
   });
@@ -132,7 +132,7 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
     const other = String((req.body as Record<string, unknown>)?.other ?? '').trim();
     const fromDonorId = /^\d{1,15}$/.test(other) ? Number(other) : other.includes('@') && other.length <= 254 ? await findDonorIdByEmail(deps.db, other) : undefined;
     if (fromDonorId === undefined || !(await findDonor(deps.db, fromDonorId))) {
-      const message = t('donations:staffDonors.errors.other');
+      const message = t('giving:staffDonors.errors.other');
       throw new DomainError('invalid', message, { other: message });
     }
     await deps.db.transaction().execute((trx) => mergeDonors(trx, { fromDonorId, intoDonorId, reason, actor: actorOf(res) }));

@@ -59,15 +59,15 @@ const typedDollars = (key: string, optional = false) =>
   });
 const confirmation = z.string().regex(/^\d{1,12}$/).transform(Number).optional().catch(undefined);
 const OfflineForm = z.object({
-  amount: typedDollars('donations:staff.errors.amount'),
-  method: z.enum(['cheque', 'etransfer', 'cash'], { error: 'donations:staff.errors.method' }),
+  amount: typedDollars('giving:staff.errors.amount'),
+  method: z.enum(['cheque', 'etransfer', 'cash'], { error: 'giving:staff.errors.method' }),
   reference: text(100),
   receivedOn: isoDate,
-  advantage: typedDollars('donations:staff.errors.amount', true).default(0),
+  advantage: typedDollars('giving:staff.errors.amount', true).default(0),
   advantageDescription: optionalText(200),
   confirmAmountCents: confirmation,
 });
-const CorrectionForm = z.object({ amount: typedDollars('donations:staff.errors.amount'), receivedOn: isoDate, reason: text(500), confirmAmountCents: confirmation });
+const CorrectionForm = z.object({ amount: typedDollars('giving:staff.errors.amount'), receivedOn: isoDate, reason: text(500), confirmAmountCents: confirmation });
 const VoidForm = z.object({ reason: text(500) });
 const EndForm = z.object({ status: z.enum(['cancelled', 'lapsed'], { error: 'common:form.invalid' }), reason: text(500) });
 
@@ -132,8 +132,8 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const detail = await requirePledgeDetail(deps.db, pledgeId, localeOf(res));
     const groupId = detail.pledge.group_id;
     const groupName = groupId === null ? undefined : (await groupNamesOf(deps.db, [groupId])).get(groupId);
-    res.status(status).render('donations/staff-pledge', {
-      title: (res.locals.t as TFunction)('donations:staff.pledge', { id: detail.pledge.id }),
+    res.status(status).render('giving/staff-pledge', {
+      title: (res.locals.t as TFunction)('giving:staff.pledge', { id: detail.pledge.id }),
       ...detail,
       groupName,
       today: calendar.today(),
@@ -152,8 +152,8 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const p = detail.payment;
     const t = res.locals.t as TFunction;
     const names = await groupNamesIn(deps.db, detail.postings.map((e) => e.account));
-    res.status(status).render('donations/staff-payment', {
-      title: t('donations:staff.gift', { id: p.id }),
+    res.status(status).render('giving/staff-payment', {
+      title: t('giving:staff.gift', { id: p.id }),
       ...detail,
       postings: detail.postings.map((e) => ({ ...e, kindLabel: kindLabel(t, e.kind), accountLabel: accountLabel(t, e.account, names) })),
       today: calendar.today(),
@@ -168,18 +168,18 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/gifts', allow.staff, async (req: Request, res: Response) => {
     const filter = PaymentQuery.parse(req.query);
     const page = await listPayments(deps.db, filter);
-    res.render('donations/staff-gifts', { title: (res.locals.t as TFunction)('donations:staff.gifts'), filter, ...page, noindex: true });
+    res.render('giving/staff-gifts', { title: (res.locals.t as TFunction)('giving:staff.gifts'), filter, ...page, noindex: true });
   });
 
   // Stripe events waiting in the queue, those that keep failing, and those held because Haven
   // cannot read them, with the reason (ids, types and errors only, never payloads).
   router.get('/staff/gifts/stripe-events', allow.staff, async (req: Request, res: Response) => {
     const [status, calls] = await Promise.all([stripeEventQueueStatus(deps.db), stripeCallStatus(deps.db)]);
-    res.render('donations/staff-stripe-events', {
+    res.render('giving/staff-stripe-events', {
       callsWaiting: calls.waiting,
       failingCalls: calls.failing.map(toFailingCallView),
       callFailingAfter: CALL_FAILING_AFTER_ATTEMPTS,
-      title: (res.locals.t as TFunction)('donations:staff.stripeEvents.title'),
+      title: (res.locals.t as TFunction)('giving:staff.stripeEvents.title'),
       waiting: status.waiting,
       failingCount: status.failingCount,
       heldCount: status.heldCount,
@@ -201,7 +201,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     router.post(`/staff/gifts/stripe-events/:id/${path}`, allow.staff, async (req: Request, res: Response) => {
       const id = StripeEventId.safeParse(req.params.id);
       if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
-      if (!(await act(deps.db, id.data))) throw new DomainError('conflict', (res.locals.t as TFunction)('donations:staff.stripeEvents.notHeld', { id: id.data }));
+      if (!(await act(deps.db, id.data))) throw new DomainError('conflict', (res.locals.t as TFunction)('giving:staff.stripeEvents.notHeld', { id: id.data }));
       await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action, subject: `stripe_event:${id.data}` }));
       res.redirect(303, `/staff/gifts/stripe-events?${path === 'reread' ? 'reread' : 'setAside'}=${encodeURIComponent(id.data)}`);
     });
@@ -210,7 +210,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   router.get('/staff/pledges', allow.staff, async (req: Request, res: Response) => {
     const filter = PledgeQuery.parse(req.query);
     const page = await listPledges(deps.db, filter);
-    res.render('donations/staff-pledges', { title: (res.locals.t as TFunction)('donations:staff.pledges'), filter, ...page, noindex: true });
+    res.render('giving/staff-pledges', { title: (res.locals.t as TFunction)('giving:staff.pledges'), filter, ...page, noindex: true });
   });
 
   router.get('/staff/pledges/:id', allow.staff, async (req: Request, res: Response) => {
@@ -248,12 +248,12 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const typed = String(body.amount ?? '');
     const requestId = String(body.requestId ?? '');
     const { pledge_id } = (await deps.db.selectFrom('payments').select('pledge_id').where('id', '=', paymentId).executeTakeFirst()) ?? {};
-    if (pledge_id === undefined) throw new DomainError('not_found', (res.locals.t as TFunction)('donations:staff.errors.noPayment', { id: paymentId }));
+    if (pledge_id === undefined) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:staff.errors.noPayment', { id: paymentId }));
     // Shown again with the same request id: sending the form again after Stripe did not answer never refunds twice.
     const refundFailed = (message: string, status = 400) =>
       renderPledge(res, pledge_id, { refund: { paymentId, value: typed, message }, ...(REFUND_REQUEST_ID.test(requestId) ? { refundRequestId: requestId } : {}) }, status);
     const amountCents = parseDollars(typed);
-    if (amountCents === undefined || amountCents <= 0) return refundFailed((res.locals.t as TFunction)('donations:staff.errors.amount'));
+    if (amountCents === undefined || amountCents <= 0) return refundFailed((res.locals.t as TFunction)('giving:staff.errors.amount'));
     try {
       await requestRefund({ db: deps.db, stripe: deps.stripe, publicUrl: deps.config.publicUrl }, { paymentId, amountCents, requestId, actor: actorOf(res), locale: localeOf(res) });
     } catch (error) {
@@ -308,7 +308,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
 
   router.get('/staff/installments/overdue', allow.staff, async (_req: Request, res: Response) => {
     const rows = await listOverdueInstallments(deps.db, calendar.today());
-    res.render('donations/staff-overdue', { title: (res.locals.t as TFunction)('donations:staff.overdue'), rows, csrfToken: res.locals.csrfToken, noindex: true });
+    res.render('giving/staff-overdue', { title: (res.locals.t as TFunction)('giving:staff.overdue'), rows, csrfToken: res.locals.csrfToken, noindex: true });
   });
 
   router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { type Actor, writeAudit } from '../audit/audit';
 import type { Db } from '../db/database';
 import type { Database, PaymentMethod, PaymentStatus, PledgeStatus } from '../db/schema';
-import { endPledge } from '../donations/pledges';
+import { endPledge } from './pledges';
 import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
@@ -79,7 +79,7 @@ export async function requirePledgeDetail(db: Db, pledgeId: number, locale: Loca
     ])
     .where('pledges.id', '=', pledgeId)
     .executeTakeFirst();
-  if (!pledge) throw new DomainError('not_found', translatorFor(locale)('donations:staff.errors.noPledge', { id: pledgeId }));
+  if (!pledge) throw new DomainError('not_found', translatorFor(locale)('giving:staff.errors.noPledge', { id: pledgeId }));
   const [installments, payments] = await Promise.all([
     db.selectFrom('pledge_installments').select(['id', 'seq', 'due_on', 'amount_cents', 'status', 'payment_id', 'reminded_at']).where('pledge_id', '=', pledgeId).orderBy('seq').execute(),
     db
@@ -152,7 +152,7 @@ export async function requirePaymentDetail(db: Db, paymentId: number, locale: Lo
     .select((eb) => eb.selectFrom('payments as c').select('c.id').whereRef('c.corrects_payment_id', '=', 'payments.id').as('corrected_by'))
     .where('payments.id', '=', paymentId)
     .executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', translatorFor(locale)('donations:staff.errors.noPayment', { id: paymentId }));
+  if (!payment) throw new DomainError('not_found', translatorFor(locale)('giving:staff.errors.noPayment', { id: paymentId }));
   const [postings, receipts, history] = await Promise.all([
     db
       .selectFrom('ledger_transactions')
@@ -203,15 +203,15 @@ export async function requestRefund(
   const { db, stripe } = deps;
   const locale = input.locale ?? 'en';
   const t = translatorFor(locale);
-  if (!stripe) throw new DomainError('unavailable', t('donations:staff.errors.stripeOff'));
-  if (!REFUND_REQUEST_ID.test(input.requestId)) throw new DomainError('invalid', t('donations:staff.errors.refundForm'));
+  if (!stripe) throw new DomainError('unavailable', t('giving:staff.errors.stripeOff'));
+  if (!REFUND_REQUEST_ID.test(input.requestId)) throw new DomainError('invalid', t('giving:staff.errors.refundForm'));
   const payment = await db.selectFrom('payments').select(['id', 'method', 'amount_cents', 'refunded_cents', 'stripe_charge_id', 'status']).where('id', '=', input.paymentId).executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', t('donations:staff.errors.noPayment', { id: input.paymentId }));
-  if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', t('donations:staff.errors.notCard'));
-  if (payment.status === 'disputed') throw new DomainError('conflict', t('donations:staff.errors.disputed'));
+  if (!payment) throw new DomainError('not_found', t('giving:staff.errors.noPayment', { id: input.paymentId }));
+  if (payment.method !== 'card' || !payment.stripe_charge_id) throw new DomainError('conflict', t('giving:staff.errors.notCard'));
+  if (payment.status === 'disputed') throw new DomainError('conflict', t('giving:staff.errors.disputed'));
   const refundable = payment.amount_cents - payment.refunded_cents;
   if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0 || input.amountCents > refundable) {
-    const message = t('donations:staff.errors.refundRange', { max: formatMoney(refundable, locale) });
+    const message = t('giving:staff.errors.refundRange', { max: formatMoney(refundable, locale) });
     throw new DomainError('invalid', message, { amount: message });
   }
   const refund = await stripe.refunds
@@ -222,9 +222,9 @@ export async function requestRefund(
     .catch((error: unknown) => {
       // Stripe refused (more than is left, a chargeback) or could not be reached: nothing was refunded, and staff read why.
       if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeIdempotencyError) {
-        throw new DomainError('conflict', t('donations:staff.errors.refundRefused', { reason: error.message }));
+        throw new DomainError('conflict', t('giving:staff.errors.refundRefused', { reason: error.message }));
       }
-      throw new DomainError('unavailable', t('donations:staff.errors.refundUnavailable'));
+      throw new DomainError('unavailable', t('giving:staff.errors.refundUnavailable'));
     });
   await db.transaction().execute(async (trx) => {
     // The same form posted twice got the same refund back from Stripe: one audit row for it.
@@ -284,7 +284,7 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
   for (const row of due) {
     await queueEmail(trx, {
       to: row.email,
-      template: 'donations/installment-reminder',
+      template: 'giving/installment-reminder',
       locale: row.locale,
       data: { name: row.name, amountCents: row.amount_cents, dueOn: row.due_on, reference: pledgeReference(row.pledge_id) },
     });

@@ -103,7 +103,7 @@ export const invoicePaymentFailed: EventEffect<'invoice.payment_failed'> = {
     const donor = await trx.selectFrom('pledge_donors').select(['email', 'name', 'locale']).where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow();
     await queueEmail(trx, {
       to: donor.email,
-      template: 'donations/payment-failed',
+      template: 'giving/payment-failed',
       locale: donor.locale,
       data: { name: donor.name, amountCents: invoice.amount_due, cancelUrl: await monthlyCancelUrl(trx, ctx.publicUrl, pledge.id) },
     });

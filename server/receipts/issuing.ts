@@ -7,11 +7,11 @@ import { writeAudit } from '../audit/audit';
 import { charityCalendar, type CharityCalendar, type Clock, DEFAULT_CHARITY_TIME_ZONE } from '../calendar/charity-calendar';
 import type { Config } from '../config';
 import type { Database, ReceiptFrequency } from '../db/schema';
-import { paymentDay } from '../donations/payments';
+import { paymentDay } from '../giving/payments';
 import { DomainError, type DomainErrorKind } from '../domain-error';
 import { defaultReceiptLocale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
-import { detailsOfRow, formatDonorAddress } from '../donations/donor-details';
+import { detailsOfRow, formatDonorAddress } from '../giving/donor-details';
 
 /**
  * What issuing needs from configuration: the serial prefix, the address for download links, and
@@ -62,7 +62,7 @@ export const receivedOn = (settings: Pick<ReceiptSettings, 'charityTimeZone'>) =
 /**
  * Whose details a payment's receipt carries is its pledge's `pledge_donors` row (alias pd): the
  * details typed on that gift when they differ from the donor's record, else the record, which
- * only the donor (through a link sent to the e-mail) or staff change (server/donations/README.md).
+ * only the donor (through a link sent to the e-mail) or staff change (server/giving/README.md).
  * CRA: a receipt states the donor's address; a payment whose details have none waits in the queue.
  */
 export const hasAddress = sql<boolean>`(coalesce(trim(pd.address_line1), '') <> '' and coalesce(trim(pd.city), '') <> '')`;

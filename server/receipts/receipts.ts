@@ -2,7 +2,7 @@ import type { Db } from '../db/database';
 import type { Database, ReceiptFrequency } from '../db/schema';
 import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { paymentDay } from '../donations/payments';
+import { paymentDay } from '../giving/payments';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Actor } from '../audit/audit';
 import { writeAudit } from '../audit/audit';
-import { paymentDay } from '../donations/payments';
+import { paymentDay } from '../giving/payments';
 import {
   calendarOf,
   effectiveFrequency,

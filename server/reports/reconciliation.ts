@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { addDays } from '../calendar/dates';
 import type { Database, PaymentMethod } from '../db/schema';
-import { paymentDay } from '../donations/payments';
+import { paymentDay } from '../giving/payments';
 import { accounts } from '../ledger/accounts';
 
 /**

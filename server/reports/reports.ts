@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_CHARITY_TIME_ZONE } from '../calendar/charity-calendar';
 import type { Database } from '../db/schema';
-import { paymentDay } from '../donations/payments';
+import { paymentDay } from '../giving/payments';
 import { accounts } from '../ledger/accounts';
 import { balancesOf } from '../ledger/ledger';
 

@@ -56,7 +56,7 @@ test('a donor signs in by e-mailed link, sees their monthly gift and receipt cho
     await visitor.check('link sent');
     expect(await visitor.text('main')).toContain('a link is on its way');
 
-    const url = new URL(await linkFromOutbox(email, 'donations/donor-sign-in'));
+    const url = new URL(await linkFromOutbox(email, 'giving/donor-sign-in'));
     await visitor.visit(url.pathname, 'sign-in link');
     await Promise.all([page.waitForURL(/\/donor\/account$/), page.getByRole('button', { name: 'Continue' }).click()]);
     await visitor.check('account');

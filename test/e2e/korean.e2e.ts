@@ -73,7 +73,7 @@ test('a Korean-speaking donor reads the campaign, gives $50 by card at 390 px, a
 
     const rows = await stack.db.selectFrom('outbox').select('payload').orderBy('id').execute();
     const mails = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as EmailMessage).filter((m) => m.to === email);
-    expect(mails.map((m) => m.template).sort()).toEqual(['donations/gift-confirmed', 'receipts/issued']);
+    expect(mails.map((m) => m.template).sort()).toEqual(['giving/gift-confirmed', 'receipts/issued']);
     for (const mail of mails) {
       const rendered = renderEmail(mail);
       expect(rendered.subject).toMatch(HANGUL);

@@ -1,7 +1,7 @@
 import { createKysely, type Db } from '../../server/db/database';
-import { upsertDonor } from '../../server/donations/donors';
-import { recordPayment } from '../../server/donations/payments';
-import { createPledge } from '../../server/donations/pledges';
+import { upsertDonor } from '../../server/giving/donors';
+import { recordPayment } from '../../server/giving/payments';
+import { createPledge } from '../../server/giving/pledges';
 import { makePledge, receive } from '../support/gifts';
 import { adminUrl, createServerDatabase, type HavenProcess, type ServerDatabase, startHaven } from '../support/haven-process';
 import { ledgerProblems } from './support/ledger-audit';
@@ -47,7 +47,7 @@ function describeOutcomes(outcomes: Outcome[]): string {
 }
 
 test('pages answer 503 while the database is cut, and everything works again once it is back; no gift is half-written', async () => {
-  // Gifts written through the same proxy by the donations module, as the giving route will:
+  // Gifts written through the same proxy by the giving module, as the giving route will:
   // each is one transaction (pledge, payment, ledger posting, donor counter) cut or not.
   const writer = createKysely(proxy.urlFor(database.url), 4);
   const acknowledged: string[] = [];

@@ -60,7 +60,7 @@ test('a one-time card gift end to end: form, Checkout (hosted stand-in page), si
     expect(t.stand.requests.some((r) => r.path.startsWith('/v1/payment_intents/'))).toBe(true);
     // A confirmation e-mail is in the outbox; the donor wall shows the consented name and message.
     const mails = (await t.db.selectFrom('outbox').select('payload').execute()).map((m) => m.payload as { template: string });
-    expect(mails.map((m) => m.template)).toEqual(['donations/gift-confirmed', 'receipts/issued']);
+    expect(mails.map((m) => m.template)).toEqual(['giving/gift-confirmed', 'receipts/issued']);
     const home = await request(t.app).get('/').expect(200);
     expect(home.text).toContain('The Kims');
     expect(home.text).toContain('Welcome!');
@@ -189,7 +189,7 @@ test('a failed monthly invoice marks the instalment and e-mails the donor; no mo
   const rows = await t.db.selectFrom('pledge_installments').select(['seq', 'status']).where('pledge_id', '=', pledge.id).orderBy('seq').execute();
   expect(rows).toEqual([{ seq: 1, status: 'paid' }, { seq: 2, status: 'failed' }]);
   const mails = await t.db.selectFrom('outbox').select('payload').execute();
-  expect(mails.filter((m) => (m.payload as { template: string }).template === 'donations/payment-failed')).toHaveLength(1);
+  expect(mails.filter((m) => (m.payload as { template: string }).template === 'giving/payment-failed')).toHaveLength(1);
   expect((await pledgeOfSession(t.db, sessionId)).status).toBe('active');
 });
 

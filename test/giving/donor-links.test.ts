@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { issueDonorLink } from '../../server/donations/donor-links';
+import { issueDonorLink } from '../../server/giving/donor-links';
 import { createGivingTest, deliverAll, formVisitor, type GivingTest, giveForm, postGive } from '../support/giving';
 
 /**

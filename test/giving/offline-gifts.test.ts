@@ -30,7 +30,7 @@ test('an offline pledge in monthly instalments: instructions e-mailed, a cheque 
   const detail = await requirePledgeDetail(t.db, pledgeId);
   expect(detail.installments.map((i) => [i.seq, i.amount_cents, i.status])).toEqual([[1, 10_000, 'due'], [2, 10_000, 'due'], [3, 10_000, 'due']]);
   const mail = await t.db.selectFrom('outbox').select('payload').orderBy('id', 'desc').executeTakeFirstOrThrow();
-  expect(mail.payload).toMatchObject({ to: 'cheque@example.org', template: 'donations/pledge-instructions', data: { reference: `HAVEN-${pledgeId}`, cheque: true, months: 3 } });
+  expect(mail.payload).toMatchObject({ to: 'cheque@example.org', template: 'giving/pledge-instructions', data: { reference: `HAVEN-${pledgeId}`, cheque: true, months: 3 } });
   const sent: RenderedEmail[] = [];
   await deliverDueEmails(t.db, { send: async (m) => void sent.push(m) }, createLogger(testConfig({ LOG_LEVEL: 'silent' })));
   expect(sent).toHaveLength(1);
@@ -67,7 +67,7 @@ test('overdue instalments are listed and reminded through the outbox, once a wee
   const sent = await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth }));
   expect(sent).toBeGreaterThanOrEqual(2);
   const reminders = await t.db.selectFrom('outbox').select('payload').execute();
-  expect(reminders.filter((r) => (r.payload as { template: string; to: string }).template === 'donations/installment-reminder' && (r.payload as { to: string }).to === 'late@example.org')).toHaveLength(2);
+  expect(reminders.filter((r) => (r.payload as { template: string; to: string }).template === 'giving/installment-reminder' && (r.payload as { to: string }).to === 'late@example.org')).toHaveLength(2);
   expect(await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth }))).toBe(0);
   expect(await t.db.selectFrom('audit_log').select('id').where('action', '=', 'installment.reminders_sent').execute()).toHaveLength(2);
 });

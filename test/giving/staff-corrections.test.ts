@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { recordPayment } from '../../server/donations/payments';
+import { recordPayment } from '../../server/giving/payments';
 import { monthlyCancelUrl } from '../../server/giving/gift-links';
 import { createTestApp, type TestApp } from '../support/app';
 import { makePledge } from '../support/gifts';

@@ -101,7 +101,7 @@ test("a monthly gift paid by a delayed method: the 'gift received' e-mail waits 
   const confirmations = async (email: string) =>
     (await t.db.selectFrom('outbox').select('payload').execute()).filter((m) => {
       const p = m.payload as { template: string; to: string };
-      return p.template === 'donations/gift-confirmed' && p.to === email;
+      return p.template === 'giving/gift-confirmed' && p.to === email;
     }).length;
   const form = giveForm({ frequency: 'monthly', amount: '40', method: 'card' });
   const res = await postGive(t.app, form, 303);

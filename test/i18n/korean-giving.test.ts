@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { parseDonorDetailsForm } from '../../server/donations/donor-details';
+import { parseDonorDetailsForm } from '../../server/giving/donor-details';
 import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
 import { createGivingTest, deliverAll, formVisitor, giveForm, type GivingTest } from '../support/giving';
@@ -84,7 +84,7 @@ test.each([
   await deliverAll(t.app, t.stand, t.stand.completeCheckout(sessionId));
 
   const mails = await emailsTo(email);
-  const thanks = mails.find((m) => m.template === 'donations/gift-confirmed')!;
+  const thanks = mails.find((m) => m.template === 'giving/gift-confirmed')!;
   expect(expectKorean(thanks).text).toContain('보내 주신 후원금 $50.00를 잘 받았습니다.');
   const receiptMail = mails.find((m) => m.template === 'receipts/issued')!;
   const rendered = expectKorean(receiptMail);
@@ -129,7 +129,7 @@ test('the donor page in Korean: her gifts and receipts with $ and Korean dates, 
   const asked = await visitor.post('/donor', { email });
   expect(asked.status).toBe(200);
   expect(asked.text).toContain(`${email} 주소로 후원하신 적이 있다면`);
-  const mail = (await emailsTo(email)).filter((m) => m.template === 'donations/donor-sign-in').pop()!;
+  const mail = (await emailsTo(email)).filter((m) => m.template === 'giving/donor-sign-in').pop()!;
   expectKorean(mail);
   const url = new URL(String(mail.data.url));
   const page = await visitor.agent.get(url.pathname).expect(200);

@@ -45,7 +45,7 @@ const otherData = {
 };
 
 test('there are templates to check', () => {
-  expect(templates).toEqual(expect.arrayContaining(['accounts/invitation', 'groups/received', 'donations/pledge-instructions']));
+  expect(templates).toEqual(expect.arrayContaining(['accounts/invitation', 'groups/received', 'giving/pledge-instructions']));
 });
 
 describe.each(['en', 'fr'] as const)('in %s', (locale) => {

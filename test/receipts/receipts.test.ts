@@ -213,8 +213,8 @@ test('receipts are only for money received and receiptable', async () => {
   // A pay-later pledge with nothing received never appears.
   const campaign = await t.db.selectFrom('campaigns').select('id').executeTakeFirstOrThrow();
   const pledgeOnly = await t.db.transaction().execute(async (trx) => {
-    const { upsertDonor } = await import('../../server/donations/donors');
-    const { createPledge } = await import('../../server/donations/pledges');
+    const { upsertDonor } = await import('../../server/giving/donors');
+    const { createPledge } = await import('../../server/giving/pledges');
     const donorId = await upsertDonor(trx, { email: 'pledge-only@example.org', name: 'Pledge Only' });
     await createPledge(trx, { campaignId: campaign.id, donorId, groupId: null, amountCents: 50_000, frequency: 'once', installments: null, method: 'cheque' });
     return donorId;
@@ -229,9 +229,9 @@ test('receipts are only for money received and receiptable', async () => {
 
   // A donor without an address waits (CRA: the receipt states it) and is not swept up by a run.
   const noAddress = await t.db.transaction().execute(async (trx) => {
-    const { upsertDonor } = await import('../../server/donations/donors');
-    const { createPledge } = await import('../../server/donations/pledges');
-    const { recordPayment } = await import('../../server/donations/payments');
+    const { upsertDonor } = await import('../../server/giving/donors');
+    const { createPledge } = await import('../../server/giving/pledges');
+    const { recordPayment } = await import('../../server/giving/payments');
     const donorId = await upsertDonor(trx, { email: 'no-address@example.org', name: 'No Address' });
     const pledgeId = await createPledge(trx, { campaignId: campaign.id, donorId, groupId: null, amountCents: 4_200, frequency: 'once', installments: null, method: 'etransfer' });
     return recordPayment(trx, { pledgeId, amountCents: 4_200, method: 'etransfer', receivedAt: new Date() });

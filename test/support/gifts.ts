@@ -1,11 +1,11 @@
 import type { Db } from '../../server/db/database';
-import { upsertDonor } from '../../server/donations/donors';
-import { recordPayment } from '../../server/donations/payments';
-import { createPledge, type NewPledge } from '../../server/donations/pledges';
+import { upsertDonor } from '../../server/giving/donors';
+import { recordPayment } from '../../server/giving/payments';
+import { createPledge, type NewPledge } from '../../server/giving/pledges';
 
 let counter = 0;
 
-/** A pledge made through the donations module, as the giving page would make it. */
+/** A pledge made through the giving module, as the giving page would make it. */
 export async function makePledge(db: Db, overrides: Partial<NewPledge> & { email?: string } = {}): Promise<number> {
   const campaign = await db.selectFrom('campaigns').select('id').orderBy('id').executeTakeFirstOrThrow();
   counter += 1;

@@ -1,8 +1,8 @@
 import { PDFParse } from 'pdf-parse';
 import type { Db } from '../../server/db/database';
-import { upsertDonor } from '../../server/donations/donors';
-import { recordPayment } from '../../server/donations/payments';
-import { createPledge } from '../../server/donations/pledges';
+import { upsertDonor } from '../../server/giving/donors';
+import { recordPayment } from '../../server/giving/payments';
+import { createPledge } from '../../server/giving/pledges';
 
 export type Gift = {
   email: string;
@@ -16,7 +16,7 @@ export type Gift = {
   feeCents?: number;
 };
 
-/** A donor (with a receipt address), a pledge and its payment, through the donations module. */
+/** A donor (with a receipt address), a pledge and its payment, through the giving module. */
 export async function giveAndReceive(db: Db, gift: Gift): Promise<{ donorId: number; pledgeId: number; paymentId: number }> {
   const campaign = await db.selectFrom('campaigns').select('id').orderBy('id').executeTakeFirstOrThrow();
   return db.transaction().execute(async (trx) => {

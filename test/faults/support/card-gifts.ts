@@ -2,8 +2,8 @@ import http from 'node:http';
 import type Stripe from 'stripe';
 import { loadConfig } from '../../../server/config';
 import type { Db } from '../../../server/db/database';
-import { upsertDonor } from '../../../server/donations/donors';
-import { createPledge } from '../../../server/donations/pledges';
+import { upsertDonor } from '../../../server/giving/donors';
+import { createPledge } from '../../../server/giving/pledges';
 import { createStripe } from '../../../server/giving/stripe-client';
 import type { StripeStandIn } from '../../support/stripe-stand-in';
 
