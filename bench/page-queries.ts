@@ -25,7 +25,7 @@ export async function countPageQueries(databaseUrl: string, paths: (ctx: { group
   try {
     await migrateToLatest(db);
     const group = await makeApprovedGroup(db, { name: 'Query Count Neighbours', story: 'We are **neighbours** in [Toronto](https://example.org).\n\n- one\n- two' });
-    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1', PUBLIC_CACHE_SECONDS: '0' });
+    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', CHARITY_ADDRESS: '1 Test Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@haven.test', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1', PUBLIC_CACHE_SECONDS: '0' });
     server.on('request', createApp({ config, db, logger: createLogger(config) }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

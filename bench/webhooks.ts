@@ -54,7 +54,7 @@ async function main() {
   try {
     const ready = await nextMessage();
     await migrateToLatest(db);
-    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: database.url, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
+    const config = loadConfig({ ...ready.env, NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', CHARITY_ADDRESS: '1 Test Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@haven.test', FAMILY_DATA_KEY: 'ab'.repeat(32), DATABASE_URL: database.url, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
     const logger = createLogger(config);
     processor = createStripeEventProcessor(webhookContext({ config, db, logger })!);
     const app = createApp({ config, db, logger, stripeEvents: processor });

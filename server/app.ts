@@ -99,6 +99,9 @@ export function createApp(deps: AppDeps): Express {
     res.locals.currentPath = req.path;
     // Absolute links in share tags (views/partials/share-meta.hbs) and e-mails.
     res.locals.publicUrl = deps.config.publicUrl;
+    // The footer and contact page: the charity's CRA number and where people write.
+    res.locals.charity = { name: deps.config.charity.name, registrationNumber: deps.config.charity.registrationNumber, address: deps.config.charity.address };
+    res.locals.contact = deps.config.contact;
     // The {{date}} helper shows instants as the charity's dates.
     res.locals.charityTimeZone = calendar.timeZone;
     next();

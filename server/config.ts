@@ -58,6 +58,9 @@ function isDataKey(text: string): boolean {
   return parseDataKey(text) !== undefined;
 }
 
+/** Development only: production requires the charity's real address (CHARITY_ADDRESS). */
+const DEVELOPMENT_ADDRESS = '123 Example Street, Toronto ON  M5V 0A1';
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -105,7 +108,13 @@ const EnvSchema = z.object({
   GROUP_STARTUP_CASH_FLOOR_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
   // Official donation receipts (server/receipts): the charity as on file with CRA.
   CHARITY_NAME: z.string().trim().min(1).default('HanVoice'),
-  CHARITY_ADDRESS: z.string().trim().min(1).default('123 Example Street, Toronto ON  M5V 0A1'),
+  // Development defaults only: production requires the real address (receipts, cheques) and contact e-mail.
+  CHARITY_ADDRESS: z.string().trim().min(1).default(DEVELOPMENT_ADDRESS),
+  // Where people write: the contact page, the footer, the giving form's large-gift and e-transfer instructions.
+  CONTACT_EMAIL: optionalText.pipe(z.email('must be an e-mail address').optional()),
+  // Where Interac e-transfers go (default: CONTACT_EMAIL) and cheques are mailed (default: CHARITY_ADDRESS).
+  ETRANSFER_EMAIL: optionalText.pipe(z.email('must be an e-mail address').optional()),
+  CHEQUE_MAILING_ADDRESS: optionalText,
   CHARITY_REGISTRATION_NUMBER: optionalText.pipe(
     z
       .string()
@@ -174,6 +183,8 @@ export type Config = {
   groupStartupCashFloorPercent: number;
   /** What official donation receipts say about the charity (server/receipts). */
   charity: CharityDetails;
+  /** Where donors write, send e-transfers and mail cheques (the contact page, footer, giving instructions). */
+  contact: { email: string; eTransferEmail: string; chequeMailingAddress: string };
   /** AES-256 key for family_identities; unset outside production: see server/families/data-keys.ts. */
   familyDataKey: Buffer | undefined;
   /** Earlier keys, still able to decrypt rows written before a rotation. */
@@ -239,6 +250,8 @@ export type CharityDetails = {
 
 /** Development only: a made-up number, refused in production (CHARITY_REGISTRATION_NUMBER is then required). */
 const DEVELOPMENT_REGISTRATION_NUMBER = '000000000 RR 0000';
+/** Development only, like the number: production requires CHARITY_ADDRESS and CONTACT_EMAIL. */
+const DEVELOPMENT_CONTACT_EMAIL = 'giving@hanvoice.example';
 
 /** Variables whose values never appear in an error message. */
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SESSION_SECRET', 'SMTP_URL', 'FAMILY_DATA_KEY', 'FAMILY_DATA_PREVIOUS_KEYS', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
@@ -276,6 +289,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.FAMILY_DATA_KEY) {
     throw new ConfigError('Invalid configuration: FAMILY_DATA_KEY is required when NODE_ENV=production (it is not set)');
   }
+  for (const required of ['CHARITY_ADDRESS', 'CONTACT_EMAIL'] as const) {
+    if (e.NODE_ENV === 'production' && (env[required] ?? '').trim() === '') {
+      throw new ConfigError(`Invalid configuration: ${required} is required when NODE_ENV=production (it is not set; donors mail cheques and write there)`);
+    }
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -298,6 +316,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       signatoryName: e.RECEIPT_SIGNATORY_NAME,
       signatoryTitle: e.RECEIPT_SIGNATORY_TITLE,
       serialPrefix: e.RECEIPT_SERIAL_PREFIX,
+    },
+    contact: {
+      email: e.CONTACT_EMAIL ?? DEVELOPMENT_CONTACT_EMAIL,
+      eTransferEmail: e.ETRANSFER_EMAIL ?? e.CONTACT_EMAIL ?? DEVELOPMENT_CONTACT_EMAIL,
+      chequeMailingAddress: e.CHEQUE_MAILING_ADDRESS ?? e.CHARITY_ADDRESS,
     },
     familyDataKey: e.FAMILY_DATA_KEY ? parseDataKey(e.FAMILY_DATA_KEY) : undefined,
     familyDataPreviousKeys: (e.FAMILY_DATA_PREVIOUS_KEYS ?? '')

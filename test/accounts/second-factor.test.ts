@@ -42,7 +42,7 @@ async function outboxLink(to: string, template: string): Promise<URL> {
 }
 
 describe('configuration', () => {
-  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', FAMILY_DATA_KEY: randomBytes(32).toString('hex') } as const;
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', CHARITY_ADDRESS: '1 Test Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@haven.test', FAMILY_DATA_KEY: randomBytes(32).toString('hex') } as const;
   test('production requires passkeys, and refuses to be told otherwise', () => {
     expect(loadConfig(production).staffPasskeys).toBe('required');
     expect(() => loadConfig({ ...production, STAFF_PASSKEYS: 'optional' })).toThrow(ConfigError);

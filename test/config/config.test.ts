@@ -81,3 +81,27 @@ describe('.env', () => {
     expect(result.stderr.trim()).toMatch(/^Invalid configuration: PORT .*\(got "not-from-env"\)$/);
   });
 });
+
+describe('where donors write, send e-transfers and mail cheques (issue 18: the real addresses, from configuration)', () => {
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), FAMILY_DATA_KEY: 'ab'.repeat(32), CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001' };
+
+  test.each(['CHARITY_ADDRESS', 'CONTACT_EMAIL'])('production refuses to start without %s (a placeholder would send cheques nowhere)', (name) => {
+    const env: Record<string, string> = { ...production, CHARITY_ADDRESS: '1 Real Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@hanvoice.ca' };
+    delete env[name];
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} is required when NODE_ENV=production`));
+  });
+
+  test('e-transfers go to CONTACT_EMAIL and cheques to CHARITY_ADDRESS unless set apart', () => {
+    const base = { ...production, CHARITY_ADDRESS: '1 Real Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@hanvoice.ca' };
+    expect(loadConfig(base).contact).toEqual({ email: 'giving@hanvoice.ca', eTransferEmail: 'giving@hanvoice.ca', chequeMailingAddress: '1 Real Street, Toronto ON  M5V 1A1' });
+    expect(loadConfig({ ...base, ETRANSFER_EMAIL: 'etransfer@hanvoice.ca', CHEQUE_MAILING_ADDRESS: 'PO Box 5, Toronto ON  M5W 1A1' }).contact).toEqual({
+      email: 'giving@hanvoice.ca',
+      eTransferEmail: 'etransfer@hanvoice.ca',
+      chequeMailingAddress: 'PO Box 5, Toronto ON  M5W 1A1',
+    });
+  });
+
+  test('a typo in an address is refused with a message naming the variable', () => {
+    expect(() => loadConfig({ CONTACT_EMAIL: 'giving at hanvoice.ca' })).toThrow(/^Invalid configuration: CONTACT_EMAIL must be an e-mail address/);
+  });
+});

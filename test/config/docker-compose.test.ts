@@ -16,7 +16,7 @@ function appVariable(name: string): string | undefined {
   return new RegExp(`^ {4}${name}: (.+)$`, 'm').exec(compose)?.[1];
 }
 
-test.each(['SESSION_SECRET', 'CHARITY_REGISTRATION_NUMBER', 'FAMILY_DATA_KEY', 'PUBLIC_URL'])('%s has no default: compose refuses to start without it', (name) => {
+test.each(['SESSION_SECRET', 'CHARITY_REGISTRATION_NUMBER', 'CHARITY_ADDRESS', 'CONTACT_EMAIL', 'FAMILY_DATA_KEY', 'PUBLIC_URL'])('%s has no default: compose refuses to start without it', (name) => {
   expect(appVariable(name)).toMatch(new RegExp(`^\\$\\{${name}:\\?\\S.+\\}$`));
 });
 

@@ -15,7 +15,7 @@ test('charity details have development defaults', () => {
 test('production needs the real registration number', () => {
   const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), FAMILY_DATA_KEY: 'ab'.repeat(32) };
   expect(() => loadConfig(production)).toThrow(/CHARITY_REGISTRATION_NUMBER is required/);
-  expect(loadConfig({ ...production, CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001' }).charity.registrationNumber).toBe('123456789 RR 0001');
+  expect(loadConfig({ ...production, CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', CHARITY_ADDRESS: '1 Test Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@haven.test' }).charity.registrationNumber).toBe('123456789 RR 0001');
 });
 
 test.each([

@@ -166,7 +166,7 @@ async function startHavenOnce(options: StartOptions): Promise<HavenProcess> {
       HOME: process.env.HOME ?? '/tmp',
       NODE_ENV: 'production',
       SESSION_SECRET: 'e2e-bench-and-fault-tests-secret-0123456789',
-      CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001',
+      CHARITY_REGISTRATION_NUMBER: '123456789 RR 0001', CHARITY_ADDRESS: '1 Test Street, Toronto ON  M5V 1A1', CONTACT_EMAIL: 'giving@haven.test',
       FAMILY_DATA_KEY,
       LOG_LEVEL: 'warn',
       PORT: String(port),
