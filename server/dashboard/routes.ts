@@ -18,7 +18,7 @@ export function dashboardRoutes(deps: { db: Db; calendar: CharityCalendar; clock
       staffToDo(deps.db, { today, receipts: { charityTimeZone: deps.config.charityTimeZone, clock: deps.clock } }),
       upcomingPurges(deps.db, deps.config.familyIdentityRetentionMonths, today),
     ]);
-    res.render('staff/dashboard', {
+    res.render('dashboard/to-do', {
       title: t('accounts:staff.title'),
       noindex: true,
       user: requireUser(res),
