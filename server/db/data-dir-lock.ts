@@ -6,7 +6,7 @@ import path from 'node:path';
  * processes writing them lose data (a CLI's writes vanished when the server stopped, and left rows
  * pointing at users that did not exist). Whoever opens it holds DATA_DIR/haven.lock, created with
  * O_EXCL; it names the holder and, for a running server, where its command channel listens
- * (server/cli/control-server.ts), so `npm run create-staff` and friends can ask the server instead.
+ * (server/commands/control-server.ts), so `npm run create-staff` and friends can ask the server instead.
  * A lock whose process is gone (killed, crashed) is stale and taken over.
  */
 export const LOCK_FILE = 'haven.lock';
