@@ -37,6 +37,7 @@ import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
+import { siteRoutes } from './site/routes';
 
 export type { AppDeps } from './app-deps';
 
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(privateWhenSignedIn);
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
+  app.use(siteRoutes(deps.readDb ?? deps.db, deps.config));
   app.use(campaignRoutes(deps.readDb ?? deps.db, deps.config));
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
