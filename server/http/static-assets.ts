@@ -3,12 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 
-/** The files the layout's <head> links, by the name res.locals.assets gives them. */
-const LAYOUT_ASSETS = { css: 'haven.css', icon: 'favicon.svg' } as const;
+/**
+ * The files pages link by res.locals.assets.<name>: the layout's stylesheet and icon, and the
+ * pages' own scripts (a template that writes /static/<file> itself gets the day-long cache).
+ */
+const VERSIONED_ASSETS = { css: 'haven.css', icon: 'favicon.svg', giveForm: 'give-form.js', givingThanks: 'giving-thanks.js', passkeys: 'passkeys.js' } as const;
 
 export type StaticAssets = {
-  /** What the layout links: in production each URL carries ?v=<hash of the file>, so it may be cached for a year. */
-  urls: Record<keyof typeof LAYOUT_ASSETS, string>;
+  /** What pages link: in production each URL carries ?v=<hash of the file>, so it may be cached for a year. */
+  urls: Record<keyof typeof VERSIONED_ASSETS, string>;
   /** Serves `dir` (mount under /static). */
   serve: RequestHandler;
 };
@@ -26,7 +29,7 @@ export function staticAssets(dir: string, options: { production: boolean; urlPre
   const prefix = options.urlPrefix ?? '/static';
   const versions = new Map<string, string>();
   const urls = {} as StaticAssets['urls'];
-  for (const [name, file] of Object.entries(LAYOUT_ASSETS) as [keyof typeof LAYOUT_ASSETS, string][]) {
+  for (const [name, file] of Object.entries(VERSIONED_ASSETS) as [keyof typeof VERSIONED_ASSETS, string][]) {
     if (!options.production) {
       urls[name] = `${prefix}/${file}`;
       continue;

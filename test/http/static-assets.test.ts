@@ -21,7 +21,8 @@ describe('in production', () => {
   it('gives the layout versioned URLs, cached for a year as immutable', async () => {
     expect(urls.css).toMatch(/^\/static\/haven\.css\?v=[0-9a-f]{12}$/);
     expect(urls.icon).toMatch(/^\/static\/favicon\.svg\?v=[0-9a-f]{12}$/);
-    for (const url of [urls.css, urls.icon]) {
+    expect(urls.giveForm).toMatch(/^\/static\/give-form\.js\?v=[0-9a-f]{12}$/);
+    for (const url of Object.values(urls)) {
       const res = await request(app).get(url).expect(200);
       expect([url, res.headers['cache-control']]).toEqual([url, 'public, max-age=31536000, immutable']);
     }
@@ -37,7 +38,7 @@ describe('in production', () => {
 
 it('outside production, links plain URLs that are not cached', async () => {
   const { app, urls } = mounted(false);
-  expect(urls).toEqual({ css: '/static/haven.css', icon: '/static/favicon.svg' });
+  expect(urls).toEqual({ css: '/static/haven.css', icon: '/static/favicon.svg', giveForm: '/static/give-form.js', givingThanks: '/static/giving-thanks.js', passkeys: '/static/passkeys.js' });
   expect((await request(app).get('/static/haven.css').expect(200)).headers['cache-control']).toBe('public, max-age=0');
 });
 
