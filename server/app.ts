@@ -22,6 +22,7 @@ import { doneNotice } from './http/done-notice';
 import { handleErrors, notFound } from './http/errors';
 import { rejectNulBytes } from './http/input-guard';
 import { requestLog } from './http/request-log';
+import { staticAssets } from './http/static-assets';
 import { permissionsPolicy, privateWhenSignedIn } from './http/security-headers';
 import { configureViews } from './http/views';
 import { donorPageRoutes } from './giving/donor-page-routes';
@@ -37,6 +38,7 @@ import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
+import { siteRoutes } from './site/routes';
 
 export type { AppDeps } from './app-deps';
 
@@ -80,7 +82,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(permissionsPolicy);
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
+  const assets = staticAssets(PUBLIC_DIR, { production: deps.config.env === 'production' });
+  app.use('/static', assets.serve);
+  // The layout's stylesheet and icon URLs, for every page rendered from here on (error pages included).
+  app.use((_req, res, next) => {
+    res.locals.assets = assets.urls;
+    next();
+  });
   // The WebAuthn browser helper, served from Haven itself (the CSP allows no other script origin, and no inline script).
   app.use('/static/vendor/simplewebauthn', express.static(WEBAUTHN_BROWSER_DIR, { maxAge: deps.config.env === 'production' ? '1d' : 0, index: false }));
   app.use(healthRoutes(deps.db));
@@ -111,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(privateWhenSignedIn);
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
+  app.use(siteRoutes(deps.readDb ?? deps.db, deps.config));
   app.use(campaignRoutes(deps.readDb ?? deps.db, deps.config));
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
