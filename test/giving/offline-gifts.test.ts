@@ -87,7 +87,7 @@ test('the donor wall shows names and messages only with consent, anonymous gifts
     const pledgeId = await pledgeLater({ method: 'cheque', amount: '25', ...fields });
     await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 2_500, method: 'cheque', reference, receivedOn: '2026-11-21', actor: staff }));
   };
-  await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
+  await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', wall: 'anonymous' }, 'W-1');
   await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
   // Only an approved sponsor group can be named as a preference.
   const { id: groupId } = await makeApprovedGroup(t.db);
