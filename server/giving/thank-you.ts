@@ -22,7 +22,8 @@ export type GiftImpact =
 /** Whole months, else whole days, of a year's income support; below one day, the cost of one day. */
 export function impactOf(giftCents: number, yearlyCents: number, editionOn: string): GiftImpact | undefined {
   if (!(yearlyCents > 0) || !(giftCents > 0)) return undefined;
-  const monthlyCents = Math.floor(yearlyCents / 12);
+  // Shown in whole dollars, rounded down as everything here.
+  const monthlyCents = Math.floor(yearlyCents / 1200) * 100;
   const months = Math.floor((giftCents * 12) / yearlyCents);
   if (months >= 1) return { unit: 'months', count: months, monthlyCents, editionOn };
   const days = Math.floor((giftCents * 365) / yearlyCents);

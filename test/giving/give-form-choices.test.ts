@@ -3,6 +3,7 @@ import { createGivingTest, deliverAll, giveForm, type GivingTest, postGive, star
 import { makeApprovedGroup } from '../groups/factories';
 import { renderEmail } from '../../server/notifications/emails';
 import type { EmailMessage } from '../../server/notifications/outbox';
+import { impactOf } from '../../server/giving/thank-you';
 
 /**
  * Issue 18, "Giving form" and "Thank-you page": amount tiles, fields that apply only to some
@@ -172,7 +173,7 @@ test('the pledged and thank-you pages name the group preference, as a preference
   const thanks = (await request(t.app).get(await paidCardGift({ groupId: String(group.id) })).expect(200)).text;
   expect(thanks).toContain(preference);
   // The share prompt points at the group's page.
-  expect(thanks).toContain(`<a href="${new URL(`/groups/${slug}`, t.config.publicUrl).toString()}">`);
+  expect(thanks).toContain(`<a class="share-url" href="${new URL(`/groups/${slug}`, t.config.publicUrl).toString()}">`);
 
   const none = (await request(t.app).get(await paidCardGift({})).expect(200)).text;
   expect(none).not.toContain('Your gift supports');
@@ -222,4 +223,13 @@ test('the impact of a gift comes from the current cost table, for a family of fo
   // In French, the same figures in French.
   const fr = (await request(t.app).get(`${await paidCardGift({ amount: '100' })}&lang=fr`).expect(200)).text;
   expect(fr).toContain('environ 1 jour de loyer');
+});
+
+test('impact by hand from the 2018 cost table (shared/DOMAIN.md: $21,200 a year of income support for a family of four)', () => {
+  // $21,200 / 12 = $1,766.67 a month, shown as $1,766 (rounded down, never up); / 365 = $58.082… a day.
+  expect(impactOf(10_000, 2_120_000, '2018-05-01')).toEqual({ unit: 'days', count: 1, monthlyCents: 176_600, editionOn: '2018-05-01' }); // 100 / 58.08 = 1.72
+  expect(impactOf(176_600, 2_120_000, '2018-05-01')).toMatchObject({ unit: 'days', count: 30 }); // 1,766 / 58.08 = 30.4: just short of a month
+  expect(impactOf(176_667, 2_120_000, '2018-05-01')).toMatchObject({ unit: 'months', count: 1 });
+  expect(impactOf(5_000, 2_120_000, '2018-05-01')).toEqual({ unit: 'perDay', perDayCents: 5_808, monthlyCents: 176_600, editionOn: '2018-05-01' });
+  expect(impactOf(5_000, 0, '2018-05-01')).toBeUndefined();
 });
