@@ -32,8 +32,11 @@ export async function queueGiftConfirmation(trx: Transaction<Database>, ctx: Lin
   });
 }
 
+/** Where pay-later gifts go (configuration: CHARITY_NAME, CHEQUE_MAILING_ADDRESS, ETRANSFER_EMAIL). */
+export type PayLaterAddresses = { payee: string; chequeMailingAddress: string; eTransferEmail: string };
+
 /** How to pay a pay-later pledge: the reference to write on the cheque or in the e-transfer message. */
-export async function queuePledgeInstructions(trx: Transaction<Database>, pledgeId: number): Promise<void> {
+export async function queuePledgeInstructions(trx: Transaction<Database>, pledgeId: number, payTo: PayLaterAddresses): Promise<void> {
   const p = await pledgeAndDonor(trx, pledgeId);
   await queueEmail(trx, {
     to: p.email,
@@ -46,6 +49,9 @@ export async function queuePledgeInstructions(trx: Transaction<Database>, pledge
       months: p.installments,
       cheque: p.method === 'cheque',
       reference: pledgeReference(p.id),
+      payee: payTo.payee,
+      chequeMailingAddress: payTo.chequeMailingAddress,
+      eTransferEmail: payTo.eTransferEmail,
     },
   });
 }

@@ -100,7 +100,7 @@ export async function startGift(deps: GivingDeps, input: GiveInput, request: { i
           })),
         )
         .execute();
-      await queuePledgeInstructions(trx, id);
+      await queuePledgeInstructions(trx, id, { payee: deps.config.charity.name, ...deps.config.contact });
     }
     return id;
   });
@@ -189,8 +189,7 @@ export async function findResumeValues(db: Db, pledgeId: number, withPersonal: b
     months: row.installments ? String(row.installments) : '',
     ...(row.fee_cover_cents > 0 ? { coverFee: 'on' } : {}),
     method: 'card',
-    ...(row.anonymous ? { anonymous: 'on' } : {}),
-    ...(row.wall_consent ? { wallConsent: 'on' } : {}),
+    wall: row.wall_consent && !row.anonymous ? 'name' : 'anonymous',
     groupId: row.group_id ? String(row.group_id) : '',
   };
   if (!withPersonal) return choices;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DONOR_FIELD_LIMITS as LIMIT, hasInvisibleCharacters, personText } from './donor-details';
+import { PROVINCES } from '../groups/forms';
 import { parseDollars } from '../http/forms';
 
 /** The giving form, as typed. Errors are message keys in locales/<lang>/giving.json (give.errors.*). */
@@ -32,6 +33,12 @@ export type GiveInput = {
 export type GiveFormValues = Record<string, string>;
 export type ParsedGiveForm = { ok: true; data: GiveInput; values: GiveFormValues } | { ok: false; errors: Record<string, string>; values: GiveFormValues };
 
+/** A province or territory code (the form's select; groups use the same list), any case, spaces around it aside. */
+export function isProvince(value: string): boolean {
+  return (PROVINCES as readonly string[]).includes(value.trim().toUpperCase());
+}
+export { PROVINCES };
+
 /** "50", "50.25", "$1,000", "12,50 $" → cents, without floats (one parser for every money form: server/http/forms.ts). */
 export { parseDollars };
 
@@ -51,6 +58,10 @@ const Fields = z.object({
   city: personText(LIMIT.city, 'city'),
   province: personText(LIMIT.province, 'province'),
   postalCode: personText(LIMIT.postalCode, 'postalCode'),
+  // The donor wall: one choice, "name" (display name and message shown) or "anonymous" (neither
+  // name shown; a message typed is shown under "Anonymous"). The two checkboxes it replaced are
+  // still read from older clients; both at once contradict each other and are refused.
+  wall: z.enum(['', 'name', 'anonymous'], { error: 'wall' }).default(''),
   anonymous: z.string().optional(),
   wallConsent: z.string().optional(),
   displayName: personText(80).default(''),
@@ -71,7 +82,7 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0]);
-      errors[field] ??= issue.message === 'tooLong' || issue.message === 'invisible' ? issue.message : ['frequency', 'method', 'receiptLocale'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
+      errors[field] ??= issue.message === 'tooLong' || issue.message === 'invisible' ? issue.message : ['frequency', 'method', 'receiptLocale', 'wall'].includes(field) ? field : issue.message.match(/^[a-zA-Z]+$/) ? issue.message : field;
     }
   }
   const f = parsed.success ? parsed.data : undefined;
@@ -86,8 +97,9 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
   else if (amountCents < MIN_GIFT_CENTS) errors.amount = 'amountMin';
   else if (amountCents > MAX_GIFT_CENTS) errors.amount = 'amountMax';
 
+  // Months apply to monthly gifts only: what a one-time gift sends there (a field left filled in) is ignored.
   let months: number | null = null;
-  if (values.months && values.months.trim() !== '') {
+  if (values.frequency === 'monthly' && values.months && values.months.trim() !== '') {
     months = /^\d{1,3}$/.test(values.months.trim()) ? Number(values.months.trim()) : NaN;
     if (!(months >= 1 && months <= 120)) errors.months = 'months';
   }
@@ -99,8 +111,15 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
     if (!(groupId > 0)) errors.groupId = 'groupId';
   }
 
-  if (!f || Object.keys(errors).length > 0 || amountCents === undefined) return { ok: false, errors, values };
-  const anonymous = f.anonymous !== undefined;
+  // A province or territory of the list, by its code (as stored since the form became a select).
+  const province = f?.province.toUpperCase();
+  if (f && !errors.province && !isProvince(f.province)) errors.province = 'provinceCode';
+
+  const wall = f ? wallChoice(f) : undefined;
+  if (f && wall === undefined) errors.wall = 'wallBoth';
+
+  if (!f || !wall || !province || Object.keys(errors).length > 0 || amountCents === undefined) return { ok: false, errors, values };
+  const anonymous = wall === 'anonymous';
   return {
     ok: true,
     values,
@@ -115,14 +134,22 @@ export function parseGiveForm(body: unknown): ParsedGiveForm {
       addressLine1: f.addressLine1,
       addressLine2: f.addressLine2 || null,
       city: f.city,
-      province: f.province,
+      province,
       postalCode: f.postalCode,
       anonymous,
-      wallConsent: f.wallConsent !== undefined,
+      // Consent to show the message: given by "show my name", or by typing one under "anonymous".
+      wallConsent: wall === 'name' || (f.publicMessage !== '' && values.wall === 'anonymous'),
       displayName: anonymous ? null : f.displayName || null,
       publicMessage: f.publicMessage || null,
       groupId,
       receiptLocale: f.receiptLocale || null,
     },
   };
+}
+
+/** The donor-wall choice: the radio group's, else the older checkboxes'; undefined when those say both. */
+function wallChoice(f: { wall: string; anonymous?: string; wallConsent?: string }): 'name' | 'anonymous' | undefined {
+  if (f.wall === 'name' || f.wall === 'anonymous') return f.wall;
+  if (f.anonymous !== undefined && f.wallConsent !== undefined) return undefined;
+  return f.wallConsent !== undefined ? 'name' : 'anonymous';
 }

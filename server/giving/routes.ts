@@ -7,10 +7,27 @@ import type { Locale } from '../i18n/i18n';
 import { listDonorWall } from './donor-wall';
 import { pledgeReference } from './gift-emails';
 import { findGiftStatus, findResumeValues, type GivingDeps, startGift } from './gifts';
-import { type GiveFormValues, MAX_GIFT_CENTS, MIN_GIFT_CENTS, parseGiveForm, PRESET_AMOUNTS_CENTS } from './give-form';
+import { type GiveFormValues, isProvince, MAX_GIFT_CENTS, MIN_GIFT_CENTS, parseGiveForm, PRESET_AMOUNTS_CENTS, PROVINCES } from './give-form';
 import { listGroupChoices } from './group-preferences';
 import { cancelMonthlyGift, findMonthlyGift } from './monthly-gifts';
 import { feeCoverCents } from './stripe-client';
+import { giftImpact, impactSentence, preferredGroupOf, receiptFrequencyOf, shareLinks } from './thank-you';
+
+/**
+ * Which of the form's conditional fields show: the typed amount under "Another amount", the months
+ * of a monthly gift, the display name of a donor shown by name; also any field with an error or
+ * with something typed the server must ask about. The others render `hidden`; public/give-form.js
+ * keeps them in step with the choices (without it, a noscript stylesheet shows them all).
+ */
+function revealed(values: GiveFormValues, errors: Record<string, string>) {
+  const wallName = values.wall === 'name' || (!values.wall && values.wallConsent !== undefined && values.anonymous === undefined);
+  return {
+    wallName,
+    showCustomAmount: values.amount === 'other' || !values.amount || (values.customAmount ?? '').trim() !== '' || errors.amount !== undefined,
+    showMonths: values.frequency === 'monthly' || errors.months !== undefined,
+    showDisplayName: wallName || errors.displayName !== undefined,
+  };
+}
 
 /** This browser's token for the giving form it filled in (a card gift's personal details, if it comes back from Checkout). */
 export const RESUME_COOKIE = 'haven_resume';
@@ -31,6 +48,11 @@ export function givingRoutes(deps: GivingDeps): Router {
       presets: PRESET_AMOUNTS_CENTS.map((cents) => ({ cents, value: String(cents / 100), checked: selected === String(cents / 100) })),
       otherChecked: selected === 'other',
       monthly: values.frequency === 'monthly',
+      ...revealed(values, errors),
+      largeGift: errors.amount === 'amountMax',
+      provinces: PROVINCES.map((code) => ({ code, name: t(`groups:provinces.${code}`), selected: (values.province ?? '').trim().toUpperCase() === code })),
+      // A value from before the select (free text kept on a gift) still shows, as typed, until another is chosen.
+      provinceKept: values.province && !isProvince(values.province) ? values.province : undefined,
       cardOn: deps.stripe !== undefined,
       // Receipts are issued in English or French only: a Korean page asks which.
       askReceiptLocale: res.locals.locale === 'ko',
@@ -73,10 +95,26 @@ export function givingRoutes(deps: GivingDeps): Router {
   });
 
   router.get('/give/thanks/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
+    const t = res.locals.t as TFunction;
     const pledgeId = await thanksPledgeId(req, res);
     const gift = await findGiftStatus(deps.db, pledgeId);
-    if (!gift) throw new DomainError('not_found', (res.locals.t as TFunction)('giving:thanks.notFound'));
-    res.render('giving/thanks', { title: (res.locals.t as TFunction)('giving:thanks.title'), gift, totalCents: gift.amount_cents + gift.fee_cover_cents, noindex: true });
+    if (!gift) throw new DomainError('not_found', t('giving:thanks.notFound'));
+    const group = await preferredGroupOf(deps.db, pledgeId);
+    const shareUrl = new URL(group?.path ?? '/', deps.config.publicUrl).toString();
+    const impact = await giftImpact(deps.db, gift.amount_cents);
+    res.render('giving/thanks', {
+      title: t('giving:thanks.title'),
+      gift,
+      totalCents: gift.amount_cents + gift.fee_cover_cents,
+      monthly: gift.frequency === 'monthly',
+      group,
+      annualReceipt: (await receiptFrequencyOf(deps.db, pledgeId)) === 'annual',
+      impact,
+      impactText: impact && impactSentence(t, impact, gift.frequency === 'monthly', res.locals.locale as Locale),
+      share: shareLinks(shareUrl, group ? t('giving:thanks.shareGroupText', { group: group.name }) : t('giving:thanks.shareText')),
+      shareUrl,
+      noindex: true,
+    });
   });
 
   router.get('/give/pledged/:pledgeId', allow.anyone, async (req: Request, res: Response) => {
@@ -89,6 +127,7 @@ export function givingRoutes(deps: GivingDeps): Router {
       cheque: gift.method === 'cheque',
       monthly: gift.frequency === 'monthly',
       reference: pledgeReference(gift.id),
+      group: await preferredGroupOf(deps.db, pledgeId),
       noindex: true,
     });
   });

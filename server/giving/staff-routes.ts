@@ -312,7 +312,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   });
 
   router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {
-    await deps.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: actorOf(res), today: calendar.today(), now: calendar.now() }));
+    await deps.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: actorOf(res), today: calendar.today(), now: calendar.now(), payTo: { payee: deps.config.charity.name, ...deps.config.contact } }));
     res.redirect(303, '/staff/installments/overdue?reminded=1');
   });
 

@@ -9,7 +9,7 @@ import { DomainError } from '../domain-error';
 import { formatMoney } from '../http/views';
 import { type Locale, translatorFor } from '../i18n/i18n';
 import { queueEmail } from '../notifications/outbox';
-import { pledgeReference } from './gift-emails';
+import { type PayLaterAddresses, pledgeReference } from './gift-emails';
 import { idempotencyPrefix } from './stripe-client';
 
 /** Staff views and actions on gifts. Every action writes an audit row in its own transaction. */
@@ -266,7 +266,7 @@ export async function listOverdueInstallments(db: Db, today: string) {
 }
 
 /** Queues a reminder (outbox) for each overdue instalment not reminded in the last week; returns how many. */
-export async function remindOverdueInstallments(trx: Transaction<Database>, input: { actor: Actor; today: string; now?: Date }): Promise<number> {
+export async function remindOverdueInstallments(trx: Transaction<Database>, input: { actor: Actor; today: string; now?: Date; payTo: PayLaterAddresses }): Promise<number> {
   const { today } = input;
   const now = input.now ?? new Date();
   const weekAgo = new Date(now.getTime() - 7 * 24 * 3600 * 1000);
@@ -274,7 +274,7 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
     .selectFrom('pledge_installments')
     .innerJoin('pledges', 'pledges.id', 'pledge_installments.pledge_id')
     .innerJoin('pledge_donors as donors', 'donors.pledge_id', 'pledges.id')
-    .select(['pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.due_on', 'pledge_installments.amount_cents', 'donors.email', 'donors.name', 'donors.locale'])
+    .select(['pledge_installments.id', 'pledge_installments.pledge_id', 'pledge_installments.due_on', 'pledge_installments.amount_cents', 'pledges.method', 'donors.email', 'donors.name', 'donors.locale'])
     .where('pledge_installments.status', '=', 'due')
     .where('pledge_installments.due_on', '<', today)
     .where('pledges.status', '=', 'active')
@@ -286,7 +286,7 @@ export async function remindOverdueInstallments(trx: Transaction<Database>, inpu
       to: row.email,
       template: 'giving/installment-reminder',
       locale: row.locale,
-      data: { name: row.name, amountCents: row.amount_cents, dueOn: row.due_on, reference: pledgeReference(row.pledge_id) },
+      data: { name: row.name, amountCents: row.amount_cents, dueOn: row.due_on, reference: pledgeReference(row.pledge_id), cheque: row.method === 'cheque', ...input.payTo },
     });
     await trx.updateTable('pledge_installments').set({ reminded_at: now }).where('id', '=', row.id).execute();
   }

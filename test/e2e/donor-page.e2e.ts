@@ -43,7 +43,7 @@ test('a donor signs in by e-mailed link, sees their monthly gift and receipt cho
     await page.locator('#email').fill(email);
     await page.locator('#addressLine1').fill('10 Bloor Street West');
     await page.locator('#city').fill('Toronto');
-    await page.locator('#province').fill('ON');
+    await page.locator('#province').selectOption('ON');
     await page.locator('#postalCode').fill('M4W 1A8');
     await Promise.all([page.waitForURL(/\/checkout\//), page.locator('form[action="/give"] button[type="submit"]').click()]);
     await Promise.all([page.waitForURL((url) => url.pathname.startsWith('/give/thanks')), page.getByRole('button', { name: 'Pay' }).click()]);

@@ -24,7 +24,7 @@ async function fillDonor(visitor: Visitor, email: string) {
   await page.locator('#email').fill(email);
   await page.locator('#addressLine1').fill(DONOR.addressLine1);
   await page.locator('#city').fill(DONOR.city);
-  await page.locator('#province').fill(DONOR.province);
+  await page.locator('#province').selectOption(DONOR.province);
   await page.locator('#postalCode').fill(DONOR.postalCode);
 }
 
@@ -92,16 +92,23 @@ test('a donor pledges $100 to pay later by cheque: instructions page, the pledge
   }
 });
 
-test('typing another amount chooses it: a donor who types $123.45 without touching the presets pledges $123.45', async () => {
+test('"Another amount" shows its field only when chosen: a donor who picks it and types $123.45 pledges $123.45', async () => {
   const email = 'typed-amount-donor@example.org';
   const visitor = await Visitor.open(browser, stack.baseUrl, 'give-typed-amount');
   try {
     await visitor.visit('/give', 'giving form');
     const { page } = visitor;
-    // The $50 preset is checked by default; the donor only types.
+    // The $50 tile is chosen by default, and one-time: the typed amount and the months are hidden.
     expect(await page.locator('input[name="amount"][value="50"]').isChecked()).toBe(true);
+    expect(await page.locator('#customAmount').isHidden()).toBe(true);
+    expect(await page.locator('#months').isHidden()).toBe(true);
+    await page.locator('input[name="frequency"][value="monthly"]').check();
+    expect(await page.locator('#months').isVisible()).toBe(true);
+    await page.locator('input[name="frequency"][value="once"]').check();
+    expect(await page.locator('#months').isHidden()).toBe(true);
+    await page.locator('input[name="amount"][value="other"]').check();
     await page.locator('#customAmount').fill('123.45');
-    expect(await page.locator('input[name="amount"][value="other"]').isChecked()).toBe(true);
+    await visitor.screenshot('another amount');
     await page.locator('input[name="method"][value="cheque"]').check();
     await fillDonor(visitor, email);
     await Promise.all([page.waitForURL(/\/give\/pledged/), page.locator('form[action="/give"] button[type="submit"]').click()]);

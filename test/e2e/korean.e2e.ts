@@ -54,7 +54,7 @@ test('a Korean-speaking donor reads the campaign, gives $50 by card at 390 px, a
     await page.locator('#addressLine1').fill('100 Queen St W');
     await page.locator('#addressLine2').fill('1203호');
     await page.locator('#city').fill('Toronto');
-    await page.locator('#province').fill('ON');
+    await page.locator('#province').selectOption('ON');
     await page.locator('#postalCode').fill('M5H 2N2');
     await page.getByLabel('Français').check();
     await visitor.screenshot('form filled in korean');

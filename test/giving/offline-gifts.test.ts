@@ -4,7 +4,8 @@ import { deliverDueEmails } from '../../server/notifications/dispatcher';
 import { recordOfflinePayment } from '../../server/giving/offline-payments';
 import { listOverdueInstallments, listPayments, listPledges, remindOverdueInstallments, requirePledgeDetail } from '../../server/giving/staff';
 import { createLogger } from '../../server/logger';
-import type { RenderedEmail } from '../../server/notifications/emails';
+import { type RenderedEmail, renderEmail } from '../../server/notifications/emails';
+import type { EmailMessage } from '../../server/notifications/outbox';
 import { createTestApp, type TestApp, testConfig } from '../support/app';
 import { makeApprovedGroup } from '../groups/factories';
 import { giveForm, ledgerImbalance, postGive, totals } from '../support/giving';
@@ -64,11 +65,14 @@ test('overdue instalments are listed and reminded through the outbox, once a wee
   const overdue = await listOverdueInstallments(t.db, inAMonth);
   expect(overdue.filter((o) => o.pledge_id === pledgeId).map((o) => o.seq)).toEqual([1, 2]);
 
-  const sent = await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth }));
+  const payTo = { payee: t.config.charity.name, ...t.config.contact };
+  const sent = await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth, payTo }));
   expect(sent).toBeGreaterThanOrEqual(2);
-  const reminders = await t.db.selectFrom('outbox').select('payload').execute();
-  expect(reminders.filter((r) => (r.payload as { template: string; to: string }).template === 'giving/installment-reminder' && (r.payload as { to: string }).to === 'late@example.org')).toHaveLength(2);
-  expect(await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth }))).toBe(0);
+  const reminders = (await t.db.selectFrom('outbox').select('payload').execute()).map((r) => r.payload as EmailMessage).filter((m) => m.template === 'giving/installment-reminder' && m.to === 'late@example.org');
+  expect(reminders).toHaveLength(2);
+  // The reminder says where the e-transfer goes (configuration), as the pledge's instructions did.
+  expect(renderEmail(reminders[0]!).text).toContain(`Please send an Interac e-Transfer to ${t.config.contact.eTransferEmail} with the reference HAVEN-${pledgeId} in the message.`);
+  expect(await t.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: staff, today: inAMonth, payTo }))).toBe(0);
   expect(await t.db.selectFrom('audit_log').select('id').where('action', '=', 'installment.reminders_sent').execute()).toHaveLength(2);
 });
 
@@ -87,7 +91,7 @@ test('the donor wall shows names and messages only with consent, anonymous gifts
     const pledgeId = await pledgeLater({ method: 'cheque', amount: '25', ...fields });
     await t.db.transaction().execute((trx) => recordOfflinePayment(trx, { pledgeId, amountCents: 2_500, method: 'cheque', reference, receivedOn: '2026-11-21', actor: staff }));
   };
-  await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', anonymous: 'on', wallConsent: 'on' }, 'W-1');
+  await gift({ name: 'Private Person', displayName: 'Pat', publicMessage: 'Secret note', wall: 'anonymous' }, 'W-1');
   await gift({ name: 'Quiet Person', displayName: 'Quinn', publicMessage: 'Unshown note' }, 'W-2');
   // Only an approved sponsor group can be named as a preference.
   const { id: groupId } = await makeApprovedGroup(t.db);
