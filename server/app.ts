@@ -37,6 +37,7 @@ import { PUBLIC_DIR, WEBAUTHN_BROWSER_DIR } from './paths';
 import { receiptRoutes } from './receipts/routes';
 import { reportRoutes } from './reports/routes';
 import { scheduleRoutes } from './schedules/routes';
+import { siteRoutes } from './site/routes';
 
 export type { AppDeps } from './app-deps';
 
@@ -102,6 +103,8 @@ export function createApp(deps: AppDeps): Express {
     // The footer and contact page: the charity's CRA number and where people write.
     res.locals.charity = { name: deps.config.charity.name, registrationNumber: deps.config.charity.registrationNumber, address: deps.config.charity.address };
     res.locals.contact = deps.config.contact;
+    // The {{timeAgo}} helper tells "2 hours ago" against this (the app's clock: tests stand it still).
+    res.locals.requestTime = calendar.now();
     // The {{date}} helper shows instants as the charity's dates.
     res.locals.charityTimeZone = calendar.timeZone;
     next();
@@ -112,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfProtection(deps.config, SESSION_COOKIE));
 
   app.use(campaignRoutes(deps.readDb ?? deps.db, deps.config));
+  app.use(siteRoutes(deps.config));
   app.use(groupRoutes(deps));
   app.use(staffGroupRoutes(deps));
   app.use(accountRoutes(deps));
