@@ -105,11 +105,20 @@ export function wrap(text: string, width: number, size: number, maxLines: number
   return kept;
 }
 
-/** The SVG as PNG, set in Haven's own fonts. */
+/**
+ * The SVG as PNG, set in Haven's own fonts. Every text is bold, so only the bold files load; Noto
+ * Sans KR (6 MB) only when the text has a letter beyond Latin and punctuation (a Korean image, or
+ * a title with Hangul): it is most of a render's time.
+ */
+export function shareImageFonts(svg: string): string[] {
+  const [latin, hangul] = fontFiles('bold');
+  return /[^\u0000-\u024f\u2000-\u206f\u20a0-\u20cf]/.test(svg) ? [latin!, hangul!] : [latin!];
+}
+
 export function renderSharePng(svg: string): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'original' },
-    font: { fontFiles: [...fontFiles('regular'), ...fontFiles('bold')], loadSystemFonts: false, defaultFontFamily: 'Noto Sans' },
+    font: { fontFiles: shareImageFonts(svg), loadSystemFonts: false, defaultFontFamily: 'Noto Sans' },
   });
   return resvg.render().asPng();
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import * as fontkit from 'fontkit';
-import { renderSharePng, shareImageContent, shareImageSvg, wrap } from '../../server/campaign/share-image';
+import { renderSharePng, shareImageContent, shareImageFonts, shareImageSvg, wrap } from '../../server/campaign/share-image';
 import type { Campaign, CampaignTotals } from '../../server/campaign/campaign';
 import { fontFiles } from '../../server/receipts/receipt-fonts';
 
@@ -75,8 +75,12 @@ test('the PNG is 1200×630, read back from its bytes', () => {
 });
 
 test('Korean text renders with a font that has its glyphs', () => {
-  // The fonts handed to resvg: Noto Sans lacks Hangul, Noto Sans KR has every letter of the Korean image.
-  const [latin, hangul] = fontFiles('bold').map((file) => fontkit.create(fs.readFileSync(file)) as fontkit.Font);
+  // The fonts handed to resvg for the Korean image: Noto Sans lacks Hangul, Noto Sans KR has every letter of it.
+  const files = shareImageFonts(shareImageSvg(shareImageContent(campaign, totals, 'ko')));
+  expect(files).toEqual(fontFiles('bold'));
+  // An English image with no Hangul skips the 6 MB Korean font.
+  expect(shareImageFonts(shareImageSvg(shareImageContent(campaign, totals, 'en')))).toEqual([fontFiles('bold')[0]]);
+  const [latin, hangul] = files.map((file) => fontkit.create(fs.readFileSync(file)) as fontkit.Font);
   const text = [...shareImageContent(campaign, totals, 'ko').headline + campaign.korean.title!].filter((c) => /\p{Script=Hangul}/u.test(c));
   expect(text.length).toBeGreaterThan(10);
   expect(latin!.hasGlyphForCodePoint('목'.codePointAt(0)!)).toBe(false);
