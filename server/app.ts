@@ -98,6 +98,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(doneNotice);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // The header's Give button: on the public pages, not on /give itself nor in the staff and group workspaces.
+    res.locals.headerGive = req.path !== '/give' && !/^\/(staff|group)(\/|$)/.test(req.path);
     // Absolute links in share tags (views/partials/share-meta.hbs) and e-mails.
     res.locals.publicUrl = deps.config.publicUrl;
     // The footer and contact page: the charity's CRA number and where people write.

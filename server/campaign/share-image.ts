@@ -112,7 +112,7 @@ export function wrap(text: string, width: number, size: number, maxLines: number
  */
 export function shareImageFonts(svg: string): string[] {
   const [latin, hangul] = fontFiles('bold');
-  return /[^\u0000-\u024f\u2000-\u206f\u20a0-\u20cf]/.test(svg) ? [latin!, hangul!] : [latin!];
+  return /[^\t\n\r\u0020-\u024f\u2000-\u206f\u20a0-\u20cf]/.test(svg) ? [latin!, hangul!] : [latin!];
 }
 
 export function renderSharePng(svg: string): Buffer {

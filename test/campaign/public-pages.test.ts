@@ -5,8 +5,11 @@ import { shareImageContent, shareImageSvg } from '../../server/campaign/share-im
 import { keyringOf } from '../../server/families/data-keys';
 import { recordPayment } from '../../server/giving/payments';
 import { fixedClock } from '../support/clock';
-import { createTestApp, type TestApp } from '../support/app';
+import { createApp } from '../../server/app';
+import { createLogger } from '../../server/logger';
+import { createTestApp, type TestApp, testConfig } from '../support/app';
 import { makePledge } from '../support/gifts';
+import { signInAs } from '../support/session';
 import { availableFamily } from '../families/factories';
 import { makeApprovedGroup } from '../groups/factories';
 
@@ -102,9 +105,11 @@ test('the percent of goal in each language', async () => {
   expect((await request(t.app).get('/?lang=ko')).text).toContain('<strong>42%</strong>');
 });
 
-test('the header has a Give button on public pages, not on /give itself', async () => {
+test('the header has a Give button on public pages, not on /give itself nor in the workspaces', async () => {
   const give = '<a class="button site-header__give" href="/give">';
-  for (const path of ['/', '/groups', '/contact', '/privacy']) expect((await request(t.app).get(path)).text).toContain(give);
+  for (const path of ['/', '/groups', '/contact', '/privacy', '/donor']) expect((await request(t.app).get(path)).text).toContain(give);
+  const staff = await signInAs(t, 'staff');
+  expect((await staff.agent.get('/staff')).text).not.toContain(give);
   expect((await request(t.app).get('/?lang=fr')).text).toContain(`${give}Donner</a>`);
   expect((await request(t.app).get('/give')).text).not.toContain(give);
 });
@@ -191,4 +196,28 @@ test('the privacy page covers donors: what is kept and why, six years for CRA, S
   expect(res.text).toContain('<link rel="canonical" href="https://give.hanvoice.test/privacy">');
   expect((await request(t.app).get('/privacy?lang=fr')).text).toContain('au moins six ans');
   expect((await request(t.app).get('/privacy?lang=ko')).text).toContain('최소 6년간');
+});
+
+test('nonsense in the query of the new pages is no server error; an unknown language gets the English image', async () => {
+  for (const query of ['lang=xx', 'lang=fr&lang=ko', 'lang[]=ko', `lang=${'x'.repeat(5000)}`, '__proto__[x]=1']) {
+    for (const path of ['/contact', '/campaign/share.png']) expect((await request(t.app).get(`${path}?${query}`)).status).toBe(200);
+  }
+  const english = await request(t.app).get('/campaign/share.png?lang=xx').buffer(true);
+  const plain = await request(t.app).get('/campaign/share.png').buffer(true);
+  expect(Buffer.compare(english.body as Buffer, plain.body as Buffer)).toBe(0);
+});
+
+test('with a public cache window the image is rendered once per language for the window: a share storm costs one render', async () => {
+  const cached = createApp({ config: testConfig({ PUBLIC_CACHE_SECONDS: '60' }), db: t.db, logger: createLogger(testConfig({ LOG_LEVEL: 'silent' })) });
+  const png = async (lang: string) => (await request(cached).get(`/campaign/share.png?lang=${lang}`).buffer(true)).body as Buffer;
+  const before = await png('en');
+  const korean = await png('ko');
+  // A gift moves the totals: within the window the same picture is served (no new render), per language.
+  const id = await makePledge(t.db, { amountCents: 5_000_000 });
+  await t.db.transaction().execute((trx) => recordPayment(trx, { pledgeId: id, amountCents: 5_000_000, method: 'cheque', reference: null, receivedAt: new Date('2026-12-01T12:00:00Z') }));
+  expect(Buffer.compare(await png('en'), before)).toBe(0);
+  expect(Buffer.compare(await png('ko'), korean)).toBe(0);
+  expect(Buffer.compare(korean, before)).not.toBe(0);
+  // Without the window (the test default) every request renders from fresh totals.
+  expect(Buffer.compare((await request(t.app).get('/campaign/share.png?lang=en').buffer(true)).body as Buffer, before)).not.toBe(0);
 });
