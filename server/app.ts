@@ -105,11 +105,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(doneNotice);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
+    // The header's Give button: on the public pages, not on /give itself nor in the staff and group workspaces.
+    res.locals.headerGive = req.path !== '/give' && !/^\/(staff|group)(\/|$)/.test(req.path);
     // Absolute links in share tags (views/partials/share-meta.hbs) and e-mails.
     res.locals.publicUrl = deps.config.publicUrl;
     // The footer and contact page: the charity's CRA number and where people write.
     res.locals.charity = { name: deps.config.charity.name, registrationNumber: deps.config.charity.registrationNumber, address: deps.config.charity.address };
     res.locals.contact = deps.config.contact;
+    // The {{timeAgo}} helper tells "2 hours ago" against this (the app's clock: tests stand it still).
+    res.locals.requestTime = calendar.now();
     // The {{date}} helper shows instants as the charity's dates.
     res.locals.charityTimeZone = calendar.timeZone;
     next();

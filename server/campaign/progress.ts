@@ -22,3 +22,11 @@ export function toProgress(receivedCents: number, pledgedCents: number, goalCent
     pledgedPercent: Math.floor(pledged / 10),
   };
 }
+
+/**
+ * What part of the goal was received, floored to a whole percent (99.6 % is not yet 100 %);
+ * above 1 once the goal is passed. What the page and the share image say as "42%".
+ */
+export function fractionOfGoal(receivedCents: number, goalCents: number): number {
+  return goalCents > 0 ? Math.floor((Math.max(0, receivedCents) * 100) / goalCents) / 100 : 0;
+}

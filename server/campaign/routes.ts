@@ -6,31 +6,64 @@ import { listDonorWall } from '../giving/donor-wall';
 import { optionalText, parseForm, text } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { publicCache, publicPageCache } from '../http/public-cache';
-import type { Locale } from '../i18n/i18n';
+import { formatMoney } from '../http/views';
+import { isLocale, type Locale, translatorFor } from '../i18n/i18n';
 import { type Campaign, campaignText, currentCampaignWithTotals, requireCurrentCampaign, updateCampaignText } from './campaign';
-import { toProgress } from './progress';
+import { monthlySupportCents } from './impact';
+import { fractionOfGoal, toProgress } from './progress';
+import { renderSharePng, shareImageContent, shareImageSvg } from './share-image';
 
-export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'>): Router {
+/** Where the share image is served; the page's og:image points here with its language. */
+export const SHARE_IMAGE_PATH = '/campaign/share.png';
+
+export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds' | 'publicUrl'>): Router {
   const router = Router();
   // What every visitor of the home page sees alike, reused for config.publicCacheSeconds.
   const current = publicCache(config.publicCacheSeconds, async () => {
-    // Two statements at once: the campaign with its totals, and the donor wall.
-    const [{ campaign, totals }, wall] = await Promise.all([currentCampaignWithTotals(db), listDonorWall(db, { limit: 12 })]);
-    return { campaign, totals, wall };
+    // Three statements at once: the campaign with its totals, the donor wall, and the cost table's monthly support.
+    const [{ campaign, totals }, wall, monthlyCents] = await Promise.all([currentCampaignWithTotals(db), listDonorWall(db, { limit: 12 }), monthlySupportCents(db)]);
+    return { campaign, totals, wall, monthlyCents };
   });
   const pages = publicPageCache(config.publicCacheSeconds);
+  // The share image per language, rendered once per cache period however many people share at once.
+  const images = publicCache(config.publicCacheSeconds, async (locale) => {
+    const { campaign, totals } = await current.get('home');
+    return { png: renderSharePng(shareImageSvg(shareImageContent(campaign, totals, locale as Locale))) };
+  }, 3);
 
   router.get('/', allow.anyone, pages.middleware, async (_req, res) => {
-    const { campaign, totals, wall } = await current.get('home');
-    const text = campaignText(campaign, res.locals.locale as Locale);
+    const { campaign, totals, wall, monthlyCents } = await current.get('home');
+    const locale = res.locals.locale as Locale;
+    const text = campaignText(campaign, locale);
+    const t = translatorFor(locale);
+    const money = (cents: number) => formatMoney(cents, locale, { whole: true });
     res.render('campaign/home', {
       title: text.title,
       campaign: { ...campaign, ...text },
       totals,
       storyParagraphs: text.story.split(/\n{2,}/),
       progress: toProgress(totals.raisedCents, totals.pledgedOutstandingCents, totals.goalCents),
+      fractionOfGoal: fractionOfGoal(totals.raisedCents, totals.goalCents),
+      impact: monthlyCents === null ? null : t('campaign:impact', { amount: money(monthlyCents) }),
       wall,
+      shareUrl: `${config.publicUrl}/`,
+      shareText: text.title,
+      share: {
+        description: plainSummary(text.summary),
+        path: '/',
+        imagePath: `${SHARE_IMAGE_PATH}?lang=${locale}`,
+        imageAlt: t('campaign:share.imageAlt', { raised: money(totals.raisedCents), goal: money(totals.goalCents) }),
+      },
     });
+  });
+
+  // One URL, one picture: the language is ?lang= (English without it), never the visitor's cookie,
+  // so a shared cache may keep it; and no Set-Cookie on a public answer.
+  router.get(SHARE_IMAGE_PATH, allow.anyone, async (req, res) => {
+    const { png } = await images.get(isLocale(req.query.lang) ? req.query.lang : 'en');
+    res.removeHeader('Set-Cookie');
+    res.set('Cache-Control', 'public, max-age=300');
+    res.type('png').send(png);
   });
 
   router.get('/api/campaign', allow.anyone, async (_req, res) => {
@@ -72,6 +105,7 @@ export function campaignRoutes(db: Db, config: Pick<Config, 'publicCacheSeconds'
     );
     // Visitors see the new words at once here (other processes within the cache's second).
     current.forget('home');
+    for (const locale of ['en', 'fr', 'ko']) images.forget(locale);
     pages.forgetPath('/');
     res.redirect(303, '/staff/campaign?saved=1');
   });
@@ -103,4 +137,13 @@ function wordsOf(c: Campaign): Record<string, string> {
     summaryKo: c.korean.summary ?? '',
     storyKo: c.korean.story ?? '',
   };
+}
+
+/** A meta description: the summary as one line of plain text, at most 160 characters (cut at a word, with an ellipsis). */
+export function plainSummary(summary: string, max = 160): string {
+  const line = summary.replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max - 1);
+  const atWord = cut.lastIndexOf(' ');
+  return `${(atWord > max / 2 ? cut.slice(0, atWord) : cut).replace(/[\s,.;:]+$/, '')}…`;
 }

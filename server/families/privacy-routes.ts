@@ -7,7 +7,8 @@ import { upcomingPurges } from './retention';
 
 /**
  * The honest statement: /privacy (public) says what Haven keeps about the families, who can see
- * it, for how long (the configured period) and how to report a concern; /staff/privacy adds what
+ * it, for how long (the configured period) and how to report a concern, and what it keeps about
+ * donors and why (receipts kept six years for CRA, cards left to Stripe, the wall only with consent); /staff/privacy adds what
  * staff must do, and the deletions coming up. Linked from the footer and the staff navigation.
  */
 export function privacyRoutes(deps: AppDeps): Router {
@@ -18,7 +19,15 @@ export function privacyRoutes(deps: AppDeps): Router {
 
   router.get('/privacy', allow.anyone, (_req, res) => {
     const t = res.locals.t as TFunction;
-    res.render('families/privacy', { title: t('families:privacy.title'), ...common, charityName: config.charity.name, charityAddress: config.charity.address });
+    res.render('families/privacy', {
+      title: t('families:privacy.title'),
+      ...common,
+      // Who answers: the privacy officer, else the charity's contact address (production requires CONTACT_EMAIL).
+      privacyEmail: config.privacyOfficerEmail ?? config.contact.email,
+      charityName: config.charity.name,
+      charityAddress: config.charity.address,
+      share: { description: t('families:privacy.description'), path: '/privacy' },
+    });
   });
 
   router.get('/staff/privacy', allow.staff, async (_req, res) => {

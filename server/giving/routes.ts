@@ -11,7 +11,7 @@ import { type GiveFormValues, isProvince, MAX_GIFT_CENTS, MIN_GIFT_CENTS, parseG
 import { listGroupChoices } from './group-preferences';
 import { cancelMonthlyGift, findMonthlyGift } from './monthly-gifts';
 import { feeCoverCents } from './stripe-client';
-import { giftImpact, impactSentence, preferredGroupOf, receiptFrequencyOf, shareLinks } from './thank-you';
+import { giftImpact, impactSentence, preferredGroupOf, receiptFrequencyOf } from './thank-you';
 
 /**
  * Which of the form's conditional fields show: the typed amount under "Another amount", the months
@@ -111,7 +111,7 @@ export function givingRoutes(deps: GivingDeps): Router {
       annualReceipt: (await receiptFrequencyOf(deps.db, pledgeId)) === 'annual',
       impact,
       impactText: impact && impactSentence(t, impact, gift.frequency === 'monthly', res.locals.locale as Locale),
-      share: shareLinks(shareUrl, group ? t('giving:thanks.shareGroupText', { group: group.name }) : t('giving:thanks.shareText')),
+      shareText: group ? t('giving:thanks.shareGroupText', { group: group.name }) : t('giving:thanks.shareText'),
       shareUrl,
       noindex: true,
     });

@@ -2,6 +2,7 @@ import type { TFunction } from 'i18next';
 import type { Db } from '../db/database';
 import { formatMoney } from '../http/views';
 import type { Locale } from '../i18n/i18n';
+import { IMPACT_FAMILY_SIZE, monthlyFromYearly } from '../campaign/impact';
 import { currentRequirement } from '../groups/cost-tables';
 import { effectiveFrequency } from '../receipts/issuing';
 import type { ReceiptFrequency } from '../db/schema';
@@ -13,8 +14,6 @@ import type { ReceiptFrequency } from '../db/schema';
  * support for a family of four (rent and food, paid monthly; shared/DOMAIN.md), so "about 2 days"
  * is that year's figure spread over 365 days, always rounded down.
  */
-export const IMPACT_FAMILY_SIZE = 4;
-
 export type GiftImpact =
   | { unit: 'months' | 'days'; count: number; monthlyCents: number; editionOn: string }
   | { unit: 'perDay'; perDayCents: number; monthlyCents: number; editionOn: string };
@@ -22,8 +21,8 @@ export type GiftImpact =
 /** Whole months, else whole days, of a year's income support; below one day, the cost of one day. */
 export function impactOf(giftCents: number, yearlyCents: number, editionOn: string): GiftImpact | undefined {
   if (!(yearlyCents > 0) || !(giftCents > 0)) return undefined;
-  // Shown in whole dollars, rounded down as everything here.
-  const monthlyCents = Math.floor(yearlyCents / 1200) * 100;
+  // The month quoted beside it is the campaign page's figure (to the dollar); the counts below are rounded down.
+  const monthlyCents = monthlyFromYearly(yearlyCents);
   const months = Math.floor((giftCents * 12) / yearlyCents);
   if (months >= 1) return { unit: 'months', count: months, monthlyCents, editionOn };
   const days = Math.floor((giftCents * 365) / yearlyCents);
@@ -67,14 +66,3 @@ export async function receiptFrequencyOf(db: Db, pledgeId: number): Promise<Rece
   return row?.frequency ?? 'per_gift';
 }
 
-/** Plain share links (no third-party script: each is a link the visitor follows or not). */
-export function shareLinks(url: string, text: string) {
-  const u = encodeURIComponent(url);
-  const both = encodeURIComponent(`${text} ${url}`);
-  return {
-    email: `mailto:?subject=${encodeURIComponent(text)}&body=${both}`,
-    whatsapp: `https://wa.me/?text=${both}`,
-    facebook: `https://www.facebook.com/sharer/sharer.php?u=${u}`,
-    x: `https://x.com/intent/post?text=${encodeURIComponent(text)}&url=${u}`,
-  };
-}

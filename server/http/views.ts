@@ -57,6 +57,41 @@ function frenchFirstOfMonth(text: string, locale: Locale): string {
   return locale === 'fr' ? text.replace(/^1(?=\s)/, '1er') : text;
 }
 
+const percentFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A fraction as a whole percent in the locale's own form: "42%" (en-CA, ko-KR), "42 %" (fr-CA, with a no-break space). */
+export function formatPercent(fraction: number, locale: Locale): string {
+  let format = percentFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'percent', maximumFractionDigits: 0 });
+    percentFormats.set(locale, format);
+  }
+  return format.format(fraction);
+}
+
+const relativeFormats = new Map<Locale, Intl.RelativeTimeFormat>();
+// Each unit and how many seconds it is; a difference is told in the largest unit it reaches.
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 86_400],
+  ['month', 30 * 86_400],
+  ['day', 86_400],
+  ['hour', 3_600],
+  ['minute', 60],
+];
+
+/** How long before `now` an instant was, in the locale's words: "2 hours ago", « il y a 2 heures », "2시간 전" (Intl.RelativeTimeFormat). */
+export function formatTimeAgo(at: Date, now: Date, locale: Locale): string {
+  let format = relativeFormats.get(locale);
+  if (!format) {
+    format = new Intl.RelativeTimeFormat(INTL_LOCALE[locale], { numeric: 'auto' });
+    relativeFormats.set(locale, format);
+  }
+  // A gift dated a moment ahead of this server's clock is "now", never "in 3 seconds".
+  const seconds = Math.max(0, (now.getTime() - at.getTime()) / 1000);
+  const [unit, size] = UNITS.find(([, s]) => seconds >= s) ?? ['second', 1];
+  return format.format(-Math.floor(seconds / size), unit);
+}
+
 export function formatNumber(value: number, locale: Locale): string {
   let format = numberFormats.get(locale);
   if (!format) {
@@ -84,6 +119,23 @@ export const viewHelpers = {
   },
   number(value: number, options: HelperOptions): string {
     return formatNumber(Number(value), localeOf(options));
+  },
+  /** {{percent fraction}}: 0.42 as "42%" (fr: "42 %"). */
+  percent(fraction: number, options: HelperOptions): string {
+    return formatPercent(Number(fraction), localeOf(options));
+  },
+  /** {{timeAgo instant}}: against the request's time (res.locals.requestTime, from the app's clock). */
+  timeAgo(value: Date | string, options: HelperOptions): string {
+    const now: unknown = options.data?.root?.requestTime;
+    return value ? formatTimeAgo(new Date(value), now instanceof Date ? now : new Date(), localeOf(options)) : '';
+  },
+  /** {{isoTime instant}}: for <time datetime>. */
+  isoTime(value: Date | string): string {
+    return value ? new Date(value).toISOString() : '';
+  },
+  /** {{urlencode text}}: one query-string value (encodeURIComponent). */
+  urlencode(value: unknown): string {
+    return encodeURIComponent(String(value ?? ''));
   },
   eq(a: unknown, b: unknown): boolean {
     return a === b;

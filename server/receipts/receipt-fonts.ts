@@ -28,12 +28,21 @@ type LoadedFont = { name: string; font: fontkit.Font };
 // Read once per process, on the first receipt that needs each file (Noto Sans KR is 6 MB a weight).
 const loaded = new Map<string, LoadedFont>();
 
-function load(style: FontStyle, index: number): LoadedFont {
+function fontPath(style: FontStyle, index: number): string {
   const [pkg, file] = FILES[style][index]!;
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+/** The style's font files, Latin first then Hangul: what the campaign's share image (server/campaign/share-image.ts) renders with too. */
+export function fontFiles(style: FontStyle): string[] {
+  return FILES[style].map((_, i) => fontPath(style, i));
+}
+
+function load(style: FontStyle, index: number): LoadedFont {
   const name = `${style}-${index}`;
   let font = loaded.get(name);
   if (!font) {
-    const data = fs.readFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file));
+    const data = fs.readFileSync(fontPath(style, index));
     font = { name, font: fontkit.create(data) as fontkit.Font };
     loaded.set(name, font);
   }

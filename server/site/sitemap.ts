@@ -5,7 +5,7 @@ import { listPublicGroups } from '../groups/public-pages';
 export const SITEMAP_MAX_URLS = 50_000;
 
 /** The public pages that are always there: the campaign, the giving form, the group list, privacy. */
-const FIXED_PATHS = ['/', '/give', '/groups', '/privacy'];
+const FIXED_PATHS = ['/', '/give', '/groups', '/contact', '/privacy'];
 
 /**
  * The public pages, as absolute URLs under PUBLIC_URL: the fixed pages and each approved group's

@@ -35,6 +35,26 @@ test('a visitor reads the campaign page in English, with its progress', async ()
   }
 });
 
+test('"Copy link" copies the page address without leaving the page; the share block fits a phone', async () => {
+  const visitor = await Visitor.open(browser, stack.baseUrl, 'campaign-copy-link', { width: 390 });
+  try {
+    await visitor.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
+    await visitor.visit('/', 'campaign page on a phone');
+    const { page } = visitor;
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(390);
+    const copy = page.locator('a[data-copy-link]');
+    const href = await copy.getAttribute('href');
+    await copy.click();
+    await page.waitForFunction('document.querySelector("a[data-copy-link]").textContent === "Link copied"', undefined, { timeout: 5_000 });
+    await visitor.check('link copied');
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(href);
+    expect(await page.locator('[data-copy-status]').innerText()).toBe('Link copied');
+  } finally {
+    await visitor.close();
+  }
+});
+
 test('the language switch shows the page in French and remembers the choice', async () => {
   const visitor = await Visitor.open(browser, stack.baseUrl, 'campaign-fr');
   try {

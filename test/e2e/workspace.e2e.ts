@@ -84,7 +84,7 @@ test('every group workspace page and public page is accessible and fits a 390 px
   try {
     const person = await acceptInvitationFromOutbox(stack, visitor, group.coordinator_email, 'Coordinator of the arrived family', { setUpApp: true });
     await signIn(visitor, person, '/group');
-    const pages = ['/group', '/group/page', '/group/members', '/group/plan', '/group/in-kind', '/group/family', '/group/schedule', '/', '/groups', `/groups/${group.slug}`, '/give', '/groups/apply', '/donor'];
+    const pages = ['/group', '/group/page', '/group/members', '/group/plan', '/group/in-kind', '/group/family', '/group/schedule', '/', '/groups', `/groups/${group.slug}`, '/give', '/groups/apply', '/donor', '/contact', '/privacy'];
     problems.push(...(await tour(visitor, pages)));
   } finally {
     await visitor.close();

@@ -59,6 +59,7 @@ describe('GET /sitemap.xml', () => {
       'https://give.hanvoice.test/',
       'https://give.hanvoice.test/give',
       'https://give.hanvoice.test/groups',
+      'https://give.hanvoice.test/contact',
       'https://give.hanvoice.test/privacy',
       `https://give.hanvoice.test/groups/${approved.slug}`,
     ]);
