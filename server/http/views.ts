@@ -66,6 +66,18 @@ export function formatNumber(value: number, locale: Locale): string {
   return format.format(value);
 }
 
+const percentFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A ratio as a whole percentage in the reader's language (en-CA "121%", fr-CA "121 %" with a no-break space). */
+export function formatPercent(ratio: number, locale: Locale): string {
+  let format = percentFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'percent', maximumFractionDigits: 0 });
+    percentFormats.set(locale, format);
+  }
+  return format.format(ratio);
+}
+
 /** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */
 export const viewHelpers = {
   /** {{t "ns:key" name=value}} */
@@ -84,6 +96,10 @@ export const viewHelpers = {
   },
   number(value: number, options: HelperOptions): string {
     return formatNumber(Number(value), localeOf(options));
+  },
+  /** {{percent ratio}}: 1.21 is "121%" (fr "121 %"). */
+  percent(ratio: number, options: HelperOptions): string {
+    return formatPercent(Number(ratio), localeOf(options));
   },
   eq(a: unknown, b: unknown): boolean {
     return a === b;
