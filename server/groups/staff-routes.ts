@@ -12,7 +12,7 @@ import { addEdition, type CostRow, listEditions } from './cost-tables';
 import { dollars, optionalText, parseDollars, parseForm, text } from './forms';
 import { currentHousingShare, IN_KIND_STATUSES, listInKind, recordHousingShare, verifyInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
-import { approvedPhotoOf, pendingPhotoOf, photoBytesOf, reviewGroupPhoto, sendPhoto } from './photos';
+import { approvedPhotoOf, listPhotosToReview, pendingPhotoOf, photoBytesOf, reviewGroupPhoto, sendPhoto } from './photos';
 import { settlementPlan } from './settlement-plan';
 import { generalFundAvailable, transferToGroup } from './transfers';
 import { STORY_MAX } from './story';
@@ -70,10 +70,11 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
   const router = Router();
 
   router.get('/staff/groups', allow.staff, async (_req, res) => {
-    const profiles = await listGroupProfiles(db, rules);
+    const [profiles, photosToReview] = await Promise.all([listGroupProfiles(db, rules), listPhotosToReview(db)]);
     res.render('groups/staff-list', {
       title: res.locals.t('groups:staff.title'),
       applied: profiles.filter((p) => p.status === 'applied'),
+      photosToReview,
       profiles,
       noindex: true,
     });

@@ -151,6 +151,8 @@ test('an uploaded JPEG is kept without its Exif GPS segment, is not public until
   // The coordinator sees it waiting; staff see it with a preview.
   const editor = await coordinator.agent.get('/group/page').expect(200);
   expect(editor.text).toContain('Waiting for HanVoice staff to approve it');
+  const list = await staff.agent.get('/staff/groups').expect(200);
+  expect(list.text).toContain(`<a href="/staff/groups/${group.id}#photo-title">Photo Friends</a>`);
   const detail = await staff.agent.get(`/staff/groups/${group.id}`).expect(200);
   expect(detail.text).toContain(`src="/staff/groups/${group.id}/photos/${pending!.id}"`);
   const preview = await staff.agent.get(`/staff/groups/${group.id}/photos/${pending!.id}`).expect(200);
