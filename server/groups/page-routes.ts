@@ -24,7 +24,8 @@ import { updateGroupPage } from './workspace';
  */
 const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX), storyFr: optionalText(STORY_MAX) });
 const PhotoForm = z.object({
-  altText: text(250),
+  // A multipart form's fields are parsed here, after the app's NUL-byte guard: PostgreSQL text cannot hold one.
+  altText: text(250).refine((v) => !v.includes('\u0000'), 'groups:errors.invalid'),
   attest: z.literal('yes', 'groups:photo.errors.attest'),
 });
 

@@ -59,6 +59,29 @@ function jpegWithGps(): Buffer {
   return Buffer.concat([plain.subarray(0, 2), app1, payload, plain.subarray(2)]);
 }
 
+/** A JPEG 16 px wide and 8 high, red on the left and blue on the right, whose Exif says Orientation 6 (Exif 2.3 §4.6.4 A: "rotate 90° clockwise to view"). */
+function sidewaysJpeg(): Buffer {
+  const width = 16;
+  const height = 8;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) data.set(x < 8 ? [220, 0, 0, 255] : [0, 0, 220, 255], (y * width + x) * 4);
+  const plain = Buffer.from(jpeg.encode({ width, height, data }, 95).data);
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  tiff.write('MM', 0, 'latin1'); // big-endian this time
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4);
+  tiff.writeUInt16BE(1, 8);
+  tiff.writeUInt16BE(0x0112, 10); // Orientation
+  tiff.writeUInt16BE(3, 12); // SHORT
+  tiff.writeUInt32BE(1, 14);
+  tiff.writeUInt16BE(6, 18);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.alloc(4);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([plain.subarray(0, 2), app1, payload, plain.subarray(2)]);
+}
+
 /** A PNG (pngjs) with a tEXt chunk before IEND (PNG spec §11.3.4.3). */
 function pngWithText(): Buffer {
   const png = new PNG({ width: 4, height: 4 });
@@ -121,6 +144,9 @@ test('the photo form refuses what is not a JPEG or PNG by its bytes, what is ove
   const unattested = await upload(coordinator, plainJpeg(), { altText: 'Us' });
   expect(unattested.status).toBe(400);
   expect(unattested.text).toContain('id="attest-error"');
+  const nul = await upload(coordinator, plainJpeg(), { altText: 'Us\u0000', attest: 'yes' });
+  expect(nul.status).toBe(400);
+  expect(nul.text).toContain('id="altText-error"');
   const noAlt = await upload(coordinator, plainJpeg(), { attest: 'yes' });
   expect(noAlt.status).toBe(400);
   expect(noAlt.text).toContain('id="altText-error"');
@@ -221,6 +247,22 @@ test('a PNG loses its text chunks; a new upload replaces the pending one, and th
     ['rejected', 'The second one'],
     ['approved', 'Third'],
   ]);
+});
+
+test('a sideways phone photo is kept upright: its Exif orientation is applied to the pixels before the Exif goes', async () => {
+  const group = await makeApprovedGroup(t.db, { name: 'Upright Friends' });
+  const coordinator = await signInMember(t, group.id, 'coordinator');
+  expect((await upload(coordinator, sidewaysJpeg(), good)).status).toBe(303);
+  const stored = await t.db.selectFrom('group_photos').select(['bytes', 'width', 'height']).where('group_id', '=', group.id).executeTakeFirstOrThrow();
+  expect([stored.width, stored.height]).toEqual([8, 16]);
+  expect(jpegMarkers(stored.bytes)).not.toContain(0xe1);
+  const upright = jpeg.decode(stored.bytes);
+  const pixel = (x: number, y: number) => [...upright.data.subarray((y * upright.width + x) * 4, (y * upright.width + x) * 4 + 3)];
+  // Turned clockwise, the left (red) half is on top and the right (blue) half below.
+  expect(pixel(4, 2)[0]).toBeGreaterThan(150);
+  expect(pixel(4, 2)[2]).toBeLessThan(80);
+  expect(pixel(4, 13)[2]).toBeGreaterThan(150);
+  expect(pixel(4, 13)[0]).toBeLessThan(80);
 });
 
 test("only staff review a photo: another group's coordinator, the group itself and anonymous visitors cannot approve it or see its preview", async () => {
