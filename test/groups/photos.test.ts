@@ -2,6 +2,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../support/app';
+import { sampleJpeg } from '../support/photos';
 import { anonymous, type SignedIn, signInAs, type TestVisitor } from '../support/session';
 import { makeApprovedGroup, postForm, signInMember } from './factories';
 
@@ -13,14 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.destroy());
 
-/** A small real JPEG (jpeg-js), 16 × 12 px of one colour. */
-function plainJpeg(): Buffer {
-  const width = 16;
-  const height = 12;
-  const data = Buffer.alloc(width * height * 4);
-  for (let i = 0; i < data.length; i += 4) data.set([200, 80, 40, 255], i);
-  return Buffer.from(jpeg.encode({ width, height, data }, 90).data);
-}
+const plainJpeg = () => sampleJpeg(16, 12);
 
 /**
  * The same JPEG with an APP1 Exif segment carrying a GPS position, laid out as Exif 2.3
