@@ -15,6 +15,7 @@ import { optionalText, parseForm, text } from './forms';
 import { MAX_PHOTO_BYTES } from './photo-image';
 import { approvedPhotoOf, pendingPhotoOf, photoBytesOf, publicPhotoBytes, sendPhoto, submitGroupPhoto } from './photos';
 import { goalProgress, requirePublicGroup } from './public-pages';
+import { shareLinks } from './share-links';
 import { STORY_MAX, storyExcerpt } from './story';
 import { updateGroupPage } from './workspace';
 
@@ -56,6 +57,7 @@ export function groupPageRoutes(deps: { db: Db; read: Db; config: Config }): Rou
     const path = `/groups/${group.slug}`;
     // ?v= changes with each approved photo, so a short public cache never shows the one it replaced for long.
     const photoPath = group.photo ? `${path}/photo?v=${group.photo.id}` : undefined;
+    const description = storyExcerpt(storyHtml) || res.locals.t('groups:show.shareFallback', { name: group.name, city: group.city });
     res.render('groups/show', {
       title: group.name,
       group: { ...group, storyHtml },
@@ -63,8 +65,9 @@ export function groupPageRoutes(deps: { db: Db; read: Db; config: Config }): Rou
       photoPath,
       goal: goalProgress(group.receivedCents, group.targetCents),
       progress: toProgress(group.receivedCents, group.pledgedOutstandingCents, group.targetCents),
+      shareLinks: shareLinks(`${deps.config.publicUrl}${path}`, group.name, description),
       share: {
-        description: storyExcerpt(storyHtml) || res.locals.t('groups:show.shareFallback', { name: group.name, city: group.city }),
+        description,
         path,
         imagePath: photoPath,
         imageAlt: group.photo?.altText,

@@ -85,6 +85,8 @@ test('a sponsor group applies, staff approve it, its public page appears, and th
       await applicant.visit(`/groups/${group.slug}`, 'public page with its photo');
       const width = await applicant.page.locator('.group-photo img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
       expect(width).toBe(640);
+      // The copy-link button is first-party script under the CSP: shown once it ran.
+      expect(await applicant.page.locator('[data-copy-link]').isVisible()).toBe(true);
     } finally {
       await coordinator.close();
     }

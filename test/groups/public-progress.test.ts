@@ -70,6 +70,16 @@ test('the page passes share tags: the first sentence of its story as plain text,
   expect(page).toContain(`<link rel="canonical" href="${t.config.publicUrl}/groups/${group.slug}">`);
   expect(page).not.toContain('og:image');
 
+  // Plain share links, no third-party script; the copy button waits for first-party script to show it.
+  const url = encodeURIComponent(`${t.config.publicUrl}/groups/${group.slug}`);
+  expect(page).toContain(`<a href="https://www.facebook.com/sharer/sharer.php?u=${url}"`);
+  expect(page).toContain(`<a href="https://x.com/intent/tweet?url=${url}&text=Sharing%20Group"`);
+  expect(page).toContain(`<a href="https://wa.me/?text=Sharing%20Group%20${url}"`);
+  expect(page).toContain(`<a href="mailto:?subject=Sharing%20Group&body=We%20are%20twelve%20neighbours%20%26%20friends%20in%20%22Guelph%22.%0A%0A${url}">`);
+  expect(page).toMatch(/<button type="button" class="button button--secondary" data-copy-link="[^"]+"[^>]* hidden>Copy the link<\/button>/);
+  expect(page).toContain('<script src="/static/copy-link.js" defer></script>');
+  expect(page).not.toMatch(/<script(?![^>]*src="\/static\/)/);
+
   await t.db.transaction().execute((trx) => updateGroupPage(trx, group.id, { name: 'Sharing Group', story: `${'Long words here '.repeat(20)}end.` }));
   const long = /<meta name="description" content="([^"]*)">/.exec((await request(t.app).get(`/groups/${group.slug}`).expect(200)).text)![1]!;
   expect(long.length).toBeLessThanOrEqual(160);
