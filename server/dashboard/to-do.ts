@@ -10,6 +10,7 @@ export type ToDoItem = { key: ToDoKey; count: number; href: string };
 
 export const TO_DO_KEYS = [
   'applications',
+  'groupPhotos',
   'matchesToApprove',
   'pledgesOverdue',
   'offlineThisWeek',
@@ -22,7 +23,7 @@ export type ToDoKey = (typeof TO_DO_KEYS)[number];
 
 /**
  * The staff dashboard's to-do list, each count read from the module that owns the work, in the
- * order staff meet it: groups to vet, matches to approve, money to chase and record, receipts to
+ * order staff meet it: groups to vet (and the photos they offer for their pages), matches to approve, money to chase and record, receipts to
  * issue, Stripe events to look into, family support overdue or short of money. `today` is the
  * charity's date; "this week" is today and the six days after it.
  */
@@ -33,6 +34,7 @@ export async function staffToDo(db: Db, input: { today: string; receipts: Pick<R
     db
       .selectNoFrom((eb) => [
         eb.selectFrom('sponsor_groups').select(sql<number>`count(*)::int`.as('n')).where('status', '=', 'applied').as('applications'),
+        eb.selectFrom('group_photos').select(sql<number>`count(*)::int`.as('n')).where('status', '=', 'pending').as('groupPhotos'),
         eb.selectFrom('matches').select(sql<number>`count(*)::int`.as('n')).where('status', '=', 'proposed').as('matchesToApprove'),
         eb
           .selectFrom('pledge_installments')
@@ -72,6 +74,7 @@ export async function staffToDo(db: Db, input: { today: string; receipts: Pick<R
   const count = (n: number | null) => Number(n ?? 0);
   const items: ToDoItem[] = [
     { key: 'applications', count: count(counts.applications), href: '/staff/groups' },
+    { key: 'groupPhotos', count: count(counts.groupPhotos), href: '/staff/groups#photos-title' },
     { key: 'matchesToApprove', count: count(counts.matchesToApprove), href: '/staff/matches' },
     { key: 'pledgesOverdue', count: count(counts.pledgesOverdue), href: '/staff/installments/overdue' },
     { key: 'offlineThisWeek', count: count(counts.offlineThisWeek), href: '/staff/pledges?status=active' },

@@ -353,6 +353,9 @@ export interface SponsorGroupsTable {
   story_html: Generated<string>;
   /** The Korean story rendered and sanitized when it was saved ('' until the group writes it). */
   story_ko_html: Generated<string>;
+  /** The story in French, for French pages ('' until the group writes it), and as rendered when saved. */
+  story_fr: Generated<string>;
+  story_fr_html: Generated<string>;
   status: Generated<GroupStatus>;
   rejection_reason: string | null;
   coordinator_name: string;
@@ -558,6 +561,7 @@ export interface Database {
   donor_links: DonorLinksTable;
   donor_merges: DonorMergesTable;
   receipt_signatures: ReceiptSignaturesTable;
+  group_photos: GroupPhotosTable;
   receipt_documents: ReceiptDocumentsTable;
   stripe_payouts: StripePayoutsTable;
   // Periodic jobs run once across processes; overdue reminders once per coordinator per week (issue 21).
@@ -651,6 +655,24 @@ export interface DonorMergesTable {
   merged_at: CreatedAt;
   undone_at: Date | null;
   undone_by_user_id: number | null;
+}
+
+export type GroupPhotoStatus = 'pending' | 'approved' | 'rejected';
+
+/** A group's public-page photo (server/groups/photos.ts): re-encoded without metadata, shown once staff approve it. */
+export interface GroupPhotosTable {
+  id: Id;
+  group_id: number;
+  bytes: Buffer;
+  content_type: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
+  alt_text: string;
+  status: Generated<GroupPhotoStatus>;
+  uploaded_by: number | null;
+  uploaded_at: CreatedAt;
+  reviewed_by: number | null;
+  reviewed_at: Date | null;
 }
 
 export interface ReceiptSignaturesTable {

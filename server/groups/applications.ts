@@ -161,7 +161,7 @@ export async function rejectGroup(trx: Transaction<Database>, actor: Actor, grou
 export async function requireGroup(db: Db | Transaction<Database>, groupId: number) {
   const group = await db
     .selectFrom('sponsor_groups')
-    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'story', 'story_html', 'story_ko', 'status', 'rejection_reason', 'coordinator_name', 'coordinator_email', 'created_at', 'decided_at'])
+    .select(['id', 'slug', 'name', 'city', 'province', 'languages', 'family_size', 'story', 'story_html', 'story_ko', 'story_fr', 'status', 'rejection_reason', 'coordinator_name', 'coordinator_email', 'created_at', 'decided_at'])
     .where('id', '=', groupId)
     .executeTakeFirst();
   if (!group) throw new DomainError('not_found', 'groups:errors.notFound');

@@ -6,19 +6,17 @@ import { DomainError } from '../domain-error';
 import { doneHref } from '../http/done-notice';
 import { requireIdParam } from '../http/forms';
 import { allow, requireGroupId, requireUser } from '../http/policy';
-import { publicCache, publicPageCache } from '../http/public-cache';
 import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
-import { toProgress } from '../campaign/progress';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
 import { addInKind, currentHousingShare, GROUP_IN_KIND_STATUSES, IN_KIND_CATEGORIES, IN_KIND_STATUSES, listInKind, setInKindStatus } from './in-kind';
-import { listDonorWall } from '../giving/donor-wall';
 import { isGroupMatched } from '../matching/matches';
-import { listPublicGroups, requirePublicGroup } from './public-pages';
+import { groupPageRoutes } from './page-routes';
+import { listPublicGroups } from './public-pages';
 import { fundingPosition, groupProfile } from './readiness';
 import { savePlan, SETTLEMENT_AREAS, settlementPlan } from './settlement-plan';
 import { STORY_MAX } from './story';
-import { addMember, listMembers, removeMember, setMemberRole, updateGroupPage } from './workspace';
+import { addMember, listMembers, removeMember, setMemberRole } from './workspace';
 
 export const LANGUAGES = ['ko', 'en', 'fr', 'zh', 'ja', 'ru', 'th'] as const;
 export const APPLY_LIMITS = {
@@ -41,7 +39,6 @@ const ApplyForm = z.object({
   story: optionalText(STORY_MAX),
 });
 
-const PageForm = z.object({ name: text(120), story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX) });
 const MemberForm = z.object({ name: text(120), email });
 const RoleForm = z.object({ role: z.enum(['treasurer', 'member'], 'groups:errors.invalid') });
 const InKindForm = z.object({
@@ -121,25 +118,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     res.render('groups/index', { title: res.locals.t('groups:list.title'), city, groups: page.groups, next });
   });
 
-  // A group's public page as every visitor sees it, reused for config.publicCacheSeconds; an
-  // unknown or unapproved slug is a 404 and is not kept.
-  const publicPages = publicCache(deps.config.publicCacheSeconds, async (slug) => {
-    const group = await requirePublicGroup(read, slug);
-    return { group, wall: await listDonorWall(read, { groupId: group.id }) };
-  });
-  const pages = publicPageCache(deps.config.publicCacheSeconds);
-
-  router.get('/groups/:slug', allow.anyone, pages.middleware, async (req, res) => {
-    const { group, wall } = await publicPages.get(String(req.params.slug));
-    // A Korean page shows the group's Korean story where it has written one.
-    const storyHtml = res.locals.locale === 'ko' && group.storyKoHtml ? group.storyKoHtml : group.storyHtml;
-    res.render('groups/show', {
-      title: group.name,
-      group: { ...group, storyHtml },
-      wall,
-      progress: toProgress(group.receivedCents, group.pledgedOutstandingCents, group.targetCents),
-    });
-  });
+  router.use(groupPageRoutes({ db, read, config: deps.config }));
 
   // ---- Workspace: always the signed-in member's own group ----------------------------------
   router.get('/group', allow.groupMember, async (_req, res) => {
@@ -152,33 +131,6 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     ]);
     // Once matched, the overview says so instead of "Ready to be matched" (it names nothing of the family).
     res.render('groups/workspace', { title: group.name, group, profile, funding, matched, noindex: true });
-  });
-
-  const renderPageForm = async (res: Response, status: number, values?: Record<string, unknown>, errors: Record<string, string> = {}) => {
-    const group = await requireGroup(db, requireGroupId(res));
-    res.status(status).render('groups/workspace-page', {
-      title: group.name,
-      group,
-      values: values ?? { name: group.name, story: group.story, storyKo: group.story_ko },
-      errors,
-      noindex: true,
-    });
-  };
-  router.get('/group/page', allow.groupMember, (_req, res) => renderPageForm(res, 200));
-  router.post('/group/page', allow.groupCoordinator, async (req, res) => {
-    const groupId = requireGroupId(res);
-    const form = parseForm(PageForm, req);
-    if (!form.ok) return renderPageForm(res, 400, form.values, form.fieldErrors);
-    const failed = await db
-      .transaction()
-      .execute((trx) => updateGroupPage(trx, groupId, form.data))
-      .catch(formError);
-    if (failed instanceof DomainError) return renderPageForm(res, 409, form.values, failed.fieldErrors);
-    // The editor sees the change on the public page at once (other processes within the cache's second).
-    const { slug } = await requireGroup(db, groupId);
-    publicPages.forget(slug);
-    pages.forgetPath(`/groups/${slug}`);
-    res.redirect(303, doneHref('/group/page', 'groups.pageSaved'));
   });
 
   const renderMembers = async (res: Response, status: number, values: Record<string, unknown> = {}, errors: Record<string, string> = {}) => {

@@ -12,6 +12,7 @@ import { addEdition, type CostRow, listEditions } from './cost-tables';
 import { dollars, optionalText, parseDollars, parseForm, text } from './forms';
 import { currentHousingShare, IN_KIND_STATUSES, listInKind, recordHousingShare, verifyInKind } from './in-kind';
 import { fundingPosition, GROUP_CHECKS, groupProfile, listGroupProfiles, recordCheck } from './readiness';
+import { approvedPhotoOf, listPhotosToReview, pendingPhotoOf, photoBytesOf, reviewGroupPhoto, sendPhoto } from './photos';
 import { settlementPlan } from './settlement-plan';
 import { generalFundAvailable, transferToGroup } from './transfers';
 import { STORY_MAX } from './story';
@@ -42,7 +43,8 @@ const percent = z
     }
     return basisPoints;
   });
-const StoryForm = z.object({ story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX) });
+const StoryForm = z.object({ story: optionalText(STORY_MAX), storyKo: optionalText(STORY_MAX), storyFr: optionalText(STORY_MAX) });
+const PhotoReviewForm = z.object({ decision: z.enum(['approved', 'rejected'], 'groups:errors.invalid') });
 const HousingShareForm = z.object({ percent, source: text(1000) });
 const EDITION_SIZES = [1, 2, 3, 4, 5, 6, 0] as const;
 /** A cost-table amount: $0 to $1,000,000. */
@@ -68,10 +70,11 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
   const router = Router();
 
   router.get('/staff/groups', allow.staff, async (_req, res) => {
-    const profiles = await listGroupProfiles(db, rules);
+    const [profiles, photosToReview] = await Promise.all([listGroupProfiles(db, rules), listPhotosToReview(db)]);
     res.render('groups/staff-list', {
       title: res.locals.t('groups:staff.title'),
       applied: profiles.filter((p) => p.status === 'applied'),
+      photosToReview,
       profiles,
       noindex: true,
     });
@@ -79,7 +82,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
 
   const renderDetail = async (res: Response, groupId: number, status = 200, errors: Record<string, string> = {}, message?: string, notice?: string, storyValues?: Record<string, unknown>) => {
     const group = await requireGroup(db, groupId);
-    const [profile, funding, plan, items, members, generalCents, housingShare] = await Promise.all([
+    const [profile, funding, plan, items, members, generalCents, housingShare, approvedPhoto, pendingPhoto] = await Promise.all([
       groupProfile(db, groupId, rules),
       fundingPosition(db, groupId, rules),
       settlementPlan(db, groupId),
@@ -87,12 +90,14 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       listMembers(db, groupId),
       generalFundAvailable(db),
       currentHousingShare(db),
+      approvedPhotoOf(db, groupId),
+      pendingPhotoOf(db, groupId),
     ]);
     res.status(status).render('groups/staff-detail', {
       title: group.name,
       group,
       storyHtml: group.story_html,
-      storyValues: storyValues ?? { story: group.story, storyKo: group.story_ko },
+      storyValues: storyValues ?? { story: group.story, storyKo: group.story_ko, storyFr: group.story_fr },
       profile,
       funding,
       plan,
@@ -103,6 +108,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
       checks: GROUP_CHECKS,
       inKindStatuses: IN_KIND_STATUSES,
       housingPercent: housingShare.basisPoints / 100,
+      photo: { approved: approvedPhoto, pending: pendingPhoto },
       errors,
       message,
       notice,
@@ -124,13 +130,30 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     res.redirect(303, `/staff/groups/${groupId}?saved=in-kind#inkind-title`);
   });
 
-  // Staff may correct a group's story for it (in English and Korean); the group sees the change on its page.
+  // Staff may correct a group's story for it (in English, Korean and French); the group sees the change on its page.
   router.post('/staff/groups/:id/story', allow.staff, async (req, res) => {
     const groupId = groupIdParam(req.params.id);
     const form = parseForm(StoryForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow', undefined, form.values);
     await db.transaction().execute((trx) => updateGroupStory(trx, actorOf(res), groupId, form.data));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.story'));
+  });
+
+  // A group's photo as staff review it (pending, approved or rejected): never cached.
+  router.get('/staff/groups/:id/photos/:photoId', allow.staff, async (req, res) => {
+    const photo = await photoBytesOf(db, groupIdParam(req.params.id), groupIdParam(req.params.photoId));
+    if (!photo) throw new DomainError('not_found', 'groups:errors.notFound');
+    sendPhoto(res, photo, 'private, no-store');
+  });
+
+  // Staff approve the photo a group offers for its page (never the family's), or reject it; audited.
+  router.post('/staff/groups/:id/photos/:photoId', allow.staff, async (req, res) => {
+    const groupId = groupIdParam(req.params.id);
+    const photoId = groupIdParam(req.params.photoId);
+    const form = parseForm(PhotoReviewForm, req);
+    if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
+    await db.transaction().execute((trx) => reviewGroupPhoto(trx, actorOf(res), groupId, photoId, form.data.decision));
+    res.redirect(303, doneHref(`/staff/groups/${groupId}`, form.data.decision === 'approved' ? 'groups.photoApproved' : 'groups.photoRejected'));
   });
 
   router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {

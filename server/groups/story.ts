@@ -29,3 +29,25 @@ export function renderStory(markdown: string): string {
   const html = marked.parse(markdown) as string;
   return sanitizeHtml(html, ALLOWED);
 }
+
+/** Entities sanitize-html leaves in text (it escapes these five). */
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/**
+ * A story's first sentence as plain text, at most `max` characters (cut at a word, with "…"), for
+ * a page's share description: from the stored HTML, so it says nothing the page does not
+ * ('' for an empty story).
+ */
+export function storyExcerpt(storyHtml: string, max = 160): string {
+  // Headings are titles, not sentences: the excerpt starts with the first paragraph's words.
+  const body = storyHtml.replace(/<(h[234])>[\s\S]*?<\/\1>/g, ' ').replace(/<\/(p|li|blockquote|pre)>/g, '$& ');
+  const text = sanitizeHtml(body, { allowedTags: [], allowedAttributes: {} })
+    .replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity)
+    .replace(/\s+/g, ' ')
+    .trim();
+  const sentence = /^.+?[.!?。](?=\s|$)/u.exec(text)?.[0] ?? text;
+  if (sentence.length <= max) return sentence;
+  const cut = sentence.slice(0, max - 1);
+  const atWord = cut.lastIndexOf(' ');
+  return `${(atWord > max / 2 ? cut.slice(0, atWord) : cut).replace(/[\s,;:]+$/, '')}…`;
+}

@@ -7,8 +7,13 @@ import type { Locale } from '../i18n/i18n';
 import { inviteToGroup } from './invitations';
 import { renderStory } from './story';
 
-/** A group's own page text: name, story and its story in Korean (the slug never changes once published). */
-export async function updateGroupPage(trx: Transaction<Database>, groupId: number, page: { name: string; story: string; storyKo?: string }): Promise<void> {
+/** A translation kept rendered beside its Markdown ('' while it is not written). */
+function translation(markdown: string): string {
+  return markdown.trim() ? renderStory(markdown) : '';
+}
+
+/** A group's own page text: name, story and its story in Korean and French (the slug never changes once published). */
+export async function updateGroupPage(trx: Transaction<Database>, groupId: number, page: { name: string; story: string; storyKo?: string; storyFr?: string }): Promise<void> {
   const sameName = await trx
     .selectFrom('sponsor_groups')
     .select('id')
@@ -23,7 +28,8 @@ export async function updateGroupPage(trx: Transaction<Database>, groupId: numbe
       name: page.name,
       story: page.story,
       story_html: renderStory(page.story),
-      ...(page.storyKo === undefined ? {} : { story_ko: page.storyKo, story_ko_html: page.storyKo.trim() ? renderStory(page.storyKo) : '' }),
+      ...(page.storyKo === undefined ? {} : { story_ko: page.storyKo, story_ko_html: translation(page.storyKo) }),
+      ...(page.storyFr === undefined ? {} : { story_fr: page.storyFr, story_fr_html: translation(page.storyFr) }),
       updated_at: new Date(),
     })
     .where('id', '=', groupId)
@@ -31,12 +37,12 @@ export async function updateGroupPage(trx: Transaction<Database>, groupId: numbe
 }
 
 /**
- * Staff correct a group's story, in English and in Korean, on the group's behalf (a typo, or a
+ * Staff correct a group's story, in English, Korean and French, on the group's behalf (a typo, or a
  * line that says too much about a family). Kept rendered like the group's own edits, and audited
  * with which language changed (the words themselves are on the public page, not in the audit).
  */
-export async function updateGroupStory(trx: Transaction<Database>, actor: Actor, groupId: number, story: { story: string; storyKo: string }): Promise<void> {
-  const before = await trx.selectFrom('sponsor_groups').select(['story', 'story_ko']).where('id', '=', groupId).forUpdate().executeTakeFirst();
+export async function updateGroupStory(trx: Transaction<Database>, actor: Actor, groupId: number, story: { story: string; storyKo: string; storyFr: string }): Promise<void> {
+  const before = await trx.selectFrom('sponsor_groups').select(['story', 'story_ko', 'story_fr']).where('id', '=', groupId).forUpdate().executeTakeFirst();
   if (!before) throw new DomainError('not_found', 'groups:errors.notFound');
   await trx
     .updateTable('sponsor_groups')
@@ -44,12 +50,14 @@ export async function updateGroupStory(trx: Transaction<Database>, actor: Actor,
       story: story.story,
       story_html: renderStory(story.story),
       story_ko: story.storyKo,
-      story_ko_html: story.storyKo.trim() ? renderStory(story.storyKo) : '',
+      story_ko_html: translation(story.storyKo),
+      story_fr: story.storyFr,
+      story_fr_html: translation(story.storyFr),
       updated_at: new Date(),
     })
     .where('id', '=', groupId)
     .execute();
-  const changed = [...(before.story === story.story ? [] : ['en']), ...(before.story_ko === story.storyKo ? [] : ['ko'])];
+  const changed = [...(before.story === story.story ? [] : ['en']), ...(before.story_ko === story.storyKo ? [] : ['ko']), ...(before.story_fr === story.storyFr ? [] : ['fr'])];
   await writeAudit(trx, { actor, action: 'group.story_edited', subject: `group:${groupId}`, details: { languages: changed.join(', ') || 'none' } });
 }
 

@@ -31,7 +31,7 @@ function toDoLines(html: string): Line[] {
   }));
 }
 
-const KEYS = ['applications', 'matchesToApprove', 'pledgesOverdue', 'offlineThisWeek', 'receiptsDue', 'stripeEvents', 'schedulesOverdue', 'monthsShort'];
+const KEYS = ['applications', 'groupPhotos', 'matchesToApprove', 'pledgesOverdue', 'offlineThisWeek', 'receiptsDue', 'stripeEvents', 'schedulesOverdue', 'monthsShort'];
 
 test('with nothing waiting, every line is zero, links to its page and says what would bring work there', async () => {
   const res = await staff.agent.get('/staff').expect(200);
@@ -40,6 +40,7 @@ test('with nothing waiting, every line is zero, links to its page and says what 
   expect(lines.every((l) => l.count === 0)).toBe(true);
   expect(Object.fromEntries(lines.map((l) => [l.key, l.href]))).toEqual({
     applications: '/staff/groups',
+    groupPhotos: '/staff/groups#photos-title',
     matchesToApprove: '/staff/matches',
     pledgesOverdue: '/staff/installments/overdue',
     offlineThisWeek: '/staff/pledges?status=active',
@@ -64,7 +65,9 @@ test('each kind of waiting work is counted: applications, pay-later money overdu
   const today = charityCalendar(t.config.charityTimeZone).today();
   await makeGroup(t.db, { name: 'Applied One' });
   await makeGroup(t.db, { name: 'Applied Two' });
-  await makeApprovedGroup(t.db, { name: 'Approved Already' });
+  const approved = await makeApprovedGroup(t.db, { name: 'Approved Already' });
+  // A photo waiting for staff (one row: the upload path and its cleaning are test/groups/photos.test.ts's).
+  await t.db.insertInto('group_photos').values({ group_id: approved.id, bytes: Buffer.from([0xff, 0xd8, 0xff]), content_type: 'image/jpeg', width: 1, height: 1, alt_text: 'Us' }).execute();
 
   // Two pay-later pledges overdue (one with two late instalments: still one pledge), one due in six days, one in eight, one card pledge due today (not offline).
   const instalment = (pledgeId: number, seq: number, dueOn: string) => t.db.insertInto('pledge_installments').values({ pledge_id: pledgeId, seq, due_on: dueOn, amount_cents: 10_000 }).execute();
@@ -102,6 +105,7 @@ test('each kind of waiting work is counted: applications, pay-later money overdu
   expect(receiptsDue).toBe(1);
   expect(counts).toEqual({
     applications: 2,
+    groupPhotos: 1,
     matchesToApprove: 0,
     pledgesOverdue: 2,
     offlineThisWeek: 1,

@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import { sampleJpeg } from '../support/photos';
 import { launchBrowser, Visitor } from './support/browser';
 import { acceptInvitationFromOutbox, createPerson, signIn } from './support/people';
 import { type Stack, startStack } from './support/stack';
@@ -72,6 +73,20 @@ test('a sponsor group applies, staff approve it, its public page appears, and th
       await coordinator.check('page saved');
       await applicant.visit(`/groups/${group.slug}`, 'public page shows the edit');
       expect(await applicant.text('main')).toContain(story);
+
+      // The coordinator offers a photo (multipart, the CSRF token in the form's action); staff approve it; the page shows it.
+      await coordinator.page.locator('#altText').fill('Our volunteers at the community centre');
+      await coordinator.page.locator('input[name="attest"]').check();
+      await coordinator.page.locator('#photo').setInputFiles({ name: 'us.jpg', mimeType: 'image/jpeg', buffer: sampleJpeg(640, 400) });
+      await Promise.all([coordinator.page.waitForURL(/\/group\/page\?done=groups\.photoUploaded/), coordinator.page.locator('form[action^="/group/page/photo"] button[type="submit"]').click()]);
+      await coordinator.check('photo uploaded');
+      await staffVisitor.visit(`/staff/groups/${group.id}`, 'photo to review');
+      await Promise.all([staffVisitor.page.waitForURL(/done=groups\.photoApproved/), staffVisitor.page.locator('button[name="decision"][value="approved"]').click()]);
+      await applicant.visit(`/groups/${group.slug}`, 'public page with its photo');
+      const width = await applicant.page.locator('.group-photo img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+      expect(width).toBe(640);
+      // The copy-link button is first-party script under the CSP: shown once it ran.
+      expect(await applicant.page.locator('[data-copy-link]').isVisible()).toBe(true);
     } finally {
       await coordinator.close();
     }

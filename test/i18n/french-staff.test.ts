@@ -58,7 +58,9 @@ test('every staff page reads in French: no raw key, no English message or word, 
   const stripe = (await t.db.selectFrom('stripe_events').select(['id', 'type', 'held_reason']).execute()).flatMap((e) => [e.id, e.type, e.held_reason ?? '']).filter(Boolean);
   // The housing share's source is staff's own citation, kept in the words they wrote it in.
   const sources = (await t.db.selectFrom('housing_shares').select('source').execute()).map((r) => r.source.replace(/'/g, ' '));
-  const typed = [...groupNames, ...people, ...donors, ...ledger, ...stripe, ...sources, 'test_gift', 'Haven', 'HanVoice', 'Stripe'].sort((a, b) => b.length - a.length);
+  // A group photo's alt text is the group's own description of it.
+  const altTexts = (await t.db.selectFrom('group_photos').select('alt_text').execute()).map((r) => r.alt_text);
+  const typed = [...groupNames, ...altTexts, ...people, ...donors, ...ledger, ...stripe, ...sources, 'test_gift', 'Haven', 'HanVoice', 'Stripe'].sort((a, b) => b.length - a.length);
   const problems: string[] = [];
   for (const path of staffPages(data)) {
     const res = await staff.agent.get(`${path}${path.includes('?') ? '&' : '?'}lang=fr`);

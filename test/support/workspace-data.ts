@@ -11,6 +11,8 @@ import { approveMatch, proposeMatch } from '../../server/matching/matches';
 import { recordArrival } from '../../server/schedules/arrivals';
 import { profile, SENTINELS } from '../families/factories';
 import { makeGroup } from '../groups/factories';
+import { reviewGroupPhoto, submitGroupPhoto } from '../../server/groups/photos';
+import { sampleJpeg } from './photos';
 import { readyGroup } from '../matching/factories';
 import { makePledge } from './gifts';
 import { giveAndReceive } from './receipted-gifts';
@@ -18,7 +20,7 @@ import { giveAndReceive } from './receipted-gifts';
 /**
  * Something on every staff page: a group applying and three ready ones; a family just referred,
  * one available with a match waiting for its second approval, one matched, one arrived months
- * ago (its schedule has overdue instalments); a received gift, a monthly cheque pledge with an
+ * ago (its schedule has overdue instalments); group photos approved and waiting; a received gift, a monthly cheque pledge with an
  * instalment overdue, a held Stripe event. Made through the modules' own functions, by two staff
  * accounts (the proposer cannot approve). Returns the ids the pages' paths need.
  */
@@ -42,6 +44,13 @@ export async function workspaceData(db: Db, config: Config, keyring: FamilyKeyri
     await tx((trx) => approveMatch(trx, config, staff.approver, proposal.id));
   }
   const scheduleId = await tx((trx) => recordArrival(trx, staff.approver, { familyId: arrived.id, arrivalOn: addMonths(today, -3) }));
+
+  // Group photos: the arrived group's page shows an approved one and has another waiting; the matched group's waits for staff.
+  const photo = (groupId: number, altText: string) => tx((trx) => submitGroupPhoto(trx, staff.proposer, groupId, { bytes: sampleJpeg(640, 400), altText }));
+  const shownPhoto = await photo(arrivedGroup.id, 'Our volunteers at the community centre');
+  await tx((trx) => reviewGroupPhoto(trx, staff.approver, arrivedGroup.id, shownPhoto, 'approved'));
+  await photo(arrivedGroup.id, 'Our volunteers in the park');
+  await photo(matchedGroup.id, 'The group at its first meeting');
 
   const gift = await giveAndReceive(db, { email: 'soo-ah.kim@example.org', name: 'Soo-ah Kim', amountCents: 25_000, method: 'cheque' });
   const monthly = await makePledge(db, { method: 'etransfer', frequency: 'monthly', installments: 3, groupId: matchedGroup.id });
