@@ -54,7 +54,7 @@ export function requireUser(res: Response): SessionUser {
 export type ActorLabel = 'account' | 'role' | 'email' | 'name';
 
 /** The signed-in user as the actor of an audited change, for handlers behind a policy that guarantees one. */
-export function actorOf(res: Response, label: ActorLabel): Actor {
+export function actorOf(res: Response, label: ActorLabel): Actor & { userId: number } {
   const user = requireUser(res);
   const words = { account: `user:${user.id}`, role: `${user.role}:${user.id}`, email: user.email, name: user.name }[label];
   return { userId: user.id, label: words };
