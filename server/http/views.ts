@@ -66,6 +66,18 @@ export function formatNumber(value: number, locale: Locale): string {
   return format.format(value);
 }
 
+const percentFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A fraction as a percent in the page's language: 1.21 → "121%" (en-CA, ko-KR), "121 %" (fr-CA, a narrow no-break space). */
+export function formatPercent(fraction: number, locale: Locale): string {
+  let format = percentFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'percent', maximumFractionDigits: 2 });
+    percentFormats.set(locale, format);
+  }
+  return format.format(fraction);
+}
+
 /** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */
 export const viewHelpers = {
   /** {{t "ns:key" name=value}} */
@@ -84,6 +96,10 @@ export const viewHelpers = {
   },
   number(value: number, options: HelperOptions): string {
     return formatNumber(Number(value), localeOf(options));
+  },
+  /** {{percent 121}}: a number of percent (0–100 and beyond), written as the page's language writes percents. */
+  percent(value: number, options: HelperOptions): string {
+    return formatPercent(Number(value) / 100, localeOf(options));
   },
   eq(a: unknown, b: unknown): boolean {
     return a === b;
