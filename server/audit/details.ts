@@ -60,8 +60,12 @@ function exists(key: string): boolean {
   return translations().exists(key, { lng: 'en' });
 }
 
+/** Where a detail key's label lives: audit's own list, then the words the recording page used (a group's support offers). */
+const LABEL_BASES = ['audit:details', 'matching:offers'];
+
 export function detailLabel(t: TFunction, key: string): string {
-  return exists(`audit:details.${key}`) ? t(`audit:details.${key}`) : humanise(key);
+  const base = LABEL_BASES.find((b) => exists(`${b}.${key}`));
+  return base ? t(`${base}.${key}`) : humanise(key);
 }
 
 function codeWords(t: TFunction, action: string, key: string, code: string): string {

@@ -68,7 +68,7 @@ export function formatNumber(value: number, locale: Locale): string {
 
 const percentFormats = new Map<Locale, Intl.NumberFormat>();
 
-/** A fraction as a percent in the page's language: 1.21 → "121%" (en-CA, ko-KR), "121 %" (fr-CA, a narrow no-break space). */
+/** A fraction as a percent in the page's language: 1.21 → "121%" (en-CA, ko-KR), "121 %" (fr-CA, with a no-break space). */
 export function formatPercent(fraction: number, locale: Locale): string {
   let format = percentFormats.get(locale);
   if (!format) {
@@ -76,6 +76,25 @@ export function formatPercent(fraction: number, locale: Locale): string {
     percentFormats.set(locale, format);
   }
   return format.format(fraction);
+}
+
+const languageNames = new Map<Locale, Intl.DisplayNames>();
+
+/**
+ * A language code (ISO 639, as a family's profile holds them: 'ko', 'en', 'ru'…) as the page's
+ * language names it: 'ko' reads "Korean", « coréen », "한국어". A code Intl does not know stays as typed.
+ */
+export function formatLanguage(code: string, locale: Locale): string {
+  let names = languageNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([INTL_LOCALE[locale]], { type: 'language', fallback: 'code' });
+    languageNames.set(locale, names);
+  }
+  try {
+    return names.of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 /** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */
@@ -100,6 +119,10 @@ export const viewHelpers = {
   /** {{percent 121}}: a number of percent (0–100 and beyond), written as the page's language writes percents. */
   percent(value: number, options: HelperOptions): string {
     return formatPercent(Number(value) / 100, localeOf(options));
+  },
+  /** {{language "ko"}}: a language code in the page's words. */
+  language(code: string, options: HelperOptions): string {
+    return formatLanguage(String(code), localeOf(options));
   },
   eq(a: unknown, b: unknown): boolean {
     return a === b;
