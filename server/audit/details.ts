@@ -20,7 +20,7 @@ function codeKeys(action: string, key: string): string[] {
       return kind === 'group' ? ['groups:inKindStatus'] : kind === 'payment' ? ['giving:labels.paymentStatus'] : ['giving:labels.pledgeStatus'];
     case 'from':
     case 'to':
-      return kind === 'family' ? ['families:status'] : [];
+      return kind === 'family' ? ['families:status'] : kind === 'matching' ? ['matching:priorities.needs'] : [];
     case 'was':
       return ['matching:status'];
     case 'method':

@@ -30,6 +30,10 @@ test('codes read as words in the action’s own vocabulary; groups and people by
     { label: 'De', value: 'Recommandée' },
     { label: 'À', value: 'Disponible pour un jumelage' },
   ]);
+  expect(read('fr', 'matching.priorities_set', { from: ['medical_needs'], to: ['sgbv_survivor', 'medical_needs'] })).toEqual([
+    { label: 'De', value: 'Soutien médical' },
+    { label: 'À', value: expect.stringContaining(', Soutien médical') },
+  ]);
   expect(read('en', 'match.withdrawn', { familyId: 4, groupId: 3, was: 'proposed' })).toEqual([
     { label: 'Family', value: '4' },
     { label: 'Group', value: 'Maple Street Sponsors' },
