@@ -118,8 +118,10 @@ export function reportRoutes(deps: AppDeps): Router {
   router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
     const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
-    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : undefined;
-    const columns = names ? withName(giftColumns, (r) => (r.key === 'total' ? '' : fundLabel(res.locals.t as TFunction, r.key, names))) : giftColumns;
+    const t = res.locals.t as TFunction;
+    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : new Map<number, string>();
+    // A group or a method is named (in the staff member's language, as the page is) beside its code, which stays for formulas and imports.
+    const columns = q.by === 'period' ? giftColumns : withName(giftColumns, (r) => (r.key === 'total' ? '' : giftRowLabel(t, q.by, r.key, names)));
     sendCsv(res, `gifts-by-${q.by}`, toCsv(columns, [...report.rows, report.total]));
   });
 
