@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
 import { idParam } from '../http/forms';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow, requireUser } from '../http/policy';
 import type { Locale } from '../i18n/i18n';
 import { writeAudit } from '../audit/audit';
 import { createInvitation, listOpenInvitations } from './invitations';
@@ -42,7 +42,7 @@ export function staffAccountRoutes(deps: AppDeps): Router {
     // their own match proposals with it. Only an administrator invites staff; a refusal is audited.
     if (form.data.role === 'staff' && !user.administrator) {
       await db.transaction().execute((trx) =>
-        writeAudit(trx, { actor: { userId: user.id, label: user.name }, action: 'invitation.refused', subject: `user:${user.id}`, details: { role: 'staff', reason: 'not_administrator' } }),
+        writeAudit(trx, { actor: actorOf(res, 'name'), action: 'invitation.refused', subject: `user:${user.id}`, details: { role: 'staff', reason: 'not_administrator' } }),
       );
       return renderInvitations(res, 403, { errors: { role: t('accounts:invitations.errors.administratorOnly') }, values: { email: form.data.email } });
     }
@@ -50,7 +50,7 @@ export function staffAccountRoutes(deps: AppDeps): Router {
       createInvitation(trx, {
         email: form.data.email,
         role: form.data.role,
-        invitedBy: { userId: user.id, label: user.name },
+        invitedBy: actorOf(res, 'name'),
         locale: res.locals.locale as Locale,
         publicUrl: config.publicUrl,
       }),

@@ -4,12 +4,14 @@ import { z } from 'zod';
 import { listStaffMembers, userNamesOf } from '../accounts/users';
 import type { Db } from '../db/database';
 import { caseCodesOf, findFamilyIdByCaseCode } from '../families/families';
+import { donorNamesOf } from '../giving/donors';
 import { groupNamesOf } from '../groups/public-pages';
 import { translations } from '../i18n/i18n';
 import { optionalIdParam } from '../http/forms';
 import { allow, requireUser } from '../http/policy';
 import { INTL_LOCALE, type Locale } from '../i18n/i18n';
 import { type AuditFilter, listAudit } from './audit';
+import { detailLines } from './details';
 
 const optionalText = z
   .string()
@@ -20,6 +22,13 @@ const optionalText = z
 const AuditQuery = z.object({ action: optionalText, subject: optionalText, family: optionalText, actor: optionalIdParam, before: optionalIdParam });
 
 type AuditRow = Awaited<ReturnType<typeof listAudit>>['rows'][number];
+
+const PERSON_DETAILS = ['userId', 'memberId'];
+
+/** The ids under these detail keys in a page of entries (groups and people are shown by name). */
+function detailIds(rows: AuditRow[], keys: string[]): number[] {
+  return rows.flatMap((r) => keys.map((k) => (r.details as Record<string, unknown> | null)?.[k])).filter((v): v is number => typeof v === 'number');
+}
 
 /** A family is found by its case code (HV-…) or its number. */
 async function familySubject(db: Db, typed: string): Promise<string | undefined> {
@@ -40,8 +49,21 @@ function revealSummary(t: TFunction, details: Record<string, unknown>) {
   return { fields, why };
 }
 
-/** Who acted, when no account is behind it (a job, the system) or the account is gone: 'user:12' reads "Account 12". */
-function actorLabel(t: TFunction, label: string): string {
+/** Labels Haven itself writes for what no person did: jobs, limits, start-up commands. */
+const AUTOMATIC = new Set(['system', 'retention job', 'sign-in limit', 'HanVoice']);
+
+/**
+ * Who acted, when no account is behind it or the account is gone: Haven's own jobs read "Haven
+ * (automatic)", Stripe "Stripe (automatic)", a command its command, a donor on their page by their
+ * name; 'user:12' (an account since deleted) reads "Account 12". A name or e-mail is kept as is.
+ */
+function actorLabel(t: TFunction, label: string, donors: Map<number, string>): string {
+  if (AUTOMATIC.has(label)) return t('audit:actors.haven');
+  if (label === 'stripe') return t('audit:actors.stripe');
+  if (label.startsWith('npm run ')) return t('audit:actors.command', { command: label });
+  if (label === 'donor (confirmation link)') return t('audit:actors.donorLink');
+  const donor = /^donor:(\d+)$/.exec(label);
+  if (donor) return t('audit:actors.donor', { name: donors.get(Number(donor[1])) ?? t('audit:subjects.donor', { id: donor[1] }) });
   const match = /^(?:user|staff|sponsor):(\d+)$/.exec(label);
   return match ? t('audit:subjects.user', { id: match[1] }) : label;
 }
@@ -66,10 +88,11 @@ export function auditRoutes(db: Db, timeZone: string): Router {
     const when = new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone });
     const subjectIds = (type: string) => rows.map((r) => new RegExp(`^${type}:(\\d+)$`).exec(r.subject)?.[1]).filter((id) => id !== undefined).map(Number);
     const [people, groups] = await Promise.all([
-      userNamesOf(db, [...rows.map((r) => r.actor_user_id).filter((id) => id !== null), ...subjectIds('user')]),
-      groupNamesOf(db, subjectIds('group')),
+      userNamesOf(db, [...rows.map((r) => r.actor_user_id).filter((id) => id !== null), ...subjectIds('user'), ...detailIds(rows, PERSON_DETAILS)]),
+      groupNamesOf(db, [...subjectIds('group'), ...detailIds(rows, ['groupId'])]),
     ]);
     const caseCodes = await caseCodesOf(db, rows.map((r) => familyIdOf(r.subject)).filter((id) => id !== undefined));
+    const donors = await donorNamesOf(db, rows.map((r) => /^donor:(\d+)$/.exec(r.actor_label)?.[1]).filter((id) => id !== undefined).map(Number));
     return rows.map((row) => {
       const details = (row.details ?? {}) as Record<string, unknown>;
       const familyId = familyIdOf(row.subject);
@@ -78,7 +101,7 @@ export function auditRoutes(db: Db, timeZone: string): Router {
         id: row.id,
         at: when.format(row.at),
         atIso: row.at.toISOString(),
-        actor: (row.actor_user_id !== null ? people.get(row.actor_user_id) : undefined) ?? actorLabel(t, row.actor_label),
+        actor: (row.actor_user_id !== null ? people.get(row.actor_user_id) : undefined) ?? actorLabel(t, row.actor_label, donors),
         actorUserId: row.actor_user_id,
         action: row.action,
         actionLabel: translations().exists(`audit:actions.${row.action}`, { lng: 'en' }) ? t(`audit:actions.${row.action}`) : row.action,
@@ -90,7 +113,7 @@ export function auditRoutes(db: Db, timeZone: string): Router {
         actorLink: row.actor_user_id === null ? undefined : `/staff/audit?actor=${row.actor_user_id}`,
         actionLink: `/staff/audit?${new URLSearchParams({ action: row.action }).toString()}`,
         subjectLink: `/staff/audit?${new URLSearchParams({ subject: row.subject }).toString()}`,
-        details: Object.entries(details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' · '),
+        details: detailLines(t, locale, { people, groups }, row.action, details),
       };
     });
   }

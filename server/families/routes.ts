@@ -3,7 +3,7 @@ import { doneHref } from '../http/done-notice';
 import type { AppDeps } from '../app-deps';
 import { DomainError } from '../domain-error';
 import { cursorParam, requireIdParam } from '../http/forms';
-import { allow, staffActor } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import type { FamilyKeyring } from './data-keys';
 import { FAMILY_STATUSES, type Family, listFamilies, registerFamily, requireFamily, setFamilyStatus, updateFamilyProfile } from './families';
@@ -67,7 +67,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
         errors: { ...(profile.ok ? {} : profile.fieldErrors), ...(identity.ok ? {} : identity.fieldErrors) },
       });
     }
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     const family = await db.transaction().execute((trx) => registerFamily(trx, keyring, actor, profile.data, identity.data));
     res.redirect(303, doneHref(`/staff/families/${family.id}`, 'families.registered'));
   });
@@ -108,7 +108,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const id = familyId(req);
     const form = parseFamilyForm(ProfileForm, req);
     if (!form.ok) return renderFamilyPage(res, id, 400, { values: form.values, errors: form.fieldErrors });
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => updateFamilyProfile(trx, actor, id, form.data));
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });
@@ -118,7 +118,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const id = familyId(req);
     const form = parseFamilyForm(RevealForm, req);
     if (!form.ok) return renderFamilyPage(res, id, 400, { reveal: { values: form.values, errors: form.fieldErrors } });
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     let identity: FamilyIdentity;
     try {
       identity = await db.transaction().execute(async (trx) => {
@@ -144,7 +144,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const typed = (f: string) => (typeof form.values[f] === 'string' ? (form.values[f] as string) : '');
       return renderFamilyPage(res, id, 400, { revealed: { editErrors: form.fieldErrors, fields: fields.map((f) => ({ name: f, label: `families:identity.${f}`, value: typed(f), error: form.fieldErrors[f] })) } });
     }
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute(async (trx) => {
       await requireFamily(trx, id);
       await updateFamilyIdentityFields(trx, keyring, actor, id, form.data);
@@ -156,7 +156,7 @@ export function familyRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const id = familyId(req);
     const form = parseFamilyForm(StatusForm, req);
     if (!form.ok) return renderFamilyPage(res, id, 400, { errors: form.fieldErrors });
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => setFamilyStatus(trx, actor, id, form.data.status, calendar.today()));
     res.redirect(303, `/staff/families/${id}?saved=1`);
   });

@@ -177,6 +177,13 @@ export async function attachGiftToRecord(trx: Trx, input: { pledgeId: number; ac
 }
 
 /** The record and every record merged into it (receipts stay with the record they were issued to). */
+/** Each donor's name by id, for pages that say who did something (the audit log). */
+export async function donorNamesOf(db: Handle, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('donors').select(['id', 'name']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 export async function donorRecordIds(db: Handle, donorId: number): Promise<number[]> {
   const { rows } = await sql<{ id: number }>`
     with recursive merged(id) as (

@@ -15,7 +15,7 @@ import {
   updateDonorDetails,
 } from './donors';
 import { DomainError } from '../domain-error';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import { listUnreceipted, setReceiptFrequency } from '../receipts/issuing';
 import { listReceipts } from '../receipts/receipts';
 import { pledgeReference } from './gift-emails';
@@ -37,11 +37,6 @@ function idOf(res: Response, value: unknown): number {
   const parsed = Id.safeParse(value);
   if (!parsed.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
   return parsed.data;
-}
-
-function actorOf(res: Response) {
-  const user = requireUser(res);
-  return { userId: user.id, label: user.email };
 }
 
 function reasonOf(req: Request, res: Response): string {
@@ -110,7 +105,7 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
       const errors = { ...(form.ok ? {} : form.errors), ...(reason.success ? {} : { reason: 'reason' }) };
       return renderDonor(res, donorId, { values, errors }, 400);
     }
-    await deps.db.transaction().execute((trx) => updateDonorDetails(trx, { donorId, details: form.details as DonorDetails, actor: actorOf(res), by: 'staff', reason: reason.data }));
+    await deps.db.transaction().execute((trx) => updateDonorDetails(trx, { donorId, details: form.details as DonorDetails, actor: actorOf(res, 'email'), by: 'staff', reason: reason.data }));
     res.redirect(303, `/staff/donors/${donorId}?done=saved`);
   });
 
@@ -120,7 +115,7 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
     const reason = reasonOf(req, res);
     const pledge = await deps.db.selectFrom('pledges').select('donor_id').where('id', '=', pledgeId).executeTakeFirst();
     if (!pledge || pledge.donor_id !== donorId) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
-    await deps.db.transaction().execute((trx) => attachGiftToRecord(trx, { pledgeId, actor: actorOf(res), reason }));
+    await deps.db.transaction().execute((trx) => attachGiftToRecord(trx, { pledgeId, actor: actorOf(res, 'email'), reason }));
     res.redirect(303, `/staff/donors/${donorId}?done=attached`);
   });
 
@@ -135,14 +130,14 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
       const message = t('giving:staffDonors.errors.other');
       throw new DomainError('invalid', message, { other: message });
     }
-    await deps.db.transaction().execute((trx) => mergeDonors(trx, { fromDonorId, intoDonorId, reason, actor: actorOf(res) }));
+    await deps.db.transaction().execute((trx) => mergeDonors(trx, { fromDonorId, intoDonorId, reason, actor: actorOf(res, 'email') }));
     res.redirect(303, `/staff/donors/${intoDonorId}?done=merged`);
   });
 
   router.post('/staff/donor-merges/:id/undo', allow.staff, async (req: Request, res: Response) => {
     const mergeId = idOf(res, req.params.id);
     const reason = reasonOf(req, res);
-    const { intoDonorId } = await deps.db.transaction().execute((trx) => undoDonorMerge(trx, { mergeId, actor: actorOf(res), reason }));
+    const { intoDonorId } = await deps.db.transaction().execute((trx) => undoDonorMerge(trx, { mergeId, actor: actorOf(res, 'email'), reason }));
     res.redirect(303, `/staff/donors/${intoDonorId}?done=undone`);
   });
 
@@ -150,7 +145,7 @@ export function staffDonorRoutes(deps: GivingDeps): Router {
     const donorId = idOf(res, req.params.id);
     const choice = z.enum(['default', 'per_gift', 'annual']).safeParse((req.body as Record<string, unknown>)?.frequency);
     if (!choice.success) throw new DomainError('invalid', (res.locals.t as TFunction)('common:errors.badRequest'));
-    await deps.db.transaction().execute((trx) => setReceiptFrequency(trx, donorId, choice.data === 'default' ? null : choice.data, actorOf(res)));
+    await deps.db.transaction().execute((trx) => setReceiptFrequency(trx, donorId, choice.data === 'default' ? null : choice.data, actorOf(res, 'email')));
     res.redirect(303, `/staff/donors/${donorId}?done=preference`);
   });
 

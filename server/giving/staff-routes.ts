@@ -5,7 +5,7 @@ import type { TFunction } from 'i18next';
 import type { Locale } from '../i18n/i18n';
 import { z } from 'zod';
 import { isoDate, optionalText, parseDollars, parseForm, text } from '../http/forms';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import type { GivingDeps } from './gifts';
 import { ConfirmationNeeded, correctOfflinePayment, recordOfflinePayment, voidOfflinePayment } from './offline-payments';
 import {
@@ -70,11 +70,6 @@ const OfflineForm = z.object({
 const CorrectionForm = z.object({ amount: typedDollars('giving:staff.errors.amount'), receivedOn: isoDate, reason: text(500), confirmAmountCents: confirmation });
 const VoidForm = z.object({ reason: text(500) });
 const EndForm = z.object({ status: z.enum(['cancelled', 'lapsed'], { error: 'common:form.invalid' }), reason: text(500) });
-
-function actorOf(res: Response) {
-  const user = requireUser(res);
-  return { userId: user.id, label: user.email };
-}
 
 function utcMinute(at: Date): string {
   return at.toISOString().slice(0, 19).replace('T', ' ');
@@ -202,7 +197,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
       const id = StripeEventId.safeParse(req.params.id);
       if (!id.success) throw new DomainError('not_found', (res.locals.t as TFunction)('common:errors.notFound'));
       if (!(await act(deps.db, id.data))) throw new DomainError('conflict', (res.locals.t as TFunction)('giving:staff.stripeEvents.notHeld', { id: id.data }));
-      await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res), action, subject: `stripe_event:${id.data}` }));
+      await deps.db.transaction().execute((trx) => writeAudit(trx, { actor: actorOf(res, 'email'), action, subject: `stripe_event:${id.data}` }));
       res.redirect(303, `/staff/gifts/stripe-events?${path === 'reread' ? 'reread' : 'setAside'}=${encodeURIComponent(id.data)}`);
     });
   }
@@ -225,7 +220,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const { amount, advantage, confirmAmountCents, ...fields } = form.data;
     try {
       await deps.db.transaction().execute((trx) =>
-        recordOfflinePayment(trx, { pledgeId, amountCents: amount, advantageCents: advantage, confirmedAmountCents: confirmAmountCents, ...fields, ...checks, actor: actorOf(res), locale: localeOf(res), receipts }),
+        recordOfflinePayment(trx, { pledgeId, amountCents: amount, advantageCents: advantage, confirmedAmountCents: confirmAmountCents, ...fields, ...checks, actor: actorOf(res, 'email'), locale: localeOf(res), receipts }),
       );
     } catch (error) {
       const { extra, status } = refusal(res, error, form.values);
@@ -238,7 +233,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const pledgeId = parseId(res, req.params.id);
     const form = parseForm(EndForm, req);
     if (!form.ok) return renderPledge(res, pledgeId, { endValues: form.values, endErrors: translate(res, form.fieldErrors) }, 400);
-    await deps.db.transaction().execute((trx) => closePledge(trx, { pledgeId, ...form.data, actor: actorOf(res), at: calendar.now() }));
+    await deps.db.transaction().execute((trx) => closePledge(trx, { pledgeId, ...form.data, actor: actorOf(res, 'email'), at: calendar.now() }));
     res.redirect(303, `/staff/pledges/${pledgeId}?notice=ended`);
   });
 
@@ -255,7 +250,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const amountCents = parseDollars(typed);
     if (amountCents === undefined || amountCents <= 0) return refundFailed((res.locals.t as TFunction)('giving:staff.errors.amount'));
     try {
-      await requestRefund({ db: deps.db, stripe: deps.stripe, publicUrl: deps.config.publicUrl }, { paymentId, amountCents, requestId, actor: actorOf(res), locale: localeOf(res) });
+      await requestRefund({ db: deps.db, stripe: deps.stripe, publicUrl: deps.config.publicUrl }, { paymentId, amountCents, requestId, actor: actorOf(res, 'email'), locale: localeOf(res) });
     } catch (error) {
       const refused = formErrorOf(error);
       if (refused) return refundFailed(Object.values(refused.fieldErrors)[0]!, STATUS_OF[refused.kind as keyof typeof STATUS_OF] ?? 400);
@@ -276,7 +271,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
     const paymentId = parseId(res, req.params.id);
     const form = parseForm(VoidForm, req);
     if (!form.ok) return renderPayment(res, paymentId, { voidValues: form.values, voidErrors: translate(res, form.fieldErrors) }, 400);
-    await deps.db.transaction().execute((trx) => voidOfflinePayment(trx, { paymentId, reason: form.data.reason, ...checks, actor: actorOf(res), locale: localeOf(res), receipts }));
+    await deps.db.transaction().execute((trx) => voidOfflinePayment(trx, { paymentId, reason: form.data.reason, ...checks, actor: actorOf(res, 'email'), locale: localeOf(res), receipts }));
     res.redirect(303, `/staff/payments/${paymentId}?notice=voided`);
   });
 
@@ -294,7 +289,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
           reason: form.data.reason,
           confirmedAmountCents: form.data.confirmAmountCents,
           ...checks,
-          actor: actorOf(res),
+          actor: actorOf(res, 'email'),
           locale: localeOf(res),
           receipts,
         }),
@@ -312,7 +307,7 @@ export function staffGivingRoutes(deps: GivingDeps): Router {
   });
 
   router.post('/staff/installments/overdue/remind', allow.staff, async (_req: Request, res: Response) => {
-    await deps.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: actorOf(res), today: calendar.today(), now: calendar.now(), payTo: { payee: deps.config.charity.name, ...deps.config.contact } }));
+    await deps.db.transaction().execute((trx) => remindOverdueInstallments(trx, { actor: actorOf(res, 'email'), today: calendar.today(), now: calendar.now(), payTo: { payee: deps.config.charity.name, ...deps.config.contact } }));
     res.redirect(303, '/staff/installments/overdue?reminded=1');
   });
 

@@ -5,7 +5,8 @@ import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { doneHref } from '../http/done-notice';
 import { requireIdParam } from '../http/forms';
-import { allow, requireGroupId, requireUser } from '../http/policy';
+import { actorOf, allow, requireGroupId, requireUser } from '../http/policy';
+import { publicCache, publicPageCache } from '../http/public-cache';
 import { consumeRateLimit, type RateLimit } from '../http/rate-limit';
 import { applyForGroup, requireGroup } from './applications';
 import { dollars, email, many, optionalText, parseForm, PROVINCES, text } from './forms';
@@ -54,11 +55,6 @@ const StatusForm = z.object({ status: z.enum(IN_KIND_STATUSES, 'groups:errors.in
 function formError(error: unknown): DomainError {
   if (error instanceof DomainError && (error.kind === 'conflict' || error.kind === 'invalid')) return error;
   throw error;
-}
-
-function actorOf(res: Response) {
-  const user = requireUser(res);
-  return { userId: user.id, label: user.name };
 }
 
 function idParam(value: unknown): number {
@@ -153,7 +149,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     if (!form.ok) return renderMembers(res, 400, form.values, form.fieldErrors);
     const failed = await db
       .transaction()
-      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }, { invitedBy: actorOf(res), publicUrl: deps.config.publicUrl }))
+      .execute((trx) => addMember(trx, groupId, { ...form.data, locale: res.locals.locale }, { invitedBy: actorOf(res, 'name'), publicUrl: deps.config.publicUrl }))
       .catch(formError);
     if (failed instanceof DomainError) return renderMembers(res, 409, form.values, failed.fieldErrors);
     res.redirect(303, doneHref('/group/members', 'groups.memberAdded'));
@@ -163,7 +159,7 @@ export function groupRoutes(deps: { db: Db; readDb?: Db; config: Config }): Rout
     const memberId = idParam(req.params.id);
     const form = parseForm(RoleForm, req);
     if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
-    await db.transaction().execute((trx) => setMemberRole(trx, actorOf(res), groupId, memberId, form.data.role));
+    await db.transaction().execute((trx) => setMemberRole(trx, actorOf(res, 'name'), groupId, memberId, form.data.role));
     res.redirect(303, doneHref('/group/members', 'groups.roleChanged'));
   });
   router.post('/group/members/:id/remove', allow.groupCoordinator, async (req, res) => {

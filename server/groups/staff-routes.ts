@@ -1,12 +1,11 @@
 import { type Response, Router } from 'express';
 import { doneHref } from '../http/done-notice';
 import { z } from 'zod';
-import type { Actor } from '../audit/audit';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain-error';
 import { requireIdParam } from '../http/forms';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import { approveGroup, rejectGroup, requireGroup } from './applications';
 import { addEdition, type CostRow, listEditions } from './cost-tables';
 import { dollars, optionalText, parseDollars, parseForm, text } from './forms';
@@ -49,11 +48,6 @@ const HousingShareForm = z.object({ percent, source: text(1000) });
 const EDITION_SIZES = [1, 2, 3, 4, 5, 6, 0] as const;
 /** A cost-table amount: $0 to $1,000,000. */
 const MAX_COST_CENTS = 100_000_000;
-
-function actorOf(res: Response): Actor {
-  const user = requireUser(res);
-  return { userId: user.id, label: user.name };
-}
 
 function groupIdParam(value: unknown): number {
   return requireIdParam(value, 'groups:errors.notFound');
@@ -126,7 +120,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const itemId = groupIdParam(req.params.itemId);
     const form = parseForm(VerifyInKindForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow');
-    await db.transaction().execute((trx) => verifyInKind(trx, actorOf(res), groupId, itemId, { status: form.data.status, donorIsParty: form.data.donorIsParty === 'yes' }));
+    await db.transaction().execute((trx) => verifyInKind(trx, actorOf(res, 'name'), groupId, itemId, { status: form.data.status, donorIsParty: form.data.donorIsParty === 'yes' }));
     res.redirect(303, `/staff/groups/${groupId}?saved=in-kind#inkind-title`);
   });
 
@@ -135,7 +129,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const groupId = groupIdParam(req.params.id);
     const form = parseForm(StoryForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors, 'groups:errors.fixBelow', undefined, form.values);
-    await db.transaction().execute((trx) => updateGroupStory(trx, actorOf(res), groupId, form.data));
+    await db.transaction().execute((trx) => updateGroupStory(trx, actorOf(res, 'name'), groupId, form.data));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.story'));
   });
 
@@ -158,7 +152,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
 
   router.post('/staff/groups/:id/approve', allow.staff, async (req, res) => {
     const groupId = groupIdParam(req.params.id);
-    await db.transaction().execute((trx) => approveGroup(trx, actorOf(res), groupId, config.publicUrl));
+    await db.transaction().execute((trx) => approveGroup(trx, actorOf(res, 'name'), groupId, config.publicUrl));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.approved'));
   });
 
@@ -166,7 +160,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const groupId = groupIdParam(req.params.id);
     const form = parseForm(RejectForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
-    await db.transaction().execute((trx) => rejectGroup(trx, actorOf(res), groupId, form.data.reason));
+    await db.transaction().execute((trx) => rejectGroup(trx, actorOf(res, 'name'), groupId, form.data.reason));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.rejected'));
   });
 
@@ -175,7 +169,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const form = parseForm(CheckForm, req);
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
     await requireGroup(db, groupId);
-    await db.transaction().execute((trx) => recordCheck(trx, actorOf(res), groupId, form.data.check, form.data.done === 'yes', form.data.note));
+    await db.transaction().execute((trx) => recordCheck(trx, actorOf(res, 'name'), groupId, form.data.check, form.data.done === 'yes', form.data.note));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.checks'));
   });
 
@@ -185,7 +179,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok) return renderDetail(res, groupId, 400, form.fieldErrors);
     const failed = await db
       .transaction()
-      .execute((trx) => transferToGroup(trx, actorOf(res), groupId, form.data.amount))
+      .execute((trx) => transferToGroup(trx, actorOf(res, 'name'), groupId, form.data.amount))
       .catch(formError);
     if (failed instanceof DomainError) return renderDetail(res, groupId, 409, failed.fieldErrors, failed.message);
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, 'groups.transferred'));
@@ -210,7 +204,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
   router.post('/staff/cost-tables/housing-share', allow.staff, async (req, res) => {
     const form = parseForm(HousingShareForm, req);
     if (!form.ok) return renderEditions(res, 400, form.values, form.fieldErrors, 'groups:errors.fixBelow');
-    await db.transaction().execute((trx) => recordHousingShare(trx, actorOf(res), { basisPoints: form.data.percent, source: form.data.source }));
+    await db.transaction().execute((trx) => recordHousingShare(trx, actorOf(res, 'name'), { basisPoints: form.data.percent, source: form.data.source }));
     res.redirect(303, '/staff/cost-tables?saved=housing-share');
   });
   router.post('/staff/cost-tables', allow.staff, async (req, res) => {
@@ -228,7 +222,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     if (!form.ok || Object.keys(errors).length) return renderEditions(res, 400, body, errors, 'groups:errors.fixBelow');
     const failed = await db
       .transaction()
-      .execute((trx) => addEdition(trx, actorOf(res), { editionOn: form.data.editionOn, rows }))
+      .execute((trx) => addEdition(trx, actorOf(res, 'name'), { editionOn: form.data.editionOn, rows }))
       .catch(formError);
     if (failed instanceof DomainError) return renderEditions(res, 409, body, { editionOn: failed.message }, failed.message);
     res.redirect(303, doneHref('/staff/cost-tables', 'groups.edition'));

@@ -44,10 +44,20 @@ export function requireUser(res: Response): SessionUser {
   return user;
 }
 
-/** The signed-in staff member as the actor of an audited change (for families and matching). */
-export function staffActor(res: Response): Actor {
+/**
+ * How an audited change keeps its actor's words in audit_log.actor_label (what is read if the
+ * account is ever gone; the audit page names the account itself while it exists). Each module
+ * keeps the form it has always written: `account` user:12 (families, matching), `role` staff:12 or
+ * sponsor:12 (schedules), `email` (giving, receipts: the payment history shows it), `name` (groups,
+ * invitations).
+ */
+export type ActorLabel = 'account' | 'role' | 'email' | 'name';
+
+/** The signed-in user as the actor of an audited change, for handlers behind a policy that guarantees one. */
+export function actorOf(res: Response, label: ActorLabel): Actor & { userId: number } {
   const user = requireUser(res);
-  return { userId: user.id, label: `user:${user.id}` };
+  const words = { account: `user:${user.id}`, role: `${user.role}:${user.id}`, email: user.email, name: user.name }[label];
+  return { userId: user.id, label: words };
 }
 
 /** The group of a signed-in sponsor, for handlers behind allow.groupMember/groupCoordinator. */

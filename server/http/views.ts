@@ -57,18 +57,6 @@ function frenchFirstOfMonth(text: string, locale: Locale): string {
   return locale === 'fr' ? text.replace(/^1(?=\s)/, '1er') : text;
 }
 
-const percentFormats = new Map<Locale, Intl.NumberFormat>();
-
-/** A fraction as a whole percent in the locale's own form: "42%" (en-CA, ko-KR), "42 %" (fr-CA, with a no-break space). */
-export function formatPercent(fraction: number, locale: Locale): string {
-  let format = percentFormats.get(locale);
-  if (!format) {
-    format = new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'percent', maximumFractionDigits: 0 });
-    percentFormats.set(locale, format);
-  }
-  return format.format(fraction);
-}
-
 const relativeFormats = new Map<Locale, Intl.RelativeTimeFormat>();
 // Each unit and how many seconds it is; a difference is told in the largest unit it reaches.
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -99,6 +87,37 @@ export function formatNumber(value: number, locale: Locale): string {
     numberFormats.set(locale, format);
   }
   return format.format(value);
+}
+
+const percentFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A fraction as a percent in the page's language: 1.21 → "121%" (en-CA, ko-KR), "121 %" (fr-CA, with a no-break space). */
+export function formatPercent(fraction: number, locale: Locale): string {
+  let format = percentFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'percent', maximumFractionDigits: 2 });
+    percentFormats.set(locale, format);
+  }
+  return format.format(fraction);
+}
+
+const languageNames = new Map<Locale, Intl.DisplayNames>();
+
+/**
+ * A language code (ISO 639, as a family's profile holds them: 'ko', 'en', 'ru'…) as the page's
+ * language names it: 'ko' reads "Korean", « coréen », "한국어". A code Intl does not know stays as typed.
+ */
+export function formatLanguage(code: string, locale: Locale): string {
+  let names = languageNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([INTL_LOCALE[locale]], { type: 'language', fallback: 'code' });
+    languageNames.set(locale, names);
+  }
+  try {
+    return names.of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 /** Helpers shared by pages and e-mails; each reads the locale from the template's root context. */
@@ -136,6 +155,14 @@ export const viewHelpers = {
   /** {{urlencode text}}: one query-string value (encodeURIComponent). */
   urlencode(value: unknown): string {
     return encodeURIComponent(String(value ?? ''));
+  },
+  /** {{wholePercent 121}}: a number of percent (0–100 and beyond), written as the page's language writes percents ({{percent}} takes a fraction). */
+  wholePercent(value: number, options: HelperOptions): string {
+    return formatPercent(Number(value) / 100, localeOf(options));
+  },
+  /** {{language "ko"}}: a language code in the page's words. */
+  language(code: string, options: HelperOptions): string {
+    return formatLanguage(String(code), localeOf(options));
   },
   eq(a: unknown, b: unknown): boolean {
     return a === b;

@@ -5,7 +5,7 @@ import { writeAudit } from '../audit/audit';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
 import { stripeEventQueueStatus } from '../giving/stripe-event-queue';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import { INTL_LOCALE, type Locale } from '../i18n/i18n';
 import { outboxStatus } from '../notifications/dispatcher';
 import { JOB_NAMES } from './periodic';
@@ -52,9 +52,8 @@ export function jobRoutes(deps: { db: Db; config: Config }): Router {
   router.post('/staff/jobs/:name/run', allow.staff, async (req: Request, res: Response, next: NextFunction) => {
     const name = JobParam.safeParse(req.params.name);
     if (!name.success) return next(); // no such job: the 404 page
-    const me = requireUser(res);
     await deps.db.transaction().execute(async (trx) => {
-      await writeAudit(trx, { actor: { userId: me.id, label: me.name }, action: 'job.run_requested', subject: `job:${name.data}`, details: {} });
+      await writeAudit(trx, { actor: actorOf(res, 'name'), action: 'job.run_requested', subject: `job:${name.data}`, details: {} });
     });
     await requestRunNow(deps.db, name.data);
     res.redirect(303, `/staff/jobs?ran=${name.data}`);

@@ -7,7 +7,7 @@ import { idParam, requireIdParam } from '../http/forms';
 import type { FamilyKeyring } from '../families/data-keys';
 import { listFamilies, requireFamily } from '../families/families';
 import { SHAREABLE_FIELDS, type ShareableField } from '../families/identities';
-import { allow, requireGroupId, requireUser, staffActor } from '../http/policy';
+import { actorOf, allow, requireGroupId, requireUser } from '../http/policy';
 import { prioritisedAssignment } from './assignment';
 import { type CandidateGroup, currentCostTable, heldFamilyIds, listCandidateGroups, needsProfileOf, priorityOrder, recordSupportOffers, setPriorityOrder } from './candidates';
 import { viewMatchedFamily } from './matched-family';
@@ -178,7 +178,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   router.post('/staff/matching/priorities', allow.staff, async (req, res) => {
     const form = parse(PrioritiesForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => setPriorityOrder(trx, actor, form.order));
     res.redirect(303, '/staff/matching/assignment?saved=priorities');
   });
@@ -188,7 +188,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     if (form.sgbvOverrideReason === '') {
       return renderSuggestions(res, form.familyId, 400, { groupId: form.groupId, reason: '', error: 'matching:errors.overrideReasonRequired' });
     }
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     const match = await db.transaction().execute((trx) => proposeMatch(trx, config, actor, form));
     res.redirect(303, doneHref(`/staff/matches/${match.id}`, 'matching.proposed'));
   });
@@ -225,7 +225,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/matches/:id/approve', allow.staff, async (req, res) => {
     const id = matchingId(req);
     const form = parse(SharedForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => approveMatch(trx, config, actor, id, form.shared));
     res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.approved'));
   });
@@ -233,7 +233,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/matches/:id/reject', allow.staff, async (req, res) => {
     const id = matchingId(req);
     const form = parse(ReasonForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => rejectMatch(trx, config, actor, id, form.reason));
     res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.rejected'));
   });
@@ -241,7 +241,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/matches/:id/withdraw', allow.staff, async (req, res) => {
     const id = matchingId(req);
     const form = parse(ReasonForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => withdrawMatch(trx, config, actor, id, form.reason));
     res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.withdrawn'));
   });
@@ -249,7 +249,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/matches/:id/sharing', allow.staff, async (req, res) => {
     const id = matchingId(req);
     const form = parse(SharedForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => setSharedFields(trx, actor, id, form.shared));
     res.redirect(303, doneHref(`/staff/matches/${id}`, 'matching.sharing'));
   });
@@ -257,7 +257,7 @@ export function matchingRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   router.post('/staff/matching/groups/:id/offers', allow.staff, async (req, res) => {
     const id = matchingId(req);
     const form = parse(OffersForm, req);
-    const actor = staffActor(res);
+    const actor = actorOf(res, 'account');
     await db.transaction().execute((trx) => recordSupportOffers(trx, actor, id, form));
     res.redirect(303, doneHref('/staff/matching/groups', 'matching.offers'));
   });

@@ -2,11 +2,10 @@ import { type ErrorRequestHandler, Router } from 'express';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
-import type { Actor } from '../audit/audit';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { DomainError } from '../domain-error';
 import { idParam, optionalIdParam } from '../http/forms';
-import { allow, requireUser } from '../http/policy';
+import { actorOf, allow } from '../http/policy';
 import { issueDuePerGiftReceipts, issueReceiptForPayment, listUnreceipted, ReceiptError, setReceiptFrequency } from './issuing';
 import { cancelAndReplaceReceipt } from './replacing';
 import { runYearEnd } from './year-end';
@@ -29,17 +28,11 @@ const ListQuery = z.object({
   perGift: z.coerce.number().int().min(0).optional(),
 });
 
-function staffActor(res: Parameters<typeof requireUser>[0]): Actor {
-  const user = requireUser(res);
-  return { userId: user.id, label: user.email };
-}
-
 function parseOr400<T>(schema: z.ZodType<T>, value: unknown, t: TFunction): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new DomainError('invalid', t('common:errors.badRequest'));
   return parsed.data;
 }
-
 
 export function receiptRoutes(deps: AppDeps): Router {
   const router = Router();
@@ -91,25 +84,25 @@ export function receiptRoutes(deps: AppDeps): Router {
 
   router.post('/staff/receipts/issue', allow.staff, async (req, res) => {
     const form = parseOr400(IssueForm, req.body, res.locals.t as TFunction);
-    const receipt = await db.transaction().execute((trx) => issueReceiptForPayment(trx, config, form.paymentId, staffActor(res)));
+    const receipt = await db.transaction().execute((trx) => issueReceiptForPayment(trx, config, form.paymentId, actorOf(res, 'email')));
     res.redirect(303, `/staff/receipts?issued=${encodeURIComponent(receipt.serial)}`);
   });
 
   router.post('/staff/receipts/issue-due', allow.staff, async (_req, res) => {
-    const result = await db.transaction().execute((trx) => issueDuePerGiftReceipts(trx, config, staffActor(res)));
+    const result = await db.transaction().execute((trx) => issueDuePerGiftReceipts(trx, config, actorOf(res, 'email')));
     res.redirect(303, `/staff/receipts?perGift=${result.issued}`);
   });
 
   router.post('/staff/receipts/year-end', allow.staff, async (req, res) => {
     const form = parseOr400(YearEndForm, req.body, res.locals.t as TFunction);
-    const result = await db.transaction().execute((trx) => runYearEnd(trx, config, form.year, staffActor(res)));
+    const result = await db.transaction().execute((trx) => runYearEnd(trx, config, form.year, actorOf(res, 'email')));
     res.redirect(303, `/staff/receipts?yearEnd=${result.year}:${result.annualIssued}:${result.annualReplaced}:${result.perGiftIssued}:${result.donorsWithoutAddress}`);
   });
 
   router.post('/staff/receipts/preference', allow.staff, async (req, res) => {
     const form = parseOr400(PreferenceForm, req.body, res.locals.t as TFunction);
     const frequency = form.frequency === 'default' ? null : form.frequency;
-    await db.transaction().execute((trx) => setReceiptFrequency(trx, form.donorId, frequency, staffActor(res)));
+    await db.transaction().execute((trx) => setReceiptFrequency(trx, form.donorId, frequency, actorOf(res, 'email')));
     res.redirect(303, '/staff/receipts?preference=saved');
   });
 
@@ -117,7 +110,7 @@ export function receiptRoutes(deps: AppDeps): Router {
     const t = res.locals.t as TFunction;
     const id = parseOr400(idParam, req.params.id, t);
     const form = parseOr400(ReplaceForm, req.body, t);
-    const result = await db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, config, id, form.reason, staffActor(res)));
+    const result = await db.transaction().execute((trx) => cancelAndReplaceReceipt(trx, config, id, form.reason, actorOf(res, 'email')));
     const next = new URLSearchParams({ replaced: result.cancelled.serial });
     if (result.replacement) next.set('replacement', result.replacement.serial);
     res.redirect(303, `/staff/receipts?${next.toString()}`);
@@ -174,7 +167,7 @@ export function receiptRoutes(deps: AppDeps): Router {
     await new Promise<void>((resolve, reject) => upload(req, res, (error: unknown) => (error ? reject(new ReceiptError('invalid', 'signatureFile')) : resolve())));
     const file = (req as unknown as { file?: { buffer: Buffer } }).file;
     if (!file) throw new DomainError('invalid', t('receipts:errors.signatureFile'));
-    await db.transaction().execute((trx) => saveSignature(trx, file.buffer, staffActor(res)));
+    await db.transaction().execute((trx) => saveSignature(trx, file.buffer, actorOf(res, 'email')));
     res.redirect(303, '/staff/receipts/signature?saved=1');
   });
 

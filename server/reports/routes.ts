@@ -1,5 +1,7 @@
 import { type Response, Router } from 'express';
-import { accountLabel, fundLabel, groupNamesIn, kindLabel } from './names';
+import { accountLabel, fundLabel, groupIdsIn, groupNamesIn, kindLabel } from './names';
+import { descriptionLabel, groupIdsInDescriptions } from './descriptions';
+import { groupNamesOf } from '../groups/public-pages';
 import type { TFunction } from 'i18next';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
@@ -116,8 +118,10 @@ export function reportRoutes(deps: AppDeps): Router {
   router.get('/staff/reports/gifts.csv', allow.staff, async (req, res) => {
     const q = parseQuery(GiftQuery, req.query, res);
     const report = await giftReport(db, q.by, { ...q, timeZone: deps.config.charityTimeZone });
-    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : undefined;
-    const columns = names ? withName(giftColumns, (r) => (r.key === 'total' ? '' : fundLabel(res.locals.t as TFunction, r.key, names))) : giftColumns;
+    const t = res.locals.t as TFunction;
+    const names = q.by === 'group' ? await groupNamesIn(db, report.rows.map((r) => r.key)) : new Map<number, string>();
+    // A group or a method is named (in the staff member's language, as the page is) beside its code, which stays for formulas and imports.
+    const columns = q.by === 'period' ? giftColumns : withName(giftColumns, (r) => (r.key === 'total' ? '' : giftRowLabel(t, q.by, r.key, names)));
     sendCsv(res, `gifts-by-${q.by}`, toCsv(columns, [...report.rows, report.total]));
   });
 
@@ -156,8 +160,8 @@ export function reportRoutes(deps: AppDeps): Router {
     const q = parseQuery(JournalQuery, req.query, res);
     const page = await listJournal(db, { before: q.before });
     const t = res.locals.t as TFunction;
-    const names = await groupNamesIn(db, page.rows.flatMap((r) => r.entries.map((e) => e.account)));
-    const rows = page.rows.map((r) => ({ ...r, kindLabel: kindLabel(t, r.kind), entries: r.entries.map((e) => ({ ...e, accountLabel: accountLabel(t, e.account, names) })) }));
+    const names = await groupNamesOf(db, [...groupIdsIn(page.rows.flatMap((r) => r.entries.map((e) => e.account))), ...groupIdsInDescriptions(page.rows)]);
+    const rows = page.rows.map((r) => ({ ...r, kindLabel: kindLabel(t, r.kind), description: descriptionLabel(t, r.kind, r.description, names), entries: r.entries.map((e) => ({ ...e, accountLabel: accountLabel(t, e.account, names) })) }));
     res.render('reports/journal', { title: title(res, 'reports:journal.title'), page: { ...page, rows }, noindex: true });
   });
   router.get('/staff/reports/journal.csv', allow.staff, async (req, res) => {

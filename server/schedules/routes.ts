@@ -3,12 +3,11 @@ import { doneHref } from '../http/done-notice';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
-import type { Actor } from '../audit/audit';
 import type { Database } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { listFamilies, requireFamily } from '../families/families';
 import { dollars, idParam, isoDate, optionalText, parseForm, text } from '../http/forms';
-import { allow, requireGroupId, requireUser } from '../http/policy';
+import { actorOf, allow, requireGroupId } from '../http/policy';
 import { charityCalendar } from '../calendar/charity-calendar';
 import { recordArrival } from './arrivals';
 import type { FamilyKeyring } from '../families/data-keys';
@@ -38,11 +37,6 @@ const DatedReasonForm = z.object({ on: isoDate, reason: text(1000) });
 const ExtensionForm = z.object({ months: z.coerce.number({ error: 'common:form.invalid' }).int('common:form.invalid').min(1, 'common:form.invalid').max(24, 'common:form.invalid'), reason: text(1000) });
 const DecisionForm = z.object({ decision: z.enum(['approve', 'decline'], { error: 'common:form.invalid' }), reason: text(1000) });
 const SkipForm = z.object({ installmentId: idParam, reason: text(300) });
-
-function actorOf(res: Response): Actor {
-  const user = requireUser(res);
-  return { userId: user.id, label: `${user.role}:${user.id}` };
-}
 
 function idFrom(req: Request, name = 'id'): number {
   const parsed = idParam.safeParse(req.params[name]);
@@ -139,7 +133,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     let scheduleId: number;
     try {
       scheduleId = await tx(async (trx) => {
-        const actor = actorOf(res);
+        const actor = actorOf(res, 'role');
         // The members' birth months, and only they, are read from the protected identity (audited, under the app's key).
         const births = await readBirthMonths(trx, keyring, actor, family.id);
         return recordArrival(trx, actor, { familyId: family.id, arrivalOn: form.data.arrivalOn, communityRates: community, window, births, publicUrl: deps.config.publicUrl });
@@ -180,7 +174,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(DisbursementForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scope, back } = await scheduleOf(req, res);
-      const done = await attempt(req, res, () => tx((trx) => recordDisbursement(trx, { ...form.data, amountCents: form.data.amount, reference: form.data.reference || null, actor: actorOf(res), scope, today: todayIso() })));
+      const done = await attempt(req, res, () => tx((trx) => recordDisbursement(trx, { ...form.data, amountCents: form.data.amount, reference: form.data.reference || null, actor: actorOf(res, 'role'), scope, today: todayIso() })));
       if (!done) return;
       res.redirect(303, `${back}?notice=disbursed`);
     });
@@ -189,7 +183,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(SkipForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scope, back } = await scheduleOf(req, res);
-      await tx((trx) => skipInstallment(trx, { ...form.data, actor: actorOf(res), scope }));
+      await tx((trx) => skipInstallment(trx, { ...form.data, actor: actorOf(res, 'role'), scope }));
       res.redirect(303, back);
     });
 
@@ -197,7 +191,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(EarningsForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      if (!(await attempt(req, res, () => tx((trx) => reportEarnings(trx, { scheduleId, netIncomeCents: form.data.netIncome, effectiveOn: form.data.effectiveOn, actor: actorOf(res), scope }))))) return;
+      if (!(await attempt(req, res, () => tx((trx) => reportEarnings(trx, { scheduleId, netIncomeCents: form.data.netIncome, effectiveOn: form.data.effectiveOn, actor: actorOf(res, 'role'), scope }))))) return;
       res.redirect(303, `${back}?notice=earnings`);
     });
 
@@ -205,7 +199,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      if (!(await attempt(req, res, () => tx((trx) => markSelfSufficient(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
+      if (!(await attempt(req, res, () => tx((trx) => markSelfSufficient(trx, { scheduleId, ...form.data, actor: actorOf(res, 'role'), scope }))))) return;
       res.redirect(303, back);
     });
 
@@ -213,7 +207,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(DatedReasonForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      if (!(await attempt(req, res, () => tx((trx) => resumeSupport(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
+      if (!(await attempt(req, res, () => tx((trx) => resumeSupport(trx, { scheduleId, ...form.data, actor: actorOf(res, 'role'), scope }))))) return;
       res.redirect(303, back);
     });
 
@@ -221,7 +215,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       const form = parseForm(ExtensionForm, req);
       if (!form.ok) return fail(req, res, form.fieldErrors);
       const { scheduleId, scope, back } = await scheduleOf(req, res);
-      if (!(await attempt(req, res, () => tx((trx) => requestExtension(trx, { scheduleId, ...form.data, actor: actorOf(res), scope }))))) return;
+      if (!(await attempt(req, res, () => tx((trx) => requestExtension(trx, { scheduleId, ...form.data, actor: actorOf(res, 'role'), scope }))))) return;
       res.redirect(303, `${back}?notice=extensionRequested`);
     });
   }
@@ -236,7 +230,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     const requestId = idFrom(req, 'requestId');
     const form = parseForm(DecisionForm, req);
     if (!form.ok) return renderSchedule(res, scheduleId, 'schedules/staff-schedule', { values: form.values, errors: form.fieldErrors }, 400);
-    await tx((trx) => decideExtension(trx, { requestId, approve: form.data.decision === 'approve', reason: form.data.reason, actor: actorOf(res) }));
+    await tx((trx) => decideExtension(trx, { requestId, approve: form.data.decision === 'approve', reason: form.data.reason, actor: actorOf(res, 'role') }));
     res.redirect(303, doneHref(`/staff/schedules/${scheduleId}`, form.data.decision === 'approve' ? 'schedules.extensionApproved' : 'schedules.extensionDeclined'));
   });
 

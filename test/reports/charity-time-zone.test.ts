@@ -87,7 +87,8 @@ test('gifts near midnight in Vancouver land on Vancouver days and tax years: the
     ['2027-01', '1', '400.00'],
     ['total', '4', '750.00'],
   ]);
-  const onDay = async (day: string) => csvRows((await staff.agent.get(`/staff/reports/gifts.csv?by=method&from=${day}&to=${day}`).expect(200)).text).map((r) => [r[0], r[4]]);
+  // By method, the method's name follows its code (as a group's does by group): net is the sixth column.
+  const onDay = async (day: string) => csvRows((await staff.agent.get(`/staff/reports/gifts.csv?by=method&from=${day}&to=${day}`).expect(200)).text).map((r) => [r[0], r[5]]);
   expect(await onDay('2026-12-31')).toEqual([['card', '300.00'], ['cheque', '50.00'], ['total', '350.00']]);
   expect(await onDay('2027-01-01')).toEqual([['card', '400.00'], ['total', '400.00']]);
 

@@ -93,9 +93,9 @@ test('gifts by period put each gift in its Toronto month; by group follows the f
     ['total', '397.17'],
   ]);
   const filtered = await csv('/staff/reports/gifts.csv?by=method&from=2026-02-01&to=2026-02-28');
-  expect(filtered.map((r) => [r.key, r.net])).toEqual([
-    ['etransfer', '33.33'],
-    ['total', '33.33'],
+  expect(filtered.map((r) => [r.key, r.name, r.net])).toEqual([
+    ['etransfer', 'E-transfer', '33.33'],
+    ['total', '', '33.33'],
   ]);
 });
 
