@@ -35,11 +35,15 @@ export {
 /** How long a leased event is left to the process that leased it before another may take it. */
 export const LEASE_SECONDS = 30;
 /** Events leased by one statement; a few workers apply them. */
-const BATCH_SIZE = 64;
+const BATCH_SIZE = 256;
 /** Workers per process, so PostgreSQL has work while one waits on Stripe or a lock. */
 const CONCURRENCY = 4;
-/** Events one worker applies in one transaction (applyStripeEvents): one commit, one claim, for the lot. */
-const APPLY_BATCH = 16;
+/**
+ * Events one worker applies in one transaction at most (applyStripeEvents): one claim, one
+ * commit and a few statements for a share's card gifts, however many. A share is a fair part of
+ * what is leased, so shares grow with the queue's depth (a trickle is still spread over the workers).
+ */
+const APPLY_BATCH = 64;
 /** How often an idle processor looks for due events (retries come due without any nudge). */
 const POLL_INTERVAL_MS = 1_000;
 
