@@ -99,7 +99,7 @@ async function applyPaidGifts(trx: Transaction<Database>, ctx: WebhookContext, g
       updated_at: new Date(),
     }))
     .whereRef('pledges.id', '=', 'v.id')
-    .where((eb) => openedByHaven(eb.ref('v.session_id'))(eb as unknown as ExpressionBuilder<Database, 'pledges'>))
+    .where((eb) => openedByHaven(eb.ref('v.session_id'))(eb))
     .returningAll('pledges')
     .execute();
   const pledgeOf = new Map(pledges.map((p) => [p.id, p]));
