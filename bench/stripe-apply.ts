@@ -104,12 +104,32 @@ export async function measureStripeApply(url: string, stripeSide: StripeSide, pr
   }
 }
 
+export type ApplyCheck = { target: string; measured: string; met: boolean };
+
+/** Issue 21's targets for applying Stripe events, each with what was measured (npm run bench and this script print them as MET or MISSED). */
+export function applyChecks(runs: ApplyRun[]): ApplyCheck[] {
+  const checks: ApplyCheck[] = [];
+  const one = runs.find((r) => r.processes === 1);
+  const two = runs.find((r) => r.processes === 2);
+  if (two) {
+    checks.push({ target: 'Stripe events applied ≥ 2,000/s with two processes', measured: `${two.appliedPerSecond} events/s with two, ${one?.appliedPerSecond ?? '?'} events/s with one (${two.unique} unique events)`, met: two.appliedPerSecond >= 2000 });
+    checks.push({ target: `backlog of a ${two.unique.toLocaleString('en')}-event stream cleared within 10 s of the last delivery (two processes)`, measured: `${two.backlogSeconds} s (one process: ${one?.backlogSeconds ?? '?'} s)`, met: two.backlogSeconds <= 10 });
+  }
+  for (const r of runs) checks.push({ target: `zero double counts applying Stripe events (${r.processes} process${r.processes > 1 ? 'es' : ''})`, measured: r.exact ? 'every gift once, totals and ledger exact' : 'MISMATCH', met: r.exact });
+  return checks;
+}
+
+export function printChecks(checks: ApplyCheck[], log: (line: string) => void = console.log): void {
+  for (const c of checks) log(`  ${c.met ? 'MET   ' : 'MISSED'} ${c.target}: ${c.measured}`);
+}
+
 async function main() {
   const gifts = Number(process.argv[2] ?? 12_000);
   const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
   const { startStripeSide } = await import('./run');
   const stripeSide = await startStripeSide();
+  const runs: ApplyRun[] = [];
   try {
     for (const processes of [1, 2]) {
       const database = await createServerDatabase('haven_bench_apply', adminUrl(process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL));
@@ -118,6 +138,7 @@ async function main() {
         await query(database.url, `insert into donors (email, name, city, province) select 'donor' || g || '@bench.haven.test', 'Bench donor ' || g, 'Toronto', 'ON' from generate_series(1, $1) g on conflict (lower(email)) do nothing`, [DONOR_POOL]);
         const run = await measureStripeApply(database.url, stripeSide, processes, gifts);
         for (const note of run.notes) console.log(note);
+        runs.push(run);
       } finally {
         await database.drop();
       }
@@ -125,6 +146,9 @@ async function main() {
   } finally {
     stripeSide.stop();
   }
+  console.log('Targets (issue 21):');
+  printChecks(applyChecks(runs));
+  if (runs.some((r) => !r.exact)) process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -2,8 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { writeAudit } from '../audit/audit';
 import type { Database, PaymentStatus } from '../db/schema';
-import { recordPayment } from './payments';
-import type { LockedPledge } from './pledges';
+import { recordPayments } from './payments';
+import { type LockedPledge, lockPledge } from './pledges';
 import type { FundRef } from '../ledger/accounts';
 import { issueReceiptIfDue, type ReceiptSettings } from '../receipts/issuing';
 import { reviseReceiptsAfterRefund } from '../receipts/replacing';
@@ -64,31 +64,54 @@ export async function recordCardPayment(
 ): Promise<number | undefined> {
   // Lock the pledge first (unless the caller holds its lock, and maybe passes the row it read
   // with it): every path that records card money for it queues here.
-  if (!options.pledge) {
-    let query = trx.selectFrom('pledges').select('id').where('id', '=', pledgeId);
-    if (!options.locked) query = query.forUpdate();
-    if (!(await query.executeTakeFirst())) return undefined;
-  }
+  const pledge =
+    options.pledge ?? (options.locked ? await trx.selectFrom('pledges').selectAll().where('id', '=', pledgeId).executeTakeFirst() : await lockPledge(trx, pledgeId));
+  if (!pledge) return undefined;
+  return (await recordCardPayments(trx, [{ pledge, facts }], invoiceId)).get(pledge.id);
+}
+
+/**
+ * recordCardPayment for several pledges whose rows the caller holds locked and passes, each
+ * pledge, charge and payment intent once: one statement finds the charges already recorded, and
+ * the rest are recorded together (recordPayments). Returns the new payments' ids by pledge id (a
+ * pledge whose charge was already recorded is absent).
+ */
+export async function recordCardPayments(trx: Transaction<Database>, items: { pledge: LockedPledge; facts: ChargeFacts }[], invoiceId: string | null): Promise<Map<number, number>> {
+  if (items.length === 0) return new Map();
+  const intents = items.flatMap((i) => (i.facts.paymentIntentId ? [i.facts.paymentIntentId] : []));
   const existing = await trx
     .selectFrom('payments')
-    .select('id')
-    .where((eb) => eb.or([eb('stripe_charge_id', '=', facts.chargeId), ...(facts.paymentIntentId ? [eb('stripe_payment_intent_id', '=', facts.paymentIntentId)] : [])]))
-    .executeTakeFirst();
-  if (existing) return undefined;
-  return recordPayment(
+    .select(['stripe_charge_id', 'stripe_payment_intent_id'])
+    .where((eb) =>
+      eb.or([
+        eb(
+          'stripe_charge_id',
+          'in',
+          items.map((i) => i.facts.chargeId),
+        ),
+        ...(intents.length > 0 ? [eb('stripe_payment_intent_id', 'in', intents)] : []),
+      ]),
+    )
+    .execute();
+  const known = new Set(existing.flatMap((r) => [r.stripe_charge_id, r.stripe_payment_intent_id]));
+  const fresh = items.filter(({ facts }) => !known.has(facts.chargeId) && !(facts.paymentIntentId && known.has(facts.paymentIntentId)));
+  const ids = await recordPayments(
     trx,
-    {
-        pledgeId,
-      amountCents: facts.amountCents,
-      feeCents: facts.feeCents,
-      method: 'card',
-      stripeChargeId: facts.chargeId,
-      stripePaymentIntentId: facts.paymentIntentId,
-      stripeInvoiceId: invoiceId,
-      receivedAt: facts.receivedAt,
-    },
-    { lockedPledge: options.pledge },
+    fresh.map(({ pledge, facts }) => ({
+      pledge,
+      input: {
+        pledgeId: pledge.id,
+        amountCents: facts.amountCents,
+        feeCents: facts.feeCents,
+        method: 'card' as const,
+        stripeChargeId: facts.chargeId,
+        stripePaymentIntentId: facts.paymentIntentId,
+        stripeInvoiceId: invoiceId,
+        receivedAt: facts.receivedAt,
+      },
+    })),
   );
+  return new Map(fresh.map((f, i) => [f.pledge.id, ids[i]!]));
 }
 
 /** Money Stripe holds is real: what was charged is recorded, and a difference from the pledge leaves a trail for staff. */

@@ -2,7 +2,7 @@ import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database, PaymentMethod, PledgeStatus } from '../db/schema';
 import { DomainError } from '../domain-error';
 import { accounts } from '../ledger/accounts';
-import { postTransaction } from '../ledger/ledger';
+import { postTransaction, postTransactions } from '../ledger/ledger';
 import { lockPledge, type LockedPledge, openPledgeCents } from './pledges';
 
 export type ReceivedPayment = {
@@ -37,12 +37,19 @@ export function paymentDay(timeZone: string, alias = 'p'): RawBuilder<string> {
 
 /** Money received on a pledge that is in force (a voided payment never was). */
 async function liveReceivedCents(trx: Transaction<Database>, pledgeId: number): Promise<{ received: number; count: number }> {
-  return trx
+  return (await liveReceivedCentsOf(trx, [pledgeId])).get(pledgeId) ?? { received: 0, count: 0 };
+}
+
+/** The same for several pledges, in one statement. */
+async function liveReceivedCentsOf(trx: Transaction<Database>, pledgeIds: number[]): Promise<Map<number, { received: number; count: number }>> {
+  const rows = await trx
     .selectFrom('payments')
-    .select([sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
-    .where('pledge_id', '=', pledgeId)
+    .select(['pledge_id', sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('received'), sql<number>`count(*)::int`.as('count')])
+    .where('pledge_id', 'in', pledgeIds)
     .where('status', '<>', 'voided')
-    .executeTakeFirstOrThrow();
+    .groupBy('pledge_id')
+    .execute();
+  return new Map(rows.map((r) => [r.pledge_id, { received: r.received, count: r.count }]));
 }
 
 /**
@@ -79,56 +86,89 @@ export async function recordPayment(trx: Transaction<Database>, input: ReceivedP
   // The caller may hold the pledge's row lock already and pass the row it read with it (one statement fewer).
   const pledge = options.lockedPledge?.id === input.pledgeId ? options.lockedPledge : await lockPledge(trx, input.pledgeId);
   if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
-  // Card money Stripe reports after a cancellation was still received and must be recorded.
-  if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
-  const fee = input.feeCents ?? 0;
-  if (fee > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
-  const advantage = input.advantageCents ?? 0;
-  if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'The advantage cannot exceed the amount received.');
+  return (await recordPayments(trx, [{ input, pledge }]))[0]!;
+}
 
-  const { received, count } = await liveReceivedCents(trx, pledge.id);
-  const status = statusAfter(pledge, count + 1, received + input.amountCents);
-  const payment = await trx
-    .insertInto('payments')
-    .values({
-      pledge_id: pledge.id,
-      amount_cents: input.amountCents,
-      fee_cents: fee,
-      method: input.method,
-      reference: input.reference ?? null,
-      stripe_payment_intent_id: input.stripePaymentIntentId ?? null,
-      stripe_charge_id: input.stripeChargeId ?? null,
-      stripe_invoice_id: input.stripeInvoiceId ?? null,
-      received_at: input.receivedAt,
-      received_on: input.receivedOn ?? null,
-      advantage_cents: advantage,
-      advantage_description: advantage > 0 ? (input.advantageDescription ?? null) : null,
-      corrects_payment_id: input.correctsPaymentId ?? null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+/**
+ * Records payments against several pledges, each exactly as recordPayment records one (the same
+ * rows and ledger postings), in six statements however many: for pledges whose rows the caller
+ * holds locked and passes, each pledge at most once. Returns the payment ids in the inputs' order.
+ */
+export async function recordPayments(trx: Transaction<Database>, items: { input: ReceivedPayment; pledge: LockedPledge }[]): Promise<number[]> {
+  if (items.length === 0) return [];
+  if (new Set(items.map((i) => i.pledge.id)).size !== items.length) throw new Error('recordPayments records one payment per pledge at a time');
+  for (const { input, pledge } of items) {
+    // Card money Stripe reports after a cancellation was still received and must be recorded.
+    if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
+    if ((input.feeCents ?? 0) > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
+    const advantage = input.advantageCents ?? 0;
+    if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'The advantage cannot exceed the amount received.');
+  }
 
-  const fund = { groupId: pledge.group_id };
-  await postTransaction(trx, {
-    kind: 'gift_received',
-    description: `${input.method} gift for pledge ${pledge.id}`,
-    paymentId: payment.id,
-    entries: [
-      { account: input.method === 'card' ? accounts.stripe : accounts.bank, amountCents: input.amountCents - fee },
-      { account: accounts.fees(fund), amountCents: fee },
-      { account: accounts.fund(fund), amountCents: -input.amountCents },
-      ...memoEntries(pledge, openPledgeCents(pledge, received), openPledgeCents({ ...pledge, status }, received + input.amountCents)),
-    ],
+  const live = await liveReceivedCentsOf(
+    trx,
+    items.map((i) => i.pledge.id),
+  );
+  const planned = items.map(({ input, pledge }) => {
+    const { received, count } = live.get(pledge.id) ?? { received: 0, count: 0 };
+    return { input, pledge, received, status: statusAfter(pledge, count + 1, received + input.amountCents) };
   });
+  const inserted = await trx
+    .insertInto('payments')
+    .values(
+      planned.map(({ input, pledge }) => {
+        const advantage = input.advantageCents ?? 0;
+        return {
+          pledge_id: pledge.id,
+          amount_cents: input.amountCents,
+          fee_cents: input.feeCents ?? 0,
+          method: input.method,
+          reference: input.reference ?? null,
+          stripe_payment_intent_id: input.stripePaymentIntentId ?? null,
+          stripe_charge_id: input.stripeChargeId ?? null,
+          stripe_invoice_id: input.stripeInvoiceId ?? null,
+          received_at: input.receivedAt,
+          received_on: input.receivedOn ?? null,
+          advantage_cents: advantage,
+          advantage_description: advantage > 0 ? (input.advantageDescription ?? null) : null,
+          corrects_payment_id: input.correctsPaymentId ?? null,
+        };
+      }),
+    )
+    .returning(['id', 'pledge_id'])
+    .execute();
+  const paymentOf = new Map(inserted.map((r) => [r.pledge_id, r.id]));
+  const paymentIds = planned.map((p) => paymentOf.get(p.pledge.id)!);
 
+  await postTransactions(
+    trx,
+    planned.map(({ input, pledge, received, status }, i) => {
+      const fee = input.feeCents ?? 0;
+      const fund = { groupId: pledge.group_id };
+      return {
+        kind: 'gift_received',
+        description: `${input.method} gift for pledge ${pledge.id}`,
+        paymentId: paymentIds[i]!,
+        entries: [
+          { account: input.method === 'card' ? accounts.stripe : accounts.bank, amountCents: input.amountCents - fee },
+          { account: accounts.fees(fund), amountCents: fee },
+          { account: accounts.fund(fund), amountCents: -input.amountCents },
+          ...memoEntries(pledge, openPledgeCents(pledge, received), openPledgeCents({ ...pledge, status }, received + input.amountCents)),
+        ],
+      };
+    }),
+  );
+
+  // In the inputs' order: a donor's first gift of the campaign is the first of the lot.
   await trx
     .insertInto('campaign_donors')
-    .values({ campaign_id: pledge.campaign_id, donor_id: pledge.donor_id, first_gift_at: input.receivedAt })
+    .values(planned.map(({ input, pledge }) => ({ campaign_id: pledge.campaign_id, donor_id: pledge.donor_id, first_gift_at: input.receivedAt })))
     .onConflict((oc) => oc.columns(['campaign_id', 'donor_id']).doNothing())
     .execute();
 
-  await trx.updateTable('pledges').set({ status, updated_at: new Date() }).where('id', '=', pledge.id).execute();
-  return payment.id;
+  const statuses = sql.join(planned.map((p) => sql`(${p.pledge.id}::bigint, ${p.status}::text)`));
+  await sql`update pledges set status = v.status, updated_at = ${new Date()} from (values ${statuses}) as v (id, status) where pledges.id = v.id`.execute(trx);
+  return paymentIds;
 }
 
 export type VoidedPayment = { id: number; pledgeId: number; amountCents: number; method: PaymentMethod; reference: string | null; receivedOn: string | null; advantageCents: number; advantageDescription: string | null };

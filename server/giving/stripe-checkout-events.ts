@@ -1,8 +1,11 @@
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, sql, type Transaction } from 'kysely';
+import type Stripe from 'stripe';
 import type { Database, PledgeStatus } from '../db/schema';
-import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment } from './card-payments';
-import { queueGiftConfirmation } from './gift-emails';
-import { type EventEffect, idOf, pledgeIdIn } from './stripe-event-context';
+import type { LockedPledge } from './pledges';
+import { issueReceiptsIfDue } from '../receipts/issuing';
+import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment, recordCardPayments } from './card-payments';
+import { queueGiftConfirmation, queueGiftConfirmations } from './gift-emails';
+import { type EventEffect, idOf, pledgeIdIn, type WebhookContext } from './stripe-event-context';
 import { attachSubscription } from './stripe-invoice-events';
 
 /**
@@ -54,7 +57,73 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
     await queueGiftConfirmation(trx, ctx, pledge.id);
     await receiptIfDue(trx, ctx, recorded);
   },
+  async applyAll(trx, ctx, items) {
+    // A queue share's paid one-time gifts together, each pledge, charge and payment intent once
+    // in the lot; anything else (a subscription, a delayed payment, a second event for a
+    // pledge) goes through `apply`, one by one, after them.
+    const seen = new Set<string>();
+    const together: PaidGift[] = [];
+    const alone: typeof items = [];
+    for (const item of items) {
+      const session = item.event.data.object;
+      const pledgeId = pledgeIdIn(session.metadata);
+      const keys = item.facts ? [`pledge ${pledgeId}`, `charge ${item.facts.chargeId}`, ...(item.facts.paymentIntentId ? [`intent ${item.facts.paymentIntentId}`] : [])] : [];
+      if (session.mode === 'payment' && session.payment_status === 'paid' && item.facts && pledgeId && !keys.some((k) => seen.has(k))) {
+        for (const k of keys) seen.add(k);
+        together.push({ session, pledgeId, facts: item.facts });
+      } else alone.push(item);
+    }
+    await applyPaidGifts(trx, ctx, together);
+    for (const item of alone) await checkoutCompleted.apply(trx, ctx, item.event, item.facts);
+  },
 };
+
+type PaidGift = { session: Stripe.Checkout.Session; pledgeId: number; facts: ChargeFacts };
+
+/**
+ * What `apply` does for each paid one-time Checkout, for several at once in a fixed number of
+ * statements: one update attaches the sessions to their pledges (taking the pledges' row locks),
+ * the payments and their ledger postings are recorded together (recordCardPayments), and the
+ * confirmations and due receipts are queued together.
+ */
+async function applyPaidGifts(trx: Transaction<Database>, ctx: WebhookContext, gifts: PaidGift[]): Promise<void> {
+  if (gifts.length === 0) return;
+  const rows = sql.join(gifts.map((g) => sql`(${g.pledgeId}::bigint, ${g.session.id}::text, ${g.session.customer ? idOf(g.session.customer) : null}::text)`));
+  const pledges: LockedPledge[] = await trx
+    .updateTable('pledges')
+    .from(sql<{ id: number; session_id: string; customer_id: string | null }>`(values ${rows})`.as<'v'>(sql.raw('v (id, session_id, customer_id)')))
+    .set((eb) => ({
+      stripe_checkout_session_id: eb.ref('v.session_id'),
+      stripe_customer_id: sql<string | null>`coalesce(v.customer_id, pledges.stripe_customer_id)`,
+      status: sql<PledgeStatus>`case when pledges.status = 'pending' then 'active' else pledges.status end`,
+      updated_at: new Date(),
+    }))
+    .whereRef('pledges.id', '=', 'v.id')
+    .where((eb) => openedByHaven(eb.ref('v.session_id'))(eb))
+    .returningAll('pledges')
+    .execute();
+  const pledgeOf = new Map(pledges.map((p) => [p.id, p]));
+  const attached = gifts.flatMap((g) => {
+    const pledge = pledgeOf.get(g.pledgeId);
+    if (!pledge) ctx.logger.warn({ sessionId: g.session.id }, 'a checkout session Haven did not open for a pledge: ignored');
+    return pledge ? [{ ...g, pledge }] : [];
+  });
+  const recorded = await recordCardPayments(trx, attached, null);
+  const fresh = attached.filter((g) => recorded.has(g.pledgeId));
+  for (const g of fresh) {
+    await flagAmountMismatch(trx, g.pledgeId, { amountCents: g.facts.amountCents, currency: g.facts.currency, chargeIds: [g.facts.chargeId], statedCents: g.session.amount_total }, g.pledge);
+  }
+  await queueGiftConfirmations(
+    trx,
+    ctx,
+    fresh.map((g) => g.pledgeId),
+  );
+  await issueReceiptsIfDue(
+    trx,
+    ctx.receipts,
+    fresh.map((g) => recorded.get(g.pledgeId)!),
+  );
+}
 
 /**
  * The session is Haven's for this pledge: a card pledge, and the session Haven opened for it (or,
@@ -63,7 +132,7 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
  * integration on the same Stripe account may use it for its own ids, and would create gifts
  * and receipts here.
  */
-function openedByHaven(sessionId: string) {
+function openedByHaven(sessionId: string | Expression<string>) {
   return (eb: ExpressionBuilder<Database, 'pledges'>) =>
     eb.and([eb('method', '=', 'card'), eb.or([eb('stripe_checkout_session_id', 'is', null), eb('stripe_checkout_session_id', '=', sessionId)])]);
 }

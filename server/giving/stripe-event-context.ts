@@ -49,12 +49,18 @@ export type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type:
 /**
  * What one event type does. `prepare` makes the Stripe API look-ups the effect needs before its
  * transaction (no lock is held across the network); `apply` runs in the event's one transaction,
- * which also marks the event processed. Effects are keyed by Stripe object ids, so a duplicate or
+ * which also marks the event processed (`applyAll`, when there is one, does the same for several).
+ * Effects are keyed by Stripe object ids, so a duplicate or
  * reordered event records money once.
  */
 export type EventEffect<T extends Stripe.Event.Type, Facts = undefined> = {
   prepare?(ctx: WebhookContext, event: EventOf<T>): Promise<Facts>;
   apply(trx: Transaction<Database>, ctx: WebhookContext, event: EventOf<T>, facts: Facts): Promise<void>;
+  /**
+   * Optional: the effect of several events of these types in that one transaction, as `apply`
+   * one after the other would leave it, in fewer round trips (a share of the queue: applyStripeEvents).
+   */
+  applyAll?(trx: Transaction<Database>, ctx: WebhookContext, items: { event: EventOf<T>; facts: Facts }[]): Promise<void>;
 };
 
 /** What is kept and logged about a failure: its kind, code and message (ids, never donor data; PostgreSQL's row detail is left out). */

@@ -80,27 +80,49 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
 
 /**
  * Applies several stored events in ONE transaction: their Stripe look-ups first (all at once,
- * outside it), then one statement claims every event not yet processed, and each effect runs in
- * turn; one commit for the lot. It is all or nothing: if any event fails (a missing
- * precondition, an event Haven cannot read, a deadlock), nothing is applied and the error is
+ * outside it), then one statement claims every event not yet processed, and the effects run:
+ * those that apply several events at once (`applyAll`: a share's card gifts in a few statements)
+ * and then the others in turn; one commit for the lot. It is all or nothing: if any event fails
+ * (a missing precondition, an event Haven cannot read), nothing is applied and the error is
  * thrown, so the caller applies each event on its own (applyStripeEvent), where a failure is
- * that event's alone. Events read again from Stripe's API never come here.
+ * that event's alone; a deadlock or a lost unique race is first retried here at once, up to 3
+ * times. Events read again from Stripe's API never come here.
  */
 export async function applyStripeEvents(ctx: WebhookContext, events: Stripe.Event[]): Promise<Map<string, 'applied' | 'already_processed'>> {
   const effectsOf = events.map((event) => effectOf(event));
   const facts = await Promise.all(events.map((event, i) => effectsOf[i]?.prepare?.(ctx, event)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyPrepared(ctx, events, effectsOf, facts);
+    } catch (error) {
+      if (attempt >= 3 || !isRetryable(error)) throw error;
+    }
+  }
+}
+
+/** The one transaction of applyStripeEvents, once the facts are in hand: no call to Stripe, or other network wait, happens in it. */
+async function applyPrepared(ctx: WebhookContext, events: Stripe.Event[], effectsOf: (RegisteredEffect | undefined)[], facts: unknown[]) {
   return ctx.db.transaction().execute(async (trx) => {
     const claimed = await claimEvents(trx, events.map((e) => e.id));
     const outcomes = new Map<string, 'applied' | 'already_processed'>();
+    const one: number[] = [];
+    const together = new Map<RegisteredEffect, { event: Stripe.Event; facts: unknown }[]>();
     for (const [i, event] of events.entries()) {
       // The same event twice in one batch (a redelivery leased with it) is applied once.
       if (!claimed.delete(event.id)) {
         outcomes.set(event.id, outcomes.get(event.id) ?? 'already_processed');
         continue;
       }
-      await effectsOf[i]?.apply(trx, ctx, event, facts[i]);
       outcomes.set(event.id, 'applied');
+      const effect = effectsOf[i];
+      if (effect?.applyAll) together.set(effect, [...(together.get(effect) ?? []), { event, facts: facts[i] }]);
+      else one.push(i);
     }
+    // Effects that apply several events at once (a share's card gifts: a few statements for the
+    // lot), then the others in turn. Stripe promises no order between events and every effect is
+    // written for any order (keyed by Stripe ids), so this is one of the orders they could have come in.
+    for (const [effect, items] of together) await effect.applyAll!(trx, ctx, items);
+    for (const i of one) await effectsOf[i]?.apply(trx, ctx, events[i]!, facts[i]);
     return outcomes;
   });
 }

@@ -146,7 +146,7 @@ export function staffGroupRoutes(deps: { db: Db; config: Config }): Router {
     const photoId = groupIdParam(req.params.photoId);
     const form = parseForm(PhotoReviewForm, req);
     if (!form.ok) throw new DomainError('invalid', 'groups:errors.invalid');
-    await db.transaction().execute((trx) => reviewGroupPhoto(trx, actorOf(res), groupId, photoId, form.data.decision));
+    await db.transaction().execute((trx) => reviewGroupPhoto(trx, actorOf(res, 'name'), groupId, photoId, form.data.decision));
     res.redirect(303, doneHref(`/staff/groups/${groupId}`, form.data.decision === 'approved' ? 'groups.photoApproved' : 'groups.photoRejected'));
   });
 

@@ -11,11 +11,8 @@ export type LedgerPosting = {
   entries: Entry[];
 };
 
-/**
- * Posts one balanced transaction. The database checks the balance again at commit (a
- * deferred constraint trigger); this check only turns a programming error into a clear one.
- */
-export async function postTransaction(trx: Transaction<Database>, posting: LedgerPosting): Promise<number> {
+/** The posting's non-zero entries, once they are whole cents, at least two and balanced (else a programming error). */
+function checkedEntries(posting: LedgerPosting): Entry[] {
   const entries = posting.entries.filter((e) => e.amountCents !== 0);
   if (entries.length < 2) throw new Error(`ledger posting "${posting.kind}" needs at least two non-zero entries`);
   for (const e of entries) {
@@ -23,20 +20,40 @@ export async function postTransaction(trx: Transaction<Database>, posting: Ledge
   }
   const total = entries.reduce((sum, e) => sum + e.amountCents, 0);
   if (total !== 0) throw new Error(`ledger posting "${posting.kind}" is unbalanced by ${total} cents`);
+  return entries;
+}
 
-  // One statement (one round trip) for the transaction and its entries, in the entries' order.
-  const rows = sql.join(entries.map((e, i) => sql`(${i}::int, ${e.account}::text, ${e.amountCents}::bigint)`));
+/**
+ * Posts one balanced transaction. The database checks the balance again at commit (a
+ * deferred constraint trigger); this check only turns a programming error into a clear one.
+ */
+export async function postTransaction(trx: Transaction<Database>, posting: LedgerPosting): Promise<number> {
+  return (await postTransactions(trx, [posting]))[0]!;
+}
+
+/**
+ * Posts several balanced transactions, each checked as postTransaction checks one, in ONE
+ * statement (one round trip however many): their ids are drawn first, in the postings' order, so
+ * each entry joins its own transaction; entries keep their order. Returns the ids in that order.
+ */
+export async function postTransactions(trx: Transaction<Database>, postings: LedgerPosting[]): Promise<number[]> {
+  if (postings.length === 0) return [];
+  const entries = postings.map(checkedEntries);
+  const transactions = sql.join(postings.map((p, n) => sql`(${n}::int, ${p.kind}::text, ${p.description}::text, ${p.paymentId ?? null}::bigint)`));
+  const lines = sql.join(entries.flatMap((list, n) => list.map((e, i) => sql`(${n}::int, ${i}::int, ${e.account}::text, ${e.amountCents}::bigint)`)));
   const { rows: posted } = await sql<{ id: number }>`
-    with posted as (
-      insert into ledger_transactions (kind, description, payment_id)
-      values (${posting.kind}, ${posting.description}, ${posting.paymentId ?? null}::bigint)
-      returning id
+    with drawn as materialized (
+      select t.n, nextval(pg_get_serial_sequence('ledger_transactions', 'id')) as id, t.kind, t.description, t.payment_id
+      from (values ${transactions}) as t (n, kind, description, payment_id)
+    ), posted as (
+      insert into ledger_transactions (id, kind, description, payment_id) overriding system value
+      select id, kind, description, payment_id from drawn order by n
     ), entries as (
       insert into ledger_entries (transaction_id, account, amount_cents)
-      select posted.id, e.account, e.amount_cents from posted, (values ${rows}) as e (n, account, amount_cents) order by e.n
+      select drawn.id, e.account, e.amount_cents from drawn join (values ${lines}) as e (n, i, account, amount_cents) on e.n = drawn.n order by e.n, e.i
     )
-    select id from posted`.execute(trx);
-  return posted[0]!.id;
+    select id from drawn order by n`.execute(trx);
+  return posted.map((r) => r.id);
 }
 
 /**

@@ -15,5 +15,14 @@ export type EmailMessage = {
 
 /** Queues an e-mail in the caller's transaction: it is sent only if that transaction commits. */
 export async function queueEmail(trx: Transaction<Database>, message: EmailMessage): Promise<void> {
-  await trx.insertInto('outbox').values({ kind: 'email', payload: JSON.stringify(message) }).execute();
+  await queueEmails(trx, [message]);
+}
+
+/** Several at once, in one statement, in their order. */
+export async function queueEmails(trx: Transaction<Database>, messages: EmailMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(messages.map((m) => ({ kind: 'email', payload: JSON.stringify(m) })))
+    .execute();
 }

@@ -284,10 +284,18 @@ export async function issueReceiptForPayment(trx: Trx, settings: ReceiptSettings
  * (it waits in the queue). Returns the receipt, if any.
  */
 export async function issueReceiptIfDue(trx: Trx, settings: ReceiptSettings, paymentId: number): Promise<IssuedReceipt | null> {
-  const row = await unreceiptedPayments(trx, settings).select([effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')]).where('p.id', '=', paymentId).executeTakeFirst();
+  return (await issueReceiptsIfDue(trx, settings, [paymentId]))[0] ?? null;
+}
+
+/** The same for several payments: one statement finds which are due; returns the receipts issued, in the payments' order. */
+export async function issueReceiptsIfDue(trx: Trx, settings: ReceiptSettings, paymentIds: number[]): Promise<IssuedReceipt[]> {
+  if (paymentIds.length === 0) return [];
+  const rows = await unreceiptedPayments(trx, settings).select(['p.id', effectiveFrequency.as('frequency'), hasAddress.as('hasAddress')]).where('p.id', 'in', paymentIds).execute();
   // No address yet: the gift waits in the staff queue until the donor or staff add one.
-  if (!row || row.frequency !== 'per_gift' || !row.hasAddress) return null;
-  return issueReceiptForPayment(trx, settings, paymentId, SYSTEM);
+  const due = new Set(rows.filter((r) => r.frequency === 'per_gift' && r.hasAddress).map((r) => r.id));
+  const issued: IssuedReceipt[] = [];
+  for (const id of paymentIds.filter((p) => due.delete(p))) issued.push(await issueReceiptForPayment(trx, settings, id, SYSTEM));
+  return issued;
 }
 
 /**

@@ -65,8 +65,13 @@ async function pledgeOf(sessionId: string) {
 }
 
 /** A paid one-time gift whose events are built but not delivered; with its charge id and donor e-mail. */
-async function paidGift(dollars: number) {
+async function paidGift(dollars: number, options: { address?: 'none' } = {}) {
   const { sessionId } = await startCardGift(t.app, { amount: 'other', customAmount: String(dollars) });
+  if (options.address === 'none') {
+    // The donor's record loses its address (so the gift waits in the receipts queue instead of being receipted).
+    const { donor_id } = await pledgeOf(sessionId);
+    await t.db.updateTable('donors').set({ address_line1: null, city: null }).where('id', '=', donor_id).execute();
+  }
   const events = t.stand.completeCheckout(sessionId);
   const session = t.stand.objects.get(sessionId)!;
   const intent = t.stand.objects.get(session.payment_intent as string)!;
@@ -195,6 +200,63 @@ test('events leased together are applied in one transaction; one that fails ther
   expect(await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch: 16 })).toBe(more.length + 1);
   expect(await transactionsOf([renewal.id, ...more.map((e) => e.id)])).toBe(1);
   expect((await totals(t.db)).raisedCents - before.raisedCents).toBe(2_100 + 2_200 + 2_300 + 2_400 + 2_500 + 3_000);
+  expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
+});
+
+test('a share of paid one-time gifts is applied in a few statements for the lot, each gift exactly as when it is applied alone', async () => {
+  // A donor with no address waits in the receipts queue; one with an address gets a receipt per gift.
+  const withAddress = await paidGift(31);
+  const withoutAddress = await paidGift(32, { address: 'none' });
+  for (const e of [...withAddress.events, ...withoutAddress.events]) await sendEvent(t.app, t.stand, e).expect(200);
+  expect(await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch: 1 })).toBe(withAddress.events.length + withoutAddress.events.length);
+
+  const statements: string[] = [];
+  const counting = t.db.withPlugin({ transformQuery: (args) => (statements.push(args.node.kind), args.node), transformResult: async (args) => args.result });
+  const drainCounting = () => processDueStripeEvents({ ...t.webhooks, db: counting }, { concurrency: 1, applyBatch: 16, batchSize: 16 });
+  const unreceipted = [await paidGift(33, { address: 'none' }), await paidGift(34, { address: 'none' }), await paidGift(35, { address: 'none' })];
+  for (const e of unreceipted.flatMap((g) => g.events)) await sendEvent(t.app, t.stand, e).expect(200);
+  expect(await drainCounting()).toBe(unreceipted.flatMap((g) => g.events).length);
+  // Lease, claim, then ten statements for the lot, however many gifts (one at a time, each took ten of its own).
+  expect(statements.length).toBeLessThanOrEqual(13);
+  const receipted = [await paidGift(36), await paidGift(37), await paidGift(38)];
+  for (const e of receipted.flatMap((g) => g.events)) await sendEvent(t.app, t.stand, e).expect(200);
+  expect(await drainCounting()).toBe(receipted.flatMap((g) => g.events).length);
+
+  // What each gift left behind, in the gift's own terms: the same for those applied alone and those applied together.
+  const footprint = async (sessionId: string, dollars: number) => {
+    const pledge = await pledgeOf(sessionId);
+    const payments = await t.db.selectFrom('payments').select(['id', 'amount_cents', 'fee_cents', 'status']).where('pledge_id', '=', pledge.id).execute();
+    const ids = payments.map((p) => p.id);
+    const entries = await t.db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('ledger_transactions as lt', 'lt.id', 'e.transaction_id')
+      .select(['lt.kind', 'e.account', 'e.amount_cents'])
+      .where('lt.payment_id', 'in', ids)
+      .orderBy('e.id')
+      .execute();
+    const emails = await t.db
+      .selectFrom('outbox')
+      .select(sql<string>`payload::jsonb ->> 'template'`.as('template'))
+      .where(sql<boolean>`payload::jsonb ->> 'to' = ${(await t.db.selectFrom('pledge_donors').select('email').where('pledge_id', '=', pledge.id).executeTakeFirstOrThrow()).email}`)
+      .orderBy('id')
+      .execute();
+    const receipts = await t.db.selectFrom('receipt_payments').select(['amount_cents']).where('payment_id', 'in', ids).where('in_force', '=', true).execute();
+    const fee = payments[0]!.fee_cents;
+    const cents = dollars * 100;
+    return {
+      pledge: { status: pledge.status, customer: pledge.stripe_customer_id !== null },
+      payments: payments.map((p) => ({ amount: p.amount_cents / cents, status: p.status })),
+      entries: entries.map((e) => ({ kind: e.kind, account: e.account, share: e.amount_cents === fee ? 'fee' : e.amount_cents === cents - fee ? 'net' : e.amount_cents / cents })),
+      emails: emails.map((e) => e.template),
+      receipts: receipts.map((r) => r.amount_cents / cents),
+    };
+  };
+  const receiptedAlone = await footprint(withAddress.sessionId, 31);
+  expect(receiptedAlone).toMatchObject({ pledge: { status: 'fulfilled', customer: true }, payments: [{ amount: 1, status: 'succeeded' }], emails: ['giving/gift-confirmed', 'receipts/issued'], receipts: [1] });
+  const unreceiptedAlone = await footprint(withoutAddress.sessionId, 32);
+  expect(unreceiptedAlone).toMatchObject({ emails: ['giving/gift-confirmed'], receipts: [] });
+  for (const [i, g] of unreceipted.entries()) expect(await footprint(g.sessionId, 33 + i)).toEqual(unreceiptedAlone);
+  for (const [i, g] of receipted.entries()) expect(await footprint(g.sessionId, 36 + i)).toEqual(receiptedAlone);
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
 });
 

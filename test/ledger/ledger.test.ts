@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { balanceOf, postTransaction } from '../../server/ledger/ledger';
+import { balanceOf, postTransaction, postTransactions } from '../../server/ledger/ledger';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
@@ -56,4 +56,36 @@ test('postTransaction refuses unbalanced input before it reaches the database', 
     postTransaction(trx, { kind: 'test', description: 'bad', entries: [{ account: 'bank', amountCents: 5 }, { account: 'fund:general', amountCents: -4 }] }),
   );
   await expect(attempt).rejects.toThrow(/unbalanced by 1 cents/);
+});
+
+test('postTransactions posts several transactions in one statement, each with its own entries in order, and refuses the lot if one is unbalanced', async () => {
+  const queries: string[] = [];
+  const ids = await t.db.transaction().execute(async (trx) => {
+    const counted = trx.withPlugin({ transformQuery: (args) => (queries.push(args.node.kind), args.node), transformResult: async (args) => args.result });
+    return postTransactions(counted as typeof trx, [
+      { kind: 'test', description: 'first', entries: [{ account: 'stripe', amountCents: 1_000 }, { account: 'fund:group:8', amountCents: -1_000 }] },
+      { kind: 'test', description: 'second', paymentId: null, entries: [{ account: 'stripe', amountCents: 2_000 }, { account: 'fund:group:9', amountCents: 0 }, { account: 'fund:group:9', amountCents: -2_000 }] },
+    ]);
+  });
+  expect(queries).toHaveLength(1);
+  expect(ids).toHaveLength(2);
+  expect(ids[1]).toBeGreaterThan(ids[0]!);
+  const entries = await t.db.selectFrom('ledger_entries').innerJoin('ledger_transactions as lt', 'lt.id', 'ledger_entries.transaction_id').select(['lt.id', 'lt.description', 'account', 'amount_cents']).where('lt.id', 'in', ids).orderBy('ledger_entries.id').execute();
+  expect(entries).toEqual([
+    { id: ids[0], description: 'first', account: 'stripe', amount_cents: 1_000 },
+    { id: ids[0], description: 'first', account: 'fund:group:8', amount_cents: -1_000 },
+    { id: ids[1], description: 'second', account: 'stripe', amount_cents: 2_000 },
+    { id: ids[1], description: 'second', account: 'fund:group:9', amount_cents: -2_000 },
+  ]);
+  expect(await balanceOf(t.db, 'fund:group:8')).toBe(-1_000);
+  expect(await balanceOf(t.db, 'fund:group:9')).toBe(-2_000);
+
+  const attempt = t.db.transaction().execute((trx) =>
+    postTransactions(trx, [
+      { kind: 'test', description: 'fine', entries: [{ account: 'bank', amountCents: 5 }, { account: 'fund:general', amountCents: -5 }] },
+      { kind: 'test', description: 'bad', entries: [{ account: 'bank', amountCents: 5 }, { account: 'fund:general', amountCents: -4 }] },
+    ]),
+  );
+  await expect(attempt).rejects.toThrow(/unbalanced by 1 cents/);
+  expect(await t.db.selectFrom('ledger_transactions').select('id').where('description', '=', 'fine').execute()).toEqual([]);
 });
