@@ -50,7 +50,7 @@ describe('the layout head', () => {
   afterAll(() => t.destroy());
 
   it('links the stylesheet and icon it is given, and carries a theme colour and a description on a page that passes no share tags', async () => {
-    const res = await request(t.app).get('/privacy?lang=fr').expect(200);
+    const res = await request(t.app).get('/groups/apply?lang=fr').expect(200);
     const head = res.text.slice(0, res.text.indexOf('</head>'));
     expect(head).toContain('<link rel="stylesheet" href="/static/haven.css">');
     expect(head).toContain('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">');
