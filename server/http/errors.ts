@@ -45,8 +45,13 @@ function sendError(req: Request, res: Response, status: number, message: string,
 }
 
 /** A DomainError message may be a message key (`groups:errors.notFound`): shown in the page's language. */
-function translated(t: TFunction, message: string): string {
-  return /^[a-z]+:[A-Za-z0-9_.]+$/.test(message) ? String(t(message, { defaultValue: message })) : message;
+function translated(t: TFunction, message: string, params: Record<string, unknown> = {}): string {
+  return /^[a-z]+:[A-Za-z0-9_.]+$/.test(message) ? String(t(message, { ...params, defaultValue: message })) : message;
+}
+
+/** A DomainError's field messages in the page's language, for a form that shows them beside its fields. */
+export function fieldMessages(t: TFunction, error: DomainError): Record<string, string> {
+  return Object.fromEntries(Object.entries(error.fieldErrors).map(([field, message]) => [field, translated(t, message, error.params)]));
 }
 
 export const notFound: RequestHandler = (req, res) => {
@@ -62,11 +67,11 @@ export const notFound: RequestHandler = (req, res) => {
 export const handleErrors: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const t = (res.locals.t as TFunction | undefined) ?? translatorFor('en');
   if (error instanceof DomainError) {
-    const fields = Object.fromEntries(Object.entries(error.fieldErrors).map(([k, v]) => [k, translated(t, v)]));
+    const fields = fieldMessages(t, error);
     const extra = Object.keys(fields).length ? { fields } : {};
     // A policy may have set 401 (not signed in) before passing a 'forbidden' error on.
     const status = error.kind === 'forbidden' && res.statusCode === 401 ? 401 : STATUS[error.kind];
-    return sendError(req, res, status, translated(t, error.message), extra);
+    return sendError(req, res, status, translated(t, error.message, error.params), extra);
   }
   const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

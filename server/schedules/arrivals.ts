@@ -34,19 +34,17 @@ export async function recordArrival(
   },
 ): Promise<number> {
   const family = await lockFamily(trx, input.familyId);
-  if (family.status !== 'matched') throw new DomainError('conflict', 'Only a family with an approved match can be recorded as arrived.');
+  if (family.status !== 'matched') throw new DomainError('conflict', 'schedules:errors.notMatched');
   const match = (await listMatches(trx, { familyId: family.id })).find((m) => m.status === 'approved');
-  if (!match) throw new DomainError('conflict', 'This family has no approved match.');
+  if (!match) throw new DomainError('conflict', 'schedules:errors.noMatch');
   if (input.window) {
     const approvedOn = match.decidedAt ? input.window.dateOf(match.decidedAt) : undefined;
     const latest = addMonths(input.window.today, input.window.months);
     if (approvedOn && input.arrivalOn < approvedOn) {
-      const message = `The arrival cannot be before the match was approved (${approvedOn}).`;
-      throw new DomainError('invalid', message, { arrivalOn: message });
+      throw new DomainError('invalid', 'schedules:errors.beforeMatch', { arrivalOn: 'schedules:errors.beforeMatch' }, { on: approvedOn });
     }
     if (input.arrivalOn > latest) {
-      const message = `The arrival can be at most ${input.window.months} months ahead, by ${latest}. Record it when the date is confirmed.`;
-      throw new DomainError('invalid', message, { arrivalOn: message });
+      throw new DomainError('invalid', 'schedules:errors.tooFarAhead', { arrivalOn: 'schedules:errors.tooFarAhead' }, { months: input.window.months, latest });
     }
   }
   const births = input.births ?? [];

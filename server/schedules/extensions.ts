@@ -11,7 +11,7 @@ export async function requestExtension(trx: Trx, input: { scheduleId: number; mo
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
   if (schedule.months + input.months > MAX_MONTHS) {
-    throw new DomainError('invalid', `Support can run at most ${MAX_MONTHS} months in all; this schedule has ${schedule.months}.`, { months: `At most ${MAX_MONTHS - schedule.months} more months.` });
+    throw new DomainError('invalid', 'schedules:errors.tooLong', { months: 'schedules:errors.atMostMore' }, { max: MAX_MONTHS, months: schedule.months, more: MAX_MONTHS - schedule.months });
   }
   const { id } = await trx
     .insertInto('schedule_events')
@@ -24,12 +24,12 @@ export async function requestExtension(trx: Trx, input: { scheduleId: number; mo
 /** Staff approve (adding the months' instalments) or decline a requested extension. */
 export async function decideExtension(trx: Trx, input: { requestId: number; approve: boolean; reason: string; actor: Actor }) {
   const request = await trx.selectFrom('schedule_events').selectAll().where('id', '=', input.requestId).where('kind', '=', 'extension_requested').forUpdate().executeTakeFirst();
-  if (!request || request.status !== 'pending') throw new DomainError('not_found', 'There is no pending extension request with that number.');
+  if (!request || request.status !== 'pending') throw new DomainError('not_found', 'schedules:errors.noExtension');
   const schedule = await lockSchedule(trx, request.schedule_id);
   const months = request.months ?? 0;
   if (input.approve) {
     const total = schedule.months + months;
-    if (total > MAX_MONTHS) throw new DomainError('conflict', `Approving this would make ${total} months; the limit is ${MAX_MONTHS}.`);
+    if (total > MAX_MONTHS) throw new DomainError('conflict', 'schedules:errors.overLimit', {}, { total, max: MAX_MONTHS });
     const payees = await trx.selectFrom('schedule_payees').select(['id', 'position', 'label']).where('schedule_id', '=', schedule.id).orderBy('position').execute();
     const plan = { arrivalOn: schedule.arrival_on, annualIncomeSupportCents: schedule.annual_income_support_cents, startupCents: 0, payees: payees.map((p) => ({ key: String(p.id), label: p.label })) };
     await insertInstallments(trx, schedule.id, new Map(payees.map((p) => [String(p.id), p.id])), monthlyLines(plan, schedule.months + 1, total));

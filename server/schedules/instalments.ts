@@ -37,20 +37,18 @@ export async function recordDisbursement(trx: Trx, input: DisbursementInput): Pr
     .where('schedule_installments.id', '=', input.installmentId)
     .forUpdate()
     .executeTakeFirst();
-  if (!installment) throw new DomainError('not_found', 'There is no such instalment.');
+  if (!installment) throw new DomainError('not_found', 'schedules:errors.noInstallment');
   assertScope(input.scope, installment.group_id);
   if (input.today && input.paidOn > input.today) {
-    const message = `The date paid cannot be after today (${input.today}).`;
-    throw new DomainError('invalid', message, { paidOn: message });
+    throw new DomainError('invalid', 'schedules:errors.paidAfterToday', { paidOn: 'schedules:errors.paidAfterToday' }, { today: input.today });
   }
-  if (installment.status === 'skipped') throw new DomainError('conflict', 'This instalment was skipped; resume support before paying it.');
-  if (installment.status === 'tapered') throw new DomainError('conflict', 'Nothing is due on this instalment: earned income reduced it to $0.');
-  if (installment.status === 'waived') throw new DomainError('conflict', 'Nothing is due on this instalment: it was planned at $0.');
+  if (installment.status === 'skipped') throw new DomainError('conflict', 'schedules:errors.skipped');
+  if (installment.status === 'tapered') throw new DomainError('conflict', 'schedules:errors.tapered');
+  if (installment.status === 'waived') throw new DomainError('conflict', 'schedules:errors.waived');
   const remaining = installment.amount_cents - installment.paid_cents;
-  if (remaining <= 0) throw new DomainError('conflict', 'This instalment is already paid in full.');
+  if (remaining <= 0) throw new DomainError('conflict', 'schedules:errors.paidInFull');
   if (input.amountCents > remaining) {
-    const message = `The amount is more than what remains due on this instalment (${(remaining / 100).toFixed(2)} dollars).`;
-    throw new DomainError('invalid', message, { amount: message });
+    throw new DomainError('invalid', 'schedules:errors.overRemaining', { amount: 'schedules:errors.overRemaining' }, { remaining: (remaining / 100).toFixed(2) });
   }
   const fund = { groupId: installment.group_id };
   const transactionId = await postTransaction(trx, {
@@ -92,9 +90,9 @@ export async function skipInstallment(trx: Trx, input: { installmentId: number; 
     .where('schedule_installments.id', '=', input.installmentId)
     .forUpdate()
     .executeTakeFirst();
-  if (!row) throw new DomainError('not_found', 'There is no such instalment.');
+  if (!row) throw new DomainError('not_found', 'schedules:errors.noInstallment');
   assertScope(input.scope, row.group_id);
-  if (row.status !== 'due') throw new DomainError('conflict', 'Only an instalment with nothing paid yet can be skipped.');
+  if (row.status !== 'due') throw new DomainError('conflict', 'schedules:errors.skipPaid');
   await trx.updateTable('schedule_installments').set({ status: 'skipped', skip_reason: input.reason }).where('id', '=', row.id).execute();
   await trx.insertInto('schedule_events').values({ schedule_id: row.schedule_id, kind: 'skipped', reason: input.reason, actor_user_id: input.actor.userId }).execute();
 }
@@ -141,7 +139,7 @@ const SELF_SUFFICIENT = 'Family self-sufficient';
 export async function markSelfSufficient(trx: Trx, input: { scheduleId: number; on: string; reason: string; actor: Actor; scope: ScheduleScope }) {
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
-  if (schedule.status === 'self_sufficient') throw new DomainError('conflict', 'This family is already recorded as self-sufficient.');
+  if (schedule.status === 'self_sufficient') throw new DomainError('conflict', 'schedules:errors.alreadySelfSufficient');
   requireInsideSchedule(schedule, 'on', input.on);
   await trx
     .updateTable('schedule_installments')
@@ -159,7 +157,7 @@ export async function markSelfSufficient(trx: Trx, input: { scheduleId: number; 
 export async function resumeSupport(trx: Trx, input: { scheduleId: number; on: string; reason: string; actor: Actor; scope: ScheduleScope }) {
   const schedule = await lockSchedule(trx, input.scheduleId);
   assertScope(input.scope, schedule.group_id);
-  if (schedule.status !== 'self_sufficient') throw new DomainError('conflict', 'Support is not ended, so there is nothing to resume.');
+  if (schedule.status !== 'self_sufficient') throw new DomainError('conflict', 'schedules:errors.notEnded');
   requireInsideSchedule(schedule, 'on', input.on);
   await trx
     .updateTable('schedule_installments')

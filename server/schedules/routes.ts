@@ -15,6 +15,8 @@ import { readBirthMonths } from '../families/identities';
 import { chartGeometry, type ForecastMonth } from './forecast';
 import { findScheduleForGroup, groupForecast, listSchedules, overdueInstallments, programForecast, scheduleDetail } from './schedule-queries';
 import { decideExtension, markSelfSufficient, recordDisbursement, reportEarnings, requestExtension, resumeSupport, skipInstallment, type ScheduleScope } from './support-schedules';
+import { payeeLabel } from './payee-labels';
+import { fieldMessages } from '../http/errors';
 
 const NOTICES = new Set(['disbursed', 'earnings', 'extensionRequested']);
 const MAX_SUPPORT_CENTS = 50_000_000; // $500,000: far above any schedule, below absurd
@@ -40,7 +42,7 @@ const SkipForm = z.object({ installmentId: idParam, reason: text(300) });
 
 function idFrom(req: Request, name = 'id'): number {
   const parsed = idParam.safeParse(req.params[name]);
-  if (!parsed.success) throw new DomainError('not_found', 'Not found.');
+  if (!parsed.success) throw new DomainError('not_found', 'common:errors.notFound');
   return parsed.data;
 }
 
@@ -63,19 +65,21 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
 
   async function renderSchedule(res: Response, scheduleId: number, view: 'schedules/staff-schedule' | 'schedules/group-schedule', extra: Record<string, unknown> = {}, status = 200) {
     const detail = await scheduleDetail(db, scheduleId);
-    if (!detail) throw new DomainError('not_found', 'There is no such support schedule.');
+    if (!detail) throw new DomainError('not_found', 'schedules:errors.noSchedule');
     const today = todayIso();
     const family = await requireFamily(db, detail.schedule.family_id);
-    const openInstallments = detail.installments.filter((i) => i.status === 'due' || i.status === 'partly_paid');
+    // Payee labels are stored in English; each page says them in its reader's language.
+    const installments = detail.installments.map((i) => ({ ...i, payee: payeeLabel(i.payee, res.locals.t) }));
+    const openInstallments = installments.filter((i) => i.status === 'due' || i.status === 'partly_paid');
     res.status(status).render(view, {
       // Staff know families by case code; a group's pages never show it.
       title: view === 'schedules/staff-schedule' ? res.locals.t('schedules:title', { caseCode: family.caseCode }) : res.locals.t('schedules:groupTitle'),
       noindex: true,
       schedule: detail.schedule,
       caseCode: view === 'schedules/staff-schedule' ? family.caseCode : undefined,
-      payees: detail.payees,
+      payees: detail.payees.map((p) => ({ ...p, label: payeeLabel(p.label, res.locals.t) })),
       // Overdue: something still to pay (never a $0 instalment tapered or waived) and due before the charity's today.
-      installments: detail.installments.map((i) => ({ ...i, overdue: (i.status === 'due' || i.status === 'partly_paid') && i.due_on < today, remaining: i.amount_cents - i.paid_cents })),
+      installments: installments.map((i) => ({ ...i, overdue: (i.status === 'due' || i.status === 'partly_paid') && i.due_on < today, remaining: i.amount_cents - i.paid_cents })),
       openInstallments,
       pendingExtensions: detail.events.filter((e) => e.kind === 'extension_requested' && e.status === 'pending'),
       events: detail.events,
@@ -141,7 +145,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
     } catch (error) {
       const refused = formErrorOf(error);
       if (!refused) throw error;
-      return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors: refused.fieldErrors });
+      return res.status(400).render('schedules/arrival', { title: res.locals.t('schedules:arrivalForm.submit'), noindex: true, family, values: form.values, errors: fieldMessages(res.locals.t, refused) });
     }
     res.redirect(303, doneHref(`/staff/schedules/${scheduleId}`, 'schedules.arrived'));
   });
@@ -165,7 +169,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
       } catch (error) {
         const refused = formErrorOf(error);
         if (!refused) throw error;
-        await fail(req, res, refused.fieldErrors, refused.kind === 'conflict' ? 409 : 400);
+        await fail(req, res, fieldMessages(res.locals.t, refused), refused.kind === 'conflict' ? 409 : 400);
         return false;
       }
     };
@@ -246,7 +250,7 @@ export function scheduleRoutes(deps: AppDeps, keyring: FamilyKeyring): Router {
   scheduleActions('/group/schedule', { money: allow.groupTreasurer, decide: allow.groupCoordinator }, async (_req, res) => {
     const groupId = requireGroupId(res);
     const schedule = await findScheduleForGroup(db, groupId);
-    if (!schedule) throw new DomainError('not_found', 'Your group has no support schedule yet.');
+    if (!schedule) throw new DomainError('not_found', 'schedules:errors.noGroupSchedule');
     return { scheduleId: schedule.id, scope: { groupId }, view: 'schedules/group-schedule', back: '/group/schedule' };
   });
 

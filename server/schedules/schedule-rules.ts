@@ -27,7 +27,7 @@ export async function insertInstallments(trx: Trx, scheduleId: number, payeeIds:
 }
 export async function lockSchedule(trx: Trx, scheduleId: number) {
   const schedule = await trx.selectFrom('support_schedules').selectAll().where('id', '=', scheduleId).forUpdate().executeTakeFirst();
-  if (!schedule) throw new DomainError('not_found', 'There is no such support schedule.');
+  if (!schedule) throw new DomainError('not_found', 'schedules:errors.noSchedule');
   return schedule;
 }
 
@@ -35,8 +35,7 @@ export async function lockSchedule(trx: Trx, scheduleId: number) {
 export function requireInsideSchedule(schedule: { arrival_on: string; months: number }, field: string, on: string) {
   const end = addMonths(schedule.arrival_on, schedule.months);
   if (on < schedule.arrival_on || on >= end) {
-    const message = `Choose a date inside the schedule, from ${schedule.arrival_on} to ${addDays(end, -1)}.`;
-    throw new DomainError('invalid', message, { [field]: message });
+    throw new DomainError('invalid', 'schedules:errors.outsideSchedule', { [field]: 'schedules:errors.outsideSchedule' }, { from: schedule.arrival_on, to: addDays(end, -1) });
   }
 }
 
@@ -44,5 +43,5 @@ export function requireInsideSchedule(schedule: { arrival_on: string; months: nu
 export type ScheduleScope = { groupId: number } | 'staff';
 
 export function assertScope(scope: ScheduleScope, groupId: number) {
-  if (scope !== 'staff' && scope.groupId !== groupId) throw new DomainError('forbidden', 'This schedule belongs to another group.');
+  if (scope !== 'staff' && scope.groupId !== groupId) throw new DomainError('forbidden', 'schedules:errors.otherGroup');
 }

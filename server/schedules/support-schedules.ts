@@ -6,6 +6,7 @@ import { listEditions, requirementFromEdition } from '../groups/cost-tables';
 import { queueEmail } from '../notifications/outbox';
 import { adultFromMonth, BASE_MONTHS, planSchedule, resplitMonth, type Payee } from './schedule-plan';
 import { insertInstallments, lockSchedule, type Trx } from './schedule-rules';
+import { payeeLabelText } from './payee-labels';
 
 /**
  * A family's support schedule, the module's entry point: created at arrival, a payee added when a
@@ -31,13 +32,13 @@ export type ArrivalInput = {
 /** The cost-table figures for a family size in the edition in force on `on` (the groups module keeps the editions). */
 export async function costTableFigures(trx: Trx | Db, familySize: number, on: string) {
   const edition = (await listEditions(trx)).find((e) => e.editionOn <= on);
-  if (!edition) throw new DomainError('conflict', `No cost-table edition is in force on ${on}.`);
+  if (!edition) throw new DomainError('conflict', 'schedules:errors.noEdition', {}, { on });
   const requirement = requirementFromEdition(edition, familySize);
   return { editionOn: requirement.editionOn, annualIncomeSupportCents: requirement.incomeSupportCents, startupCents: requirement.startupCents };
 }
 
 function payeesFor(adults: number): Payee[] {
-  return Array.from({ length: Math.max(1, adults) }, (_, i) => ({ key: String(i + 1), label: i === 0 ? 'Adult 1 (principal applicant)' : `Adult ${i + 1}` }));
+  return Array.from({ length: Math.max(1, adults) }, (_, i) => ({ key: String(i + 1), label: i === 0 ? payeeLabelText.principal(1) : payeeLabelText.adult(i + 1) }));
 }
 
 /**
@@ -47,7 +48,7 @@ function payeesFor(adults: number): Payee[] {
  */
 export async function createSupportSchedule(trx: Trx, input: ArrivalInput): Promise<number> {
   const existing = await trx.selectFrom('support_schedules').select('id').where('family_id', '=', input.familyId).executeTakeFirst();
-  if (existing) throw new DomainError('conflict', 'This family already has a support schedule.');
+  if (existing) throw new DomainError('conflict', 'schedules:errors.exists');
   const figures = input.communityRates
     ? { editionOn: null, ...input.communityRates }
     : await costTableFigures(trx, input.familySize, input.arrivalOn);
@@ -98,7 +99,7 @@ export async function addComingOfAgePayee(
   const position = payees.length + 1;
   const { id: payeeId } = await trx
     .insertInto('schedule_payees')
-    .values({ schedule_id: schedule.id, position, label: `Adult ${position} (turned 18 during the schedule)` })
+    .values({ schedule_id: schedule.id, position, label: payeeLabelText.cameOfAge(position) })
     .returning('id')
     .executeTakeFirstOrThrow();
   const lines = await trx

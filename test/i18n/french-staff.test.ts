@@ -40,7 +40,7 @@ function readableText(html: string, typed: string[]): string[] {
 }
 
 /** English words that French never writes (a short, unambiguous list). */
-const ENGLISH_WORDS = /\b(the|and|with|this|that|for|from|your|gift|gifts|pledge|promised|received|funds|group|family|none|yes|no|who|when|what|amount|status|once|monthly|cheque|paid|due|overdue|succeeded|refunded)\b/i;
+const ENGLISH_WORDS = /\b(the|and|with|this|that|for|from|your|gift|gifts|pledge|promised|received|funds|group|family|none|yes|no|who|when|what|amount|status|once|monthly|cheque|paid|due|overdue|succeeded|refunded|adult|applicant)\b/i;
 /** A code: snake_case, or a prefixed id like fund:general, user:12. */
 const CODE = /\b[a-z]+_[a-z_]+\b|\b[a-z]+:[a-z0-9_]+(:[a-z0-9_]+)*\b/;
 

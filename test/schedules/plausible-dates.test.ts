@@ -76,6 +76,15 @@ test('self-sufficiency and earnings dates must fall inside the schedule; a disbu
   const tomorrow = await coordinator.postForm('/group/schedule/disbursements', { installmentId: startup.id, amount: '10', paidOn: '2027-02-02', method: 'cheque' });
   expect(tomorrow.status).toBe(400);
   expect(tomorrow.text).toContain('id="paidOn-error"');
+
+  // The same refusals in French, with their figures (issue 18: French everywhere a person reads it).
+  const frenchDate = await staff.postForm(`/staff/schedules/${scheduleId}/self-sufficient?lang=fr`, { on: '2026-01-01', reason: 'Both adults employed' });
+  expect(frenchDate.text).toMatch(/id="on-error">Choisissez une date dans le calendrier, du 2027-02-01 au 2028-01-31\.</);
+  const frenchAmount = await coordinator.postForm('/group/schedule/disbursements?lang=fr', { installmentId: startup.id, amount: '99999', paidOn: '2027-02-01', method: 'cheque' });
+  expect(frenchAmount.text).toMatch(/id="amount-error">Le montant dépasse ce qui reste dû sur ce versement \(\d+\.\d{2} dollars\)\.</);
+  // ?lang= is remembered in a cookie: back to English for the tests that follow.
+  await staff.agent.get('/?lang=en');
+  await coordinator.agent.get('/?lang=en');
 });
 
 test('instalments tapered to $0 by earned income settle themselves, are never overdue or reminded, and come back when income falls', async () => {
