@@ -64,7 +64,7 @@ function currentCampaignQuery(db: Db) {
 type CampaignRow = Awaited<ReturnType<ReturnType<typeof currentCampaignQuery>['executeTakeFirst']>>;
 
 function toCampaign(row: CampaignRow): Campaign {
-  if (!row) throw new DomainError('not_found', 'There is no active campaign.');
+  if (!row) throw new DomainError('not_found', 'campaign:errors.noActive');
   return {
     id: row.id,
     slug: row.slug,
@@ -128,7 +128,7 @@ export async function updateCampaignText(
     .where('id', '=', input.campaignId)
     .forUpdate()
     .executeTakeFirst();
-  if (!before) throw new DomainError('not_found', 'There is no such campaign.');
+  if (!before) throw new DomainError('not_found', 'campaign:errors.noCampaign');
   const orNull = (v: string) => (v.trim() === '' ? null : v);
   const after = {
     title: input.en.title,

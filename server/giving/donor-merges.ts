@@ -14,7 +14,7 @@ import { DomainError } from '../domain-error';
 type Trx = Transaction<Database>;
 
 export async function mergeDonors(trx: Trx, input: { fromDonorId: number; intoDonorId: number; reason: string; actor: Actor }): Promise<number> {
-  if (input.fromDonorId === input.intoDonorId) throw new DomainError('invalid', 'A record cannot be merged into itself.');
+  if (input.fromDonorId === input.intoDonorId) throw new DomainError('invalid', 'giving:errors.mergeSelf');
   const rows = await trx
     .selectFrom('donors')
     .select(['id', 'merged_into_donor_id'])
@@ -22,8 +22,8 @@ export async function mergeDonors(trx: Trx, input: { fromDonorId: number; intoDo
     .orderBy('id')
     .forUpdate()
     .execute();
-  if (rows.length !== 2) throw new DomainError('not_found', 'No such donor.');
-  if (rows.some((r) => r.merged_into_donor_id !== null)) throw new DomainError('conflict', 'One of these records was already merged into another.');
+  if (rows.length !== 2) throw new DomainError('not_found', 'giving:errors.noDonor');
+  if (rows.some((r) => r.merged_into_donor_id !== null)) throw new DomainError('conflict', 'giving:errors.alreadyMerged');
   const moved = await trx.updateTable('pledges').set({ donor_id: input.intoDonorId, updated_at: new Date() }).where('donor_id', '=', input.fromDonorId).returning('id').execute();
   const pledgeIds = moved.map((r) => r.id);
   await trx.updateTable('donors').set({ merged_into_donor_id: input.intoDonorId, updated_at: new Date() }).where('id', '=', input.fromDonorId).execute();
@@ -43,12 +43,12 @@ export async function mergeDonors(trx: Trx, input: { fromDonorId: number; intoDo
 
 export async function undoDonorMerge(trx: Trx, input: { mergeId: number; actor: Actor; reason: string }): Promise<{ fromDonorId: number; intoDonorId: number }> {
   const merge = await trx.selectFrom('donor_merges').selectAll().where('id', '=', input.mergeId).forUpdate().executeTakeFirst();
-  if (!merge) throw new DomainError('not_found', 'No such merge.');
-  if (merge.undone_at) throw new DomainError('conflict', 'This merge was already undone.');
+  if (!merge) throw new DomainError('not_found', 'giving:errors.noMerge');
+  if (merge.undone_at) throw new DomainError('conflict', 'giving:errors.mergeUndone');
   const into = Number(merge.into_donor_id);
   const from = Number(merge.from_donor_id);
   const laterMerge = await trx.selectFrom('donors').select('merged_into_donor_id').where('id', '=', into).executeTakeFirstOrThrow();
-  if (laterMerge.merged_into_donor_id !== null) throw new DomainError('conflict', 'The record kept was itself merged since: undo that merge first.');
+  if (laterMerge.merged_into_donor_id !== null) throw new DomainError('conflict', 'giving:errors.keptMergedSince');
   const pledgeIds = (merge.pledge_ids as unknown as (string | number)[]).map(Number);
   if (pledgeIds.length > 0) {
     await trx.updateTable('pledges').set({ donor_id: from, updated_at: new Date() }).where('id', 'in', pledgeIds).where('donor_id', '=', into).execute();

@@ -129,8 +129,8 @@ export async function findDonor(db: Handle, donorId: number): Promise<DonorRecor
  */
 export async function updateDonorDetails(trx: Trx, input: { donorId: number; details: DonorDetails; actor: Actor; by: 'donor' | 'staff'; reason: string | null }): Promise<void> {
   const before = await trx.selectFrom('donors').selectAll().where('id', '=', input.donorId).forUpdate().executeTakeFirst();
-  if (!before) throw new DomainError('not_found', 'No such donor.');
-  if (before.merged_into_donor_id !== null) throw new DomainError('conflict', 'This record was merged into another; edit that one.');
+  if (!before) throw new DomainError('not_found', 'giving:errors.noDonor');
+  if (before.merged_into_donor_id !== null) throw new DomainError('conflict', 'giving:errors.mergedRecord');
   await trx
     .updateTable('donors')
     .set({ ...rowOfDetails(input.details), confirmed_at: new Date(), updated_at: new Date() })

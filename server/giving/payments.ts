@@ -85,7 +85,7 @@ function statusAfter(pledge: LockedPledge, liveCount: number, liveCents: number)
 export async function recordPayment(trx: Transaction<Database>, input: ReceivedPayment, options: { lockedPledge?: LockedPledge } = {}): Promise<number> {
   // The caller may hold the pledge's row lock already and pass the row it read with it (one statement fewer).
   const pledge = options.lockedPledge?.id === input.pledgeId ? options.lockedPledge : await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
+  if (!pledge) throw new DomainError('not_found', 'giving:errors.noPledge', {}, { id: input.pledgeId });
   return (await recordPayments(trx, [{ input, pledge }]))[0]!;
 }
 
@@ -99,10 +99,10 @@ export async function recordPayments(trx: Transaction<Database>, items: { input:
   if (new Set(items.map((i) => i.pledge.id)).size !== items.length) throw new Error('recordPayments records one payment per pledge at a time');
   for (const { input, pledge } of items) {
     // Card money Stripe reports after a cancellation was still received and must be recorded.
-    if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'This pledge was cancelled.');
-    if ((input.feeCents ?? 0) > input.amountCents) throw new DomainError('invalid', 'The fee cannot exceed the amount received.');
+    if (pledge.status === 'cancelled' && input.method !== 'card') throw new DomainError('conflict', 'giving:errors.pledgeCancelled');
+    if ((input.feeCents ?? 0) > input.amountCents) throw new DomainError('invalid', 'giving:errors.feeOverAmount');
     const advantage = input.advantageCents ?? 0;
-    if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'The advantage cannot exceed the amount received.');
+    if (advantage < 0 || advantage > input.amountCents) throw new DomainError('invalid', 'giving:errors.advantageOverAmount');
   }
 
   const live = await liveReceivedCentsOf(
@@ -181,8 +181,8 @@ export type VoidedPayment = { id: number; pledgeId: number; amountCents: number;
  */
 export async function voidPayment(trx: Transaction<Database>, input: { paymentId: number; reason: string; at: Date }): Promise<VoidedPayment> {
   const payment = await trx.selectFrom('payments').selectAll().where('id', '=', input.paymentId).forUpdate().executeTakeFirst();
-  if (!payment) throw new DomainError('not_found', `Payment ${input.paymentId} does not exist.`);
-  if (payment.status === 'voided') throw new DomainError('conflict', `Payment ${payment.id} was already voided.`);
+  if (!payment) throw new DomainError('not_found', 'giving:errors.noPayment', {}, { id: input.paymentId });
+  if (payment.status === 'voided') throw new DomainError('conflict', 'giving:errors.alreadyVoided', {}, { id: payment.id });
   const pledge = (await lockPledge(trx, payment.pledge_id))!;
   const { received, count } = await liveReceivedCents(trx, pledge.id);
   const status = statusAfter(pledge, count - 1, received - payment.amount_cents);

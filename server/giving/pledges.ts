@@ -83,7 +83,7 @@ export function openPledgeCents(pledge: Pick<LockedPledge, 'committed_cents' | '
  */
 export async function endPledge(trx: Transaction<Database>, input: { pledgeId: number; status: 'cancelled' | 'lapsed'; at: Date }): Promise<number> {
   const pledge = await lockPledge(trx, input.pledgeId);
-  if (!pledge) throw new DomainError('not_found', `Pledge ${input.pledgeId} does not exist.`);
+  if (!pledge) throw new DomainError('not_found', 'giving:errors.noPledge', {}, { id: input.pledgeId });
   if (pledge.status === 'cancelled' || pledge.status === 'lapsed') return 0;
   const { received } = await trx
     .selectFrom('payments')

@@ -162,6 +162,11 @@ describe('corrections with a trail', () => {
     expect(page.text).toContain('Typed $5,000 for a $20 cheque');
     expect(page.text).toMatch(/voided/i);
     await staff.postForm(`/staff/payments/${payment.id}/void`, { reason: 'again' }).then((r) => expect(r.status).toBe(409));
+    // Said in the reader's language, with the payment's number (issue 18).
+    const french = await staff.postForm(`/staff/payments/${payment.id}/void?lang=fr`, { reason: 'encore' });
+    expect(french.status).toBe(409);
+    expect(french.text).toContain(`Le paiement ${payment.id} a déjà été annulé.`);
+    await staff.agent.get('/?lang=en');
     // The same cheque number can be recorded again, correctly, once the typo is voided.
     await staff.postForm(`/staff/pledges/${pledgeId}/payments`, offline({ amount: '20', reference: 'CHQ-VOID-1' })).then((r) => expect(r.status).toBe(303));
     expect((await campaign()).raisedCents - before.raisedCents).toBe(2_000);
