@@ -10,6 +10,8 @@
  *   - backlog cleared: seconds from the last delivery's answer until the queue is empty;
  *   - double counts: one payment per gift, the funds moved by exactly the gifts less the refunds,
  *     the ledger summing to zero.
+ * BENCH_PROCESSES (default "1,2") chooses the runs; BENCH_NODE_ARGS passes flags to each Haven
+ * process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of the apply).
  */
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
@@ -76,7 +78,7 @@ export async function measureStripeApply(url: string, stripeSide: StripeSide, pr
   const prepared = await stripeSide.prepare(pledges);
   const havens: HavenProcess[] = [];
   try {
-    for (let i = 0; i < processes; i++) havens.push(await startHaven({ databaseUrl: url, mode: 'built', env: { LOG_LEVEL: 'warn', PUBLIC_CACHE_SECONDS: '1', ...stripeSide.env } }));
+    for (let i = 0; i < processes; i++) havens.push(await startHaven({ databaseUrl: url, mode: 'built', nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean), env: { LOG_LEVEL: 'warn', PUBLIC_CACHE_SECONDS: '1', ...stripeSide.env } }));
     const fundBefore = await fundTotal(url);
     const sent = await deliverAll(havens.map((h) => h.url), prepared.deliveries);
     const emptyAt = await queueEmptyAt(url, 600_000);
@@ -131,7 +133,7 @@ async function main() {
   const stripeSide = await startStripeSide();
   const runs: ApplyRun[] = [];
   try {
-    for (const processes of [1, 2]) {
+    for (const processes of (process.env.BENCH_PROCESSES ?? '1,2').split(',').map(Number)) {
       const database = await createServerDatabase('haven_bench_apply', adminUrl(process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL));
       try {
         await startHaven({ databaseUrl: database.url, mode: 'built' }).then((h) => h.stop()); // migrates

@@ -5,7 +5,7 @@ import type { Database, PaymentStatus } from '../db/schema';
 import { recordPayments } from './payments';
 import { type LockedPledge, lockPledge } from './pledges';
 import type { FundRef } from '../ledger/accounts';
-import { issueReceiptIfDue, type ReceiptSettings } from '../receipts/issuing';
+import { issueReceiptIfDue, issueReceiptsIfDue, type ReceiptSettings } from '../receipts/issuing';
 import { reviseReceiptsAfterRefund } from '../receipts/replacing';
 import { idOf, RetryLater } from './stripe-event-context';
 
@@ -150,24 +150,32 @@ export async function fundOfPayment(trx: Transaction<Database>, paymentId: numbe
 /**
  * A payment's status from the money: `disputed` while a dispute's funds are withdrawn (its
  * balance transactions net below zero), else refunded, partially refunded or succeeded by the
- * amount refunded. Returns the status it set.
+ * amount refunded; a voided payment keeps its status. Returns the status it has.
  */
 export async function settlePaymentStatus(trx: Transaction<Database>, paymentId: number): Promise<PaymentStatus> {
-  const row = await trx
-    .selectFrom('payments')
-    .select([
-      'status',
-      'amount_cents',
-      'refunded_cents',
-      sql<number>`coalesce((select -sum(bt.amount_cents) from stripe_dispute_balance_transactions bt where bt.payment_id = payments.id), 0)::bigint`.as('withdrawn_cents'),
-    ])
-    .where('id', '=', paymentId)
-    .executeTakeFirstOrThrow();
-  if (row.status === 'voided') return row.status; // recorded in error and reversed: nothing more moves its status
-  const status: PaymentStatus =
-    row.withdrawn_cents > 0 ? 'disputed' : row.refunded_cents === 0 ? 'succeeded' : row.refunded_cents >= row.amount_cents ? 'refunded' : 'partially_refunded';
-  await trx.updateTable('payments').set({ status }).where('id', '=', paymentId).execute();
-  return status;
+  return (await settlePaymentStatuses(trx, [paymentId])).get(paymentId)!;
+}
+
+/** settlePaymentStatus for several payments in one statement; returns each one's status by id. */
+export async function settlePaymentStatuses(trx: Transaction<Database>, paymentIds: number[]): Promise<Map<number, PaymentStatus>> {
+  if (paymentIds.length === 0) return new Map();
+  const withdrawn = sql<number>`coalesce((select -sum(bt.amount_cents) from stripe_dispute_balance_transactions bt where bt.payment_id = payments.id), 0)`;
+  const rows = await trx
+    .updateTable('payments')
+    .set({
+      status: sql<PaymentStatus>`case
+        when ${withdrawn} > 0 then 'disputed'
+        when refunded_cents = 0 then 'succeeded'
+        when refunded_cents >= amount_cents then 'refunded'
+        else 'partially_refunded' end`,
+    })
+    .where('id', 'in', paymentIds)
+    // A payment recorded in error and reversed (voided): nothing more moves its status.
+    .where('status', '<>', 'voided')
+    .returning(['id', 'status'])
+    .execute();
+  const set = new Map(rows.map((r) => [r.id, r.status]));
+  return new Map(paymentIds.map((id) => [id, set.get(id) ?? 'voided']));
 }
 
 /**
@@ -185,6 +193,20 @@ export async function receiptIfDue(trx: Transaction<Database>, ctx: { receipts: 
  * a new receipt is issued for the gift.
  */
 export async function receiptsFollowMoney(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentId: number): Promise<void> {
-  const revised = await reviseReceiptsAfterRefund(trx, paymentId, ctx.receipts);
-  if (!revised) await receiptIfDue(trx, ctx, paymentId);
+  await receiptsFollowMoneyOf(trx, ctx, [paymentId]);
+}
+
+/**
+ * receiptsFollowMoney for several payments: one statement finds which have a receipt in force
+ * (each of those is revised on its own); the others are issued a receipt if one is due, together.
+ */
+export async function receiptsFollowMoneyOf(trx: Transaction<Database>, ctx: { receipts: ReceiptSettings }, paymentIds: number[]): Promise<void> {
+  if (paymentIds.length === 0) return;
+  const inForce = await trx.selectFrom('receipt_payments').select('payment_id').distinct().where('payment_id', 'in', paymentIds).where('in_force', '=', true).execute();
+  const receipted = new Set(inForce.map((r) => r.payment_id));
+  const notRevised = paymentIds.filter((id) => !receipted.has(id));
+  for (const id of paymentIds.filter((p) => receipted.has(p))) {
+    if (!(await reviseReceiptsAfterRefund(trx, id, ctx.receipts))) notRevised.push(id);
+  }
+  await issueReceiptsIfDue(trx, ctx.receipts, notRevised);
 }

@@ -1,10 +1,10 @@
-import { sql, type Transaction } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import type { Database } from '../db/schema';
+import type { Database, PaymentsTable } from '../db/schema';
 import { accounts } from '../ledger/accounts';
-import { postTransaction } from '../ledger/ledger';
-import { type ChargeFacts, chargeFactsOfCharge, fundOfPayment, lockPaymentByCharge, receiptsFollowMoney, recordCardPayment, settlePaymentStatus } from './card-payments';
-import { type EventEffect, idOf, pledgeIdIn, RetryLater } from './stripe-event-context';
+import { postTransactions } from '../ledger/ledger';
+import { type ChargeFacts, chargeFactsOfCharge, receiptsFollowMoneyOf, recordCardPayments, settlePaymentStatuses } from './card-payments';
+import { type EventEffect, idOf, pledgeIdIn, RetryLater, type WebhookContext } from './stripe-event-context';
 
 /**
  * Refunds (https://docs.stripe.com/api/refunds/object). A refund takes its amount out of the
@@ -38,54 +38,156 @@ export const refundsChanged: EventEffect<RefundEventType, RefundFacts | undefine
     return { chargeId, refunds, pledgeId, gift: pledgeId ? await chargeFactsOfCharge(ctx.stripe, chargeId) : undefined };
   },
   async apply(trx, ctx, _event, facts) {
-    if (!facts) return;
-    let payment = await lockPaymentByCharge(trx, facts.chargeId);
-    if (!payment) {
-      if (!facts.pledgeId || !facts.gift) throw new RetryLater(`refund for charge ${facts.chargeId}, whose payment is not recorded yet`);
-      await recordCardPayment(trx, facts.pledgeId, facts.gift, null);
-      payment = await lockPaymentByCharge(trx, facts.chargeId);
-      if (!payment) throw new RetryLater(`charge ${facts.chargeId} could not be recorded`);
+    if (facts) await applyRefunds(trx, ctx, [facts]);
+  },
+  async applyAll(trx, ctx, items) {
+    // A queue share's refund events together, each charge (and each pledge whose gift is recorded
+    // here) once in the lot; a second event for one of them follows through `apply`, in turn.
+    const seen = new Set<string>();
+    const together: RefundFacts[] = [];
+    const after: RefundFacts[] = [];
+    for (const { facts } of items) {
+      if (!facts) continue;
+      const keys = [`charge ${facts.chargeId}`, ...(facts.gift ? [`pledge ${facts.pledgeId}`] : [])];
+      if (keys.some((k) => seen.has(k))) after.push(facts);
+      else {
+        for (const k of keys) seen.add(k);
+        together.push(facts);
+      }
     }
-    for (const refund of facts.refunds) await noteRefund(trx, payment.id, refund);
+    await applyRefunds(trx, ctx, together);
+    for (const facts of after) await applyRefunds(trx, ctx, [facts]);
+  },
+};
 
-    const { out } = await trx
-      .selectFrom('stripe_refunds')
-      .select(sql<number>`coalesce(sum(amount_cents) filter (where counted), 0)::bigint`.as('out'))
-      .where('payment_id', '=', payment.id)
-      .executeTakeFirstOrThrow();
-    const refundedCents = Math.min(out, payment.amount_cents);
+type LockedPayment = Selectable<PaymentsTable> & { group_id: number | null };
+
+/** The payments of these charges, locked, with the fund each belongs to (one statement). */
+async function lockPaymentsByCharge(trx: Transaction<Database>, chargeIds: string[]): Promise<Map<string, LockedPayment>> {
+  if (chargeIds.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('payments')
+    .innerJoin('pledges', 'pledges.id', 'payments.pledge_id')
+    .selectAll('payments')
+    .select('pledges.group_id')
+    .where('payments.stripe_charge_id', 'in', chargeIds)
+    .orderBy('payments.id')
+    .forUpdate('payments')
+    .execute();
+  return new Map(rows.map((r) => [r.stripe_charge_id!, r]));
+}
+
+/**
+ * The refunds of several charges (each once), in a fixed number of statements however many:
+ * the payments are locked (a gift reported only by its refund is recorded first), every refund
+ * is noted, and each payment whose refunds now add up to another amount moves the ledger by the
+ * difference, its status and receipt following.
+ */
+async function applyRefunds(trx: Transaction<Database>, ctx: WebhookContext, list: RefundFacts[]): Promise<void> {
+  if (list.length === 0) return;
+  const chargeIds = list.map((f) => f.chargeId);
+  const payments = await lockPaymentsByCharge(trx, chargeIds);
+  const unrecorded = list.filter((f) => !payments.has(f.chargeId));
+  if (unrecorded.length > 0) {
+    const missing = unrecorded.find((f) => !f.pledgeId || !f.gift);
+    if (missing) throw new RetryLater(`refund for charge ${missing.chargeId}, whose payment is not recorded yet`);
+    // Pledges first, as every path that records card money for them queues on their rows.
+    const pledges = await trx
+      .selectFrom('pledges')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        unrecorded.map((f) => f.pledgeId!),
+      )
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const pledgeOf = new Map(pledges.map((p) => [p.id, p]));
+    await recordCardPayments(
+      trx,
+      unrecorded.flatMap((f) => (pledgeOf.has(f.pledgeId!) ? [{ pledge: pledgeOf.get(f.pledgeId!)!, facts: f.gift! }] : [])),
+      null,
+    );
+    for (const [chargeId, payment] of await lockPaymentsByCharge(
+      trx,
+      unrecorded.map((f) => f.chargeId),
+    ))
+      payments.set(chargeId, payment);
+    const lost = unrecorded.find((f) => !payments.has(f.chargeId));
+    if (lost) throw new RetryLater(`charge ${lost.chargeId} could not be recorded`);
+  }
+  await noteRefunds(
+    trx,
+    list.flatMap((f) => f.refunds.map((refund) => ({ paymentId: payments.get(f.chargeId)!.id, refund }))),
+  );
+
+  const paymentIds = [...payments.values()].map((p) => p.id);
+  const outs = await trx
+    .selectFrom('stripe_refunds')
+    .select(['payment_id', sql<number>`coalesce(sum(amount_cents) filter (where counted), 0)::bigint`.as('out')])
+    .where('payment_id', 'in', paymentIds)
+    .groupBy('payment_id')
+    .execute();
+  const outOf = new Map(outs.map((r) => [r.payment_id, r.out]));
+  const moved = [...payments.values()].flatMap((payment) => {
+    const refundedCents = Math.min(outOf.get(payment.id) ?? 0, payment.amount_cents);
     const delta = refundedCents - payment.refunded_cents;
-    if (delta === 0) return;
-    const fund = await fundOfPayment(trx, payment.id);
-    await postTransaction(trx, {
+    return delta === 0 ? [] : [{ payment, refundedCents, delta }];
+  });
+  if (moved.length === 0) return;
+  await postTransactions(
+    trx,
+    moved.map(({ payment, delta }) => ({
       kind: delta > 0 ? 'gift_refunded' : 'gift_refund_failed',
       description: delta > 0 ? `Refund of card payment ${payment.id}` : `Failed refund of card payment ${payment.id}: the money came back`,
       paymentId: payment.id,
       entries: [
         { account: accounts.stripe, amountCents: -delta },
-        { account: accounts.fund(fund), amountCents: delta },
+        { account: accounts.fund({ groupId: payment.group_id }), amountCents: delta },
       ],
-    });
-    await trx.updateTable('payments').set({ refunded_cents: refundedCents }).where('id', '=', payment.id).execute();
-    await settlePaymentStatus(trx, payment.id);
-    await receiptsFollowMoney(trx, ctx, payment.id);
-  },
-};
+    })),
+  );
+  const values = sql.join(moved.map((m) => sql`(${m.payment.id}::bigint, ${m.refundedCents}::bigint)`));
+  await trx
+    .updateTable('payments')
+    .from(sql<{ id: number; refunded_cents: number }>`(values ${values})`.as<'v'>(sql.raw('v (id, refunded_cents)')))
+    .set((eb) => ({ refunded_cents: eb.ref('v.refunded_cents') }))
+    .whereRef('payments.id', '=', 'v.id')
+    .execute();
+  const movedIds = moved.map((m) => m.payment.id);
+  await settlePaymentStatuses(trx, movedIds);
+  await receiptsFollowMoneyOf(trx, ctx, movedIds);
+}
 
 /** Statuses after which a refund's money is back in the balance for good. */
 const RETURNED = new Set(['failed', 'canceled']);
 
-/** Records what one refund says: new, or from counted to returned; a returned refund never counts again. */
-async function noteRefund(trx: Transaction<Database>, paymentId: number, refund: Stripe.Refund): Promise<void> {
-  const counted = !RETURNED.has(refund.status ?? '');
-  const status = refund.status ?? 'unknown';
+/**
+ * Records what each refund says (one statement): new, or from counted to returned; a returned
+ * refund never counts again. A refund listed twice is noted once.
+ */
+async function noteRefunds(trx: Transaction<Database>, notes: { paymentId: number; refund: Stripe.Refund }[]): Promise<void> {
+  const byId = new Map(notes.map((n) => [n.refund.id, n]));
+  if (byId.size === 0) return;
   await trx
     .insertInto('stripe_refunds')
-    .values({ id: refund.id, payment_id: paymentId, amount_cents: refund.amount, status, counted })
+    .values(
+      [...byId.values()].map(({ paymentId, refund }) => ({
+        id: refund.id,
+        payment_id: paymentId,
+        amount_cents: refund.amount,
+        status: refund.status ?? 'unknown',
+        counted: !RETURNED.has(refund.status ?? ''),
+      })),
+    )
+    // Only counted → returned changes a refund already noted (a returned one stays returned).
     .onConflict((oc) =>
-      counted
-        ? oc.column('id').doNothing()
-        : oc.column('id').doUpdateSet({ status, counted: false, updated_at: new Date() }).where('stripe_refunds.counted', '=', true),
+      oc
+        .column('id')
+        .doUpdateSet({ status: (eb) => eb.ref('excluded.status'), counted: false, updated_at: new Date() })
+        .where('stripe_refunds.counted', '=', true)
+        .where('excluded.counted', '=', false),
     )
     .execute();
 }

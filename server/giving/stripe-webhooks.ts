@@ -45,6 +45,9 @@ const effects: Partial<Record<Stripe.Event.Type, RegisteredEffect>> = {
   ...on(['payout.paid', 'payout.failed'], { apply: (trx, _ctx, event) => applyPayoutEvent(trx, event) }),
 };
 
+/** The distinct effects, in the order the table lists them: the order a share's set-based effects are applied in. */
+const EFFECT_ORDER = [...new Set(Object.values(effects))];
+
 /** The event types Haven's webhook endpoint must be subscribed to (README; npm run stripe:check). */
 export const HANDLED_EVENT_TYPES = Object.keys(effects).sort() as Stripe.Event.Type[];
 
@@ -121,7 +124,11 @@ async function applyPrepared(ctx: WebhookContext, events: Stripe.Event[], effect
     // Effects that apply several events at once (a share's card gifts: a few statements for the
     // lot), then the others in turn. Stripe promises no order between events and every effect is
     // written for any order (keyed by Stripe ids), so this is one of the orders they could have come in.
-    for (const [effect, items] of together) await effect.applyAll!(trx, ctx, items);
+    // The set-based effects run in the dispatch table's order (a share's gifts before its refunds).
+    for (const effect of EFFECT_ORDER) {
+      const items = together.get(effect);
+      if (items) await effect.applyAll!(trx, ctx, items);
+    }
     for (const i of one) await effectsOf[i]?.apply(trx, ctx, events[i]!, facts[i]);
     return outcomes;
   });

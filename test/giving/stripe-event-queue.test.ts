@@ -12,7 +12,7 @@ import {
 } from '../../server/giving/stripe-event-queue';
 import type { WebhookContext } from '../../server/giving/stripe-webhooks';
 import { serverUrl } from '../support/database';
-import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, sendEvent, startCardGift, STRIPE_EVENT_CONCURRENCY, totals } from '../support/giving';
+import { createGivingTest, deliverAll, type GivingTest, ledgerImbalance, receiptsOfPayment, sendEvent, startCardGift, STRIPE_EVENT_CONCURRENCY, totals } from '../support/giving';
 import { signInAs } from '../support/session';
 import { dispute } from '../support/stripe-fixtures/disputes';
 import { stripeEvent } from '../support/stripe-fixtures/events';
@@ -257,6 +257,78 @@ test('a share of paid one-time gifts is applied in a few statements for the lot,
   expect(unreceiptedAlone).toMatchObject({ emails: ['giving/gift-confirmed'], receipts: [] });
   for (const [i, g] of unreceipted.entries()) expect(await footprint(g.sessionId, 33 + i)).toEqual(unreceiptedAlone);
   for (const [i, g] of receipted.entries()) expect(await footprint(g.sessionId, 36 + i)).toEqual(receiptedAlone);
+  expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
+});
+
+test('a share of refund events is applied in a few statements for the lot, each charge exactly as when its events are applied one by one', async () => {
+  // Per gift, in Stripe's own terms (the stand-in's refund and refund-failure events, Stripe's
+  // refund object: https://docs.stripe.com/api/refunds/object): a partial refund, a full refund,
+  // a refund that then fails, and a refund reported before its gift. Each case runs twice, its
+  // events applied one by one (applyBatch 1) and in one share with the other cases' (applyBatch 64).
+  type Case = { dollars: number; address?: 'none'; events: (g: Awaited<ReturnType<typeof paidGift>>) => { first: Stripe.Event[]; then: Stripe.Event[] } };
+  const lastRefund = (chargeId: string) => [...t.stand.objects.values()].filter((o) => o.object === 'refund' && o.charge === chargeId).pop()!.id as string;
+  const cases: Case[] = [
+    { dollars: 60, events: (g) => ({ first: g.events, then: [t.stand.refundCharge(g.chargeId, 1_500)] }) },
+    { dollars: 40, events: (g) => ({ first: g.events, then: [t.stand.refundCharge(g.chargeId)] }) },
+    { dollars: 70, events: (g) => ({ first: g.events, then: [t.stand.refundCharge(g.chargeId, 2_000), ...t.stand.failRefund(lastRefund(g.chargeId))] }) },
+    { dollars: 55, address: 'none', events: (g) => ({ first: [t.stand.refundCharge(g.chargeId, 500)], then: g.events }) },
+  ];
+  const run = async (applyBatch: number) => {
+    const gifts: { gift: Awaited<ReturnType<typeof paidGift>>; c: Case; then: Stripe.Event[] }[] = [];
+    for (const c of cases) {
+      const gift = await paidGift(c.dollars, { address: c.address });
+      const { first, then } = c.events(gift);
+      gifts.push({ gift, c, then });
+      for (const e of first) await sendEvent(t.app, t.stand, e).expect(200);
+    }
+    t.stand.takeEvents();
+    await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch: 1 });
+    // The second events of every case are due together.
+    for (const { then } of gifts) for (const e of then) await sendEvent(t.app, t.stand, e).expect(200);
+    expect(await processDueStripeEvents(t.webhooks, { concurrency: 1, applyBatch, batchSize: 64 })).toBe(gifts.flatMap((g) => g.then).length);
+    return gifts;
+  };
+  const footprint = async (chargeId: string, cents: number) => {
+    const payment = await t.db.selectFrom('payments').select(['id', 'status', 'refunded_cents']).where('stripe_charge_id', '=', chargeId).executeTakeFirstOrThrow();
+    const entries = await t.db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('ledger_transactions as lt', 'lt.id', 'e.transaction_id')
+      .select(['lt.kind', 'e.account', 'e.amount_cents'])
+      .where('lt.payment_id', '=', payment.id)
+      .orderBy('e.id')
+      .execute();
+    const refunds = await t.db.selectFrom('stripe_refunds').select(['amount_cents', 'status', 'counted']).where('payment_id', '=', payment.id).orderBy('amount_cents').orderBy('status').execute();
+    return {
+      payment: { status: payment.status, refunded: payment.refunded_cents / cents },
+      entries: entries.map((e) => `${e.kind} ${e.account.replace(/\d+/g, 'N')} ${e.amount_cents / cents}`).sort(),
+      refunds: refunds.map((r) => ({ share: r.amount_cents / cents, status: r.status, counted: r.counted })),
+      receipts: (await receiptsOfPayment(t.db, payment.id)).map((r) => ({ status: r.status, share: r.amount_cents / cents })),
+    };
+  };
+  const alone = await run(1);
+  const together = await run(64);
+  for (const [i, c] of cases.entries()) {
+    const cents = c.dollars * 100;
+    expect(await footprint(together[i]!.gift.chargeId, cents)).toEqual(await footprint(alone[i]!.gift.chargeId, cents));
+  }
+  // What the cases should leave, worked out by hand: 60 less 15; 40 refunded; 70 back to whole; 55 less 5, no receipt (no address).
+  expect((await footprint(together[0]!.gift.chargeId, 6_000)).payment).toEqual({ status: 'partially_refunded', refunded: 0.25 });
+  expect((await footprint(together[0]!.gift.chargeId, 6_000)).receipts).toEqual([{ status: 'cancelled', share: 1 }, { status: 'issued', share: 0.75 }]);
+  expect((await footprint(together[1]!.gift.chargeId, 4_000)).payment).toEqual({ status: 'refunded', refunded: 1 });
+  expect((await footprint(together[2]!.gift.chargeId, 7_000)).payment).toEqual({ status: 'succeeded', refunded: 0 });
+  expect((await footprint(together[3]!.gift.chargeId, 5_500)).payment).toEqual({ status: 'partially_refunded', refunded: 500 / 5_500 });
+
+  // Statements: a look-up per event before the transaction (is the charge's payment known?),
+  // then lease, claim and nine for the lot, however many refunds (one at a time, each took about fifteen).
+  const statements: string[] = [];
+  const counting = t.db.withPlugin({ transformQuery: (args) => (statements.push(args.node.kind), args.node), transformResult: async (args) => args.result });
+  const unreceipted = [await paidGift(21, { address: 'none' }), await paidGift(22, { address: 'none' }), await paidGift(23, { address: 'none' }), await paidGift(24, { address: 'none' })];
+  for (const e of unreceipted.flatMap((g) => g.events)) await sendEvent(t.app, t.stand, e).expect(200);
+  await processDueStripeEvents(t.webhooks, { concurrency: 1 });
+  const refunds = unreceipted.map((g) => t.stand.refundCharge(g.chargeId, 100));
+  for (const e of refunds) await sendEvent(t.app, t.stand, e).expect(200);
+  expect(await processDueStripeEvents({ ...t.webhooks, db: counting }, { concurrency: 1, applyBatch: 16, batchSize: 16 })).toBe(refunds.length);
+  expect(statements.length).toBeLessThanOrEqual(refunds.length + 11);
   expect(await ledgerImbalance(t.db)).toEqual({ total: 0, unbalanced: 0 });
 });
 
