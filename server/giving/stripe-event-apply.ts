@@ -21,30 +21,49 @@ export async function processLeasedEvent(ctx: WebhookContext, leased: LeasedEven
   try {
     return await applyStripeEvent(ctx, leased.payload as Stripe.Event, { readFromApi: leased.read_from_api });
   } catch (error) {
-    if (error instanceof HoldEvent) {
-      await holdStripeEvent(ctx, leased, error.message);
-      return 'held';
-    }
-    await rescheduleStripeEvent(ctx, leased, error);
-    return 'rescheduled';
+    return failed(ctx, leased, error);
   }
 }
 
+/** An event that could not be applied: held for staff (HoldEvent) or due again after the backoff. */
+async function failed(ctx: WebhookContext, leased: LeasedEvent, error: unknown): Promise<EventOutcome> {
+  if (error instanceof HoldEvent) {
+    await holdStripeEvent(ctx, leased, error.message);
+    return 'held';
+  }
+  await rescheduleStripeEvent(ctx, leased, error);
+  return 'rescheduled';
+}
+
 /**
- * Applies leased events together in one transaction (applyStripeEvents); should that fail for any
- * of them, each is applied on its own (processLeasedEvent), so one event's failure is its own and
- * the others are applied in the same pass, their attempt counted once. Events to be read again
- * from Stripe's API are always applied on their own.
+ * Applies leased events together in one transaction (applyStripeEvents). An event whose Stripe
+ * look-up failed there is rescheduled with its error, and the others are applied without being
+ * looked up again. Should the transaction fail for any of them, each is applied on its own
+ * (processLeasedEvent), so one event's failure is its own and the others are applied in the same
+ * pass, their attempt counted once. Events to be read again from Stripe's API are always applied
+ * on their own.
  */
 export async function processLeasedEvents(ctx: WebhookContext, leased: LeasedEvent[]): Promise<EventOutcome[]> {
   const together = leased.filter((e) => !e.read_from_api);
   if (together.length > 1) {
+    let outcomes: Awaited<ReturnType<typeof applyStripeEvents>> | undefined;
     try {
-      const outcomes = await applyStripeEvents(ctx, together.map((e) => e.payload as Stripe.Event));
-      const alone = await Promise.all(leased.filter((e) => e.read_from_api).map((e) => processLeasedEvent(ctx, e)));
-      return [...together.map((e) => outcomes.get(e.id)!), ...alone];
+      outcomes = await applyStripeEvents(
+        ctx,
+        together.map((e) => e.payload as Stripe.Event),
+      );
     } catch {
       // Each event on its own below: the one that failed is retried or held, with its error.
+    }
+    if (outcomes) {
+      const results = await Promise.all(
+        together.map((e) => {
+          const outcome = outcomes.get(e.id)!;
+          return typeof outcome === 'string' ? outcome : failed(ctx, e, outcome.failed);
+        }),
+      );
+      const alone = await Promise.all(leased.filter((e) => e.read_from_api).map((e) => processLeasedEvent(ctx, e)));
+      return [...results, ...alone];
     }
   }
   const outcomes: EventOutcome[] = [];

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import Stripe from 'stripe';
 import type { Db } from '../db/database';
 import { describeError } from './stripe-event-context';
 import { RetryLater, type WebhookContext } from './stripe-webhooks';
@@ -33,7 +34,7 @@ export async function holdStripeEvent(ctx: WebhookContext, event: FailedEvent, r
 
 /**
  * A failed event is due again after the backoff, with last_error saved: a missing precondition
- * (RetryLater) is logged as a warning, anything else as an error.
+ * (RetryLater) or Stripe's rate limit (429) is logged as a warning, anything else as an error.
  */
 export async function rescheduleStripeEvent(ctx: WebhookContext, event: FailedEvent, error: unknown): Promise<void> {
   const delay = retryDelaySeconds(event.attempts);
@@ -47,6 +48,9 @@ export async function rescheduleStripeEvent(ctx: WebhookContext, event: FailedEv
     .execute();
   const fields = { eventId: event.id, eventType: event.type, attempts: event.attempts, retryInSeconds: delay };
   if (error instanceof RetryLater) ctx.logger.warn(fields, `Stripe event deferred: ${message}`);
+  // Stripe limits requests per second (https://docs.stripe.com/rate-limits): a giving day's reads
+  // can meet it. The SDK does not retry a 429 itself; the event comes due again after the backoff.
+  else if (error instanceof Stripe.errors.StripeRateLimitError) ctx.logger.warn(fields, `Stripe event deferred: Stripe is limiting Haven's requests (429)`);
   else ctx.logger.error({ ...fields, err: { type: name, code, message, stack: (error as Error).stack } }, `Stripe event failed: ${message}`);
 }
 

@@ -60,7 +60,7 @@ export const HANDLED_EVENT_TYPES = Object.keys(effects).sort() as Stripe.Event.T
 export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event, options: { readFromApi?: boolean } = {}): Promise<'applied' | 'already_processed'> {
   const event = options.readFromApi ? await readAgainFromStripe(ctx.stripe, stored) : stored;
   const effect = effectOf(event);
-  const facts = effect?.prepare ? await effect.prepare(ctx, event) : undefined;
+  const facts = effect?.prepare ? await lookUp(ctx, () => effect.prepare!(ctx, event)) : undefined;
   let outcome: 'applied' | 'already_processed' | undefined;
   // Two events about one object at once (a refund racing its gift) serialize on the pledge
   // row; a deadlock or a lost race on a unique index is retried here at once.
@@ -82,21 +82,61 @@ export async function applyStripeEvent(ctx: WebhookContext, stored: Stripe.Event
 }
 
 /**
+ * Stripe look-ups one process has in flight at most, whatever the number of workers and the size
+ * of their shares: Stripe limits requests per second and requests at once
+ * (https://docs.stripe.com/rate-limits), and a share of 64 gifts must not open 64 connections at once.
+ */
+export const STRIPE_LOOKUPS_AT_ONCE = 16;
+const lookups = new WeakMap<Stripe, { running: number; waiting: (() => void)[] }>();
+
+/** Runs one effect's look-up when a slot of the process's Stripe client is free. */
+async function lookUp<T>(ctx: WebhookContext, prepare: () => Promise<T>): Promise<T> {
+  let slots = lookups.get(ctx.stripe);
+  if (!slots) lookups.set(ctx.stripe, (slots = { running: 0, waiting: [] }));
+  while (slots.running >= STRIPE_LOOKUPS_AT_ONCE) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+  slots.running += 1;
+  try {
+    return await prepare();
+  } finally {
+    slots.running -= 1;
+    slots.waiting.shift()?.();
+  }
+}
+
+/** An event of a share that could not be applied: its own failure (a look-up that failed, a missing precondition). */
+export type EventFailure = { failed: unknown };
+
+/**
  * Applies several stored events in ONE transaction: their Stripe look-ups first (all at once,
  * outside it), then one statement claims every event not yet processed, and the effects run:
  * those that apply several events at once (`applyAll`: a share's card gifts in a few statements)
- * and then the others in turn; one commit for the lot. It is all or nothing: if any event fails
- * (a missing precondition, an event Haven cannot read), nothing is applied and the error is
- * thrown, so the caller applies each event on its own (applyStripeEvent), where a failure is
- * that event's alone; a deadlock or a lost unique race is first retried here at once, up to 3
+ * and then the others in turn; one commit for the lot.
+ *
+ * An event whose look-up fails (Stripe answers 429 to a giving day's reads, or lacks a fact yet)
+ * is left out with its error, and the others go ahead without being looked up again. Past the
+ * look-ups it is all or nothing: if any event fails in the transaction, nothing is applied and the
+ * error is thrown, so the caller applies each event on its own (applyStripeEvent), where a failure
+ * is that event's alone; a deadlock or a lost unique race is first retried here at once, up to 3
  * times. Events read again from Stripe's API never come here.
  */
-export async function applyStripeEvents(ctx: WebhookContext, events: Stripe.Event[]): Promise<Map<string, 'applied' | 'already_processed'>> {
+export async function applyStripeEvents(ctx: WebhookContext, events: Stripe.Event[]): Promise<Map<string, 'applied' | 'already_processed' | EventFailure>> {
   const effectsOf = events.map((event) => effectOf(event));
-  const facts = await Promise.all(events.map((event, i) => effectsOf[i]?.prepare?.(ctx, event)));
+  const looked = await Promise.allSettled(events.map((event, i) => (effectsOf[i]?.prepare ? lookUp(ctx, () => effectsOf[i]!.prepare!(ctx, event)) : undefined)));
+  const ready = events.flatMap((event, i) => (looked[i]!.status === 'fulfilled' ? [i] : []));
+  const outcomes = new Map<string, 'applied' | 'already_processed' | EventFailure>();
+  for (const [i, result] of looked.entries()) if (result.status === 'rejected') outcomes.set(events[i]!.id, { failed: result.reason });
+  if (ready.length === 0) return outcomes;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await applyPrepared(ctx, events, effectsOf, facts);
+      const applied = await applyPrepared(
+        ctx,
+        ready.map((i) => events[i]!),
+        ready.map((i) => effectsOf[i]),
+        ready.map((i) => (looked[i] as PromiseFulfilledResult<unknown>).value),
+      );
+      // An event delivered twice in the share, one copy looked up in vain, is what its other copy did.
+      for (const [id, outcome] of applied) outcomes.set(id, outcome);
+      return outcomes;
     } catch (error) {
       if (attempt >= 3 || !isRetryable(error)) throw error;
     }

@@ -58,7 +58,7 @@ export type StripeStandIn = {
   setWebhookUrl(url: string | undefined): void;
   /** The API version events are rendered in from now on (an endpoint configured on an older version). */
   setEndpointApiVersion(version: string): void;
-  /** The next `times` requests matching are answered with `status` (default 500, Stripe's api_error): an outage. */
+  /** The next `times` requests matching are answered with `status` (default 500, Stripe's api_error): an outage; 429 is Stripe's rate limit. */
   failRequests(failure: RequestFailure): void;
   /**
    * The customer pays: returns checkout.session.completed, and for subscriptions the first
@@ -428,6 +428,8 @@ export async function startStripeStandIn(options: { webhookUrl?: string; webhook
     const failure = failures.find((f) => f.times > 0 && (!f.method || f.method === method) && f.path.test(path));
     if (!failure) return undefined;
     failure.times -= 1;
+    // Stripe's rate limiter answers 429 with code rate_limit (https://docs.stripe.com/rate-limits; the SDK's generateV1Error).
+    if (failure.status === 429) return stripeError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' });
     return stripeError(failure.status ?? 500, 'api_error', 'An unknown error occurred (stand-in outage).');
   }
 
