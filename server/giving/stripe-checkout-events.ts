@@ -5,7 +5,7 @@ import type { LockedPledge } from './pledges';
 import { issueReceiptsIfDue } from '../receipts/issuing';
 import { type ChargeFacts, chargeFactsOfPaymentIntent, flagAmountMismatch, receiptIfDue, recordCardPayment, recordCardPayments } from './card-payments';
 import { queueGiftConfirmation, queueGiftConfirmations } from './gift-emails';
-import { type EventEffect, idOf, pledgeIdIn, type WebhookContext } from './stripe-event-context';
+import { type EventEffect, firstOfEachKey, idOf, pledgeIdIn, type WebhookContext } from './stripe-event-context';
 import { attachSubscription } from './stripe-invoice-events';
 
 /**
@@ -61,18 +61,13 @@ export const checkoutCompleted: EventEffect<'checkout.session.completed' | 'chec
     // A queue share's paid one-time gifts together, each pledge, charge and payment intent once
     // in the lot; anything else (a subscription, a delayed payment, a second event for a
     // pledge) goes through `apply`, one by one, after them.
-    const seen = new Set<string>();
-    const together: PaidGift[] = [];
-    const alone: typeof items = [];
-    for (const item of items) {
-      const session = item.event.data.object;
+    const { first, rest: alone } = firstOfEachKey(items, ({ event, facts }) => {
+      const session = event.data.object;
       const pledgeId = pledgeIdIn(session.metadata);
-      const keys = item.facts ? [`pledge ${pledgeId}`, `charge ${item.facts.chargeId}`, ...(item.facts.paymentIntentId ? [`intent ${item.facts.paymentIntentId}`] : [])] : [];
-      if (session.mode === 'payment' && session.payment_status === 'paid' && item.facts && pledgeId && !keys.some((k) => seen.has(k))) {
-        for (const k of keys) seen.add(k);
-        together.push({ session, pledgeId, facts: item.facts });
-      } else alone.push(item);
-    }
+      if (session.mode !== 'payment' || session.payment_status !== 'paid' || !facts || !pledgeId) return undefined;
+      return [`pledge ${pledgeId}`, `charge ${facts.chargeId}`, ...(facts.paymentIntentId ? [`intent ${facts.paymentIntentId}`] : [])];
+    });
+    const together: PaidGift[] = first.map(({ event, facts }) => ({ session: event.data.object, pledgeId: pledgeIdIn(event.data.object.metadata)!, facts: facts! }));
     await applyPaidGifts(trx, ctx, together);
     for (const item of alone) await checkoutCompleted.apply(trx, ctx, item.event, item.facts);
   },

@@ -81,3 +81,23 @@ export function pledgeIdIn(metadata: Stripe.Metadata | null | undefined): number
   const raw = metadata?.pledge_id;
   return raw && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
+
+/**
+ * How a set-based effect splits a queue share (`applyAll`): the first item for each of its keys
+ * (a charge, a pledge, a payment intent) goes into the batch; an item sharing a key with one
+ * already there, or with no keys (`undefined`: not for the batch), is left for one-by-one.
+ */
+export function firstOfEachKey<T>(items: T[], keysOf: (item: T) => string[] | undefined): { first: T[]; rest: T[] } {
+  const seen = new Set<string>();
+  const first: T[] = [];
+  const rest: T[] = [];
+  for (const item of items) {
+    const keys = keysOf(item);
+    if (!keys || keys.some((k) => seen.has(k))) rest.push(item);
+    else {
+      for (const k of keys) seen.add(k);
+      first.push(item);
+    }
+  }
+  return { first, rest };
+}

@@ -4,7 +4,7 @@ import type { Database, PaymentsTable } from '../db/schema';
 import { accounts } from '../ledger/accounts';
 import { postTransactions } from '../ledger/ledger';
 import { type ChargeFacts, chargeFactsOfCharge, receiptsFollowMoneyOf, recordCardPayments, settlePaymentStatuses } from './card-payments';
-import { type EventEffect, idOf, pledgeIdIn, RetryLater, type WebhookContext } from './stripe-event-context';
+import { type EventEffect, firstOfEachKey, idOf, pledgeIdIn, RetryLater, type WebhookContext } from './stripe-event-context';
 
 /**
  * Refunds (https://docs.stripe.com/api/refunds/object). A refund takes its amount out of the
@@ -43,18 +43,10 @@ export const refundsChanged: EventEffect<RefundEventType, RefundFacts | undefine
   async applyAll(trx, ctx, items) {
     // A queue share's refund events together, each charge (and each pledge whose gift is recorded
     // here) once in the lot; a second event for one of them follows through `apply`, in turn.
-    const seen = new Set<string>();
-    const together: RefundFacts[] = [];
-    const after: RefundFacts[] = [];
-    for (const { facts } of items) {
-      if (!facts) continue;
-      const keys = [`charge ${facts.chargeId}`, ...(facts.gift ? [`pledge ${facts.pledgeId}`] : [])];
-      if (keys.some((k) => seen.has(k))) after.push(facts);
-      else {
-        for (const k of keys) seen.add(k);
-        together.push(facts);
-      }
-    }
+    const { first: together, rest: after } = firstOfEachKey(
+      items.flatMap(({ facts }) => (facts ? [facts] : [])),
+      (facts) => [`charge ${facts.chargeId}`, ...(facts.gift ? [`pledge ${facts.pledgeId}`] : [])],
+    );
     await applyRefunds(trx, ctx, together);
     for (const facts of after) await applyRefunds(trx, ctx, [facts]);
   },
