@@ -49,11 +49,15 @@ async function fundingPositionsGiven(
   rules: InKindRules,
 ): Promise<Map<number, FundingPosition>> {
   const names = groupIds.flatMap((groupId) => [accounts.fund({ groupId }), accounts.expenses({ groupId }), accounts.receivable({ groupId })]);
-  const balances = await balancesOf(db, names);
-  const items = await listInKindOf(db, groupIds);
-  const housingShare = await currentHousingShare(db);
-  // An approved extension of support (schedules) grows the group's requirement and target.
-  const extensions = await extensionSupportByGroup(db, groupIds);
+  // Four independent reads, sent at once: on a pool each has its own connection (on a transaction
+  // or the embedded database they queue on the one connection, as before). An approved extension
+  // of support (schedules) grows the group's requirement and target.
+  const [balances, items, housingShare, extensions] = await Promise.all([
+    balancesOf(db, names),
+    listInKindOf(db, groupIds),
+    currentHousingShare(db),
+    extensionSupportByGroup(db, groupIds),
+  ]);
   return new Map(
     groupIds.map((groupId) => [groupId, toFundingPosition(groupId, requirements.get(groupId), balances, items.get(groupId) ?? [], rules, housingShare.basisPoints, extensions.get(groupId) ?? 0)]),
   );

@@ -54,13 +54,12 @@ export function toCandidate(profile: GroupProfile, taken: boolean, offers: Group
   };
 }
 
-async function offersOf(db: Handle, groupIds: number[]): Promise<Map<number, GroupCandidate['offers']>> {
+/** The support the groups offer: of the given groups, or of every group (one small row each). */
+async function offersOf(db: Handle, groupIds: number[] | 'every group'): Promise<Map<number, GroupCandidate['offers']>> {
   if (groupIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('group_support_offers')
-    .select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support'])
-    .where(isAnyOf('group_id', groupIds))
-    .execute();
+  let query = db.selectFrom('group_support_offers').select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support']);
+  if (groupIds !== 'every group') query = query.where(isAnyOf('group_id', groupIds));
+  const rows = await query.execute();
   return new Map(
     rows.map((r) => [r.group_id, { sgbvInformedSupport: r.sgbv_informed_support, medicalSupport: r.medical_support, traumaInformedSupport: r.trauma_informed_support }]),
   );
@@ -72,11 +71,9 @@ async function offersOf(db: Handle, groupIds: number[]): Promise<Map<number, Gro
  */
 export async function listCandidateGroups(db: Handle, config: Pick<Config, 'groupStartupCashFloorPercent'>, options: { all?: boolean } = {}): Promise<CandidateGroup[]> {
   const rules = inKindRules(config);
-  const [profiles, taken] = await Promise.all([options.all ? listOpenGroupProfiles(db, rules) : listReadyGroups(db, rules), takenGroupIds(db)]);
-  const offers = await offersOf(
-    db,
-    profiles.map((g) => g.id),
-  );
+  // The offers are read with the profiles, not after them: a row per group, so reading every
+  // group's costs less than waiting for the profiles' ids.
+  const [profiles, taken, offers] = await Promise.all([options.all ? listOpenGroupProfiles(db, rules) : listReadyGroups(db, rules), takenGroupIds(db), offersOf(db, 'every group')]);
   return profiles.map((g) => toCandidate(g, taken.has(g.id), offers.get(g.id)));
 }
 
