@@ -2,9 +2,10 @@
  * The suggestions page's work on a real (embedded) database: load every open group's profile
  * (ready or not: the page shows every group with its reason) and rank them for one family.
  * `npm run bench:matching-db [-- groups]` (default 2,000; target < 50 ms, issue 21). Groups are
- * made through the groups module's own functions, like the tests' factory. Prints the median, p90 and
- * fastest of 25 runs after 5 warm-up runs (and the first run's time), wall time and this process's CPU time (PGlite runs in this process, so
- * on a busy machine the CPU time is closer to what an idle one would show). With
+ * made through the groups module's own functions, like the tests' factory. Prints the median,
+ * p90 and fastest of 25 runs after 5 warm-up runs (and the first run's time), wall time and this
+ * process's CPU time (PGlite runs in this process, so on a busy machine the CPU time is closer to
+ * what an idle one would show). With
  * BENCH_DATABASE_URL set it runs on a PostgreSQL server instead (a database of its own, dropped
  * after), as deployed; the CPU time is then this process's share only.
  */

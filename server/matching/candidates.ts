@@ -56,7 +56,7 @@ export function toCandidate(profile: GroupProfile, taken: boolean, offers: Group
 
 /** The support the groups offer: of the given groups, or of every group (one small row each). */
 async function offersOf(db: Handle, groupIds: number[] | 'every group'): Promise<Map<number, GroupCandidate['offers']>> {
-  if (groupIds.length === 0) return new Map();
+  if (groupIds !== 'every group' && groupIds.length === 0) return new Map();
   let query = db.selectFrom('group_support_offers').select(['group_id', 'sgbv_informed_support', 'medical_support', 'trauma_informed_support']);
   if (groupIds !== 'every group') query = query.where(isAnyOf('group_id', groupIds));
   const rows = await query.execute();
