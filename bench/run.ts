@@ -103,7 +103,7 @@ async function measure(name: string, payments: number | null, pid: number, optio
   return Object.assign(m, { seconds: result.duration });
 }
 
-async function startCeiling(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function startCeiling(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/ceiling.ts'), String(port)], {
     cwd: ROOT,

@@ -25,7 +25,8 @@ export type ApplyRun = { processes: number; unique: number; deliveries: number; 
 
 const CONCURRENCY = 32;
 
-async function deliverAll(urls: string[], deliveries: SignedDelivery[]): Promise<{ startedAt: number; lastAnswerAt: number; failures: number }> {
+/** Posts every delivery, spread evenly over the processes as a proxy would, CONCURRENCY at a time; a 503 or a dropped connection is retried as Stripe would. */
+export async function deliverAll(urls: string[], deliveries: SignedDelivery[]): Promise<{ startedAt: number; lastAnswerAt: number; failures: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const post = (url: string, d: SignedDelivery) =>
     new Promise<number>((resolve) => {
@@ -57,7 +58,8 @@ async function deliverAll(urls: string[], deliveries: SignedDelivery[]): Promise
   return { startedAt, lastAnswerAt: Date.now(), failures };
 }
 
-async function queueEmptyAt(url: string, timeoutMs: number): Promise<number> {
+/** When the queue was first seen empty (every stored event processed). */
+export async function queueEmptyAt(url: string, timeoutMs: number): Promise<number> {
   const db = createKysely(url, 1);
   try {
     const deadline = Date.now() + timeoutMs;
